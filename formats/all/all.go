@@ -1,0 +1,6 @@
+// Package all registers every file format evtool ships. Import it for its side effect.
+package all
+
+import (
+	_ "github.com/evtool/evtool/formats/nmnist"
+)
