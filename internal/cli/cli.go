@@ -1,0 +1,98 @@
+// Package cli holds what every evtool verb shares: exit-code classes, --quiet, info lines and progress
+// bars that appear only when stderr is a terminal.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// Quiet silences progress bars and info lines (--quiet).
+var Quiet bool
+
+// Stderr is where info lines and progress go (replaceable in tests).
+var Stderr io.Writer = os.Stderr
+
+// UsageError marks bad usage: evtool exits with code 2.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef builds a UsageError.
+func Usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+// IsCobraUsageError recognises cobra's own flag and argument errors (unknown flag, wrong arg count).
+func IsCobraUsageError(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument",
+		"invalid argument", "accepts ", "requires at least", "requires at most", "required flag"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Infof prints an info line to stderr unless --quiet.
+func Infof(format string, a ...any) {
+	if Quiet {
+		return
+	}
+	fmt.Fprintf(Stderr, format+"\n", a...)
+}
+
+// Warnf prints a warning to stderr (even with --quiet: warnings are about the data).
+func Warnf(format string, a ...any) {
+	fmt.Fprintf(Stderr, "warning: "+format+"\n", a...)
+}
+
+// Progress is a progress bar that draws only when stderr is a terminal and --quiet is off.
+type Progress struct{ bar *progressbar.ProgressBar }
+
+// StderrIsTerminal reports whether stderr is an interactive terminal.
+func StderrIsTerminal() bool { return term.IsTerminal(int(os.Stderr.Fd())) }
+
+// NewProgress starts a bar for total units (bytes when isBytes); total < 0 means unknown.
+func NewProgress(total int64, what string, isBytes bool) *Progress {
+	if Quiet || !StderrIsTerminal() {
+		return &Progress{}
+	}
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(100_000_000),
+		progressbar.OptionClearOnFinish(),
+	}
+	if isBytes {
+		opts = append(opts, progressbar.OptionShowBytes(true))
+	}
+	return &Progress{bar: progressbar.NewOptions64(total, opts...)}
+}
+
+// Add advances the bar.
+func (p *Progress) Add(n int64) {
+	if p.bar != nil {
+		p.bar.Add64(n)
+	}
+}
+
+// Set moves the bar to an absolute position.
+func (p *Progress) Set(n int64) {
+	if p.bar != nil {
+		p.bar.Set64(n)
+	}
+}
+
+// Done finishes the bar.
+func (p *Progress) Done() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}
