@@ -22,10 +22,16 @@ func Create(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create output %s: %w", path, err)
 	}
+	// CreateTemp makes the file private (0600); an output is an ordinary file, so give it the usual mode.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("create output %s: %w", path, err)
+	}
 	return &File{File: f, final: path}, nil
 }
 
-// Name returns the final path (not the temporary one).
+// FinalPath returns the final path (not the temporary one).
 func (f *File) FinalPath() string { return f.final }
 
 // Commit flushes, closes and renames the temporary file into place.
@@ -79,6 +85,10 @@ func CreateDir(path string) (*Dir, error) {
 	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
+		return nil, fmt.Errorf("create output folder %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("create output folder %s: %w", path, err)
 	}
 	return &Dir{Tmp: tmp, final: path}, nil

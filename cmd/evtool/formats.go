@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evtool/evtool/formats"
+)
+
+func init() {
+	rootCmd.AddCommand(&cobra.Command{
+		Use:   "formats",
+		Short: "List the file formats evtool reads and writes, with their -O options",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w := os.Stdout
+			for _, f := range formats.All() {
+				rw := ""
+				if f.Open != nil {
+					rw += "read"
+				}
+				if f.Create != nil {
+					if rw != "" {
+						rw += "/"
+					}
+					rw += "write"
+				}
+				fmt.Fprintf(w, "%-10s %-10s %-22s %s\n", f.Name, rw, strings.Join(f.Extensions, " "), f.Description)
+				keys := make([]string, 0, len(f.Params))
+				for k := range f.Params {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					fmt.Fprintf(w, "           -O %s: %s\n", k, f.Params[k])
+				}
+			}
+			return nil
+		},
+	})
+}

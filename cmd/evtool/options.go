@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/internal/cli"
+)
+
+// formatFlags are the reader/writer settings shared by verbs that open files.
+type formatFlags struct {
+	sensor      string
+	compression string
+	params      []string
+}
+
+func (ff *formatFlags) register(cmd *cobra.Command, withCompression bool) {
+	cmd.Flags().StringVar(&ff.sensor, "sensor", "", "sensor size WxH when the file does not say (e.g. 34x34, 346x260)")
+	cmd.Flags().StringArrayVarP(&ff.params, "option", "O", nil, "format-specific option key=value (repeatable; see `evtool formats`)")
+	if withCompression {
+		cmd.Flags().StringVar(&ff.compression, "compression", "zstd", "output compression: zstd, lz4 or none (formats that compress)")
+	}
+}
+
+func (ff *formatFlags) options() (formats.Options, error) {
+	o := formats.Options{Compression: ff.compression, Params: map[string]string{}}
+	if ff.sensor != "" {
+		g, err := parseGeometry(ff.sensor)
+		if err != nil {
+			return o, cli.Usagef("--sensor %q: %v", ff.sensor, err)
+		}
+		o.Sensor = g
+	}
+	for _, kv := range ff.params {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "" {
+			return o, cli.Usagef("-O %q: want key=value", kv)
+		}
+		o.Params[k] = v
+	}
+	switch o.Compression {
+	case "", "zstd", "lz4", "none":
+	default:
+		return o, cli.Usagef("--compression %q: want zstd, lz4 or none", o.Compression)
+	}
+	return o, nil
+}
+
+func parseGeometry(s string) (events.Geometry, error) {
+	w, h, ok := strings.Cut(strings.ToLower(s), "x")
+	if !ok {
+		return events.Geometry{}, fmt.Errorf("want WIDTHxHEIGHT")
+	}
+	wi, err1 := strconv.Atoi(w)
+	hi, err2 := strconv.Atoi(h)
+	if err1 != nil || err2 != nil || wi <= 0 || hi <= 0 || wi > 65535 || hi > 65535 {
+		return events.Geometry{}, fmt.Errorf("want two positive integers up to 65535, like 346x260")
+	}
+	return events.Geometry{Width: wi, Height: hi}, nil
+}

@@ -1,0 +1,168 @@
+// Package convert turns inputs of any registered format into an output of any writable format: one
+// recording streams through; a folder of per-sample files (N-MNIST's Train/<digit>/*.bin layout, or any
+// <class>/<file> tree) becomes one labelled dataset, decoded on all cores in a deterministic order.
+package convert
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
+)
+
+// Item is one input file of a dataset.
+type Item struct {
+	Path   string // file path
+	ID     string // sample id: the path relative to the input folder, with forward slashes
+	Label  int32  // index into the classes, or events.NoLabel
+	Format *formats.Format
+}
+
+// Plan is what the inputs turned out to be.
+type Plan struct {
+	// Dataset is true when the inputs form a set of samples (a folder, or several files).
+	Dataset bool
+	// Recording is the single input file when Dataset is false.
+	Recording string
+	// Items are the samples, sorted by id (deterministic row order).
+	Items   []Item
+	Classes []string
+}
+
+// Discover classifies the inputs. A folder is walked recursively; every file whose format is readable
+// becomes a sample labelled by its parent folder's name (files directly in the folder are unlabelled).
+// Several files become an unlabelled dataset. from forces the input format ("" = detect).
+func Discover(inputs []string, from string) (*Plan, error) {
+	if len(inputs) == 0 {
+		return nil, fmt.Errorf("no input given")
+	}
+	var forced *formats.Format
+	if from != "" {
+		f, err := formats.Lookup(from)
+		if err != nil {
+			return nil, err
+		}
+		forced = f
+	}
+	if len(inputs) == 1 {
+		st, err := os.Stat(inputs[0])
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			return &Plan{Recording: inputs[0]}, nil
+		}
+		return discoverFolder(inputs[0], forced)
+	}
+	p := &Plan{Dataset: true}
+	for _, in := range inputs {
+		st, err := os.Stat(in)
+		if err != nil {
+			return nil, err
+		}
+		if st.IsDir() {
+			return nil, fmt.Errorf("%s is a folder: convert one folder at a time, or list files only", in)
+		}
+		f := forced
+		if f == nil {
+			if f, err = formats.Detect(in); err != nil {
+				return nil, err
+			}
+		}
+		p.Items = append(p.Items, Item{Path: in, ID: filepath.ToSlash(in), Label: events.NoLabel, Format: f})
+	}
+	return p, nil
+}
+
+func discoverFolder(root string, forced *formats.Format) (*Plan, error) {
+	type found struct {
+		path, rel, class string
+		f                *formats.Format
+	}
+	var files []found
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if strings.HasPrefix(name, ".") && path != root {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !d.Type().IsRegular() {
+			return nil
+		}
+		f := forced
+		if f == nil {
+			f = formats.ByExtension(path)
+			if f == nil || f.Open == nil {
+				return nil // not an event file (labels, READMEs…)
+			}
+		}
+		rel, _ := filepath.Rel(root, path)
+		class := ""
+		if dir := filepath.Dir(rel); dir != "." {
+			class = filepath.Base(dir)
+		}
+		files = append(files, found{path, filepath.ToSlash(rel), class, f})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", root, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s holds no file of a known event format", root)
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
+	seen := map[string]bool{}
+	var classes []string
+	for _, f := range files {
+		if f.class != "" && !seen[f.class] {
+			seen[f.class] = true
+			classes = append(classes, f.class)
+		}
+	}
+	SortClassNames(classes)
+	index := map[string]int32{}
+	for i, c := range classes {
+		index[c] = int32(i)
+	}
+	p := &Plan{Dataset: true, Classes: classes}
+	for _, f := range files {
+		label := events.NoLabel
+		if f.class != "" {
+			label = index[f.class]
+		}
+		p.Items = append(p.Items, Item{Path: f.path, ID: f.rel, Label: label, Format: f.f})
+	}
+	return p, nil
+}
+
+// SortClassNames orders class names numerically when all are integers (so N-MNIST's "0".."9" get
+// labels equal to the digit), else lexicographically.
+func SortClassNames(classes []string) {
+	numeric := len(classes) > 0
+	for _, c := range classes {
+		if _, err := strconv.Atoi(c); err != nil {
+			numeric = false
+			break
+		}
+	}
+	if numeric {
+		sort.Slice(classes, func(i, j int) bool {
+			a, _ := strconv.Atoi(classes[i])
+			b, _ := strconv.Atoi(classes[j])
+			return a < b
+		})
+		return
+	}
+	sort.Strings(classes)
+}

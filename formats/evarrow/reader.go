@@ -1,0 +1,312 @@
+package evarrow
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/evtool/evtool/events"
+)
+
+// file is what both readers share: the open IPC file and its parsed metadata.
+type file struct {
+	path string
+	f    *os.File
+	r    *ipc.FileReader
+	meta events.Meta
+}
+
+// guard turns a panic inside arrow-go (possible on corrupt input) into an error.
+func guard(path string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: corrupt Arrow file: %v", path, r)
+	}
+}
+
+func openFile(path string) (fl *file, err error) {
+	defer guard(path, &err)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(memory.DefaultAllocator))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a readable Arrow IPC file: %w", path, err)
+	}
+	meta, err := MetaFromMetadata(r.Schema().Metadata())
+	if err != nil {
+		r.Close()
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(r.Schema().FieldIndices(ColLabel)) > 0 || len(r.Schema().FieldIndices(ColID)) > 0 {
+		meta.Kind = events.KindDataset
+	}
+	want := RecordingSchema(meta)
+	if meta.Kind == events.KindDataset {
+		want = DatasetSchema(meta)
+	}
+	if err := checkColumns(r.Schema(), want); err != nil {
+		r.Close()
+		f.Close()
+		return nil, fmt.Errorf("%s: not an evtool %s file: %w", path, meta.Kind, err)
+	}
+	return &file{path: path, f: f, r: r, meta: meta}, nil
+}
+
+func (fl *file) close() error {
+	fl.r.Close()
+	return fl.f.Close()
+}
+
+// batch loads record batch i (the caller releases it).
+func (fl *file) batch(i int) (rec arrow.RecordBatch, err error) {
+	defer guard(fl.path, &err)
+	rec, err = fl.r.RecordBatchAt(i)
+	if err != nil {
+		return nil, fmt.Errorf("%s: record batch %d: %w", fl.path, i, err)
+	}
+	return rec, nil
+}
+
+// Open opens an evtool Arrow file: a *RecordingReader or a *DatasetReader depending on its layout.
+func Open(path string) (events.Meta, any, error) {
+	fl, err := openFile(path)
+	if err != nil {
+		return events.Meta{}, nil, err
+	}
+	if fl.meta.Kind == events.KindDataset {
+		d, err := newDatasetReader(fl)
+		return fl.meta, d, err
+	}
+	return fl.meta, &RecordingReader{file: fl}, nil
+}
+
+// RecordingReader streams a recording-layout file.
+type RecordingReader struct {
+	*file
+	next int // next record batch
+	rec  arrow.RecordBatch
+	pos  int // next row in rec
+}
+
+// OpenRecording opens a recording-layout file.
+func OpenRecording(path string) (*RecordingReader, error) {
+	fl, err := openFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if fl.meta.Kind != events.KindRecording {
+		fl.close()
+		return nil, fmt.Errorf("%s is a dataset file, not a recording", path)
+	}
+	return &RecordingReader{file: fl}, nil
+}
+
+// Meta describes the recording.
+func (r *RecordingReader) Meta() events.Meta { return r.meta }
+
+// Read fills dst with the next events.
+func (r *RecordingReader) Read(dst *events.Batch) error {
+	dst.Reset()
+	want := cap(dst.T)
+	if want == 0 {
+		want = 1 << 16
+	}
+	for dst.Len() < want {
+		if r.rec == nil || r.pos >= int(r.rec.NumRows()) {
+			if r.rec != nil {
+				r.rec.Release()
+				r.rec = nil
+			}
+			if r.next >= r.r.NumRecords() {
+				break
+			}
+			rec, err := r.batch(r.next)
+			if err != nil {
+				if dst.Len() > 0 {
+					r.next = r.r.NumRecords() // report on the next call
+					return nil
+				}
+				return err
+			}
+			r.next++
+			r.rec, r.pos = rec, 0
+			continue
+		}
+		n := min(int(r.rec.NumRows())-r.pos, want-dst.Len())
+		t := r.rec.Column(0).(*array.Int64).Int64Values()
+		x := r.rec.Column(1).(*array.Uint16).Uint16Values()
+		y := r.rec.Column(2).(*array.Uint16).Uint16Values()
+		p := r.rec.Column(3).(*array.Uint8).Uint8Values()
+		dst.T = append(dst.T, t[r.pos:r.pos+n]...)
+		dst.X = append(dst.X, x[r.pos:r.pos+n]...)
+		dst.Y = append(dst.Y, y[r.pos:r.pos+n]...)
+		dst.P = append(dst.P, p[r.pos:r.pos+n]...)
+		r.pos += n
+	}
+	if dst.Len() == 0 {
+		return io.EOF
+	}
+	return nil
+}
+
+// Close releases the file.
+func (r *RecordingReader) Close() error {
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+	return r.close()
+}
+
+// DatasetReader gives random access to the samples of a dataset-layout file.
+type DatasetReader struct {
+	*file
+	starts []int // starts[i] = index of the first sample of batch i; len = batches+1
+	cached int
+	rec    arrow.RecordBatch
+}
+
+// OpenDataset opens a dataset-layout file.
+func OpenDataset(path string) (*DatasetReader, error) {
+	fl, err := openFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if fl.meta.Kind != events.KindDataset {
+		fl.close()
+		return nil, fmt.Errorf("%s is a recording file, not a dataset", path)
+	}
+	return newDatasetReader(fl)
+}
+
+func newDatasetReader(fl *file) (*DatasetReader, error) {
+	d := &DatasetReader{file: fl, cached: -1}
+	nb := fl.r.NumRecords()
+	md := fl.r.Schema().Metadata()
+	per := 0
+	if i := md.FindKey(KeyBatchSamples); i >= 0 {
+		per, _ = strconv.Atoi(md.Values()[i])
+	}
+	d.starts = make([]int, nb+1)
+	if per > 0 && nb > 0 {
+		// Every batch but the last holds exactly per samples: only the last one needs loading.
+		for i := 0; i < nb; i++ {
+			d.starts[i] = i * per
+		}
+		last, err := d.load(nb - 1)
+		if err != nil {
+			fl.close()
+			return nil, err
+		}
+		d.starts[nb] = d.starts[nb-1] + int(last.NumRows())
+		return d, nil
+	}
+	// A file from another writer: learn the batch sizes by loading each batch once.
+	for i := 0; i < nb; i++ {
+		rec, err := d.load(i)
+		if err != nil {
+			fl.close()
+			return nil, err
+		}
+		d.starts[i+1] = d.starts[i] + int(rec.NumRows())
+	}
+	return d, nil
+}
+
+// load makes batch i the cached batch.
+func (d *DatasetReader) load(i int) (arrow.RecordBatch, error) {
+	if d.cached == i {
+		return d.rec, nil
+	}
+	rec, err := d.batch(i)
+	if err != nil {
+		return nil, err
+	}
+	if d.rec != nil {
+		d.rec.Release()
+	}
+	d.rec, d.cached = rec, i
+	return rec, nil
+}
+
+// Meta describes the dataset.
+func (d *DatasetReader) Meta() events.Meta { return d.meta }
+
+// NumSamples is the number of samples in the file.
+func (d *DatasetReader) NumSamples() int { return d.starts[len(d.starts)-1] }
+
+// ReadSample decodes sample i into dst, reusing its buffers.
+func (d *DatasetReader) ReadSample(i int, dst *events.Sample) error {
+	if i < 0 || i >= d.NumSamples() {
+		return fmt.Errorf("%s: sample %d does not exist (the file holds %d)", d.path, i, d.NumSamples())
+	}
+	b := d.batchOf(i)
+	rec, err := d.load(b)
+	if err != nil {
+		return err
+	}
+	row := i - d.starts[b]
+	if row >= int(rec.NumRows()) {
+		return fmt.Errorf("%s: record batch %d holds %d samples, expected at least %d (corrupt %s)",
+			d.path, b, rec.NumRows(), row+1, KeyBatchSamples)
+	}
+	dst.Reset()
+	labels := rec.Column(0).(*array.Int32)
+	if labels.IsNull(row) {
+		dst.Label = events.NoLabel
+	} else {
+		dst.Label = labels.Value(row)
+	}
+	dst.ID = rec.Column(1).(*array.String).Value(row)
+	lt := rec.Column(2).(*array.List)
+	lx := rec.Column(3).(*array.List)
+	ly := rec.Column(4).(*array.List)
+	lp := rec.Column(5).(*array.List)
+	s0, e0 := lt.ValueOffsets(row)
+	s1, e1 := lx.ValueOffsets(row)
+	s2, e2 := ly.ValueOffsets(row)
+	s3, e3 := lp.ValueOffsets(row)
+	n := e0 - s0
+	if e1-s1 != n || e2-s2 != n || e3-s3 != n {
+		return fmt.Errorf("%s: sample %d: list columns t, x, y, p differ in length (%d, %d, %d, %d)",
+			d.path, i, n, e1-s1, e2-s2, e3-s3)
+	}
+	ev := &dst.Events
+	ev.T = append(ev.T, lt.ListValues().(*array.Int64).Int64Values()[s0:e0]...)
+	ev.X = append(ev.X, lx.ListValues().(*array.Uint16).Uint16Values()[s1:e1]...)
+	ev.Y = append(ev.Y, ly.ListValues().(*array.Uint16).Uint16Values()[s2:e2]...)
+	ev.P = append(ev.P, lp.ListValues().(*array.Uint8).Uint8Values()[s3:e3]...)
+	return nil
+}
+
+// batchOf finds the batch holding sample i (binary search over starts).
+func (d *DatasetReader) batchOf(i int) int {
+	lo, hi := 0, len(d.starts)-2
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if d.starts[mid] <= i {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+// Close releases the file.
+func (d *DatasetReader) Close() error {
+	if d.rec != nil {
+		d.rec.Release()
+		d.rec = nil
+	}
+	return d.close()
+}

@@ -1,0 +1,282 @@
+package evarrow
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/internal/atomicfile"
+)
+
+// Options tune the writers.
+type Options struct {
+	// Compression: "zstd" (default), "lz4" or "none".
+	Compression string
+	// BatchEvents bounds a recording's record batch (default 1 Mi events ≈ 15 MB of columns).
+	BatchEvents int
+	// BatchSamples is the number of samples per dataset record batch (default 64). Every batch but the
+	// last holds exactly this many, so sample i is in batch i/BatchSamples. Lower it for big samples
+	// (a DVSGesture clip holds ~10^5–10^6 events) to bound memory.
+	BatchSamples int
+}
+
+const (
+	defaultBatchEvents  = 1 << 20
+	defaultBatchSamples = 64
+)
+
+func ipcOptions(schema *arrow.Schema, compression string) ([]ipc.Option, error) {
+	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator)}
+	switch strings.ToLower(compression) {
+	case "", "zstd":
+		opts = append(opts, ipc.WithZstd())
+	case "lz4":
+		opts = append(opts, ipc.WithLZ4())
+	case "none":
+	default:
+		return nil, fmt.Errorf("unknown compression %q (want zstd, lz4 or none)", compression)
+	}
+	return opts, nil
+}
+
+// RecordingWriter streams events into a recording-layout file.
+type RecordingWriter struct {
+	file   *atomicfile.File
+	fw     *ipc.FileWriter
+	schema *arrow.Schema
+	b      *array.RecordBuilder
+	limit  int
+	n      int // events in the pending batch
+	lastT  int64
+	count  int64
+	name   string
+}
+
+// CreateRecording creates a recording file at path (atomically: nothing appears unless Close succeeds).
+func CreateRecording(path string, meta events.Meta, o Options) (*RecordingWriter, error) {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	w, err := NewRecordingWriter(f, path, meta, o)
+	if err != nil {
+		f.Abort()
+		return nil, err
+	}
+	w.file = f
+	return w, nil
+}
+
+// NewRecordingWriter writes a recording to out; name is used in errors.
+func NewRecordingWriter(out io.Writer, name string, meta events.Meta, o Options) (*RecordingWriter, error) {
+	schema := RecordingSchema(meta)
+	opts, err := ipcOptions(schema, o.Compression)
+	if err != nil {
+		return nil, err
+	}
+	fw, err := ipc.NewFileWriter(out, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("arrow writer for %s: %w", name, err)
+	}
+	limit := o.BatchEvents
+	if limit <= 0 {
+		limit = defaultBatchEvents
+	}
+	return &RecordingWriter{fw: fw, schema: schema, b: array.NewRecordBuilder(memory.DefaultAllocator, schema),
+		limit: limit, name: name}, nil
+}
+
+// Write appends events; full record batches are written as they fill.
+func (w *RecordingWriter) Write(b *events.Batch) error {
+	for off := 0; off < b.Len(); {
+		n := min(b.Len()-off, w.limit-w.n)
+		part := b.Slice(off, off+n)
+		w.b.Field(0).(*array.Int64Builder).AppendValues(part.T, nil)
+		w.b.Field(1).(*array.Uint16Builder).AppendValues(part.X, nil)
+		w.b.Field(2).(*array.Uint16Builder).AppendValues(part.Y, nil)
+		w.b.Field(3).(*array.Uint8Builder).AppendValues(part.P, nil)
+		w.n += n
+		off += n
+		if w.n >= w.limit {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	w.count += int64(b.Len())
+	return nil
+}
+
+func (w *RecordingWriter) flush() error {
+	if w.n == 0 {
+		return nil
+	}
+	rec := w.b.NewRecordBatch()
+	defer rec.Release()
+	w.n = 0
+	if err := w.fw.Write(rec); err != nil {
+		return fmt.Errorf("write %s: %w", w.name, err)
+	}
+	return nil
+}
+
+// Close writes the last batch and the footer, then moves the file into place.
+func (w *RecordingWriter) Close() error {
+	defer w.b.Release()
+	if err := w.flush(); err != nil {
+		w.Abort()
+		return err
+	}
+	if err := w.fw.Close(); err != nil {
+		w.Abort()
+		return fmt.Errorf("finish %s: %w", w.name, err)
+	}
+	if w.file != nil {
+		return w.file.Commit()
+	}
+	return nil
+}
+
+// Abort discards the output.
+func (w *RecordingWriter) Abort() {
+	if w.file != nil {
+		w.file.Abort()
+	}
+}
+
+// DatasetWriter streams samples into a dataset-layout file.
+type DatasetWriter struct {
+	file      *atomicfile.File
+	fw        *ipc.FileWriter
+	b         *array.RecordBuilder
+	label     *array.Int32Builder
+	id        *array.StringBuilder
+	lists     [4]*array.ListBuilder
+	t         *array.Int64Builder
+	x, y      *array.Uint16Builder
+	p         *array.Uint8Builder
+	perBatch  int
+	pending   int
+	samples   int
+	events    int64
+	name      string
+	numLabels int
+}
+
+// CreateDataset creates a dataset file at path (atomically).
+func CreateDataset(path string, meta events.Meta, o Options) (*DatasetWriter, error) {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	w, err := NewDatasetWriter(f, path, meta, o)
+	if err != nil {
+		f.Abort()
+		return nil, err
+	}
+	w.file = f
+	return w, nil
+}
+
+// NewDatasetWriter writes a dataset to out; name is used in errors.
+func NewDatasetWriter(out io.Writer, name string, meta events.Meta, o Options) (*DatasetWriter, error) {
+	per := o.BatchSamples
+	if per <= 0 {
+		per = defaultBatchSamples
+	}
+	schema := withBatchSamples(DatasetSchema(meta), per)
+	opts, err := ipcOptions(schema, o.Compression)
+	if err != nil {
+		return nil, err
+	}
+	fw, err := ipc.NewFileWriter(out, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("arrow writer for %s: %w", name, err)
+	}
+	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	w := &DatasetWriter{fw: fw, b: rb, perBatch: per, name: name, numLabels: len(meta.Classes)}
+	w.label = rb.Field(0).(*array.Int32Builder)
+	w.id = rb.Field(1).(*array.StringBuilder)
+	for i := 0; i < 4; i++ {
+		w.lists[i] = rb.Field(2 + i).(*array.ListBuilder)
+	}
+	w.t = w.lists[0].ValueBuilder().(*array.Int64Builder)
+	w.x = w.lists[1].ValueBuilder().(*array.Uint16Builder)
+	w.y = w.lists[2].ValueBuilder().(*array.Uint16Builder)
+	w.p = w.lists[3].ValueBuilder().(*array.Uint8Builder)
+	return w, nil
+}
+
+// WriteSample appends one sample. Labels must be NoLabel or a valid class index when classes are known.
+func (w *DatasetWriter) WriteSample(s *events.Sample) error {
+	if s.Label < events.NoLabel || (w.numLabels > 0 && int(s.Label) >= w.numLabels) {
+		return fmt.Errorf("sample %q: label %d is outside the %d classes", s.ID, s.Label, w.numLabels)
+	}
+	if s.Label == events.NoLabel {
+		w.label.AppendNull()
+	} else {
+		w.label.Append(s.Label)
+	}
+	w.id.Append(s.ID)
+	for _, l := range w.lists {
+		l.Append(true)
+	}
+	e := &s.Events
+	w.t.AppendValues(e.T, nil)
+	w.x.AppendValues(e.X, nil)
+	w.y.AppendValues(e.Y, nil)
+	w.p.AppendValues(e.P, nil)
+	w.pending++
+	w.samples++
+	w.events += int64(e.Len())
+	if w.pending == w.perBatch {
+		return w.flush()
+	}
+	return nil
+}
+
+func (w *DatasetWriter) flush() error {
+	if w.pending == 0 {
+		return nil
+	}
+	rec := w.b.NewRecordBatch()
+	defer rec.Release()
+	w.pending = 0
+	if err := w.fw.Write(rec); err != nil {
+		return fmt.Errorf("write %s: %w", w.name, err)
+	}
+	return nil
+}
+
+// Samples returns the number of samples written so far.
+func (w *DatasetWriter) Samples() int { return w.samples }
+
+// Close writes the last batch and the footer, then moves the file into place.
+func (w *DatasetWriter) Close() error {
+	defer w.b.Release()
+	if err := w.flush(); err != nil {
+		w.Abort()
+		return err
+	}
+	if err := w.fw.Close(); err != nil {
+		w.Abort()
+		return fmt.Errorf("finish %s: %w", w.name, err)
+	}
+	if w.file != nil {
+		return w.file.Commit()
+	}
+	return nil
+}
+
+// Abort discards the output.
+func (w *DatasetWriter) Abort() {
+	if w.file != nil {
+		w.file.Abort()
+	}
+}

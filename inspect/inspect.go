@@ -1,0 +1,134 @@
+// Package inspect computes what `evtool info` reports about a file: format, layout, geometry, event
+// counts, time range and polarity balance, plus each format's own details. It streams, so a file of any
+// size is described in constant memory.
+package inspect
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
+)
+
+// Report is one file's summary. JSON field names are a contract (ARCHITECTURE.md, CLI).
+type Report struct {
+	Path     string      `json:"path"`
+	Format   string      `json:"format"`
+	Kind     events.Kind `json:"kind"`
+	Events   int64       `json:"events"`
+	Width    int         `json:"width"`
+	Height   int         `json:"height"`
+	TFirst   *int64      `json:"t_first"` // null for an empty file
+	TLast    *int64      `json:"t_last"`
+	On       int64       `json:"on"`
+	Off      int64       `json:"off"`
+	Samples  *int        `json:"samples,omitempty"`
+	Classes  []string    `json:"classes,omitempty"`
+	Labels   []int       `json:"label_counts,omitempty"` // samples per class; unlabelled samples are not counted
+	XMin     *uint16     `json:"x_min,omitempty"`
+	XMax     *uint16     `json:"x_max,omitempty"`
+	YMin     *uint16     `json:"y_min,omitempty"`
+	YMax     *uint16     `json:"y_max,omitempty"`
+	Inferred bool        `json:"geometry_inferred,omitempty"` // the file does not state its sensor size
+	// NonMonotonic counts events earlier than their predecessor (0 for a well-formed recording).
+	NonMonotonic int64          `json:"non_monotonic"`
+	Source       string         `json:"source,omitempty"`
+	Transforms   string         `json:"transforms,omitempty"`
+	Details      map[string]any `json:"details,omitempty"` // per-format extras
+}
+
+// File describes the file at path; from forces the format ("" = detect).
+func File(path, from string, o formats.Options) (*Report, error) {
+	src, f, err := formats.Open(path, from, o)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	rep := &Report{Path: path, Format: f.Name}
+	st := events.NewStats(events.Geometry{}, false)
+	switch s := src.(type) {
+	case events.SampleReader:
+		rep.Kind = events.KindDataset
+		n := s.NumSamples()
+		rep.Samples = &n
+		meta := s.Meta()
+		rep.Classes = meta.Classes
+		if len(meta.Classes) > 0 {
+			rep.Labels = make([]int, len(meta.Classes))
+		}
+		var sample events.Sample
+		one := events.NewStats(events.Geometry{}, false)
+		for i := 0; i < n; i++ {
+			if err := s.ReadSample(i, &sample); err != nil {
+				return nil, err
+			}
+			if l := sample.Label; l >= 0 && int(l) < len(rep.Labels) {
+				rep.Labels[l]++
+			}
+			one.Reset()
+			one.Add(&sample.Events)
+			addSample(st, one)
+		}
+		fill(rep, meta, st, f)
+	case events.Reader:
+		rep.Kind = events.KindRecording
+		buf := events.NewBatch(1 << 16)
+		for {
+			err := s.Read(buf)
+			st.Add(buf)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		fill(rep, s.Meta(), st, f)
+	default:
+		return nil, fmt.Errorf("%s: format %s returned an unusable reader", path, f.Name)
+	}
+	return rep, nil
+}
+
+// addSample folds one sample's stats into a dataset's: samples are independent streams, so a later
+// sample starting earlier is not a monotonicity fault, and the time range spans all samples.
+func addSample(all, one *events.Stats) {
+	if one.Count == 0 {
+		return
+	}
+	if all.Count == 0 {
+		all.TFirst, all.TLast = one.TMin, one.TMax
+	}
+	all.TFirst, all.TLast = min(all.TFirst, one.TMin), max(all.TLast, one.TMax)
+	all.Count += one.Count
+	all.On += one.On
+	all.Off += one.Off
+	all.NonMonotonic += one.NonMonotonic
+	all.TMin, all.TMax = min(all.TMin, one.TMin), max(all.TMax, one.TMax)
+	all.XMin, all.XMax = min(all.XMin, one.XMin), max(all.XMax, one.XMax)
+	all.YMin, all.YMax = min(all.YMin, one.YMin), max(all.YMax, one.YMax)
+}
+
+func fill(rep *Report, meta events.Meta, st *events.Stats, f *formats.Format) {
+	rep.Events, rep.On, rep.Off, rep.NonMonotonic = st.Count, st.On, st.Off, st.NonMonotonic
+	rep.Source, rep.Transforms, rep.Details = meta.Source, meta.Transforms, meta.Extra
+	if rep.Source == rep.Path {
+		rep.Source = ""
+	}
+	if st.Count > 0 {
+		tf, tl := st.TFirst, st.TLast
+		rep.TFirst, rep.TLast = &tf, &tl
+		xmin, xmax, ymin, ymax := st.XMin, st.XMax, st.YMin, st.YMax
+		rep.XMin, rep.XMax, rep.YMin, rep.YMax = &xmin, &xmax, &ymin, &ymax
+	}
+	g := meta.Geometry
+	if !g.Known() {
+		g = st.Extent()
+		if f.InferGeometry != nil {
+			g = f.InferGeometry(g)
+		}
+		rep.Inferred = true
+	}
+	rep.Width, rep.Height = g.Width, g.Height
+}
