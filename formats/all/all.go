@@ -2,5 +2,6 @@
 package all
 
 import (
+	_ "github.com/evtool/evtool/formats/evarrow"
 	_ "github.com/evtool/evtool/formats/nmnist"
 )

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evtool/evtool/demo"
+	"github.com/evtool/evtool/internal/cli"
+)
+
+func init() {
+	var out string
+	var quick bool
+	cmd := &cobra.Command{
+		Use:   "demo [--out DIR] [--quick]",
+		Short: "A guided tour of evtool on data it makes itself (no download)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			var log = os.Stdout
+			res, err := demo.Run(ctx, demo.Options{OutDir: out, Quick: quick, Log: log})
+			if err != nil {
+				return err
+			}
+			cli.Infof("demo finished: %d samples, %d events in %s", res.Samples, res.Events, res.Dataset)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "evtool-demo", "folder for the files the demo makes")
+	cmd.Flags().BoolVar(&quick, "quick", false, "a smaller, faster tour (used by CI)")
+	rootCmd.AddCommand(cmd)
+}

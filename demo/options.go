@@ -1,0 +1,5 @@
+package demo
+
+import "github.com/evtool/evtool/formats"
+
+func formatsOptions() formats.Options { return formats.Options{} }

@@ -1,0 +1,109 @@
+package evarrow
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/evtool/evtool/events"
+)
+
+// polarsCheck runs tools/polars-check/check.js, which reads an Arrow file with nodejs-polars — an Arrow
+// implementation independent of arrow-go (Rust). It skips when node or the npm packages are missing,
+// except in CI (CI=true), where .ci/run installs them and a skip would hide a regression.
+func polarsCheck(t *testing.T, path string) map[string]any {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "tools", "polars-check")
+	missing := ""
+	if _, err := exec.LookPath("node"); err != nil {
+		missing = "node is not installed"
+	} else if _, err := os.Stat(filepath.Join(dir, "node_modules", "nodejs-polars")); err != nil {
+		missing = "nodejs-polars is not installed (npm ci --prefix tools/polars-check)"
+	}
+	if missing != "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("independent Arrow reader unavailable in CI: %s", missing)
+		}
+		t.Skipf("skipping the nodejs-polars cross-check: %s", missing)
+	}
+	out, err := exec.Command("node", filepath.Join(dir, "check.js"), path).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			t.Fatalf("nodejs-polars could not read %s: %s", path, ee.Stderr)
+		}
+		t.Fatal(err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("check.js output %q: %v", out, err)
+	}
+	return res
+}
+
+func sums(b *events.Batch) (sumX, sumT int64) {
+	for i := range b.T {
+		sumX += int64(b.X[i])
+		sumT += b.T[i]
+	}
+	return
+}
+
+// Our files open in polars as they are: both layouts, every compression.
+func TestReadByPolars(t *testing.T) {
+	samples := nmnistSamples(t)
+	samples[3].Label = events.NoLabel
+	var all events.Batch
+	for i := range samples {
+		all.AppendBatch(&samples[i].Events)
+	}
+	wantX, wantT := sums(&all)
+	dir := t.TempDir()
+	for _, comp := range []string{"zstd", "lz4", "none"} {
+		ds := filepath.Join(dir, comp+"-ds.arrow")
+		meta := events.Meta{Kind: events.KindDataset, Geometry: events.Geometry{Width: 34, Height: 34},
+			Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
+		w, err := CreateDataset(ds, meta, Options{Compression: comp, BatchSamples: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range samples {
+			w.WriteSample(&samples[i])
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		res := polarsCheck(t, ds)
+		if int(res["rows"].(float64)) != len(samples) || int64(res["events"].(float64)) != int64(all.Len()) ||
+			int64(res["sum_x"].(float64)) != wantX || res["sum_t"].([]any)[0] != strconv.FormatInt(wantT, 10) {
+			t.Fatalf("%s dataset read by polars: %v", comp, res)
+		}
+		labels := res["labels"].([]any)
+		ids := res["ids"].([]any)
+		for i := range samples {
+			l := labels[i]
+			if (samples[i].Label == events.NoLabel && l != nil) || (samples[i].Label >= 0 && l != float64(samples[i].Label)) || ids[i] != samples[i].ID {
+				t.Fatalf("%s: sample %d label %v id %v; want %d %s", comp, i, l, ids[i], samples[i].Label, samples[i].ID)
+			}
+		}
+
+		rec := filepath.Join(dir, comp+"-rec.arrow")
+		rw, err := CreateRecording(rec, events.Meta{Geometry: meta.Geometry}, Options{Compression: comp, BatchEvents: 10000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rw.Write(&all)
+		if err := rw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		res = polarsCheck(t, rec)
+		if int64(res["events"].(float64)) != int64(all.Len()) || int64(res["sum_x"].(float64)) != wantX ||
+			res["sum_t"].([]any)[0] != strconv.FormatInt(wantT, 10) {
+			t.Fatalf("%s recording read by polars: %v", comp, res)
+		}
+	}
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The project's test command (README): installs what the tests need that Go cannot fetch by itself, then
+# runs every Go test. Safe to re-run; each install step is skipped when already satisfied.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Independent (non-Go) readers of our Arrow and Parquet files, from the npm registry.
+if command -v npm >/dev/null 2>&1; then
+  for tool in tools/*/; do
+    if [ -f "$tool/package-lock.json" ] && [ ! -d "$tool/node_modules" ]; then
+      echo "installing $tool npm packages" >&2
+      npm ci --prefix "$tool" --no-audit --no-fund --loglevel=error >&2
+    fi
+  done
+else
+  echo "npm not found: the cross-checks against polars/DuckDB will be skipped" >&2
+fi
+
+# Debian packages some tests need (listed in scripts/test-packages.txt), when we may install them.
+if [ -s scripts/test-packages.txt ] && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  while read -r pkg; do
+    [ -z "$pkg" ] || [[ "$pkg" == \#* ]] && continue
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done < scripts/test-packages.txt
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "installing ${missing[*]}" >&2
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >&2
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >&2
+    else
+      echo "not installing ${missing[*]} (not root): tests that need them will skip" >&2
+    fi
+  fi
+fi
+
+export CGO_ENABLED=0
+go vet ./...
+go test -count=1 -timeout 30m "$@" ./...

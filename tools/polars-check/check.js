@@ -1,0 +1,21 @@
+// Reads an evtool Arrow IPC file with nodejs-polars (an Arrow implementation independent of arrow-go) and
+// prints what it found as one JSON line: rows, columns with their dtypes, summed list lengths and sums.
+const pl = require("nodejs-polars");
+const path = process.argv[2];
+// readIPC treats a string as a path only for the .ipc extension, so hand it the bytes.
+const df = pl.readIPC(require("fs").readFileSync(path));
+const out = { rows: df.height, columns: df.columns, dtypes: df.dtypes.map(String) };
+if (df.columns.includes("label")) {
+  // dataset layout: one row per sample, list columns
+  const ev = df.select("t", "x").explode(["t", "x"]).dropNulls();
+  out.events = ev.height;
+  out.labels = df.getColumn("label").toArray().map((v) => (v === null ? null : Number(v)));
+  out.ids = df.getColumn("id").toArray();
+  out.sum_x = Number(ev.getColumn("x").sum());
+  out.sum_t = [String(ev.getColumn("t").sum())];
+} else {
+  out.events = df.height;
+  out.sum_x = Number(df.getColumn("x").sum());
+  out.sum_t = [String(df.getColumn("t").sum())];
+}
+console.log(JSON.stringify(out));
