@@ -9,7 +9,8 @@ if command -v npm >/dev/null 2>&1; then
   for tool in tools/*/; do
     if [ -f "$tool/package-lock.json" ] && [ ! -d "$tool/node_modules" ]; then
       echo "installing $tool npm packages" >&2
-      npm ci --prefix "$tool" --no-audit --no-fund --loglevel=error >&2
+      # npm install, not npm ci: the lock file lists only this platform's optional native package.
+      npm install --prefix "$tool" --no-audit --no-fund --loglevel=error >&2
     fi
   done
 else

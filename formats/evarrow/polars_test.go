@@ -23,7 +23,7 @@ func polarsCheck(t *testing.T, path string) map[string]any {
 	if _, err := exec.LookPath("node"); err != nil {
 		missing = "node is not installed"
 	} else if _, err := os.Stat(filepath.Join(dir, "node_modules", "nodejs-polars")); err != nil {
-		missing = "nodejs-polars is not installed (npm ci --prefix tools/polars-check)"
+		missing = "nodejs-polars is not installed (npm install --prefix tools/polars-check)"
 	}
 	if missing != "" {
 		if os.Getenv("CI") == "true" {
