@@ -30,6 +30,8 @@ type Options struct {
 	NewSampleFunc func() (SampleFunc, error)
 	// Transforms is recorded as evtool.transforms in the output metadata.
 	Transforms string
+	// Source, when set, is recorded as evtool.source instead of the input path.
+	Source string
 }
 
 // Result summarises a conversion.
@@ -83,7 +85,10 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 		g = infer(inFmt, ext)
 	}
 	out := events.Meta{Format: outFmt.Name, Kind: events.KindRecording, Geometry: g, Source: sourceOf(meta, input),
-		Transforms: o.Transforms, Extra: nil}
+		Transforms: o.Transforms}
+	if o.Source != "" {
+		out.Source = o.Source
+	}
 	sink, err := outFmt.Create(output, out, o.Format)
 	if err != nil {
 		return nil, err
@@ -174,11 +179,11 @@ func (d datasetSource) read(i int, s *events.Sample) error {
 	it := d.plan.Items[i]
 	s.Reset()
 	s.ID, s.Label = it.ID, it.Label
-	return readFileInto(it.Path, it.Format, d.opts, &s.Events)
+	return ReadFile(it.Path, it.Format, d.opts, &s.Events)
 }
 
-// readFileInto decodes a whole file into dst.
-func readFileInto(path string, f *formats.Format, o formats.Options, dst *events.Batch) error {
+// ReadFile decodes a whole file of format f into dst (appending).
+func ReadFile(path string, f *formats.Format, o formats.Options, dst *events.Batch) error {
 	src, err := f.Open(path, o)
 	if err != nil {
 		return err
@@ -224,6 +229,9 @@ func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, in
 		if src.plan != nil && len(src.plan.Items) > 0 {
 			out.Source = sourceRoot(src.plan)
 		}
+	}
+	if o.Source != "" {
+		out.Source = o.Source
 	}
 	sink, err := outFmt.Create(output, out, o.Format)
 	if err != nil {
