@@ -1,6 +1,8 @@
 package evarrow
 
 import (
+	"bytes"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -168,9 +170,11 @@ func FuzzOpen(f *testing.F) {
 	f.Add(seed)
 	f.Add([]byte("ARROW1\x00\x00garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(t.TempDir(), "f.arrow")
-		os.WriteFile(p, data, 0o644)
-		_, src, err := Open(p)
+		fl, err := openReader("fuzz.arrow", bytes.NewReader(data), io.NopCloser(nil))
+		if err != nil {
+			return
+		}
+		_, src, err := openAs(fl)
 		if err != nil {
 			return
 		}

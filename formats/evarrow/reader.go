@@ -17,7 +17,7 @@ import (
 // file is what both readers share: the open IPC file and its parsed metadata.
 type file struct {
 	path string
-	f    *os.File
+	f    io.Closer
 	r    *ipc.FileReader
 	meta events.Meta
 }
@@ -29,21 +29,35 @@ func guard(path string, err *error) {
 	}
 }
 
-func openFile(path string) (fl *file, err error) {
-	defer guard(path, &err)
+func openFile(path string) (*file, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	r, err := ipc.NewFileReader(f, ipc.WithAllocator(memory.DefaultAllocator))
+	fl, err := openReader(path, f, f)
 	if err != nil {
 		f.Close()
+	}
+	return fl, err
+}
+
+// openReader reads an IPC file from src (name is used in errors); closer is closed with the file.
+func openReader(path string, src ipc.ReadAtSeeker, f io.Closer) (fl *file, err error) {
+	defer guard(path, &err)
+	size, err := src.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFooter(src, size); err != nil {
+		return nil, fmt.Errorf("%s: not a readable Arrow IPC file: %w", path, err)
+	}
+	r, err := ipc.NewFileReader(src, ipc.WithAllocator(boundedAllocator{memory.DefaultAllocator}))
+	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable Arrow IPC file: %w", path, err)
 	}
 	meta, err := MetaFromMetadata(r.Schema().Metadata())
 	if err != nil {
 		r.Close()
-		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(r.Schema().FieldIndices(ColLabel)) > 0 || len(r.Schema().FieldIndices(ColID)) > 0 {
@@ -55,7 +69,6 @@ func openFile(path string) (fl *file, err error) {
 	}
 	if err := checkColumns(r.Schema(), want); err != nil {
 		r.Close()
-		f.Close()
 		return nil, fmt.Errorf("%s: not an evtool %s file: %w", path, meta.Kind, err)
 	}
 	return &file{path: path, f: f, r: r, meta: meta}, nil
@@ -82,6 +95,10 @@ func Open(path string) (events.Meta, any, error) {
 	if err != nil {
 		return events.Meta{}, nil, err
 	}
+	return openAs(fl)
+}
+
+func openAs(fl *file) (events.Meta, any, error) {
 	if fl.meta.Kind == events.KindDataset {
 		d, err := newDatasetReader(fl)
 		return fl.meta, d, err

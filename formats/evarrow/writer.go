@@ -3,6 +3,7 @@ package evarrow
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -32,7 +33,9 @@ const (
 )
 
 func ipcOptions(schema *arrow.Schema, compression string) ([]ipc.Option, error) {
-	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator)}
+	// Compress a record batch's buffers in parallel: the writer is the serial end of every pipeline.
+	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator),
+		ipc.WithCompressConcurrency(runtime.GOMAXPROCS(0))}
 	switch strings.ToLower(compression) {
 	case "", "zstd":
 		opts = append(opts, ipc.WithZstd())

@@ -14,8 +14,8 @@ import (
 // stops everything and is returned.
 func Ordered[S any](ctx context.Context, n, workers int, newSlot func() S,
 	work func(i int, slot S) error, emit func(i int, slot S) error) error {
-	if n <= 0 {
-		return ctx.Err()
+	if err := ctx.Err(); err != nil || n <= 0 {
+		return err
 	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
