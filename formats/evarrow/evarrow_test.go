@@ -195,9 +195,12 @@ func FuzzOpen(f *testing.F) {
 }
 
 // nmnistSamples reads the 32 N-MNIST fixture files as samples.
-func nmnistSamples(tb testing.TB) []events.Sample {
+func nmnistSamples(tb testing.TB) []events.Sample { return nmnistFolder(tb, "nmnist") }
+
+// nmnistFolder reads the N-MNIST files of a fixture folder (nmnist: 32, nmnist-small: 1,100) as samples.
+func nmnistFolder(tb testing.TB, folder string) []events.Sample {
 	var out []events.Sample
-	root := fixtures.Path(tb, "nmnist")
+	root := fixtures.Path(tb, folder)
 	for _, split := range []string{"Train", "Test"} {
 		matches, _ := filepath.Glob(filepath.Join(root, split, "*", "*.bin"))
 		for _, m := range matches {
@@ -254,8 +257,9 @@ func TestNMNISTBytesPerEvent(t *testing.T) {
 	}
 }
 
+// The dataset benchmarks use the 1,100 real N-MNIST samples (4.5 M events): realistic record batches.
 func BenchmarkDatasetWrite(b *testing.B) {
-	samples := nmnistSamples(b)
+	samples := nmnistFolder(b, "nmnist-small")
 	var n int64
 	for i := range samples {
 		n += int64(samples[i].Events.Len())
@@ -269,7 +273,7 @@ func BenchmarkDatasetWrite(b *testing.B) {
 }
 
 func BenchmarkDatasetRead(b *testing.B) {
-	samples := nmnistSamples(b)
+	samples := nmnistFolder(b, "nmnist-small")
 	var n int64
 	for i := range samples {
 		n += int64(samples[i].Events.Len())

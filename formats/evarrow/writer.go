@@ -155,21 +155,23 @@ func (w *RecordingWriter) Abort() {
 
 // DatasetWriter streams samples into a dataset-layout file.
 type DatasetWriter struct {
-	file      *atomicfile.File
-	fw        *ipc.FileWriter
-	b         *array.RecordBuilder
-	label     *array.Int32Builder
-	id        *array.StringBuilder
-	lists     [4]*array.ListBuilder
-	t         *array.Int64Builder
-	x, y      *array.Uint16Builder
-	p         *array.Uint8Builder
-	perBatch  int
-	pending   int
-	samples   int
-	events    int64
-	name      string
-	numLabels int
+	file     *atomicfile.File
+	fw       *ipc.FileWriter
+	b        *array.RecordBuilder
+	label    *array.Int32Builder
+	id       *array.StringBuilder
+	lists    [4]*array.ListBuilder
+	t        *array.Int64Builder
+	x, y     *array.Uint16Builder
+	p        *array.Uint8Builder
+	perBatch int
+	pending  int
+	// batchEvents counts the events of the pending batch.
+	batchEvents int
+	samples     int
+	events      int64
+	name        string
+	numLabels   int
 }
 
 // CreateDataset creates a dataset file at path (atomically).
@@ -238,6 +240,7 @@ func (w *DatasetWriter) WriteSample(s *events.Sample) error {
 	w.pending++
 	w.samples++
 	w.events += int64(e.Len())
+	w.batchEvents += e.Len()
 	if w.pending == w.perBatch {
 		return w.flush()
 	}
@@ -251,6 +254,15 @@ func (w *DatasetWriter) flush() error {
 	rec := w.b.NewRecordBatch()
 	defer rec.Release()
 	w.pending = 0
+	// The builders start empty after each batch: reserve what the last batch needed, so the next one
+	// does not regrow its buffers by doubling (and clear each new buffer) a dozen times.
+	if n := w.batchEvents; n > 0 {
+		w.t.Reserve(n)
+		w.x.Reserve(n)
+		w.y.Reserve(n)
+		w.p.Reserve(n)
+	}
+	w.batchEvents = 0
 	if err := w.fw.Write(rec); err != nil {
 		return fmt.Errorf("write %s: %w", w.name, err)
 	}

@@ -72,21 +72,27 @@ func Open(path string, o formats.Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := NewReader(f, path, o)
 	// Most .bin files are small (N-MNIST: ~20 KB): size the buffer to the file, not to the 1 MiB maximum,
 	// so converting 60,000 of them does not spend its time clearing memory.
-	if st, err := f.Stat(); err == nil && st.Size() < int64(len(r.buf)) {
-		r.buf = make([]byte, max(st.Size()+1, 4096))
+	size := maxBuffer
+	if st, err := f.Stat(); err == nil && st.Size() < int64(size) {
+		size = int(max(st.Size()+1, 4096))
 	}
-	return r, nil
+	return newReader(f, path, o, size), nil
 }
+
+const maxBuffer = 1 << 20
 
 // NewReader streams records from r; name is used in errors and metadata.
 func NewReader(r io.ReadCloser, name string, o formats.Options) *Reader {
+	return newReader(r, name, o, maxBuffer)
+}
+
+func newReader(r io.ReadCloser, name string, o formats.Options, bufSize int) *Reader {
 	return &Reader{
 		path: name,
 		f:    r,
-		buf:  make([]byte, 1<<20),
+		buf:  make([]byte, bufSize),
 		meta: events.Meta{Format: "nmnist", Kind: events.KindRecording, Geometry: o.Sensor, Source: name},
 	}
 }
