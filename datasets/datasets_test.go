@@ -263,7 +263,7 @@ func TestPrepareNMNISTDeterministic(t *testing.T) {
 func writeRecording(t *testing.T, path string, b *events.Batch) {
 	f, err := formats.Lookup("aedat3")
 	if err != nil {
-		t.Skipf("the AEDAT 3.1 writer is not registered: %v", err)
+		t.Fatalf("the AEDAT 3.1 writer is not registered: %v", err)
 	}
 	sink, err := f.Create(path, events.Meta{Kind: events.KindRecording, Geometry: events.Geometry{Width: 128, Height: 128}}, formats.Options{})
 	if err != nil {

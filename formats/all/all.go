@@ -2,6 +2,10 @@
 package all
 
 import (
+	_ "github.com/evtool/evtool/formats/aedat"
+	_ "github.com/evtool/evtool/formats/csv"
 	_ "github.com/evtool/evtool/formats/evarrow"
 	_ "github.com/evtool/evtool/formats/nmnist"
+	_ "github.com/evtool/evtool/formats/npy"
+	_ "github.com/evtool/evtool/formats/parquet"
 )

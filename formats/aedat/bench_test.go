@@ -1,0 +1,136 @@
+package aedat
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
+)
+
+const benchEvents = 4 << 20
+
+var benchFiles = map[string][]byte{}
+var benchOnce sync.Once
+
+// benchData writes benchEvents random events (DVSGesture-like rates) as AEDAT 3.1 (DVS128, 4096 events
+// per packet) and as AEDAT 2.0 (DVS128 and DAVIS346), once per test binary.
+func benchData(b *testing.B, kind string) []byte {
+	benchOnce.Do(func() {
+		rng := rand.New(rand.NewPCG(9, 10))
+		for _, k := range []struct {
+			name string
+			g    events.Geometry
+		}{{"aedat31", events.Geometry{Width: 128, Height: 128}}, {"dvs128", events.Geometry{Width: 128, Height: 128}}, {"davis346", events.Geometry{Width: 346, Height: 260}}} {
+			ev := randomEvents(rng, benchEvents, k.g.Width, k.g.Height, 1000, 3)
+			var buf bytes.Buffer
+			if k.name == "aedat31" {
+				w, err := NewWriter31(&buf, k.g, Writer31Options{})
+				if err != nil {
+					panic(err)
+				}
+				if err := w.Write(ev); err != nil {
+					panic(err)
+				}
+				w.Close()
+			} else {
+				chip, _ := ChipForGeometry(k.g)
+				w := NewWriter2(&buf, chip, "bench")
+				if err := w.Write(ev); err != nil {
+					panic(err)
+				}
+				w.Close()
+			}
+			benchFiles[k.name] = buf.Bytes()
+		}
+	})
+	return benchFiles[kind]
+}
+
+// benchRead streams an in-memory file through the public reader with 64 Ki-event batches.
+func benchRead(b *testing.B, kind string) {
+	data := benchData(b, kind)
+	buf := events.NewBatch(1 << 16)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		r, err := NewReader(bytes.NewReader(data), "bench", formats.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = 0
+		for {
+			err := r.Read(buf)
+			n += buf.Len()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if n != benchEvents {
+		b.Fatalf("decoded %d events, want %d", n, benchEvents)
+	}
+	reportRate(b, float64(b.N)*benchEvents, cpu0)
+}
+
+// BenchmarkRead31 measures AEDAT 3.1 decoding (target ≥ 300 M events/s on one core).
+func BenchmarkRead31(b *testing.B) { benchRead(b, "aedat31") }
+
+// BenchmarkRead2DVS128 and BenchmarkRead2DAVIS346 measure AEDAT 2.0 decoding.
+func BenchmarkRead2DVS128(b *testing.B)   { benchRead(b, "dvs128") }
+func BenchmarkRead2DAVIS346(b *testing.B) { benchRead(b, "davis346") }
+
+// BenchmarkWrite31 measures the AEDAT 3.1 writer.
+func BenchmarkWrite31(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ev := randomEvents(rng, 1<<20, 128, 128, 0, 3)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		w, _ := NewWriter31(io.Discard, events.Geometry{Width: 128, Height: 128}, Writer31Options{})
+		if err := w.Write(ev); err != nil {
+			b.Fatal(err)
+		}
+		w.Close()
+	}
+	reportRate(b, float64(b.N)*float64(ev.Len()), cpu0)
+}
+
+// BenchmarkPolarityLoop measures the AEDAT 3.1 hot loop alone, on one 4096-event packet payload.
+func BenchmarkPolarityLoop(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	var payload []byte
+	for i := 0; i < 4096; i++ {
+		payload = append(payload, pol3(true, uint32(rng.IntN(128)), uint32(rng.IntN(128)), rng.IntN(2) == 1, uint32(i))...)
+	}
+	dst := events.NewBatch(4096)
+	d := decoder3{w: 128, h: 128}
+	b.SetBytes(int64(len(payload)))
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		dst.Reset()
+		d.last = 0
+		d.polarity(payload, 8, 4, 0, dst)
+	}
+	reportRate(b, float64(b.N)*4096, cpu0)
+}
+
+// reportRate reports events per second of wall time and per second of CPU time (the one-core rate on a
+// shared machine, where wall time includes waiting for a core).
+func reportRate(b *testing.B, n float64, cpu0 float64) {
+	b.ReportMetric(n/b.Elapsed().Seconds()/1e6, "Mevents/s")
+	if cpu := cpuSeconds() - cpu0; cpu0 > 0 && cpu > 0 {
+		b.ReportMetric(n/cpu/1e6, "Mevents/cpu-s")
+	}
+}

@@ -1,0 +1,66 @@
+package csv
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
+)
+
+// benchEvents is a 1 Mi-event recording on a 640x480 sensor, ~1 µs apart (lines of ~20 bytes).
+func benchEvents() *events.Batch {
+	rng := rand.New(rand.NewPCG(1, 1))
+	b := events.NewBatch(1 << 20)
+	t := int64(1_000_000)
+	for i := 0; i < 1<<20; i++ {
+		t += rng.Int64N(3)
+		b.Append(t, uint16(rng.IntN(640)), uint16(rng.IntN(480)), uint8(rng.IntN(2)))
+	}
+	return b
+}
+
+func encode(b *events.Batch) []byte {
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, "bench.csv", formats.Options{})
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// BenchmarkRead reports M events/s of the streaming reader (run with -cpu 1).
+func BenchmarkRead(b *testing.B) {
+	ev := benchEvents()
+	data := encode(ev)
+	dst := events.NewBatch(1 << 16)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, _ := NewReader(io.NopCloser(bytes.NewReader(data)), "bench.csv", formats.Options{})
+		n := 0
+		for r.Read(dst) == nil {
+			n += dst.Len()
+		}
+		if n != ev.Len() {
+			b.Fatalf("read %d events", n)
+		}
+	}
+	b.ReportMetric(float64(ev.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+}
+
+// BenchmarkWrite reports M events/s of the writer into memory.
+func BenchmarkWrite(b *testing.B) {
+	ev := benchEvents()
+	b.SetBytes(int64(len(encode(ev))))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w, _ := NewWriter(io.Discard, "bench.csv", formats.Options{})
+		if err := w.Write(ev); err != nil {
+			b.Fatal(err)
+		}
+		w.Close()
+	}
+	b.ReportMetric(float64(ev.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+}

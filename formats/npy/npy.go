@@ -1,0 +1,91 @@
+// Package npy reads and writes events as NumPy .npy files, the layout Python users load with
+// numpy.load: a 1-D structured array with dtype [('t','<i8'),('x','<u2'),('y','<u2'),('p','u1')]
+// (docs/formats-csv-npy-parquet.md).
+//
+// The reader follows the NPY format versions 1.0, 2.0 and 3.0: the header dict is parsed as a Python
+// literal (never evaluated). It accepts other field orders and types (t as int, unsigned or float µs;
+// x and y as any integer type; p as integer, bool or -1/+1; extra fields skipped) and plain (N, 4)
+// integer arrays in t,x,y,p column order. Reading streams in constant memory. The writer writes
+// version 1.0 with the exact dtype above, and patches the record count into the header on Close.
+package npy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
+)
+
+// Magic starts every .npy file.
+const Magic = "\x93NUMPY"
+
+// recordSize is the size of one event in the dtype the writer uses (packed, as numpy lays out a
+// structured dtype unless told to align).
+const recordSize = 13
+
+// Descr is the dtype the writer declares, as numpy itself prints it.
+const Descr = "[('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|u1')]"
+
+func init() {
+	formats.Register(&formats.Format{
+		Name:        "npy",
+		Description: "NumPy .npy structured array t:<i8 µs, x:<u2, y:<u2, p:u1 (also reads other field types and (N,4) arrays)",
+		Extensions:  []string{".npy"},
+		Detect:      func(head []byte) bool { return formats.HasPrefix(head, Magic) },
+		Open:        func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
+		Create:      create,
+		Params: map[string]string{
+			"columns":   `read only: column order of a plain 2-D array, e.g. "x,y,p,t" ("-" skips a column; default t,x,y,p)`,
+			"time-unit": `read only: unit of t in the file: us (default), ms, s or ns; converted to µs, rounded to the nearest`,
+		},
+	})
+}
+
+// timeUnits maps a unit name onto its power of ten relative to a microsecond.
+var timeUnits = map[string]int{"us": 0, "µs": 0, "ms": 3, "s": 6, "ns": -3}
+
+// readOptions are the parsed -O options of the reader.
+type readOptions struct {
+	columns []int // nil: t,x,y,p
+	timeExp int
+}
+
+func parseReadOptions(o formats.Options) (readOptions, error) {
+	var ro readOptions
+	if v := o.Param("columns", ""); v != "" {
+		seen := [4]bool{}
+		for _, name := range strings.Split(v, ",") {
+			name = strings.ToLower(strings.TrimSpace(name))
+			role := colSkip
+			if name != "-" && name != "_" {
+				r, ok := aliases[name]
+				if !ok || seen[r] {
+					return ro, fmt.Errorf("option columns=%q: %q is unknown or named twice (want t, x, y, p or -)", v, name)
+				}
+				role, seen[r] = r, true
+			}
+			ro.columns = append(ro.columns, role)
+		}
+		for r, ok := range seen {
+			if !ok {
+				return ro, fmt.Errorf("option columns=%q: column %s is missing", v, roleNames[r])
+			}
+		}
+	}
+	if u := strings.ToLower(o.Param("time-unit", "us")); u != "" {
+		e, ok := timeUnits[u]
+		if !ok {
+			return ro, fmt.Errorf("option time-unit=%q: want us, ms, s or ns", u)
+		}
+		ro.timeExp = e
+	}
+	return ro, nil
+}
+
+func create(path string, meta events.Meta, _ formats.Options) (formats.Sink, error) {
+	if meta.Kind == events.KindDataset {
+		return nil, fmt.Errorf("%s: a .npy file holds one recording, not a dataset; write the dataset to .arrow or .parquet", path)
+	}
+	return Create(path)
+}

@@ -1,0 +1,170 @@
+// Package parquet reads and writes evtool's two event layouts (ARCHITECTURE.md, "Arrow layouts") as
+// Apache Parquet files, the format distributed engines (Spark, Ray, DuckDB, polars) read natively:
+//
+//   - recording: columns t:int64, x:uint16, y:uint16, p:uint8, one row per event, row groups of a bounded
+//     number of events;
+//   - dataset: one row per sample: label:int32 (null when unknown), id:utf8, t:list<int64>,
+//     x:list<uint16>, y:list<uint16>, p:list<uint8>, row groups of a bounded number of samples and events.
+//
+// The Arrow schemas and the evtool.* metadata are those of formats/evarrow. The metadata is stored twice:
+// inside the serialised Arrow schema (key ARROW:schema, for Arrow readers) and as plain Parquet key-value
+// pairs, so that tools which ignore ARROW:schema (DuckDB's parquet_kv_metadata) see it too. The reader
+// relies on the plain pairs and the Parquet logical types only (see dropArrowSchema).
+//
+// Encodings are chosen for size (measured on the N-MNIST fixtures, docs/formats-csv-npy-parquet.md): t is
+// DELTA_BINARY_PACKED (event times rise slowly, so their deltas pack into ~8 bits); x, y and p are
+// dictionary-encoded (a sensor has few distinct coordinates). For x and y evtool builds each row group's
+// dictionary itself and pads a small one to 129 entries, so every index is one whole byte that zstd's
+// entropy coder shrinks to ~4.5 bits (6-bit packed indices stay ~5.3 bits). BYTE_STREAM_SPLIT would do as
+// well, but DuckDB 1.5 rejects it for integer columns, and DuckDB must read our files. Pages are
+// zstd-compressed.
+package parquet
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/evarrow"
+)
+
+// Magic starts and ends every Parquet file.
+const Magic = "PAR1"
+
+const (
+	// DefaultRowGroupEvents bounds a recording's row group (and a dataset's, counted in events), so that
+	// readers and writers hold at most ~15 MB of decoded columns at a time.
+	DefaultRowGroupEvents = 1 << 20
+	// DefaultRowGroupSamples bounds the samples per dataset row group; random access to one sample decodes
+	// its whole row group.
+	DefaultRowGroupSamples = 64
+	// zstdLevel: klauspost's "better compression" level. On N-MNIST it is as small as any level (higher
+	// levels made the delta-packed t column larger) and still fast.
+	zstdLevel = 7
+)
+
+func init() {
+	formats.Register(&formats.Format{
+		Name:          "parquet",
+		Description:   "Apache Parquet, evtool recording or dataset layout (t delta-encoded, x/y/p dictionary; zstd, lz4, snappy or none)",
+		Extensions:    []string{".parquet", ".pq"},
+		Detect:        func(head []byte) bool { return formats.HasPrefix(head, Magic) },
+		Open:          open,
+		Create:        create,
+		DatasetCreate: true,
+		Params: map[string]string{
+			"row-group-events":  fmt.Sprintf("events per row group of a recording; a dataset row group is closed once it holds this many events (default %d)", DefaultRowGroupEvents),
+			"row-group-samples": fmt.Sprintf("samples per row group of a dataset (default %d)", DefaultRowGroupSamples),
+		},
+	})
+}
+
+// Options tune the writers.
+type Options struct {
+	// Compression: "zstd" (default), "lz4", "snappy", "gzip" or "none".
+	Compression string
+	// RowGroupEvents bounds the events of a row group (default DefaultRowGroupEvents).
+	RowGroupEvents int
+	// RowGroupSamples bounds the samples of a dataset row group (default DefaultRowGroupSamples).
+	RowGroupSamples int
+}
+
+func (o Options) withDefaults() Options {
+	if o.RowGroupEvents <= 0 {
+		o.RowGroupEvents = DefaultRowGroupEvents
+	}
+	if o.RowGroupSamples <= 0 {
+		o.RowGroupSamples = DefaultRowGroupSamples
+	}
+	return o
+}
+
+// codec maps the user's compression name onto a Parquet codec. "lz4" means LZ4_RAW, the block format the
+// Parquet spec recommends (the older LZ4 codec was ambiguous between framings).
+func codec(name string) (compress.Compression, error) {
+	switch strings.ToLower(name) {
+	case "", "zstd":
+		return compress.Codecs.Zstd, nil
+	case "lz4", "lz4_raw":
+		return compress.Codecs.Lz4Raw, nil
+	case "snappy":
+		return compress.Codecs.Snappy, nil
+	case "gzip":
+		return compress.Codecs.Gzip, nil
+	case "none", "uncompressed":
+		return compress.Codecs.Uncompressed, nil
+	}
+	return 0, fmt.Errorf("unknown compression %q for Parquet (want zstd, lz4, snappy, gzip or none)", name)
+}
+
+// columnEncoding is how one leaf column is stored; dictionary means RLE_DICTIONARY.
+type columnEncoding struct {
+	dictionary bool
+	encoding   parquet.Encoding
+}
+
+// encodings is the per-column choice (see the package comment; measured in TestNMNISTBytesPerEvent).
+var encodings = map[string]columnEncoding{
+	evarrow.ColT: {encoding: parquet.Encodings.DeltaBinaryPacked},
+	evarrow.ColX: {dictionary: true},
+	evarrow.ColY: {dictionary: true},
+	evarrow.ColP: {dictionary: true},
+}
+
+// writerProperties sets the per-column encodings. For a dataset the leaf columns are the list elements
+// ("t.list.element"), for a recording the plain column names.
+func writerProperties(kind events.Kind, o Options) (*parquet.WriterProperties, error) {
+	c, err := codec(o.Compression)
+	if err != nil {
+		return nil, err
+	}
+	leaf := func(col string) string {
+		if kind == events.KindDataset {
+			return col + ".list.element"
+		}
+		return col
+	}
+	props := []parquet.WriterProperty{
+		parquet.WithCompression(c),
+		parquet.WithMaxRowGroupLength(int64(max(o.RowGroupEvents, o.RowGroupSamples))),
+		parquet.WithCreatedBy("evtool"),
+	}
+	for _, col := range []string{evarrow.ColT, evarrow.ColX, evarrow.ColY, evarrow.ColP} {
+		e := encodings[col]
+		props = append(props, parquet.WithDictionaryFor(leaf(col), e.dictionary))
+		if !e.dictionary {
+			props = append(props, parquet.WithEncodingFor(leaf(col), e.encoding))
+		}
+	}
+	if c == compress.Codecs.Zstd {
+		props = append(props, parquet.WithCompressionLevel(zstdLevel))
+	}
+	return parquet.NewWriterProperties(props...), nil
+}
+
+func open(path string, _ formats.Options) (formats.Source, error) {
+	return Open(path)
+}
+
+func create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
+	rge, err := o.IntParam("row-group-events", 0)
+	if err != nil {
+		return nil, err
+	}
+	rgs, err := o.IntParam("row-group-samples", 0)
+	if err != nil {
+		return nil, err
+	}
+	if rge < 0 || rgs < 0 {
+		return nil, fmt.Errorf("row-group-events and row-group-samples must be positive")
+	}
+	opts := Options{Compression: o.Compression, RowGroupEvents: rge, RowGroupSamples: rgs}
+	if meta.Kind == events.KindDataset {
+		return CreateDataset(path, meta, opts)
+	}
+	return CreateRecording(path, meta, opts)
+}
