@@ -79,8 +79,8 @@ The output is written to a temporary file and moved into place only when everyth
 		return nil
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "output file (or folder, for --to nmnist datasets)")
-	cmd.Flags().StringVar(&from, "from", "", "force the input format (see `evtool formats`)")
-	cmd.Flags().StringVar(&to, "to", "", "force the output format (see `evtool formats`)")
+	cmd.Flags().StringVar(&from, "from", "", "force the input format (see: evtool formats)")
+	cmd.Flags().StringVar(&to, "to", "", "force the output format (see: evtool formats)")
 	cmd.Flags().IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
 	ff.register(cmd, true)
 	rootCmd.AddCommand(cmd)

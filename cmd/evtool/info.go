@@ -55,7 +55,7 @@ func init() {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per file, one per line")
-	cmd.Flags().StringVar(&from, "from", "", "force the input format (see `evtool formats`)")
+	cmd.Flags().StringVar(&from, "from", "", "force the input format (see: evtool formats)")
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)
 }

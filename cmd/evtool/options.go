@@ -21,7 +21,7 @@ type formatFlags struct {
 
 func (ff *formatFlags) register(cmd *cobra.Command, withCompression bool) {
 	cmd.Flags().StringVar(&ff.sensor, "sensor", "", "sensor size WxH when the file does not say (e.g. 34x34, 346x260)")
-	cmd.Flags().StringArrayVarP(&ff.params, "option", "O", nil, "format-specific option key=value (repeatable; see `evtool formats`)")
+	cmd.Flags().StringArrayVarP(&ff.params, "option", "O", nil, "format-specific option key=value (repeatable; see: evtool formats)")
 	if withCompression {
 		cmd.Flags().StringVar(&ff.compression, "compression", "zstd", "output compression: zstd, lz4 or none (formats that compress)")
 	}
