@@ -21,7 +21,7 @@ func init() {
 	formats.Register(&formats.Format{
 		Name:        "csv",
 		Description: "delimited text, one event per line: t,x,y,p with a header (separator, columns and time unit configurable)",
-		Extensions:  []string{".csv", ".txt"},
+		Extensions:  []string{".csv"} // not .txt: folders of samples hold README.txt and split lists; use --from csv,
 		Open:        func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
 		Create:      create,
 		Params: map[string]string{
