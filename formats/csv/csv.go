@@ -21,9 +21,10 @@ func init() {
 	formats.Register(&formats.Format{
 		Name:        "csv",
 		Description: "delimited text, one event per line: t,x,y,p with a header (separator, columns and time unit configurable)",
-		Extensions:  []string{".csv"} // not .txt: folders of samples hold README.txt and split lists; use --from csv,
-		Open:        func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
-		Create:      create,
+		// Not .txt: folders of samples hold README.txt and split lists; read such files with --from csv.
+		Extensions: []string{".csv"},
+		Open:       func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
+		Create:     create,
 		Params: map[string]string{
 			"sep":       `field separator: "," ";" "tab" or "space" (runs of blanks); read: detected from the first line, write: "," by default`,
 			"columns":   `column order, e.g. "x,y,p,t" (names t, x, y, p; "-" skips a column); read: overrides the header, required order for files without one; write: the order to write`,

@@ -245,11 +245,15 @@ func TestBadOptions(t *testing.T) {
 	}
 }
 
-// TestRegistry: .csv/.txt resolve to this format, Create is atomic, and -O options reach the reader.
+// TestRegistry: .csv resolves to this format (.txt only when asked for: too generic to claim), Create is
+// atomic, and -O options reach the reader.
 func TestRegistry(t *testing.T) {
 	dir := t.TempDir()
+	if f, err := formats.OutputFormat(filepath.Join(dir, "notes.txt"), ""); err == nil {
+		t.Fatalf(".txt resolved to %s without --to", f.Name)
+	}
 	path := filepath.Join(dir, "ev.txt")
-	f, err := formats.OutputFormat(path, "")
+	f, err := formats.OutputFormat(path, "csv")
 	if err != nil || f.Name != "csv" {
 		t.Fatalf("OutputFormat(%s) = %v, %v", path, f, err)
 	}
@@ -271,7 +275,7 @@ func TestRegistry(t *testing.T) {
 	if string(data) != "t_ms x y p\n1.500 1 2 1\n" {
 		t.Fatalf("wrote %q", data)
 	}
-	src, _, err := formats.Open(path, "", formats.Options{Sensor: events.Geometry{Width: 4, Height: 3}})
+	src, _, err := formats.Open(path, "csv", formats.Options{Sensor: events.Geometry{Width: 4, Height: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
