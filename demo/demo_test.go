@@ -13,10 +13,12 @@ func TestQuickDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Samples != 40 || res.Events == 0 || res.BytesPerEvent <= 0 || res.BytesPerEvent > 5 {
+	if res.TrainSamples != 600 || res.TestSamples != 200 || res.Events < 600*1000 || res.BytesPerEvent <= 0 || res.BytesPerEvent > 5 {
 		t.Fatalf("result = %+v", res)
 	}
-	if !strings.Contains(log.String(), "evtool info") {
-		t.Fatalf("the tour should print the commands a user would type:\n%s", log.String())
+	for _, want := range []string{"evtool synth", "evtool info"} {
+		if !strings.Contains(log.String(), want) {
+			t.Fatalf("the tour should print the commands a user would type (%q):\n%s", want, log.String())
+		}
 	}
 }

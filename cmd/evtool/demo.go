@@ -26,7 +26,7 @@ func init() {
 			if err != nil {
 				return err
 			}
-			cli.Infof("demo finished: %d samples, %d events in %s", res.Samples, res.Events, res.Dataset)
+			cli.Infof("demo finished: %d training and %d test samples, %d events", res.TrainSamples, res.TestSamples, res.Events)
 			return nil
 		},
 	}

@@ -1,5 +1,0 @@
-package demo
-
-import "github.com/evtool/evtool/formats"
-
-func formatsOptions() formats.Options { return formats.Options{} }
