@@ -3,6 +3,7 @@ package all
 
 import (
 	_ "github.com/evtool/evtool/formats/aedat"
+	_ "github.com/evtool/evtool/formats/aedat4"
 	_ "github.com/evtool/evtool/formats/csv"
 	_ "github.com/evtool/evtool/formats/evarrow"
 	_ "github.com/evtool/evtool/formats/nmnist"

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/snn"
+)
+
+func init() {
+	var model, data string
+	var asJSON bool
+	var workers int
+	cmd := &cobra.Command{
+		Use:   "eval --model MODEL.safetensors --data TEST [--json]",
+		Short: "Evaluate a trained spiking network: accuracy, per-class accuracy, confusion matrix",
+		Example: `  evtool eval --model mlp.safetensors --data test.arrow
+  evtool eval --model mlp.safetensors --data test.arrow --json | jq .accuracy`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if model == "" || data == "" {
+				return cli.Usagef("eval needs --model and --data")
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			m, err := snn.LoadModel(model)
+			if err != nil {
+				return err
+			}
+			d, err := snn.OpenDataset(ctx, data, m.Encoding)
+			if err != nil {
+				return err
+			}
+			ev, err := m.Evaluate(ctx, d, workers)
+			if err != nil {
+				return fmt.Errorf("evaluate %s: %w", data, err)
+			}
+			if asJSON {
+				return json.NewEncoder(os.Stdout).Encode(ev)
+			}
+			printEvaluation(m, ev)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&model, "model", "", "model file written by train (.safetensors)")
+	cmd.Flags().StringVar(&data, "data", "", "labelled dataset file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
+	cmd.Flags().IntVar(&workers, "workers", 0, "worker goroutines (0 = all cores)")
+	rootCmd.AddCommand(cmd)
+}
+
+func printEvaluation(m *snn.Model, ev *snn.Evaluation) {
+	w := os.Stdout
+	fmt.Fprintf(w, "accuracy  %.2f %% (%d of %d), loss %.4f\n", 100*ev.Accuracy, ev.Correct, ev.Samples, ev.Loss)
+	fmt.Fprintf(w, "per class\n")
+	width := 5
+	for _, c := range m.Classes {
+		width = max(width, len(c))
+	}
+	for _, c := range ev.PerClass {
+		if c.Samples == 0 {
+			fmt.Fprintf(w, "  %-*s  %4d samples\n", width, c.Class, 0)
+			continue
+		}
+		fmt.Fprintf(w, "  %-*s  %6.2f %% (%d of %d)\n", width, c.Class, 100*c.Accuracy, c.Correct, c.Samples)
+	}
+	fmt.Fprintf(w, "confusion (rows: true class, columns: predicted)\n")
+	cell := 4
+	for _, row := range ev.Confusion {
+		for _, v := range row {
+			cell = max(cell, len(fmt.Sprint(v))+1)
+		}
+	}
+	fmt.Fprintf(w, "  %-*s", width, "")
+	for c := range ev.Confusion {
+		fmt.Fprintf(w, "%*d", cell, c)
+	}
+	fmt.Fprintln(w)
+	for r, row := range ev.Confusion {
+		fmt.Fprintf(w, "  %-*s", width, m.Classes[r])
+		for _, v := range row {
+			fmt.Fprintf(w, "%*d", cell, v)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, r := range ev.SpikeRates {
+		fmt.Fprintf(w, "spikes    layer %d: %.2f %% of (neuron, step) pairs\n", r.Layer, 100*r.Rate)
+	}
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/snn"
+)
+
+func init() {
+	var (
+		data, test, model, out, loss, surrogate, resume, checkpoint string
+		epochs, batch, bins, hidden, earlyStop, workers, shift      int
+		lr, lrMin, wd, band                                         float64
+		seed                                                        uint64
+		binary, dense                                               bool
+	)
+	cmd := &cobra.Command{
+		Use:   "train --data TRAIN [--test TEST] [--model mlp|csnn|FILE] -o MODEL.safetensors",
+		Short: "Train a spiking neural network (LIF, surrogate-gradient BPTT) on a labelled event dataset",
+		Long: `train fits a leaky integrate-and-fire network to a dataset file (Arrow from convert, datasets prepare
+or synth) on the CPU. Each sample becomes --bins time bins of per-(polarity, pixel) event counts. After
+every epoch it prints the loss, accuracy, throughput and firing rates, and writes a checkpoint; the
+final model is saved as safetensors with the architecture and input encoding in its metadata.
+See docs/train.md.`,
+		Example: `  evtool train --data train.arrow --test test.arrow -o mlp.safetensors
+  evtool train --data train.arrow --model csnn --epochs 5 --lr 1e-3 -o csnn.safetensors
+  evtool train --data train.arrow --resume mlp.ckpt.safetensors --epochs 20 -o mlp.safetensors`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if data == "" || out == "" {
+				return cli.Usagef("train needs --data and -o")
+			}
+			if !strings.HasSuffix(strings.ToLower(out), ".safetensors") {
+				return cli.Usagef("the output %q should end in .safetensors", out)
+			}
+			if checkpoint == "" {
+				checkpoint = strings.TrimSuffix(out, ".safetensors") + ".ckpt.safetensors"
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+
+			enc := snn.Encoding{Bins: bins, Binary: binary}
+			if resume != "" {
+				m, err := snn.LoadModel(resume)
+				if err != nil {
+					return err
+				}
+				enc = m.Encoding
+				cli.Infof("resuming from %s (input: %s)", resume, enc.Spec())
+			}
+			trainSet, err := snn.OpenDataset(ctx, data, enc)
+			if err != nil {
+				return err
+			}
+			var testSet *snn.Dataset
+			if test != "" {
+				if testSet, err = snn.OpenDataset(ctx, test, trainSet.Encoding); err != nil {
+					return err
+				}
+			}
+			pairs, dens := trainSet.Stats()
+			cli.Infof("data: %d training samples, %d classes, %dx%d sensor, %s: %.0f active inputs per sample (%.1f %%)",
+				trainSet.Len(), len(trainSet.Classes), trainSet.Encoding.Width, trainSet.Encoding.Height,
+				trainSet.Encoding.Spec(), pairs, 100*dens)
+
+			var arch snn.Arch
+			shape := trainSet.Encoding.Shape()
+			switch model {
+			case "mlp":
+				arch = snn.MLP(shape, hidden, len(trainSet.Classes), loss)
+			case "csnn":
+				arch = snn.CSNN(shape, len(trainSet.Classes), loss)
+			default:
+				if arch, err = snn.LoadArch(model); err != nil {
+					return err
+				}
+				if cmd.Flags().Changed("loss") {
+					arch.Loss = loss
+				}
+				if arch.Input == (snn.Shape{}) {
+					arch.Input = shape
+				}
+			}
+			if cmd.Flags().Changed("surrogate") || arch.Surrogate.Name == "" {
+				arch.Surrogate = snn.Surrogate{Name: surrogate}
+			}
+			cfg := snn.Config{Arch: arch, Epochs: epochs, BatchSize: batch, LR: lr, LRMin: lrMin, WeightDecay: wd,
+				Seed: seed, Workers: workers, EarlyStop: earlyStop, Shift: shift, Dense: dense, SparseGradBand: band,
+				Checkpoint: checkpoint, Resume: resume}
+			progress := func(e snn.EpochReport) {
+				var rates []string
+				for _, r := range e.SpikeRates {
+					rates = append(rates, fmt.Sprintf("L%d %.1f%%", r.Layer, 100*r.Rate))
+				}
+				testPart := ""
+				if e.TestAccuracy >= 0 {
+					testPart = fmt.Sprintf(", test %.2f %%", 100*e.TestAccuracy)
+				}
+				mark := ""
+				if e.Improved {
+					mark = " *"
+				}
+				cli.Infof("epoch %d/%d: loss %.4f, train %.2f %%%s, %.0f samples/s, spikes %s, skipped %.0f %% of dense work, lr %.2g (%.1f s)%s",
+					e.Epoch, e.Epochs, e.Loss, 100*e.TrainAccuracy, testPart, e.SamplesPerSec, strings.Join(rates, " "),
+					100*e.SkippedWork, e.LR, e.Seconds, mark)
+			}
+			m, rep, err := snn.Train(ctx, cfg, trainSet, testSet, progress)
+			if err != nil {
+				return err
+			}
+			if rep.Stopped == "cancelled" {
+				return errors.New("interrupted; the last checkpoint is " + checkpoint)
+			}
+			if err := m.Save(out); err != nil {
+				return err
+			}
+			cli.Infof("model %s (%d parameters) saved to %s after %d epochs (%s, %.1f s)",
+				m.Summary(), m.NumParams(), out, len(rep.Epochs), rep.Stopped, rep.Seconds)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&data, "data", "", "training dataset file (required)")
+	f.StringVar(&test, "test", "", "test dataset file, evaluated after every epoch (drives --early-stop)")
+	f.StringVar(&model, "model", "mlp", "architecture: mlp, csnn, or a JSON file (docs/train.md)")
+	f.StringVarP(&out, "output", "o", "", "output model file (.safetensors, required)")
+	f.IntVar(&epochs, "epochs", 10, "number of epochs")
+	f.IntVar(&batch, "batch", 128, "mini-batch size")
+	f.Float64Var(&lr, "lr", 2e-3, "initial learning rate (Adam, cosine decay)")
+	f.Float64Var(&lrMin, "lr-min", 0, "final learning rate of the cosine schedule")
+	f.Float64Var(&wd, "weight-decay", 0, "decoupled weight decay on weights (AdamW)")
+	f.IntVar(&bins, "bins", 10, "time bins per sample (frames --n-time-bins)")
+	f.BoolVar(&binary, "binary", false, "clip per-bin event counts to 1")
+	f.IntVar(&hidden, "hidden", 256, "hidden units of the mlp model")
+	f.StringVar(&loss, "loss", snn.LossCECount, "loss: ce_count, ce_membrane (adds a leaky readout) or mse_count")
+	f.StringVar(&surrogate, "surrogate", snn.ATan, "surrogate gradient: atan (α=2), fast_sigmoid (k=25) or triangle")
+	f.Uint64Var(&seed, "seed", 1, "seed for initialisation and shuffling")
+	f.IntVar(&earlyStop, "early-stop", 0, "stop after this many epochs without improvement (0 = never)")
+	f.IntVar(&shift, "shift", 0, "augment: translate each training sample by a random ±N pixels per epoch")
+	f.IntVar(&workers, "workers", 0, "worker goroutines (0 = all cores); results are reproducible per seed and worker count")
+	f.StringVar(&resume, "resume", "", "continue training from this checkpoint")
+	f.StringVar(&checkpoint, "checkpoint", "", "checkpoint written after every epoch (default: OUTPUT with .ckpt.safetensors)")
+	f.Float64Var(&band, "sparse-grad", 0, "sparse-gradient band: no gradient where |U−θ| exceeds it (0 = exact BPTT)")
+	f.BoolVar(&dense, "dense", false, "use the dense reference kernels (slow; for checking)")
+	rootCmd.AddCommand(cmd)
+}

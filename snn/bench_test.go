@@ -1,0 +1,130 @@
+package snn
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/nmnist"
+	"github.com/evtool/evtool/internal/fixtures"
+)
+
+// nmnistFolder reads an N-MNIST folder in the Train|Test/<digit>/*.bin layout into memory.
+func nmnistFolder(tb testing.TB, dir string) *memSet {
+	tb.Helper()
+	m := &memSet{meta: events.Meta{Kind: events.KindDataset, Geometry: events.Geometry{Width: 34, Height: 34}}}
+	for d := 0; d < 10; d++ {
+		m.meta.Classes = append(m.meta.Classes, strconv.Itoa(d))
+		files, _ := filepath.Glob(filepath.Join(dir, strconv.Itoa(d), "*.bin"))
+		sort.Strings(files)
+		for _, f := range files {
+			r, err := nmnist.Open(f, formats.Options{})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			b, err := events.ReadAll(r)
+			r.Close()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			m.samples = append(m.samples, events.Sample{Label: int32(d), ID: f, Events: *b})
+		}
+	}
+	return m
+}
+
+// syntheticNMNIST makes n samples with N-MNIST-like input activity (34×34×2, about `pairs` active
+// (bin, input) pairs per sample, counts 1–3) for throughput measurements without fixtures.
+func syntheticNMNIST(n, bins, pairs int) *Dataset {
+	rng := rand.New(rand.NewPCG(1, 2))
+	enc := Encoding{Bins: bins, Width: 34, Height: 34}
+	d := &Dataset{Encoding: enc, Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
+	dens := float64(pairs) / float64(bins*enc.Inputs())
+	for i := 0; i < n; i++ {
+		e := randomInput(rng, bins, enc.Inputs(), dens, false)
+		e.Label = int32(i % 10)
+		d.Samples = append(d.Samples, *e)
+	}
+	return d
+}
+
+// benchData uses the real N-MNIST fixtures when present, else synthetic data of the same activity.
+func benchData(b *testing.B, bins int) *Dataset {
+	dir := filepath.Join(fixtures.Root(), "nmnist-small", "Train")
+	if _, err := os.Stat(dir); err == nil {
+		d, err := LoadDataset(context.Background(), nmnistFolder(b, dir), Encoding{Bins: bins})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return d
+	}
+	return syntheticNMNIST(1000, bins, 3500)
+}
+
+func benchTrain(b *testing.B, arch func(Shape) Arch, bins int) {
+	d := benchData(b, bins)
+	pairs, dens := d.Stats()
+	b.ResetTimer()
+	var sps, skipped float64
+	for i := 0; i < b.N; i++ {
+		_, rep, err := Train(context.Background(), Config{Arch: arch(d.Encoding.Shape()), Epochs: 1, BatchSize: 128, Seed: 1}, d, nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sps += rep.Epochs[0].SamplesPerSec
+		skipped += rep.Epochs[0].SkippedWork
+	}
+	b.ReportMetric(sps/float64(b.N), "samples/s")
+	b.ReportMetric(skipped/float64(b.N), "skipped-work")
+	b.ReportMetric(pairs, "input-pairs/sample")
+	b.ReportMetric(dens, "input-density")
+}
+
+// BenchmarkTrainMLP: 2312-256-10, T = 10, batch 128, all cores (target ≥ 6,000 samples/s on 2 cores).
+func BenchmarkTrainMLP(b *testing.B) {
+	benchTrain(b, func(s Shape) Arch { return MLP(s, 256, 10, LossCECount) }, 10)
+}
+
+// BenchmarkTrainCSNN: 12C5-MP2-32C5-MP2-800FC10, T = 10, batch 128, all cores.
+func BenchmarkTrainCSNN(b *testing.B) {
+	benchTrain(b, func(s Shape) Arch { return CSNN(s, 10, LossCECount) }, 10)
+}
+
+// TestRealNMNIST trains on the 1,000 real N-MNIST training recordings of the fixtures and reports the
+// accuracy on the 100 test recordings. It takes minutes, so it runs only with EVTOOL_SNN_REAL=1.
+func TestRealNMNIST(t *testing.T) {
+	if os.Getenv("EVTOOL_SNN_REAL") != "1" {
+		t.Skip("set EVTOOL_SNN_REAL=1 to train on the real N-MNIST fixtures")
+	}
+	root := fixtures.Path(t, "nmnist-small")
+	ctx := context.Background()
+	train, err := LoadDataset(ctx, nmnistFolder(t, filepath.Join(root, "Train")), Encoding{Bins: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := LoadDataset(ctx, nmnistFolder(t, filepath.Join(root, "Test")), Encoding{Bins: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"mlp", "csnn"} {
+		a := MLP(train.Encoding.Shape(), 256, 10, LossCECount)
+		if name == "csnn" {
+			a = CSNN(train.Encoding.Shape(), 10, LossCECount)
+		}
+		epochs := 30
+		_, rep, err := Train(ctx, Config{Arch: a, Epochs: epochs, BatchSize: 32, Seed: 1}, train, test, func(e EpochReport) {
+			t.Logf("%s epoch %d: loss %.3f train %.3f test %.3f  %.0f samples/s  rates %v", name, e.Epoch, e.Loss, e.TrainAccuracy, e.TestAccuracy, e.SamplesPerSec, e.SpikeRates)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := rep.Epochs[len(rep.Epochs)-1]
+		t.Logf("%s: test accuracy %.3f after %d epochs, %.1f s", name, last.TestAccuracy, len(rep.Epochs), rep.Seconds)
+	}
+}

@@ -1,0 +1,131 @@
+package snn
+
+import (
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// dense is a fully connected layer I_t = W·x_t + b with W stored input-major (In × Out), so each active
+// input adds one contiguous row (SNN.md §6).
+type dense struct {
+	in, out int
+	w, b    *Param
+}
+
+func newDense(in, out int) *dense {
+	return &dense{in: in, out: out,
+		w: &Param{Name: "weight", Shape: []int{out, in}, Data: make([]float32, in*out), inputMajor: true, decay: true},
+		b: &Param{Name: "bias", Shape: []int{out}, Data: make([]float32, out)},
+	}
+}
+
+func (d *dense) params() []*Param { return []*Param{d.w, d.b} }
+func (d *dense) outShape() Shape  { return Shape{C: d.out, H: 1, W: 1} }
+
+func axpy(n int, a float32, x, y []float32) {
+	blas32.Axpy(a, blas32.Vector{N: n, Inc: 1, Data: x}, blas32.Vector{N: n, Inc: 1, Data: y})
+}
+
+func (d *dense) forward(w *worker, in, out *Act) {
+	T, O, W := in.T, d.out, d.w.Data
+	out.reset(T, O)
+	v := out.zeroDense()
+	sparse := in.HasSparse && !w.dense
+	if !sparse {
+		in.ensureDense()
+	}
+	for t := 0; t < T; t++ {
+		row := v[t*O : (t+1)*O]
+		copy(row, d.b.Data)
+		if sparse {
+			for e := in.Off[t]; e < in.Off[t+1]; e++ {
+				a := float32(1)
+				if in.Val != nil {
+					a = in.Val[e]
+				}
+				i := int(in.Idx[e])
+				axpy(O, a, W[i*O:(i+1)*O], row)
+			}
+			w.macDone += int64(in.Off[t+1]-in.Off[t]) * int64(O)
+		} else {
+			x := in.V[t*d.in : (t+1)*d.in]
+			for i, a := range x {
+				wr := W[i*O : (i+1)*O]
+				for j := range row {
+					row[j] += a * wr[j]
+				}
+			}
+			w.macDone += int64(d.in) * int64(O)
+		}
+		w.macDense += int64(d.in) * int64(O)
+	}
+}
+
+func (d *dense) backward(w *worker, in, out *Act, gOut, gIn []float32, grads [][]float32) {
+	T, O, N, W := in.T, d.out, d.in, d.w.Data
+	dW, db := grads[0], grads[1]
+	sparse := in.HasSparse && !w.dense
+	for t := 0; t < T; t++ {
+		eps := gOut[t*O : (t+1)*O]
+		if sparse && allZero(eps) {
+			// Nothing flows back at this step (common with the sparse-gradient band).
+			if gIn != nil {
+				clear(gIn[t*N : (t+1)*N])
+			}
+			w.macDense += 2 * int64(N) * int64(O)
+			continue
+		}
+		for j, e := range eps {
+			db[j] += e
+		}
+		if sparse {
+			for e := in.Off[t]; e < in.Off[t+1]; e++ {
+				a := float32(1)
+				if in.Val != nil {
+					a = in.Val[e]
+				}
+				i := int(in.Idx[e])
+				axpy(O, a, eps, dW[i*O:(i+1)*O])
+			}
+			w.macDone += int64(in.Off[t+1]-in.Off[t]) * int64(O)
+		} else {
+			x := in.V[t*N : (t+1)*N]
+			for i, a := range x {
+				gr := dW[i*O : (i+1)*O]
+				for j := range gr {
+					gr[j] += a * eps[j]
+				}
+			}
+			w.macDone += int64(N) * int64(O)
+		}
+		w.macDense += int64(N) * int64(O)
+		if gIn != nil {
+			g := gIn[t*N : (t+1)*N]
+			if sparse {
+				ev := blas32.Vector{N: O, Inc: 1, Data: eps}
+				for i := range g {
+					g[i] = blas32.Dot(blas32.Vector{N: O, Inc: 1, Data: W[i*O : (i+1)*O]}, ev)
+				}
+			} else {
+				for i := range g {
+					wr := W[i*O : (i+1)*O]
+					var s float32
+					for j, e := range eps {
+						s += wr[j] * e
+					}
+					g[i] = s
+				}
+			}
+			w.macDone += int64(N) * int64(O)
+			w.macDense += int64(N) * int64(O)
+		}
+	}
+}
+
+func allZero(s []float32) bool {
+	for _, v := range s {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}

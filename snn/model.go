@@ -1,0 +1,369 @@
+package snn
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/snn/safetensors"
+)
+
+// Metadata keys of a saved model (safetensors "__metadata__"; all values are strings).
+const (
+	MetaArch       = "evtool.architecture" // Arch as JSON
+	MetaEncoding   = "evtool.encoding"     // Encoding as JSON
+	MetaClasses    = "evtool.classes"      // class names as a JSON array
+	MetaTransforms = "evtool.transforms"   // the input transform as a frames spec, e.g. "frames --n-time-bins 10"
+	MetaTrain      = "evtool.train_state"  // checkpoints only: optimiser step, epoch, history
+)
+
+// Model is a trained network together with the input encoding and class names it was trained with.
+type Model struct {
+	Arch     Arch
+	Encoding Encoding
+	Classes  []string
+	net      *Net
+}
+
+// NewModel builds a model with weights initialised from seed.
+func NewModel(a Arch, enc Encoding, classes []string, seed uint64) (*Model, error) {
+	if err := enc.validate(); err != nil {
+		return nil, err
+	}
+	if a.Input != enc.Shape() {
+		return nil, fmt.Errorf("architecture input %dx%dx%d does not match the encoded data %dx%dx%d",
+			a.Input.C, a.Input.H, a.Input.W, Polarities, enc.Height, enc.Width)
+	}
+	n, err := Build(a)
+	if err != nil {
+		return nil, err
+	}
+	if n.Classes() != len(classes) {
+		return nil, fmt.Errorf("the network has %d outputs but the data has %d classes", n.Classes(), len(classes))
+	}
+	n.Init(seed)
+	return &Model{Arch: n.Arch, Encoding: enc, Classes: classes, net: n}, nil
+}
+
+// NumParams is the number of trainable values.
+func (m *Model) NumParams() int { return m.net.NumParams() }
+
+// Summary describes the layers, e.g. "2312-flatten-256-lif-10-lif".
+func (m *Model) Summary() string {
+	s := fmt.Sprintf("%d", m.Arch.Input.Size())
+	for i, l := range m.net.layers {
+		s += fmt.Sprintf(" → %s %d", m.Arch.Layers[i].Type, l.outShape().Size())
+	}
+	return s
+}
+
+// tensors exports the parameters in PyTorch layout ("layers.<i>.weight" of nn.Linear is [out, in]).
+func (m *Model) tensors(prefix string, data func(i int) []float32) []safetensors.Tensor {
+	var ts []safetensors.Tensor
+	for i, p := range m.net.params {
+		src := data(i)
+		out := make([]float32, len(src))
+		switch {
+		case p.inputMajor: // internal [in][out] → saved [out][in]
+			rows, cols := p.Shape[1], p.Shape[0]
+			for r := 0; r < rows; r++ {
+				for c := 0; c < cols; c++ {
+					out[c*rows+r] = src[r*cols+c]
+				}
+			}
+		case p.export != nil && prefix == "":
+			for j, v := range src {
+				out[j] = p.export(v)
+			}
+		default:
+			copy(out, src)
+		}
+		ts = append(ts, safetensors.Tensor{Name: prefix + m.net.names[i], Shape: p.Shape, Data: out})
+	}
+	return ts
+}
+
+func (m *Model) metadata() (map[string]string, error) {
+	arch, err := json.Marshal(m.Arch)
+	if err != nil {
+		return nil, err
+	}
+	enc, _ := json.Marshal(m.Encoding)
+	cls, _ := json.Marshal(m.Classes)
+	return map[string]string{
+		"format":       "pt",
+		MetaArch:       string(arch),
+		MetaEncoding:   string(enc),
+		MetaClasses:    string(cls),
+		MetaTransforms: m.Encoding.Spec(),
+	}, nil
+}
+
+// Save writes the model as safetensors (atomically).
+func (m *Model) Save(path string) error {
+	return m.save(path, nil, nil)
+}
+
+func (m *Model) save(path string, opt *adam, state *trainState) error {
+	meta, err := m.metadata()
+	if err != nil {
+		return fmt.Errorf("encode model metadata: %w", err)
+	}
+	ts := m.tensors("", func(i int) []float32 { return m.net.params[i].Data })
+	if opt != nil {
+		ts = append(ts, m.tensors("optim.m.", func(i int) []float32 { return opt.m[i] })...)
+		ts = append(ts, m.tensors("optim.v.", func(i int) []float32 { return opt.v[i] })...)
+		js, _ := json.Marshal(state)
+		meta[MetaTrain] = string(js)
+	}
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := safetensors.Write(f, ts, meta); err != nil {
+		f.Abort()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Commit()
+}
+
+// LoadModel reads a model saved by Save (or a checkpoint).
+func LoadModel(path string) (*Model, error) {
+	m, _, _, err := loadModel(path)
+	return m, err
+}
+
+func loadModel(path string) (*Model, *adam, *trainState, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	bad := func(what string, err error) error {
+		return fmt.Errorf("%s is not an evtool model: %s: %w", path, what, err)
+	}
+	var a Arch
+	var enc Encoding
+	var classes []string
+	if err := json.Unmarshal([]byte(f.Metadata[MetaArch]), &a); err != nil {
+		return nil, nil, nil, bad("metadata "+MetaArch, err)
+	}
+	if err := json.Unmarshal([]byte(f.Metadata[MetaEncoding]), &enc); err != nil {
+		return nil, nil, nil, bad("metadata "+MetaEncoding, err)
+	}
+	if err := json.Unmarshal([]byte(f.Metadata[MetaClasses]), &classes); err != nil {
+		return nil, nil, nil, bad("metadata "+MetaClasses, err)
+	}
+	m, err := NewModel(a, enc, classes, 0)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	get := func(prefix string, i int, dst []float32) error {
+		p := m.net.params[i]
+		name := prefix + m.net.names[i]
+		t, ok := f.Tensors[name]
+		if !ok {
+			return fmt.Errorf("%s: tensor %s is missing", path, name)
+		}
+		if fmt.Sprint(t.Shape) != fmt.Sprint(p.Shape) {
+			return fmt.Errorf("%s: tensor %s has shape %v, the architecture says %v", path, name, t.Shape, p.Shape)
+		}
+		switch {
+		case p.inputMajor:
+			rows, cols := p.Shape[1], p.Shape[0]
+			for r := 0; r < rows; r++ {
+				for c := 0; c < cols; c++ {
+					dst[r*cols+c] = t.Data[c*rows+r]
+				}
+			}
+		case p.imprt != nil && prefix == "":
+			for j, v := range t.Data {
+				dst[j] = p.imprt(v)
+			}
+		default:
+			copy(dst, t.Data)
+		}
+		return nil
+	}
+	for i, p := range m.net.params {
+		if err := get("", i, p.Data); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	js, ok := f.Metadata[MetaTrain]
+	if !ok {
+		return m, nil, nil, nil
+	}
+	var st trainState
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		return nil, nil, nil, bad("metadata "+MetaTrain, err)
+	}
+	opt := newAdam(m.net.params)
+	opt.step = st.Step
+	for i := range m.net.params {
+		if err := get("optim.m.", i, opt.m[i]); err != nil {
+			return nil, nil, nil, err
+		}
+		if err := get("optim.v.", i, opt.v[i]); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return m, opt, &st, nil
+}
+
+// Evaluation is the result of Evaluate.
+type Evaluation struct {
+	Samples  int           `json:"samples"`
+	Correct  int           `json:"correct"`
+	Accuracy float64       `json:"accuracy"`
+	Loss     float64       `json:"loss"`
+	PerClass []ClassResult `json:"per_class"`
+	// Confusion[true][predicted] counts samples.
+	Confusion  [][]int     `json:"confusion"`
+	SpikeRates []LayerRate `json:"spike_rates"`
+	Seconds    float64     `json:"seconds"`
+}
+
+// ClassResult is one class's accuracy.
+type ClassResult struct {
+	Class    string  `json:"class"`
+	Samples  int     `json:"samples"`
+	Correct  int     `json:"correct"`
+	Accuracy float64 `json:"accuracy"`
+}
+
+// LayerRate is a spiking layer's firing rate: spikes per (neuron, step).
+type LayerRate struct {
+	Layer int     `json:"layer"`
+	Rate  float64 `json:"rate"`
+}
+
+func workersOrDefault(n int) int {
+	if n <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return n
+}
+
+// Evaluate runs the model on every sample of d (forward only, on workers goroutines; 0 = all cores).
+func (m *Model) Evaluate(ctx context.Context, d *Dataset, workers int) (*Evaluation, error) {
+	if d.Encoding != m.Encoding {
+		return nil, fmt.Errorf("the data is encoded as %+v but the model expects %+v", d.Encoding, m.Encoding)
+	}
+	if len(d.Classes) > len(m.Classes) {
+		return nil, fmt.Errorf("the data has %d classes but the model knows %d", len(d.Classes), len(m.Classes))
+	}
+	W := min(workersOrDefault(workers), max(d.Len(), 1))
+	ws := make([]*worker, W)
+	for i := range ws {
+		ws[i] = newWorker(m.net, false, 0, false)
+	}
+	preds := make([]int, d.Len())
+	C := len(m.Classes)
+	var wg sync.WaitGroup
+	for wi, w := range ws {
+		lo, hi := wi*d.Len()/W, (wi+1)*d.Len()/W
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			z, tie, p := make([]float64, C), make([]float64, C), make([]float64, C)
+			var g []float32
+			for i := lo; i < hi; i++ {
+				if (i-lo)%64 == 0 && ctx.Err() != nil {
+					return
+				}
+				s := &d.Samples[i]
+				w.load(s, m.Encoding.Bins, m.Encoding.Inputs())
+				w.forward()
+				out := w.output()
+				g = growF(g, out.T*out.N)
+				l, pred := lossGrad(m.Arch.Loss, out, int(s.Label), g, 1, z, tie, p)
+				w.loss += l
+				w.samples++
+				preds[i] = pred
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ev := &Evaluation{Samples: d.Len(), Confusion: make([][]int, C)}
+	for c := range ev.Confusion {
+		ev.Confusion[c] = make([]int, C)
+	}
+	for i, p := range preds {
+		y := int(d.Samples[i].Label)
+		ev.Confusion[y][p]++
+		if y == p {
+			ev.Correct++
+		}
+	}
+	for c := 0; c < C; c++ {
+		cr := ClassResult{Class: m.Classes[c]}
+		for _, v := range ev.Confusion[c] {
+			cr.Samples += v
+		}
+		cr.Correct = ev.Confusion[c][c]
+		if cr.Samples > 0 {
+			cr.Accuracy = float64(cr.Correct) / float64(cr.Samples)
+		}
+		ev.PerClass = append(ev.PerClass, cr)
+	}
+	if ev.Samples > 0 {
+		ev.Accuracy = float64(ev.Correct) / float64(ev.Samples)
+	}
+	var loss float64
+	for _, w := range ws {
+		loss += w.loss
+	}
+	ev.Loss = loss / float64(max(ev.Samples, 1))
+	ev.SpikeRates = spikeRates(m.net, ws, m.Encoding.Bins)
+	return ev, nil
+}
+
+// spikeRates sums the workers' spike counts into per-layer rates.
+func spikeRates(n *Net, ws []*worker, bins int) []LayerRate {
+	var samples int
+	for _, w := range ws {
+		samples += w.samples
+	}
+	var out []LayerRate
+	for _, l := range n.lifs {
+		var s float64
+		for _, w := range ws {
+			s += w.spikes[l]
+		}
+		rate := 0.0
+		if samples > 0 {
+			rate = s / float64(samples*bins*n.layers[l].outShape().Size())
+		}
+		out = append(out, LayerRate{Layer: l, Rate: rate})
+	}
+	return out
+}
+
+// Predict classifies one sample and returns the class index and the per-class scores (spike counts, or
+// mean readout membrane for ce_membrane models).
+func (m *Model) Predict(s *events.Sample) (int, []float64, error) {
+	en, err := NewEncoder(m.Encoding)
+	if err != nil {
+		return 0, nil, err
+	}
+	var e Encoded
+	en.Encode(&s.Events, &e)
+	w := newWorker(m.net, false, 0, false)
+	w.load(&e, m.Encoding.Bins, m.Encoding.Inputs())
+	w.forward()
+	C := len(m.Classes)
+	z, tie := make([]float64, C), make([]float64, C)
+	membrane := m.Arch.Loss == LossCEMembrane
+	logits(w.output(), membrane, z, tie)
+	if membrane {
+		return argmax(z, nil), z, nil
+	}
+	return argmax(z, tie), z, nil
+}
