@@ -79,7 +79,7 @@ func (s *Synth) Sample(img *image.Gray, index uint64, dst *events.Batch) error {
 // setScene prepares the image with the parameters' blur, black level and size; the origin is set later,
 // once the motion is known.
 func (s *Synth) setScene(img *image.Gray) error {
-	o := render.Options{BlurSigmaPx: s.p.BlurSigmaPx, BlackLevel: s.p.BlackLevel}
+	o := render.Options{BlurSigmaPx: s.p.BlurSigmaPx, BlackLevel: s.p.BlackLevel, Negative: s.p.Negative}
 	if n := s.p.ImageSize; n > 0 && img != nil {
 		iw, ih := img.Rect.Dx(), img.Rect.Dy()
 		if iw >= ih {

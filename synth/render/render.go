@@ -20,6 +20,9 @@ type Options struct {
 	// BlackLevel is the intensity the display shows for a black pixel, as a fraction of white (0..1):
 	// I = b + (1−b)·pixel. It bounds the contrast of any edge to ln(1/b). Outside the image is black.
 	BlackLevel float64
+	// Negative shows the image as its negative: ink at the black level on a white screen (and white
+	// around the image). Real N-MNIST recordings have this edge polarity (see synth.NMNIST).
+	Negative bool
 	// Width and Height resize the image (bilinear, area-averaged when shrinking) before anything else;
 	// 0 keeps the native size.
 	Width, Height int
@@ -76,16 +79,22 @@ func (s *Scene) Set(img *image.Gray, o Options) error {
 	if o.BlurSigmaPx > 0 {
 		blur(img32, w, h, o.BlurSigmaPx)
 	}
+	// Ink v in [0, 1] maps to b + (1−b)·v, or for a negative to 1 − (1−b)·v; blur works on ink, so both
+	// keep the same edge contrast ln(1/b).
 	b := float32(o.BlackLevel)
-	s.background = b
+	base, gain := b, 1-b
+	if o.Negative {
+		base, gain = 1, b-1
+	}
+	s.background = base
 	pw := w + 2
 	for i := range s.pad {
-		s.pad[i] = b
+		s.pad[i] = base
 	}
 	for y := 0; y < h; y++ {
 		dst := s.pad[(y+1)*pw+1 : (y+1)*pw+1+w]
 		for x, v := range img32[y*w : y*w+w] {
-			dst[x] = b + (1-b)*v
+			dst[x] = base + gain*v
 		}
 	}
 	s.originX, s.originY = o.OriginX, o.OriginY
@@ -95,7 +104,7 @@ func (s *Scene) Set(img *image.Gray, o Options) error {
 // Size is the (possibly resized) image size.
 func (s *Scene) Size() (w, h int) { return s.w, s.h }
 
-// Background is the intensity outside the image (the black level).
+// Background is the intensity outside the image (the black level, or white for a negative).
 func (s *Scene) Background() float32 { return s.background }
 
 // Render writes the linear intensity seen by a W×H sensor at pose p into dst (len ≥ W·H, row-major).

@@ -118,3 +118,24 @@ func BenchmarkRenderShift(b *testing.B) {
 		s.Render(saccade.Pose{DX: float64(i%70) * 0.1, DY: 0.3}, dst, 34, 34)
 	}
 }
+
+// A negative shows ink at the black level on white, and white around the image, with the same contrast.
+func TestNegative(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 2, 1))
+	g.Pix[0], g.Pix[1] = 255, 0
+	var s Scene
+	if err := s.Set(g, Options{BlackLevel: 0.1, Negative: true}); err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float32, 4)
+	s.Render(saccade.Pose{}, dst, 4, 1)
+	want := []float32{0.1, 1, 1, 1}
+	for i := range want {
+		if math.Abs(float64(dst[i]-want[i])) > 1e-6 {
+			t.Fatalf("negative row = %v, want %v", dst, want)
+		}
+	}
+	if s.Background() != 1 {
+		t.Fatalf("background %v, want 1 (white)", s.Background())
+	}
+}
