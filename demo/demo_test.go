@@ -13,10 +13,14 @@ func TestQuickDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.TrainSamples != 600 || res.TestSamples != 200 || res.Events < 600*1000 || res.BytesPerEvent <= 0 || res.BytesPerEvent > 5 {
+	if res.TrainSamples != 2000 || res.TestSamples != 400 || res.Events < 2000*1000 || res.BytesPerEvent <= 0 || res.BytesPerEvent > 5 {
 		t.Fatalf("result = %+v", res)
 	}
-	for _, want := range []string{"evtool synth", "evtool info"} {
+	// Far above chance (10 %): the synthetic digits are learnable by the spiking network.
+	if res.Accuracy < 0.7 || res.Classes != 10 {
+		t.Fatalf("test accuracy %.3f over %d classes; want ≥ 0.7", res.Accuracy, res.Classes)
+	}
+	for _, want := range []string{"evtool synth", "evtool info", "evtool train", "evtool eval"} {
 		if !strings.Contains(log.String(), want) {
 			t.Fatalf("the tour should print the commands a user would type (%q):\n%s", want, log.String())
 		}
