@@ -2,9 +2,7 @@ package aedat4
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/pierrec/lz4/v4"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
@@ -41,7 +38,6 @@ type Reader struct {
 
 	packet  []byte // compressed payload buffer (reused)
 	payload []byte // decompressed payload buffer (reused)
-	lz      *lz4.Reader
 	zd      *zstd.Decoder
 
 	pending    events.Batch // events of the current packet not yet handed out
@@ -353,19 +349,12 @@ func (r *Reader) decompress(p []byte) ([]byte, error) {
 		r.payload = out
 		return out, nil
 	default: // lz4 frames, linked or independent blocks
-		if r.lz == nil {
-			r.lz = lz4.NewReader(nil)
-		}
-		r.lz.Reset(bytes.NewReader(p))
-		buf := bytes.NewBuffer(r.payload[:0])
-		if _, err := buf.ReadFrom(io.LimitReader(r.lz, maxPayload+1)); err != nil {
+		out, err := decodeLZ4Frame(p, r.payload, maxPayload)
+		if err != nil {
 			return nil, err
 		}
-		if buf.Len() > maxPayload {
-			return nil, errors.New("packet decompresses to more than 256 MiB")
-		}
-		r.payload = buf.Bytes()
-		return r.payload, nil
+		r.payload = out
+		return out, nil
 	}
 }
 
