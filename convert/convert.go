@@ -11,11 +11,8 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/parallel"
+	"github.com/evtool/evtool/transforms"
 )
-
-// SampleFunc changes a sample in place (a transform chain, for example); it runs on worker goroutines,
-// so it must be safe for concurrent use or be created per worker by NewSampleFunc.
-type SampleFunc func(s *events.Sample) error
 
 // Options steer a conversion.
 type Options struct {
@@ -26,10 +23,11 @@ type Options struct {
 	// Progress, when set, is called on the emitting goroutine after each sample (done, total) or, for a
 	// recording, with events written so far and total -1.
 	Progress func(done, total int64)
-	// NewSampleFunc, when set, makes one SampleFunc per worker, applied to every sample before writing.
-	NewSampleFunc func() (SampleFunc, error)
-	// Transforms is recorded as evtool.transforms in the output metadata.
-	Transforms string
+	// Chain, when set, transforms every sample (streams through a recording); it is recorded as
+	// evtool.transforms. It must hold event filters only (representations make tensors, not events).
+	Chain *transforms.Chain
+	// Seed seeds the chain's random transforms (per sample: hash(seed, sample id, stage)).
+	Seed uint64
 	// Source, when set, is recorded as evtool.source instead of the input path.
 	Source string
 }
@@ -84,8 +82,17 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 		}
 		g = infer(inFmt, ext)
 	}
-	out := events.Meta{Format: outFmt.Name, Kind: events.KindRecording, Geometry: g, Source: sourceOf(meta, input),
-		Transforms: o.Transforms}
+	var stream *transforms.Stream
+	outG := g
+	if o.Chain != nil {
+		var err error
+		if stream, err = o.Chain.NewStream(transforms.Shape{Geometry: g, Polarities: 2}, o.Seed, input); err != nil {
+			return nil, err
+		}
+		outG = stream.Shape().Geometry
+	}
+	out := events.Meta{Format: outFmt.Name, Kind: events.KindRecording, Geometry: outG, Source: sourceOf(meta, input),
+		Transforms: chainText(o.Chain)}
 	if o.Source != "" {
 		out.Source = o.Source
 	}
@@ -98,57 +105,55 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 		sink.Abort()
 		return nil, fmt.Errorf("format %s cannot write a recording", outFmt.Name)
 	}
-	var fn SampleFunc
-	if o.NewSampleFunc != nil {
-		if fn, err = o.NewSampleFunc(); err != nil {
-			w.Abort()
-			return nil, err
+	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindRecording, Geometry: outG}
+	fail := func(err error) (*Result, error) { w.Abort(); return nil, err }
+	buf := events.NewBatch(1 << 16)
+	var tbuf events.Batch
+	write := func(b *events.Batch) error {
+		if b.Len() == 0 {
+			return nil
+		}
+		res.Events += int64(b.Len())
+		return w.Write(b)
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		rerr := r.Read(buf)
+		if buf.Len() > 0 {
+			if err := buf.Validate(g); err != nil {
+				return fail(fmt.Errorf("%s: %w (pass --sensor to set the sensor size)", input, err))
+			}
+			cur := buf
+			if stream != nil {
+				tbuf.Reset()
+				if err := stream.Process(buf, &tbuf); err != nil {
+					return fail(fmt.Errorf("%s: %w", input, err))
+				}
+				cur = &tbuf
+			}
+			if err := write(cur); err != nil {
+				return fail(err)
+			}
+			if o.Progress != nil {
+				o.Progress(res.Events, -1)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fail(rerr)
 		}
 	}
-	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindRecording, Geometry: g}
-	if fn != nil {
-		// Recording-wide transforms see the whole recording as one sample.
-		all, err := events.ReadAll(r)
-		if err == nil {
-			s := &events.Sample{Label: events.NoLabel, ID: input, Events: *all}
-			if err = fn(s); err == nil {
-				err = w.Write(&s.Events)
-				res.Events = int64(s.Events.Len())
-			}
+	if stream != nil {
+		tbuf.Reset()
+		if err := stream.Flush(&tbuf); err != nil {
+			return fail(fmt.Errorf("%s: %w", input, err))
 		}
-		if err != nil {
-			w.Abort()
-			return nil, err
-		}
-	} else {
-		buf := events.NewBatch(1 << 16)
-		for {
-			if err := ctx.Err(); err != nil {
-				w.Abort()
-				return nil, err
-			}
-			rerr := r.Read(buf)
-			if buf.Len() > 0 {
-				if err := buf.Validate(g); err != nil {
-					w.Abort()
-					return nil, fmt.Errorf("%s: %w (pass --sensor to set the sensor size)", input, err)
-				}
-				if err := w.Write(buf); err != nil {
-					w.Abort()
-					return nil, err
-				}
-				res.Events += int64(buf.Len())
-				if o.Progress != nil {
-					o.Progress(res.Events, -1)
-				}
-			}
-			if rerr == io.EOF {
-				break
-			}
-			if rerr != nil {
-				w.Abort()
-				return nil, rerr
-			}
+		if err := write(&tbuf); err != nil {
+			return fail(err)
 		}
 	}
 	if err := w.Close(); err != nil {
@@ -222,8 +227,16 @@ func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, in
 			return nil, err
 		}
 	}
-	out := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: g, Classes: meta.Classes,
-		Source: meta.Source, Transforms: joinTransforms(meta.Transforms, o.Transforms)}
+	outG := g
+	if o.Chain != nil {
+		st, err := o.Chain.NewStream(transforms.Shape{Geometry: g, Polarities: 2}, o.Seed, "")
+		if err != nil {
+			return nil, err
+		}
+		outG = st.Shape().Geometry
+	}
+	out := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG, Classes: meta.Classes,
+		Source: meta.Source, Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
 	if src.plan != nil || out.Source == "" {
 		out.Source = input
 		if src.plan != nil && len(src.plan.Items) > 0 {
@@ -242,49 +255,27 @@ func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, in
 		sink.Abort()
 		return nil, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
 	}
-	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindDataset, Geometry: g}
+	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG}
 	workers := o.Workers
 	if src.reader != nil {
 		workers = 1 // one open reader: decode sequentially (Arrow reads are cheap)
 	}
-	type slot struct {
-		s  *events.Sample
-		fn SampleFunc
-	}
-	var fnErr error
-	newSlot := func() *slot {
-		sl := &slot{s: &events.Sample{}}
-		if o.NewSampleFunc != nil {
-			fn, err := o.NewSampleFunc()
-			if err != nil {
-				fnErr = err
-			}
-			sl.fn = fn
-		}
-		return sl
-	}
-	err = parallel.Ordered(ctx, n, workers, newSlot,
-		func(i int, sl *slot) error {
-			if fnErr != nil {
-				return fnErr
-			}
-			if err := src.read(i, sl.s); err != nil {
+	err = parallel.Ordered(ctx, n, workers, func() *events.Sample { return &events.Sample{} },
+		func(i int, smp *events.Sample) error {
+			if err := src.read(i, smp); err != nil {
 				return err
 			}
-			if err := sl.s.Events.Validate(g); err != nil {
-				return fmt.Errorf("sample %s: %w (pass --sensor to set the sensor size)", sl.s.ID, err)
+			if err := smp.Events.Validate(g); err != nil {
+				return fmt.Errorf("sample %s: %w (pass --sensor to set the sensor size)", smp.ID, err)
 			}
-			if sl.fn != nil {
-				return sl.fn(sl.s)
-			}
-			return nil
+			return ApplyChain(o.Chain, smp, g, o.Seed)
 		},
-		func(i int, sl *slot) error {
-			if err := w.WriteSample(sl.s); err != nil {
+		func(i int, smp *events.Sample) error {
+			if err := w.WriteSample(smp); err != nil {
 				return err
 			}
 			res.Samples++
-			res.Events += int64(sl.s.Events.Len())
+			res.Events += int64(smp.Events.Len())
 			if o.Progress != nil {
 				o.Progress(int64(i+1), int64(n))
 			}
@@ -377,6 +368,22 @@ func sourceRoot(p *Plan) string {
 		}
 	}
 	return it.Path
+}
+
+// ApplyChain runs a chain's filters over one sample of sensor g (nothing when chain is nil).
+func ApplyChain(chain *transforms.Chain, smp *events.Sample, g events.Geometry, seed uint64) error {
+	if chain == nil {
+		return nil
+	}
+	_, err := chain.ApplySample(smp, transforms.Shape{Geometry: g, Polarities: 2}, seed)
+	return err
+}
+
+func chainText(c *transforms.Chain) string {
+	if c == nil {
+		return ""
+	}
+	return c.String()
 }
 
 func joinTransforms(a, b string) string {

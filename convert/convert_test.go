@@ -11,6 +11,7 @@ import (
 	_ "github.com/evtool/evtool/formats/all"
 	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/formats/nmnist"
+	"github.com/evtool/evtool/transforms"
 )
 
 func writeBin(t *testing.T, path string, b *events.Batch) {
@@ -88,8 +89,8 @@ func TestRecordingGeometry(t *testing.T) {
 	}
 }
 
-// --to overrides the extension, and a per-sample hook (a transform chain) runs on every sample.
-func TestToAndSampleHook(t *testing.T) {
+// --to overrides the extension, and a transform chain runs on every sample and sets the output geometry.
+func TestToAndChain(t *testing.T) {
 	root := t.TempDir()
 	writeBin(t, filepath.Join(root, "1", "a.bin"), events.FromEvents(events.Event{T: 1}))
 	plan, _ := Discover([]string{root}, "")
@@ -97,12 +98,12 @@ func TestToAndSampleHook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls := 0
-	o := Options{NewSampleFunc: func() (SampleFunc, error) {
-		return func(s *events.Sample) error { calls++; s.Events.Truncate(0); return nil }, nil
-	}, Workers: 1}
-	res, err := Run(context.Background(), plan, filepath.Join(t.TempDir(), "y.arrow"), o)
-	if err != nil || calls != 1 || res.Events != 0 {
-		t.Fatalf("hook: %v calls=%d events=%d", err, calls, res.Events)
+	chain, err := transforms.Parse("crop(x0=0, y0=0, w=2, h=2)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), plan, filepath.Join(t.TempDir(), "y.arrow"), Options{Chain: chain})
+	if err != nil || res.Events != 1 || res.Geometry != (events.Geometry{Width: 2, Height: 2}) {
+		t.Fatalf("chain: %v, %+v", err, res)
 	}
 }

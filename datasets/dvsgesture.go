@@ -16,6 +16,7 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/parallel"
+	"github.com/evtool/evtool/transforms"
 )
 
 // Clip is one labelled segment of a DVSGesture trial: events with Start ≤ t < End.
@@ -259,8 +260,18 @@ func prepareDVSGesture(ctx context.Context, def *Definition, from, out string, o
 		return nil, err
 	}
 	meta := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: def.Sensor, Classes: def.Classes,
-		Source:     fmt.Sprintf("dvsgesture (%s split, %s samples) from %s", o.Split, map[bool]string{false: "rows", true: "per-class"}[perClass], from),
-		Transforms: o.Transforms}
+		Source: fmt.Sprintf("dvsgesture (%s split, %s samples) from %s", o.Split, map[bool]string{false: "rows", true: "per-class"}[perClass], from),
+	}
+	outG := def.Sensor
+	if o.Chain != nil {
+		st, err := o.Chain.NewStream(transforms.Shape{Geometry: def.Sensor, Polarities: 2}, o.Seed, "")
+		if err != nil {
+			return nil, err
+		}
+		outG = st.Shape().Geometry
+		meta.Transforms = o.Chain.String()
+	}
+	meta.Geometry = outG
 	fo := o.Format
 	if fo.Params == nil || fo.Params["batch-samples"] == "" {
 		// Clips hold 10^5–10^6 events: small record batches keep reading and writing memory bounded.
@@ -281,18 +292,11 @@ func prepareDVSGesture(ctx context.Context, def *Definition, from, out string, o
 	}
 	type slot struct {
 		samples []events.Sample
-		fn      convert.SampleFunc
 	}
-	res := &convert.Result{Output: out, Format: outFmt.Name, Kind: events.KindDataset, Geometry: def.Sensor}
+	res := &convert.Result{Output: out, Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG}
 	readOpts := formats.Options{Sensor: def.Sensor}
 	err = parallel.Ordered(ctx, len(trials), o.Workers,
-		func() *slot {
-			s := &slot{}
-			if o.NewSampleFunc != nil {
-				s.fn, _ = o.NewSampleFunc()
-			}
-			return s
-		},
+		func() *slot { return &slot{} },
 		func(i int, s *slot) error {
 			g := groups[i]
 			if cap(s.samples) < len(g) {
@@ -306,10 +310,8 @@ func prepareDVSGesture(ctx context.Context, def *Definition, from, out string, o
 				if err := s.samples[j].Events.Validate(def.Sensor); err != nil {
 					return fmt.Errorf("%s: %w", trials[i].aedat, err)
 				}
-				if s.fn != nil {
-					if err := s.fn(&s.samples[j]); err != nil {
-						return err
-					}
+				if err := convert.ApplyChain(o.Chain, &s.samples[j], def.Sensor, o.Seed); err != nil {
+					return err
 				}
 			}
 			return nil

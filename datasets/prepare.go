@@ -12,6 +12,7 @@ import (
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/transforms"
 )
 
 // PrepareOptions steer Prepare.
@@ -21,9 +22,9 @@ type PrepareOptions struct {
 	Format  formats.Options // output compression, -O options (batch-samples…)
 	// Progress is called after each sample written (done, total).
 	Progress func(done, total int64)
-	// NewSampleFunc and Transforms apply a transform chain to every sample (see convert.Options).
-	NewSampleFunc func() (convert.SampleFunc, error)
-	Transforms    string
+	// Chain transforms every sample (recorded as evtool.transforms); Seed seeds its random stages.
+	Chain *transforms.Chain
+	Seed  uint64
 	// DVSGestureSamples: "rows" (default: one sample per labels-CSV row, 1,464 in all) or "per-class"
 	// (rows of the same class in a trial merged: 1,342, the paper's count).
 	DVSGestureSamples string
@@ -47,7 +48,7 @@ func Prepare(ctx context.Context, def *Definition, from, out string, o PrepareOp
 		fo.Sensor = def.Sensor
 	}
 	return convert.Run(ctx, plan, out, convert.Options{Format: fo, Workers: o.Workers, Progress: o.Progress,
-		NewSampleFunc: o.NewSampleFunc, Transforms: o.Transforms,
+		Chain: o.Chain, Seed: o.Seed,
 		Source: fmt.Sprintf("%s (%s split) from %s", def.Name, o.Split, from)})
 }
 

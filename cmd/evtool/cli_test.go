@@ -259,3 +259,35 @@ func TestVersionAndCompletion(t *testing.T) {
 		t.Fatalf("completion bash: %d", code)
 	}
 }
+
+// docs/transforms.md carries the table `evtool transforms --markdown` prints: the docs stay true.
+func TestTransformsDocMatchesRegistry(t *testing.T) {
+	out, _, code := run(t, "transforms", "--markdown")
+	if code != 0 {
+		t.Fatal("transforms --markdown failed")
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "transforms.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), out) {
+		t.Fatal("docs/transforms.md is out of date: regenerate its table with `evtool transforms --markdown`")
+	}
+}
+
+// -t applies a chain in convert, records it, and a bad token is a usage error with its position.
+func TestConvertWithTransforms(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "d.arrow")
+	if _, stderr, code := run(t, "convert", fixtures.Path(t, "nmnist/Train"), "-o", out, "-t", "crop(x0=1,y0=1,w=32,h=32)"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	info, _, _ := run(t, "info", "--json", out)
+	r := parseInfo(t, info)[0]
+	if r.Width != 32 || r.Height != 32 {
+		t.Fatalf("cropped dataset is %dx%d", r.Width, r.Height)
+	}
+	_, stderr, code := run(t, "convert", fixtures.Path(t, "nmnist/Train"), "-o", out+"2", "-t", "denoise(dt=3days)")
+	if code != 2 || !strings.Contains(stderr, "character 9") {
+		t.Fatalf("bad spec: exit %d, %q", code, stderr)
+	}
+}

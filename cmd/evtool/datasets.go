@@ -129,7 +129,7 @@ func init() {
 		bar := cli.NewProgress(-1, "preparing "+d.Name, false)
 		res, err := datasets.Prepare(ctx, d, from, out, datasets.PrepareOptions{
 			Split: split, Workers: workers, Format: fo, DVSGestureSamples: gestureMode,
-			NewSampleFunc: co.NewSampleFunc, Transforms: co.Transforms,
+			Chain: co.Chain, Seed: co.Seed,
 			Progress: func(done, total int64) { bar.Set(done) },
 		})
 		bar.Done()

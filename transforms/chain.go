@@ -1,0 +1,140 @@
+package transforms
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/evtool/evtool/events"
+)
+
+// Tensor is a dense row-major array: counts (U16) or values (F32), one of them set.
+type Tensor struct {
+	Shape []int
+	U16   []uint16
+	F32   []float32
+}
+
+// Len is the number of elements the shape describes.
+func (t *Tensor) Len() int {
+	n := 1
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
+}
+
+// Representation turns a whole sample into a tensor (frames, voxel grid…).
+type Representation interface {
+	Compute(b *events.Batch, in Shape) (*Tensor, error)
+}
+
+// Chain is a parsed transform chain: filters, then at most one representation, last.
+type Chain struct {
+	Stages []Stage
+}
+
+// Parse reads one or more specs (each may hold several transforms joined by `|`).
+func Parse(specs ...string) (*Chain, error) {
+	c := &Chain{}
+	for _, s := range specs {
+		st, err := ParseStages(s)
+		if err != nil {
+			return nil, err
+		}
+		c.Stages = append(c.Stages, st...)
+	}
+	for i, st := range c.Stages {
+		if st.Def.Rep != nil && i != len(c.Stages)-1 {
+			return nil, fmt.Errorf("transform %s turns events into a tensor, so it must come last (it is followed by %s)",
+				st.Def.Name, c.Stages[i+1].Def.Name)
+		}
+	}
+	// Build every stage once so bad parameter combinations fail at parse time, not mid-dataset.
+	if _, err := c.filters(); err != nil {
+		return nil, err
+	}
+	if _, err := c.Representation(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// String is the chain's canonical text (recorded as evtool.transforms).
+func (c *Chain) String() string {
+	parts := make([]string, len(c.Stages))
+	for i, s := range c.Stages {
+		parts[i] = s.String()
+	}
+	return strings.Join(parts, " | ")
+}
+
+// HasRepresentation reports whether the chain ends in a representation.
+func (c *Chain) HasRepresentation() bool {
+	return len(c.Stages) > 0 && c.Stages[len(c.Stages)-1].Def.Rep != nil
+}
+
+// Representation builds the final representation, or nil when the chain has none.
+func (c *Chain) Representation() (Representation, error) {
+	if !c.HasRepresentation() {
+		return nil, nil
+	}
+	st := c.Stages[len(c.Stages)-1]
+	r, err := st.Def.Rep(st.Values)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", st.Def.Name, err)
+	}
+	return r, nil
+}
+
+func (c *Chain) filters() ([]*stage, error) {
+	var out []*stage
+	for _, st := range c.Stages {
+		if st.Def.Filter == nil {
+			continue
+		}
+		f, err := st.Def.Filter(st.Values)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", st.Def.Name, err)
+		}
+		out = append(out, &stage{f: f, name: st.Def.Name})
+	}
+	return out, nil
+}
+
+// NewStream makes fresh filter state for one sample or recording of the given shape. seed and sampleID
+// seed the random stages (TRANSFORMS.md §0).
+func (c *Chain) NewStream(in Shape, seed uint64, sampleID string) (*Stream, error) {
+	stages, err := c.filters()
+	if err != nil {
+		return nil, err
+	}
+	s := &Stream{stages: stages}
+	shape := in
+	for i, st := range stages {
+		shape, err = st.f.Reset(shape, SampleRNG(seed, sampleID, i))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", st.name, err)
+		}
+	}
+	s.out = shape
+	return s, nil
+}
+
+// ApplySample runs the chain's filters over a whole sample, in place, and returns the output shape. A
+// representation at the end is not applied here (see Representation).
+func (c *Chain) ApplySample(smp *events.Sample, in Shape, seed uint64) (Shape, error) {
+	st, err := c.NewStream(in, seed, smp.ID)
+	if err != nil {
+		return Shape{}, err
+	}
+	var out events.Batch
+	if err := st.Process(&smp.Events, &out); err != nil {
+		return Shape{}, fmt.Errorf("sample %s: %w", smp.ID, err)
+	}
+	if err := st.Flush(&out); err != nil {
+		return Shape{}, fmt.Errorf("sample %s: %w", smp.ID, err)
+	}
+	smp.Events.Reset()
+	smp.Events.AppendBatch(&out)
+	return st.Shape(), nil
+}

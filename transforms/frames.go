@@ -1,0 +1,279 @@
+package transforms
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/evtool/evtool/events"
+)
+
+// Frames bins events into count frames (TRANSFORMS.md §5.1): shape (K, P, H, W), uint16 saturating
+// counts, channel p = the event's polarity (0 = OFF first), or one channel after merging.
+type Frames struct {
+	Mode              string // "time-window", "event-count", "time-bins", "event-bins"
+	Window            int64  // time-window: W_t µs
+	Count             int    // event-count: N_e
+	Bins              int    // time-bins / event-bins: B
+	Overlap           int64  // time-window: µs; event-count: events
+	OverlapFrac       float64
+	IncludeIncomplete bool
+	Start, End        int64 // span; valid when HasStart / HasEnd
+	HasStart, HasEnd  bool
+	Binary            bool
+}
+
+// span returns t0, t1 and the index range of the events inside [t0, t1).
+func (f *Frames) span(b *events.Batch) (t0, t1 int64, i0, i1 int) {
+	n := b.Len()
+	switch {
+	case f.HasStart:
+		t0 = f.Start
+	case n > 0:
+		t0 = b.T[0]
+	}
+	switch {
+	case f.HasEnd:
+		t1 = f.End
+	case n > 0:
+		t1 = b.T[n-1] + 1
+	default:
+		t1 = t0
+	}
+	i0 = b.SearchTime(t0)
+	i1 = b.SearchTime(t1)
+	if i1 < i0 {
+		i1 = i0
+	}
+	return
+}
+
+// NumFrames is K for a sample (the formulas of §5.1).
+func (f *Frames) NumFrames(b *events.Batch) int {
+	t0, t1, i0, i1 := f.span(b)
+	D, N := t1-t0, int64(i1-i0)
+	switch f.Mode {
+	case "time-window":
+		if b.Len() == 0 && !(f.HasStart && f.HasEnd) {
+			return 0
+		}
+		W, S := f.Window, f.Window-f.Overlap
+		if f.IncludeIncomplete {
+			if D <= 0 {
+				return 0
+			}
+			return int(ceilDiv(max(D-W, 0), S) + 1)
+		}
+		if D < W {
+			return 0
+		}
+		return int((D-W)/S + 1)
+	case "event-count":
+		Ne, S := int64(f.Count), int64(f.Count)-f.Overlap
+		if f.IncludeIncomplete {
+			if N <= 0 {
+				return 0
+			}
+			return int(ceilDiv(max(N-Ne, 0), S) + 1)
+		}
+		if N < Ne {
+			return 0
+		}
+		return int((N-Ne)/S + 1)
+	}
+	return f.Bins
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+// Compute makes the frames of one sample.
+func (f *Frames) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+	if !in.Geometry.Known() {
+		return nil, fmt.Errorf("frames need the sensor size")
+	}
+	P := max(in.Polarities, 1)
+	H, W := in.Geometry.Height, in.Geometry.Width
+	K := f.NumFrames(b)
+	plane := P * H * W
+	out := &Tensor{Shape: []int{K, P, H, W}, U16: make([]uint16, K*plane)}
+	t0, t1, i0, i1 := f.span(b)
+	D := t1 - t0
+	add := func(k, i int) {
+		x, y, p := int(b.X[i]), int(b.Y[i]), int(b.P[i])
+		if x >= W || y >= H || k < 0 || k >= K {
+			return
+		}
+		if p >= P {
+			p = P - 1
+		}
+		c := &out.U16[k*plane+(p*H+y)*W+x]
+		if f.Binary {
+			*c = 1
+		} else if *c < math.MaxUint16 {
+			*c++
+		}
+	}
+	switch f.Mode {
+	case "time-window":
+		Wt, S := f.Window, f.Window-f.Overlap
+		for i := i0; i < i1; i++ {
+			u := b.T[i] - t0
+			// frames k with k·S ≤ u < k·S + W_t
+			kLo := int64(0)
+			if u-Wt+1 > 0 {
+				kLo = ceilDiv(u-Wt+1, S)
+			}
+			for k := u / S; k >= kLo; k-- {
+				add(int(k), i)
+			}
+		}
+	case "event-count":
+		Ne, S := int64(f.Count), int64(f.Count)-f.Overlap
+		for i := i0; i < i1; i++ {
+			j := int64(i - i0)
+			kLo := int64(0)
+			if j-Ne+1 > 0 {
+				kLo = ceilDiv(j-Ne+1, S)
+			}
+			for k := j / S; k >= kLo; k-- {
+				add(int(k), i)
+			}
+		}
+	case "time-bins":
+		B := int64(f.Bins)
+		if D <= 0 {
+			break
+		}
+		for i := i0; i < i1; i++ {
+			u := b.T[i] - t0
+			// the last bin whose start floor(k·D/B) ≤ u, then earlier bins whose overlapped end still covers u
+			k := ((u+1)*B+D-1)/D - 1
+			for ; k >= 0; k-- {
+				end := int64(math.Floor((float64(k) + 1 + f.OverlapFrac) * float64(D) / float64(B)))
+				if f.OverlapFrac == 0 {
+					end = (k + 1) * D / B
+				}
+				if u >= min(end, D) {
+					break
+				}
+				add(int(k), i)
+			}
+		}
+	case "event-bins":
+		B, N := int64(f.Bins), int64(i1-i0)
+		if N == 0 {
+			break
+		}
+		for k := int64(0); k < B; k++ {
+			lo := k * N / B
+			hi := (k + 1) * N / B
+			if f.OverlapFrac > 0 {
+				hi = int64(math.Floor((float64(k) + 1 + f.OverlapFrac) * float64(N) / float64(B)))
+			}
+			hi = min(hi, N)
+			for j := lo; j < hi; j++ {
+				add(int(k), i0+int(j))
+			}
+		}
+	}
+	return out, nil
+}
+
+// Voxel is the voxel grid of §5.2 (Zhu et al. 2019, e2vid normalisation): float32 (B, H, W).
+type Voxel struct{ Bins int }
+
+// Compute makes the voxel grid of one sample.
+func (v *Voxel) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+	if !in.Geometry.Known() {
+		return nil, fmt.Errorf("voxel needs the sensor size")
+	}
+	B, H, W := v.Bins, in.Geometry.Height, in.Geometry.Width
+	out := &Tensor{Shape: []int{B, H, W}, F32: make([]float32, B*H*W)}
+	n := b.Len()
+	if n == 0 {
+		return out, nil
+	}
+	tf, tl := b.T[0], b.T[n-1]
+	for i := 0; i < n; i++ {
+		x, y := int(b.X[i]), int(b.Y[i])
+		if x >= W || y >= H {
+			continue
+		}
+		tau := 0.0
+		if tl != tf {
+			tau = float64(B-1) * float64(b.T[i]-tf) / float64(tl-tf)
+		}
+		s := -1.0
+		if b.P[i] != 0 {
+			s = 1
+		}
+		k0 := int(math.Floor(tau))
+		for k := k0; k <= k0+1; k++ {
+			if k < 0 || k >= B {
+				continue
+			}
+			if w := 1 - math.Abs(tau-float64(k)); w > 0 {
+				out.F32[(k*H+y)*W+x] += float32(s * w)
+			}
+		}
+	}
+	return out, nil
+}
+
+func init() {
+	register(&Def{Name: "frames", Help: "event counts per frame, shape (K, P, H, W): exactly one of window, count, bins, event-bins; frames tile [start, end) with end = last event + 1 by default, so no event is dropped",
+		Params: []Param{
+			{Name: "window", Kind: Duration, Unit: "µs", Help: "frames by time window W_t"},
+			{Name: "count", Kind: Int, Unit: "events", Help: "frames by event count N_e"},
+			{Name: "bins", Kind: Int, Help: "B frames by time: bin k covers [t0 + ⌊k·D/B⌋, t0 + ⌊(k+1+overlap)·D/B⌋)"},
+			{Name: "event-bins", Kind: Int, Help: "B frames by event index: bin k holds events [⌊k·N/B⌋, ⌊(k+1+overlap)·N/B⌋)"},
+			{Name: "overlap", Kind: Float, Default: "0", Help: "window: µs; count: events; bins and event-bins: a fraction in [0, 1)"},
+			{Name: "include-incomplete", Kind: Bool, Default: "false", Help: "window/count: keep a last partial frame"},
+			{Name: "start", Kind: Duration, Unit: "µs", Help: "span start t0 (default: the first event)"},
+			{Name: "end", Kind: Duration, Unit: "µs", Help: "span end t1, exclusive (default: the last event + 1)"},
+			{Name: "binary", Kind: Bool, Default: "false", Help: "clamp counts to 1"},
+		},
+		Rep: func(v Values) (Representation, error) {
+			f := &Frames{IncludeIncomplete: v.Bool("include-incomplete"), Binary: v.Bool("binary"),
+				Start: v.Int("start"), HasStart: v.Set("start"), End: v.Int("end"), HasEnd: v.Set("end")}
+			modes := 0
+			ov := v.Float("overlap")
+			if v.Set("window") {
+				modes++
+				f.Mode, f.Window, f.Overlap = "time-window", v.Int("window"), int64(ov)
+				if f.Window <= 0 || ov < 0 || float64(int64(ov)) != ov || f.Overlap >= f.Window {
+					return nil, fmt.Errorf("want window > 0 and a whole number of µs 0 ≤ overlap < window")
+				}
+			}
+			if v.Set("count") {
+				modes++
+				f.Mode, f.Count, f.Overlap = "event-count", int(v.Int("count")), int64(ov)
+				if f.Count <= 0 || ov < 0 || float64(int64(ov)) != ov || f.Overlap >= int64(f.Count) {
+					return nil, fmt.Errorf("want count > 0 and a whole number of events 0 ≤ overlap < count")
+				}
+			}
+			for _, name := range []string{"bins", "event-bins"} {
+				if v.Set(name) {
+					modes++
+					f.Mode, f.Bins, f.OverlapFrac = map[string]string{"bins": "time-bins", "event-bins": "event-bins"}[name], int(v.Int(name)), ov
+					if f.Bins < 1 || ov < 0 || ov >= 1 {
+						return nil, fmt.Errorf("want %s ≥ 1 and 0 ≤ overlap < 1", name)
+					}
+				}
+			}
+			if modes != 1 {
+				return nil, fmt.Errorf("give exactly one of window, count, bins, event-bins")
+			}
+			if f.HasStart && f.HasEnd && f.End <= f.Start {
+				return nil, fmt.Errorf("end must be after start")
+			}
+			return f, nil
+		}})
+	register(&Def{Name: "voxel", Help: "voxel grid (B, H, W) float32: each event adds ±max(0, 1−|τ−k|) to bins k around τ = (B−1)(t−t_first)/(t_last−t_first)",
+		Params: []Param{{Name: "bins", Kind: Int, Default: "5", Help: "B"}},
+		Rep: func(v Values) (Representation, error) {
+			if v.Int("bins") < 1 {
+				return nil, fmt.Errorf("bins must be at least 1")
+			}
+			return &Voxel{Bins: int(v.Int("bins"))}, nil
+		}})
+}
