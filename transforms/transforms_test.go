@@ -45,10 +45,10 @@ func want(t *testing.T, got *events.Batch, evs ...ev) {
 // strict (t − last < dt), 8 neighbours by default, never the pixel itself; every event updates its pixel.
 func TestDenoise(t *testing.T) {
 	got, _ := apply(t, "denoise(dt=10us)", g34,
-		ev{T: 0, X: 5, Y: 5}, // nothing before: dropped
-		ev{T: 5, X: 6, Y: 6}, // diagonal neighbour at 0 (5 < 10): kept
-		ev{T: 9, X: 5, Y: 5}, // neighbour (6,6) at 5: kept
-		ev{T: 15, X: 5, Y: 5}, // own pixel only counts for others; (6,6) at 5: 15−5 = 10, not < 10 → dropped
+		ev{T: 0, X: 5, Y: 5},    // nothing before: dropped
+		ev{T: 5, X: 6, Y: 6},    // diagonal neighbour at 0 (5 < 10): kept
+		ev{T: 9, X: 5, Y: 5},    // neighbour (6,6) at 5: kept
+		ev{T: 15, X: 5, Y: 5},   // own pixel only counts for others; (6,6) at 5: 15−5 = 10, not < 10 → dropped
 		ev{T: 16, X: 33, Y: 33}, // corner, no neighbour fired: dropped
 	)
 	want(t, got, ev{T: 5, X: 6, Y: 6}, ev{T: 9, X: 5, Y: 5})
