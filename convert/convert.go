@@ -395,3 +395,25 @@ func joinTransforms(a, b string) string {
 	}
 	return a + " | " + b
 }
+
+// SensorOf returns the sensor size of a recording file: its header's, else (one pass over the events)
+// the format's dataset knowledge applied to their extent.
+func SensorOf(path string, f *formats.Format, o formats.Options) (events.Geometry, error) {
+	if o.Sensor.Known() {
+		return o.Sensor, nil
+	}
+	src, err := f.Open(path, o)
+	if err != nil {
+		return events.Geometry{}, err
+	}
+	g := src.Meta().Geometry
+	src.Close()
+	if g.Known() {
+		return g, nil
+	}
+	ext, err := extentOf(path, f, o)
+	if err != nil {
+		return events.Geometry{}, err
+	}
+	return infer(f, ext), nil
+}

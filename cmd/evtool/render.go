@@ -1,0 +1,154 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evtool/evtool/convert"
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/viewer"
+)
+
+func init() {
+	var out, window, start, duration, decay, tau, scheme, from string
+	var speed float64
+	var sample, grid, scale, maxFrames int
+	var ff formatFlags
+	cmd := &cobra.Command{
+		Use:   "render FILE -o out.gif|out.png|'frame_%04d.png'",
+		Short: "Draw events as an animated GIF, a PNG grid of time windows, or a numbered PNG sequence",
+		Long: `Render a recording, or one sample of a dataset file, without a display. The output kind comes
+from its name: .gif is an animation (one frame per --window, played at --speed × real time), .png is a
+grid of --grid windows, and a name with a printf verb (frame_%04d.png) is a sequence of PNG files.
+Colours: okabe (default, colour-blind safe: ON orange, OFF sky blue on black), light, gray, redgreen.`,
+		Example: `  evtool render Train/0/00002.bin -o digit.png --grid 9 --window 35ms
+  evtool render recording.aedat4 -o clip.gif --window 20ms --duration 2s --decay exponential
+  evtool render train.arrow --sample 3 -o sample3.gif`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return cli.Usagef("render needs an output: -o out.gif, out.png or 'frame_%%04d.png'")
+			}
+			fo, err := ff.options()
+			if err != nil {
+				return err
+			}
+			parse := func(name, v string) (int64, bool, error) {
+				if v == "" {
+					return 0, false, nil
+				}
+				d, err := time.ParseDuration(strings.ReplaceAll(v, "us", "µs"))
+				if err != nil || d < 0 {
+					return 0, false, cli.Usagef("--%s %q: want a duration like 10ms, 500us or 2s", name, v)
+				}
+				return d.Microseconds(), true, nil
+			}
+			w, _, err := parse("window", window)
+			if err != nil {
+				return err
+			}
+			st, hasStart, err := parse("start", start)
+			if err != nil {
+				return err
+			}
+			dur, _, err := parse("duration", duration)
+			if err != nil {
+				return err
+			}
+			tc, _, err := parse("tau", tau)
+			if err != nil {
+				return err
+			}
+			src, inFmt, err := formats.Open(args[0], from, fo)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			var r events.Reader
+			label := ""
+			meta := src.Meta()
+			switch s := src.(type) {
+			case events.Reader:
+				r = s
+			case events.SampleReader:
+				if sample < 0 || sample >= s.NumSamples() {
+					return cli.Usagef("--sample %d: the dataset holds samples 0..%d", sample, s.NumSamples()-1)
+				}
+				var smp events.Sample
+				if err := s.ReadSample(sample, &smp); err != nil {
+					return err
+				}
+				label = fmt.Sprintf("#%d", sample)
+				if smp.Label >= 0 {
+					name := fmt.Sprint(smp.Label)
+					if int(smp.Label) < len(meta.Classes) {
+						name = meta.Classes[smp.Label]
+					}
+					label += " " + name
+				}
+				r = &events.BatchReader{B: &smp.Events, M: meta}
+			}
+			g := meta.Geometry
+			if fo.Sensor.Known() {
+				g = fo.Sensor
+			}
+			if !g.Known() {
+				if g, err = convert.SensorOf(args[0], inFmt, fo); err != nil {
+					return err
+				}
+			}
+			if scale <= 0 {
+				scale = max(1, 256/max(g.Width, g.Height))
+			}
+			clip := viewer.Clip{Render: viewer.Options{Width: g.Width, Height: g.Height, Scale: scale, Scheme: scheme,
+				Decay: decay, Window: w, Tau: tc}, Start: st, HasStart: hasStart, Duration: dur, Window: w,
+				MaxFrames: maxFrames, Label: label}
+			if _, err := viewer.New(clip.Render); err != nil {
+				return cli.Usagef("%v", err)
+			}
+			switch {
+			case strings.Contains(out, "%"):
+				n, err := viewer.WriteSequence(out, r, clip)
+				if err != nil {
+					return err
+				}
+				cli.Infof("wrote %d frames as %s", n, out)
+			case strings.HasSuffix(strings.ToLower(out), ".gif"):
+				n, err := viewer.WriteGIF(out, r, clip, speed)
+				if err != nil {
+					return err
+				}
+				cli.Infof("wrote %s: %d frames", out, n)
+			case strings.HasSuffix(strings.ToLower(out), ".png"):
+				if err := viewer.WriteGrid(out, r, clip, grid); err != nil {
+					return err
+				}
+				cli.Infof("wrote %s: a grid of %d windows", out, grid)
+			default:
+				return cli.Usagef("-o %s: want a .gif, a .png, or a PNG sequence pattern like frame_%%04d.png", out)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&out, "output", "o", "", "output: out.gif, out.png (grid) or frame_%04d.png (sequence)")
+	f.StringVar(&window, "window", "10ms", "time per frame or grid tile")
+	f.StringVar(&start, "start", "", "first time to draw (default: the first event)")
+	f.StringVar(&duration, "duration", "", "how much to draw (default: everything, up to --max-frames)")
+	f.StringVar(&decay, "decay", "window", "window, linear, exponential or cumulative")
+	f.StringVar(&tau, "tau", "", "time constant of linear/exponential decay (default: the window)")
+	f.StringVar(&scheme, "colors", "okabe", "colour scheme: okabe, light, gray, redgreen")
+	f.Float64Var(&speed, "speed", 1, "GIF playback speed relative to real time")
+	f.IntVar(&sample, "sample", 0, "dataset files: which sample to draw")
+	f.IntVar(&grid, "grid", 9, "PNG: number of windows in the grid")
+	f.IntVar(&scale, "scale", 0, "zoom factor (default: about 256 px on the long side)")
+	f.IntVar(&maxFrames, "max-frames", 500, "stop after this many frames")
+	f.StringVar(&from, "from", "", "force the input format (see: evtool formats)")
+	ff.register(cmd, false)
+	rootCmd.AddCommand(cmd)
+}

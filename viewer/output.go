@@ -1,0 +1,242 @@
+package viewer
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/gif"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/internal/atomicfile"
+)
+
+// Clip says which part of a stream to draw and how.
+type Clip struct {
+	Render    Options
+	Start     int64 // µs; events before are skipped (default: the first event)
+	HasStart  bool
+	Duration  int64 // µs; 0 = to the end
+	Window    int64 // µs per frame (default Render.Window)
+	MaxFrames int   // 0 = 500
+	Label     string
+}
+
+// frameLoop reads r and calls emit with the picture of every window [t0+kW, t0+(k+1)W), drawn at the
+// window's last microsecond, and the window's end relative to t0, until the stream (or the clip) ends.
+func frameLoop(r events.Reader, c Clip, emit func(k int, img *image.RGBA, tEnd int64) error) error {
+	rd, err := New(c.Render)
+	if err != nil {
+		return err
+	}
+	W := c.Window
+	if W <= 0 {
+		W = rd.o.Window
+	}
+	maxFrames := c.MaxFrames
+	if maxFrames <= 0 {
+		maxFrames = 500
+	}
+	buf := events.NewBatch(1 << 16)
+	var t0, end int64
+	started := c.HasStart
+	if started {
+		t0 = c.Start
+	}
+	k := 0
+	flushUntil := func(t int64) error {
+		// Emit every window that closes at or before t.
+		for started && t >= t0+int64(k+1)*W {
+			if k >= maxFrames || (c.Duration > 0 && int64(k)*W >= c.Duration) {
+				return errStop
+			}
+			tEnd := t0 + int64(k+1)*W
+			// The overlays show the time since the clip's start: epoch microseconds are unreadable.
+			if err := emit(k, rd.Render(tEnd-1), tEnd-t0); err != nil {
+				return err
+			}
+			k++
+		}
+		return nil
+	}
+	for {
+		rerr := r.Read(buf)
+		for i := 0; i < buf.Len(); {
+			t := buf.T[i]
+			if !started {
+				t0, started = t, true
+			}
+			if t < t0 {
+				i++
+				continue
+			}
+			if err := flushUntil(t); err != nil {
+				if err == errStop {
+					return nil
+				}
+				return err
+			}
+			// add every event of the current window at once
+			end = t0 + int64(k+1)*W
+			j := i
+			for j < buf.Len() && buf.T[j] < end {
+				j++
+			}
+			part := buf.Slice(i, j)
+			rd.Add(&part)
+			i = j
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+	if !started {
+		return fmt.Errorf("nothing to draw: the input holds no events")
+	}
+	// the last, partial window
+	if err := flushUntil(end); err != nil && err != errStop {
+		return err
+	}
+	return nil
+}
+
+var errStop = errors.New("stop")
+
+func overlays(img *image.RGBA, c Clip, tEnd int64) {
+	Overlay(img, Timecode(tEnd), BottomLeft)
+	Overlay(img, c.Label, TopLeft)
+}
+
+// WriteGIF draws r as an animated GIF, one frame per window, played at speed × real time.
+func WriteGIF(path string, r events.Reader, c Clip, speed float64) (frames int, err error) {
+	if speed <= 0 {
+		speed = 1
+	}
+	var pal color.Palette
+	anim := &gif.GIF{}
+	W := c.Window
+	if W <= 0 {
+		W = c.Render.Window
+	}
+	if W <= 0 {
+		W = 10000
+	}
+	delay := int(math.Max(2, math.Round(float64(W)/speed/1e4))) // GIF delays are in 1/100 s (≥ 2 plays reliably)
+	err = frameLoop(r, c, func(k int, img *image.RGBA, tEnd int64) error {
+		overlays(img, c, tEnd)
+		if pal == nil {
+			pal = palette(c.Render.Scheme)
+		}
+		p := image.NewPaletted(img.Bounds(), pal)
+		draw.Draw(p, p.Rect, img, image.Point{}, draw.Src)
+		anim.Image = append(anim.Image, p)
+		anim.Delay = append(anim.Delay, delay)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(anim.Image), writeAtomic(path, func(w io.Writer) error { return gif.EncodeAll(w, anim) })
+}
+
+// palette holds the scheme's background, 62 steps towards ON and OFF each, and grays for the overlays.
+func palette(scheme string) color.Palette {
+	s, ok := Schemes[scheme]
+	if !ok {
+		s = Schemes["okabe"]
+	}
+	p := color.Palette{s.Background}
+	for i := 1; i <= 62; i++ {
+		f := float64(i) / 62
+		p = append(p, mix(s.Background, s.On, f), mix(s.Background, s.Off, f))
+	}
+	for i := 0; i < 16; i++ {
+		v := uint8(i * 17)
+		p = append(p, color.RGBA{v, v, v, 255})
+	}
+	return p
+}
+
+// WriteGrid draws n windows that tile the clip (or the first n windows when Duration is 0 and the
+// stream is long) into one PNG, like tonic's plot_event_grid.
+func WriteGrid(path string, r events.Reader, c Clip, n int) error {
+	if n <= 0 {
+		n = 9
+	}
+	c.MaxFrames = n
+	var tiles []*image.RGBA
+	var times []int64
+	err := frameLoop(r, c, func(k int, img *image.RGBA, tEnd int64) error {
+		t := image.NewRGBA(img.Bounds())
+		draw.Draw(t, t.Rect, img, image.Point{}, draw.Src)
+		overlays(t, Clip{Label: ""}, tEnd)
+		tiles = append(tiles, t)
+		times = append(times, tEnd)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	cols := int(math.Ceil(math.Sqrt(float64(len(tiles)))))
+	rows := (len(tiles) + cols - 1) / cols
+	tw, th := tiles[0].Rect.Dx(), tiles[0].Rect.Dy()
+	const gap = 2
+	grid := image.NewRGBA(image.Rect(0, 0, cols*tw+(cols-1)*gap, rows*th+(rows-1)*gap))
+	draw.Draw(grid, grid.Rect, image.NewUniform(color.RGBA{64, 64, 64, 255}), image.Point{}, draw.Src)
+	for i, t := range tiles {
+		x, y := (i%cols)*(tw+gap), (i/cols)*(th+gap)
+		draw.Draw(grid, image.Rect(x, y, x+tw, y+th), t, image.Point{}, draw.Src)
+	}
+	Overlay(grid, c.Label, TopRight)
+	return writeAtomic(path, func(w io.Writer) error { return png.Encode(w, grid) })
+}
+
+// WriteSequence writes one PNG per window, named by pattern (a printf verb for the frame number, e.g.
+// frame_%04d.png). On failure, every file written is removed.
+func WriteSequence(pattern string, r events.Reader, c Clip) (frames int, err error) {
+	if !strings.Contains(pattern, "%") {
+		return 0, fmt.Errorf("%s: a PNG sequence needs a frame-number verb in its name, like frame_%%04d.png", pattern)
+	}
+	var written []string
+	err = frameLoop(r, c, func(k int, img *image.RGBA, tEnd int64) error {
+		overlays(img, c, tEnd)
+		name := fmt.Sprintf(pattern, k)
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return err
+		}
+		if err := writeAtomic(name, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
+			return err
+		}
+		written = append(written, name)
+		return nil
+	})
+	if err != nil {
+		for _, f := range written {
+			os.Remove(f)
+		}
+		return 0, err
+	}
+	return len(written), nil
+}
+
+func writeAtomic(path string, write func(io.Writer) error) error {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Abort()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Commit()
+}

@@ -1,0 +1,232 @@
+// Package viewer draws events as pictures: a pure-Go renderer (events of a time window → image.RGBA, with
+// decay modes, polarity colour schemes, scaling and text overlays) that is testable anywhere, and the
+// writers of `evtool render` (PNG grids, animated GIFs, numbered PNG sequences). The interactive player
+// only shows what this package draws.
+package viewer
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"math"
+	"sort"
+	"strings"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/math/fixed"
+
+	"github.com/evtool/evtool/events"
+)
+
+// Scheme colours a picture: background, ON and OFF.
+type Scheme struct {
+	Background, On, Off color.RGBA
+}
+
+// Schemes by name. The default, "okabe", uses the Okabe–Ito colour-blind-safe pair: ON orange
+// (230,159,0), OFF sky blue (86,180,233), on black.
+var Schemes = map[string]Scheme{
+	"okabe":    {Background: color.RGBA{0, 0, 0, 255}, On: color.RGBA{230, 159, 0, 255}, Off: color.RGBA{86, 180, 233, 255}},
+	"light":    {Background: color.RGBA{255, 255, 255, 255}, On: color.RGBA{213, 94, 0, 255}, Off: color.RGBA{0, 114, 178, 255}},
+	"gray":     {Background: color.RGBA{128, 128, 128, 255}, On: color.RGBA{255, 255, 255, 255}, Off: color.RGBA{0, 0, 0, 255}},
+	"redgreen": {Background: color.RGBA{0, 0, 0, 255}, On: color.RGBA{0, 220, 0, 255}, Off: color.RGBA{230, 0, 0, 255}},
+}
+
+// SchemeNames lists the schemes, sorted.
+func SchemeNames() []string {
+	var n []string
+	for k := range Schemes {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// Decay modes: how a pixel's colour fades after its last event, seen at time t.
+const (
+	DecayWindow      = "window"      // full colour while t − last < window, else background
+	DecayLinear      = "linear"      // intensity max(0, 1 − (t − last)/tau)
+	DecayExponential = "exponential" // intensity exp(−(t − last)/tau)
+	DecayCumulative  = "cumulative"  // full colour once a pixel has fired (no fading)
+)
+
+// Options configure a renderer.
+type Options struct {
+	Width, Height int    // sensor size
+	Scale         int    // integer zoom (default 1)
+	Scheme        string // default "okabe"
+	Decay         string // default "window"
+	Window        int64  // µs: the window of DecayWindow (default 10 ms)
+	Tau           int64  // µs: the time constant of linear/exponential (default Window)
+}
+
+// Renderer keeps, per pixel, the time and polarity of its latest event, and draws them at any time.
+// Feed events in time order with Add; Render draws the state at a time. No allocation per event or frame.
+type Renderer struct {
+	o     Options
+	s     Scheme
+	last  []int64
+	pol   []uint8
+	img   *image.RGBA
+	lut   [2][256]color.RGBA // colour per polarity and intensity step
+	fired bool
+}
+
+const noEvent = math.MinInt64
+
+// New makes a renderer.
+func New(o Options) (*Renderer, error) {
+	if o.Width <= 0 || o.Height <= 0 {
+		return nil, fmt.Errorf("renderer needs the sensor size")
+	}
+	if o.Scale <= 0 {
+		o.Scale = 1
+	}
+	if o.Scheme == "" {
+		o.Scheme = "okabe"
+	}
+	if o.Decay == "" {
+		o.Decay = DecayWindow
+	}
+	if o.Window <= 0 {
+		o.Window = 10000
+	}
+	if o.Tau <= 0 {
+		o.Tau = o.Window
+	}
+	s, ok := Schemes[o.Scheme]
+	if !ok {
+		return nil, fmt.Errorf("unknown colour scheme %q (%s)", o.Scheme, strings.Join(SchemeNames(), ", "))
+	}
+	switch o.Decay {
+	case DecayWindow, DecayLinear, DecayExponential, DecayCumulative:
+	default:
+		return nil, fmt.Errorf("unknown decay %q (window, linear, exponential, cumulative)", o.Decay)
+	}
+	if o.Width*o.Scale > 16384 || o.Height*o.Scale > 16384 {
+		return nil, fmt.Errorf("picture of %dx%d px is too large", o.Width*o.Scale, o.Height*o.Scale)
+	}
+	r := &Renderer{o: o, s: s, last: make([]int64, o.Width*o.Height), pol: make([]uint8, o.Width*o.Height),
+		img: image.NewRGBA(image.Rect(0, 0, o.Width*o.Scale, o.Height*o.Scale))}
+	for p, c := range []color.RGBA{s.Off, s.On} {
+		for i := 0; i < 256; i++ {
+			r.lut[p][i] = mix(s.Background, c, float64(i)/255)
+		}
+	}
+	r.Reset()
+	return r, nil
+}
+
+func mix(a, b color.RGBA, f float64) color.RGBA {
+	l := func(x, y uint8) uint8 { return uint8(math.Round(float64(x) + (float64(y)-float64(x))*f)) }
+	return color.RGBA{l(a.R, b.R), l(a.G, b.G), l(a.B, b.B), 255}
+}
+
+// Options returns the renderer's settings (with defaults filled in).
+func (r *Renderer) Options() Options { return r.o }
+
+// Reset forgets every event.
+func (r *Renderer) Reset() {
+	for i := range r.last {
+		r.last[i] = noEvent
+	}
+	r.fired = false
+}
+
+// Add records events (in time order). Events outside the sensor are ignored.
+func (r *Renderer) Add(b *events.Batch) {
+	w, h := r.o.Width, r.o.Height
+	for i, t := range b.T {
+		x, y := int(b.X[i]), int(b.Y[i])
+		if x >= w || y >= h {
+			continue
+		}
+		r.last[y*w+x] = t
+		r.pol[y*w+x] = b.P[i] & 1
+	}
+	if b.Len() > 0 {
+		r.fired = true
+	}
+}
+
+// intensity is a pixel's colour strength (0..255) at time t.
+func (r *Renderer) intensity(last, t int64) int {
+	if last == noEvent || last > t {
+		return 0
+	}
+	age := float64(t - last)
+	switch r.o.Decay {
+	case DecayWindow:
+		if t-last < r.o.Window {
+			return 255
+		}
+		return 0
+	case DecayLinear:
+		return int(math.Round(255 * math.Max(0, 1-age/float64(r.o.Tau))))
+	case DecayExponential:
+		return int(math.Round(255 * math.Exp(-age/float64(r.o.Tau))))
+	}
+	return 255 // cumulative
+}
+
+// Render draws the state at time t (events after t are not shown) and returns the picture, which is
+// reused by the next Render.
+func (r *Renderer) Render(t int64) *image.RGBA {
+	w, h, sc := r.o.Width, r.o.Height, r.o.Scale
+	stride := r.img.Stride
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			k := y*w + x
+			c := r.lut[r.pol[k]][r.intensity(r.last[k], t)]
+			for dy := 0; dy < sc; dy++ {
+				row := r.img.Pix[(y*sc+dy)*stride+x*sc*4:]
+				for dx := 0; dx < sc; dx++ {
+					row[dx*4], row[dx*4+1], row[dx*4+2], row[dx*4+3] = c.R, c.G, c.B, 255
+				}
+			}
+		}
+	}
+	return r.img
+}
+
+// Corner names where an overlay goes.
+type Corner int
+
+const (
+	TopLeft Corner = iota
+	TopRight
+	BottomLeft
+	BottomRight
+)
+
+// Face is the overlay font: 7×13 px basic font.
+var Face font.Face = basicfont.Face7x13
+
+// Overlay writes text on img in a corner, on a dark band so it reads on any picture.
+func Overlay(img draw.Image, text string, where Corner) {
+	if text == "" {
+		return
+	}
+	b := img.Bounds()
+	tw := font.MeasureString(Face, text).Ceil()
+	const th, pad = 13, 2
+	x, y := b.Min.X+pad, b.Min.Y+pad
+	if where == TopRight || where == BottomRight {
+		x = b.Max.X - tw - pad
+	}
+	if where == BottomLeft || where == BottomRight {
+		y = b.Max.Y - th - pad
+	}
+	band := image.Rect(x-pad, y-pad, x+tw+pad, y+th+pad).Intersect(b)
+	draw.Draw(img, band, image.NewUniform(color.RGBA{0, 0, 0, 160}), image.Point{}, draw.Over)
+	d := &font.Drawer{Dst: img, Src: image.NewUniform(color.RGBA{255, 255, 255, 255}), Face: Face,
+		Dot: fixed.P(x, y+11)}
+	d.DrawString(text)
+}
+
+// Timecode formats µs as seconds with millisecond precision.
+func Timecode(t int64) string {
+	return fmt.Sprintf("%.3f s", float64(t)/1e6)
+}
