@@ -9,8 +9,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/evarrow"
@@ -18,6 +20,8 @@ import (
 	"github.com/evtool/evtool/inspect"
 	"github.com/evtool/evtool/snn"
 	"github.com/evtool/evtool/synth"
+	"github.com/evtool/evtool/transforms"
+	"github.com/evtool/evtool/viewer"
 )
 
 // Options steer the tour.
@@ -35,6 +39,7 @@ type Result struct {
 	BytesPerEvent             float64
 	Train, Test               string  // dataset files
 	Model                     string  // trained network (safetensors)
+	GIF                       string  // test samples with predicted labels
 	Accuracy                  float64 // on the held-out test set
 	Classes                   int
 }
@@ -104,6 +109,27 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		rep.Format, *rep.Samples, len(rep.Classes), rep.Events, rep.On, rep.Off, rep.Width, rep.Height)
 	st.line("yourself: evtool info %s", res.Train)
 
+	st.step("Denoising both sets with the background-activity filter (%s)", denoiseSpec)
+	chain, err := transforms.Parse(denoiseSpec)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []*string{&res.Train, &res.Test} {
+		in := *p
+		out := strings.TrimSuffix(in, ".arrow") + "-denoised.arrow"
+		plan, err := convert.Discover([]string{in}, "")
+		if err != nil {
+			return nil, err
+		}
+		r, err := convert.Run(ctx, plan, out, convert.Options{Chain: chain})
+		if err != nil {
+			return nil, err
+		}
+		st.line("%s: %d events kept (%.1f %%)", out, r.Events, 100*float64(r.Events)/float64(max(countEvents(in), 1)))
+		*p = out
+	}
+	st.line("yourself: evtool convert %s -o %s -t '%s'", strings.Replace(res.Train, "-denoised", "", 1), res.Train, denoiseSpec)
+
 	st.step("Training a spiking network (2312-256-10 LIF MLP, surrogate-gradient BPTT, %d time bins) on the training set", bins)
 	start := time.Now()
 	model, acc, err := trainAndEvaluate(ctx, res.Train, res.Test, epochs, o.Seed, func(r snn.EpochReport) {
@@ -123,9 +149,65 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	st.line("yourself: evtool train --data %s --test %s --epochs %d -o %s", res.Train, res.Test, epochs, res.Model)
 	st.line("          evtool eval --model %s --data %s", res.Model, res.Test)
 
+	st.step("Drawing %d test samples with the network's predictions", gifSamples)
+	res.GIF = filepath.Join(o.OutDir, "predictions.gif")
+	correct, err := predictionsGIF(res.Test, model, res.GIF)
+	if err != nil {
+		return nil, err
+	}
+	st.line("%s: %d of %d predicted right", res.GIF, correct, gifSamples)
+	st.line("yourself: evtool render %s --sample 0 -o sample0.gif --window 20ms", res.Test)
+
 	fmt.Fprintf(log, "\nFiles are in %s. Open the datasets in Python with pyarrow or polars (docs/FORMAT.md); "+
 		"the model loads in PyTorch with safetensors (docs/train.md).\n", o.OutDir)
 	return res, nil
+}
+
+func countEvents(path string) int64 {
+	rep, err := inspect.File(path, "", formats.Options{})
+	if err != nil {
+		return 0
+	}
+	return rep.Events
+}
+
+// denoiseSpec is the demo's filter: synthetic digits carry no sensor noise, so this mostly shows the
+// pipeline (and removes isolated edge events).
+const denoiseSpec = "denoise(dt=10ms)"
+
+// gifSamples is how many test samples the predictions GIF shows.
+const gifSamples = 6
+
+// predictionsGIF animates the first test samples, each labelled with the true and the predicted class.
+func predictionsGIF(test string, model *snn.Model, out string) (int, error) {
+	d, err := evarrow.OpenDataset(test)
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	meta := d.Meta()
+	var anim viewer.Animation
+	correct := 0
+	var s events.Sample
+	for i := 0; i < gifSamples && i < d.NumSamples(); i++ {
+		if err := d.ReadSample(i, &s); err != nil {
+			return 0, err
+		}
+		pred, _, err := model.Predict(&s)
+		if err != nil {
+			return 0, err
+		}
+		if int32(pred) == s.Label {
+			correct++
+		}
+		label := fmt.Sprintf("true %s, predicted %s", meta.Classes[s.Label], meta.Classes[pred])
+		clip := viewer.Clip{Render: viewer.Options{Width: meta.Geometry.Width, Height: meta.Geometry.Height, Scale: 6},
+			Window: 15000, Label: label}
+		if _, err := anim.AddClip(&events.BatchReader{B: &s.Events}, clip, 0.5); err != nil {
+			return 0, err
+		}
+	}
+	return correct, anim.Save(out)
 }
 
 // bins is the number of time bins the network sees per sample.

@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -20,7 +21,10 @@ func TestQuickDemo(t *testing.T) {
 	if res.Accuracy < 0.7 || res.Classes != 10 {
 		t.Fatalf("test accuracy %.3f over %d classes; want ≥ 0.7", res.Accuracy, res.Classes)
 	}
-	for _, want := range []string{"evtool synth", "evtool info", "evtool train", "evtool eval"} {
+	if fi, err := os.Stat(res.GIF); err != nil || fi.Size() == 0 {
+		t.Fatalf("no predictions GIF: %v", err)
+	}
+	for _, want := range []string{"evtool synth", "evtool info", "evtool train", "evtool eval", "evtool render"} {
 		if !strings.Contains(log.String(), want) {
 			t.Fatalf("the tour should print the commands a user would type (%q):\n%s", want, log.String())
 		}

@@ -117,13 +117,17 @@ func overlays(img *image.RGBA, c Clip, tEnd int64) {
 	Overlay(img, c.Label, TopLeft)
 }
 
-// WriteGIF draws r as an animated GIF, one frame per window, played at speed × real time.
-func WriteGIF(path string, r events.Reader, c Clip, speed float64) (frames int, err error) {
+// Animation collects frames of one or more clips into an animated GIF.
+type Animation struct {
+	gif gif.GIF
+	pal color.Palette
+}
+
+// AddClip appends one frame per window of r, played at speed × real time, and returns the frame count.
+func (a *Animation) AddClip(r events.Reader, c Clip, speed float64) (int, error) {
 	if speed <= 0 {
 		speed = 1
 	}
-	var pal color.Palette
-	anim := &gif.GIF{}
 	W := c.Window
 	if W <= 0 {
 		W = c.Render.Window
@@ -132,21 +136,40 @@ func WriteGIF(path string, r events.Reader, c Clip, speed float64) (frames int, 
 		W = 10000
 	}
 	delay := int(math.Max(2, math.Round(float64(W)/speed/1e4))) // GIF delays are in 1/100 s (≥ 2 plays reliably)
-	err = frameLoop(r, c, func(k int, img *image.RGBA, tEnd int64) error {
+	n := 0
+	err := frameLoop(r, c, func(k int, img *image.RGBA, tEnd int64) error {
 		overlays(img, c, tEnd)
-		if pal == nil {
-			pal = palette(c.Render.Scheme)
+		if a.pal == nil {
+			a.pal = palette(c.Render.Scheme)
 		}
-		p := image.NewPaletted(img.Bounds(), pal)
+		p := image.NewPaletted(img.Bounds(), a.pal)
 		draw.Draw(p, p.Rect, img, image.Point{}, draw.Src)
-		anim.Image = append(anim.Image, p)
-		anim.Delay = append(anim.Delay, delay)
+		a.gif.Image = append(a.gif.Image, p)
+		a.gif.Delay = append(a.gif.Delay, delay)
+		n++
 		return nil
 	})
-	if err != nil {
+	return n, err
+}
+
+// Frames is the number of frames so far.
+func (a *Animation) Frames() int { return len(a.gif.Image) }
+
+// Save writes the GIF (atomically).
+func (a *Animation) Save(path string) error {
+	if len(a.gif.Image) == 0 {
+		return fmt.Errorf("%s: no frames to write", path)
+	}
+	return writeAtomic(path, func(w io.Writer) error { return gif.EncodeAll(w, &a.gif) })
+}
+
+// WriteGIF draws r as an animated GIF, one frame per window, played at speed × real time.
+func WriteGIF(path string, r events.Reader, c Clip, speed float64) (frames int, err error) {
+	var a Animation
+	if _, err := a.AddClip(r, c, speed); err != nil {
 		return 0, err
 	}
-	return len(anim.Image), writeAtomic(path, func(w io.Writer) error { return gif.EncodeAll(w, anim) })
+	return a.Frames(), a.Save(path)
 }
 
 // palette holds the scheme's background, 62 steps towards ON and OFF each, and grays for the overlays.
