@@ -187,3 +187,13 @@ func FromEvents(evs ...Event) *Batch {
 	}
 	return b
 }
+
+// Extend lengthens the batch by n events and returns the new slots, for hot loops that write by index
+// (no per-event append). Callers that keep fewer than n call Truncate afterwards.
+func (b *Batch) Extend(n int) (t []int64, x, y []uint16, p []uint8) {
+	start := len(b.T)
+	b.Grow(n)
+	end := start + n
+	b.T, b.X, b.Y, b.P = b.T[:end], b.X[:end], b.Y[:end], b.P[:end]
+	return b.T[start:end], b.X[start:end], b.Y[start:end], b.P[start:end]
+}

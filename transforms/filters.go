@@ -33,11 +33,14 @@ func growInt64(s []int64, n int) []int64 {
 
 // --- denoise: background-activity filter (§2.1) ---
 
+// denoise keeps its state with a one-pixel border of "never" around the sensor, so every event tests a
+// fixed list of neighbour offsets without bounds checks.
 type denoise struct {
-	dt    int64
-	eight bool
-	w, h  int
-	last  []int64
+	dt      int64
+	eight   bool
+	w, h    int
+	last    []int64 // (w+2)×(h+2)
+	offsets []int
 }
 
 func (d *denoise) Reset(in Shape, _ *rand.Rand) (Shape, error) {
@@ -45,40 +48,43 @@ func (d *denoise) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 		return in, err
 	}
 	d.w, d.h = in.Geometry.Width, in.Geometry.Height
-	d.last = growInt64(d.last, d.w*d.h)
+	pw := d.w + 2
+	d.last = growInt64(d.last, pw*(d.h+2))
 	fill(d.last, never)
+	d.offsets = []int{-1, 1, -pw, pw}
+	if d.eight {
+		d.offsets = append(d.offsets, -pw-1, -pw+1, pw-1, pw+1)
+	}
 	return in, nil
 }
 
 func (d *denoise) Process(in, out *events.Batch) error {
-	w, h, dt, last := d.w, d.h, d.dt, d.last
+	w, h, dt, last, offs := d.w, d.h, d.dt, d.last, d.offsets
+	pw := w + 2
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	j := 0
 	for i, t := range in.T {
 		x, y := int(in.X[i]), int(in.Y[i])
 		if x >= w || y >= h {
 			continue // outside the sensor: dropped
 		}
+		k := (y+1)*pw + x + 1
 		support := false
-		for dy := -1; dy <= 1 && !support; dy++ {
-			yy := y + dy
-			if yy < 0 || yy >= h {
-				continue
-			}
-			for dx := -1; dx <= 1; dx++ {
-				xx := x + dx
-				if xx < 0 || xx >= w || (dx == 0 && dy == 0) || (!d.eight && dx != 0 && dy != 0) {
-					continue
-				}
-				if l := last[yy*w+xx]; l != never && t-l < dt {
-					support = true
-					break
-				}
+		for _, o := range offs {
+			// never (MinInt64) makes t − l overflow to a large negative…: test it explicitly
+			if l := last[k+o]; l != never && t-l < dt {
+				support = true
+				break
 			}
 		}
-		last[y*w+x] = t // every event updates the state, kept or not
+		last[k] = t // every event updates the state, kept or not
 		if support {
-			out.Append(t, in.X[i], in.Y[i], in.P[i])
+			T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], in.P[i]
+			j++
 		}
 	}
+	out.Truncate(start + j)
 	return nil
 }
 
@@ -109,6 +115,9 @@ func (r *refractory) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 
 func (r *refractory) Process(in, out *events.Batch) error {
 	w, h, last := r.w, r.h, r.last
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	j := 0
 	for i, t := range in.T {
 		x, y := int(in.X[i]), int(in.Y[i])
 		if x >= w || y >= h {
@@ -121,9 +130,11 @@ func (r *refractory) Process(in, out *events.Batch) error {
 		l := last[k]
 		last[k] = t
 		if l == never || t-l >= r.period {
-			out.Append(t, in.X[i], in.Y[i], in.P[i])
+			T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], in.P[i]
+			j++
 		}
 	}
+	out.Truncate(start + j)
 	return nil
 }
 
@@ -148,6 +159,9 @@ func (p *polarity) Reset(in Shape, rng *rand.Rand) (Shape, error) {
 }
 
 func (p *polarity) Process(in, out *events.Batch) error {
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	j := 0
 	for i, t := range in.T {
 		pol := in.P[i]
 		switch p.mode {
@@ -168,8 +182,10 @@ func (p *polarity) Process(in, out *events.Batch) error {
 				pol = 1 - pol&1
 			}
 		}
-		out.Append(t, in.X[i], in.Y[i], pol)
+		T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], pol
+		j++
 	}
+	out.Truncate(start + j)
 	return nil
 }
 
@@ -211,6 +227,9 @@ func (c *crop) Reset(in Shape, rng *rand.Rand) (Shape, error) {
 }
 
 func (c *crop) Process(in, out *events.Batch) error {
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	j := 0
 	x0, y0, x1, y1 := c.sx, c.sy, c.sx+c.w, c.sy+c.h
 	dx, dy := uint16(x0), uint16(y0)
 	if c.keepOffset {
@@ -221,8 +240,10 @@ func (c *crop) Process(in, out *events.Batch) error {
 		if x < x0 || x >= x1 || y < y0 || y >= y1 {
 			continue
 		}
-		out.Append(t, in.X[i]-dx, in.Y[i]-dy, in.P[i])
+		T[j], X[j], Y[j], P[j] = t, in.X[i]-dx, in.Y[i]-dy, in.P[i]
+		j++
 	}
+	out.Truncate(start + j)
 	return nil
 }
 
@@ -260,6 +281,9 @@ func (tr *transpose) Reset(in Shape, rng *rand.Rand) (Shape, error) {
 }
 
 func (tr *transpose) Process(in, out *events.Batch) error {
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	j := 0
 	W, H := uint16(tr.w), uint16(tr.h)
 	for i, t := range in.T {
 		x, y := in.X[i], in.Y[i]
@@ -282,8 +306,10 @@ func (tr *transpose) Process(in, out *events.Batch) error {
 		case "antitranspose":
 			x, y = H-1-y, W-1-x
 		}
-		out.Append(t, x, y, in.P[i])
+		T[j], X[j], Y[j], P[j] = t, x, y, in.P[i]
+		j++
 	}
+	out.Truncate(start + j)
 	return nil
 }
 
@@ -340,6 +366,9 @@ func (d *downsample) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 }
 
 func (d *downsample) Process(in, out *events.Batch) error {
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	j := 0
 	w, h, ow, oh := d.w, d.h, d.ow, d.oh
 	for i, t := range in.T {
 		x, y := int(in.X[i]), int(in.Y[i])
@@ -350,14 +379,16 @@ func (d *downsample) Process(in, out *events.Batch) error {
 		p := in.P[i]
 		switch d.mode {
 		case "floor":
-			out.Append(t, uint16(xo), uint16(yo), p)
+			T[j], X[j], Y[j], P[j] = t, uint16(xo), uint16(yo), p
+			j++
 		case "merge":
 			k := (int(p&1)*oh+yo)*ow + xo
 			if l := d.lastOut[k]; l != never && l >= t-d.mergeUs {
 				continue
 			}
 			d.lastOut[k] = t
-			out.Append(t, uint16(xo), uint16(yo), p)
+			T[j], X[j], Y[j], P[j] = t, uint16(xo), uint16(yo), p
+			j++
 		case "iaf":
 			k := yo*ow + xo
 			v := d.v[k]
@@ -371,13 +402,15 @@ func (d *downsample) Process(in, out *events.Batch) error {
 				v--
 			}
 			if v >= d.theta {
-				out.Append(t, uint16(xo), uint16(yo), 1)
+				T[j], X[j], Y[j], P[j] = t, uint16(xo), uint16(yo), 1
+				j++
 				v -= d.theta
 				if d.zeroReset {
 					v = 0
 				}
 			} else if v <= -d.theta {
-				out.Append(t, uint16(xo), uint16(yo), 0)
+				T[j], X[j], Y[j], P[j] = t, uint16(xo), uint16(yo), 0
+				j++
 				v += d.theta
 				if d.zeroReset {
 					v = 0
@@ -386,6 +419,7 @@ func (d *downsample) Process(in, out *events.Batch) error {
 			d.v[k] = v
 		}
 	}
+	out.Truncate(start + j)
 	return nil
 }
 
@@ -409,6 +443,9 @@ func (o *timeOp) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 }
 
 func (o *timeOp) Process(in, out *events.Batch) error {
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	j := 0
 	if in.Len() > 0 && !o.haveFirst {
 		o.first, o.haveFirst = in.T[0], true
 	}
@@ -433,10 +470,13 @@ func (o *timeOp) Process(in, out *events.Batch) error {
 			t = int64(math.Round(float64(t)*o.factor + float64(o.offset)))
 		}
 		if t < 0 && o.op != "crop" {
+			out.Truncate(start + j)
 			return fmt.Errorf("event at %d µs would get the negative time %d µs", in.T[i], t)
 		}
-		out.Append(t, in.X[i], in.Y[i], in.P[i])
+		T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], in.P[i]
+		j++
 	}
+	out.Truncate(start + j)
 	return nil
 }
 
@@ -464,6 +504,9 @@ func (d *decimate) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 }
 
 func (d *decimate) Process(in, out *events.Batch) error {
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	j := 0
 	n := int32(d.n)
 	for i, t := range in.T {
 		x, y := int(in.X[i]), int(in.Y[i])
@@ -474,9 +517,11 @@ func (d *decimate) Process(in, out *events.Batch) error {
 		d.count[k]++
 		if d.count[k] == n {
 			d.count[k] = 0
-			out.Append(t, in.X[i], in.Y[i], in.P[i])
+			T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], in.P[i]
+			j++
 		}
 	}
+	out.Truncate(start + j)
 	return nil
 }
 
@@ -492,12 +537,17 @@ type dropEvent struct {
 func (d *dropEvent) Reset(in Shape, rng *rand.Rand) (Shape, error) { d.rng = rng; return in, nil }
 
 func (d *dropEvent) Process(in, out *events.Batch) error {
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	j := 0
 	for i, t := range in.T {
 		if d.rng.Float64() < d.q {
 			continue
 		}
-		out.Append(t, in.X[i], in.Y[i], in.P[i])
+		T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], in.P[i]
+		j++
 	}
+	out.Truncate(start + j)
 	return nil
 }
 
@@ -550,13 +600,18 @@ func (hp *hotPixel) decide(L int64, out *events.Batch) {
 }
 
 func (hp *hotPixel) emit(in, out *events.Batch) {
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	j := 0
 	for i, t := range in.T {
 		x, y := int(in.X[i]), int(in.Y[i])
 		if x >= hp.w || y >= hp.h || hp.hot[y*hp.w+x] {
 			continue
 		}
-		out.Append(t, in.X[i], in.Y[i], in.P[i])
+		T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], in.P[i]
+		j++
 	}
+	out.Truncate(start + j)
 }
 
 func (hp *hotPixel) Process(in, out *events.Batch) error {

@@ -1,0 +1,62 @@
+package transforms
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/evtool/evtool/events"
+)
+
+// nmnistLike is 1,000 samples' worth of N-MNIST-like events (34×34, ~75 µs apart) in one stream.
+func nmnistLike() *events.Batch {
+	rng := rand.New(rand.NewPCG(7, 7))
+	b := events.NewBatch(1 << 22)
+	var t int64
+	for i := 0; i < 1<<22; i++ {
+		t += rng.Int64N(150)
+		b.Append(t, uint16(rng.IntN(34)), uint16(rng.IntN(34)), uint8(rng.IntN(2)))
+	}
+	return b
+}
+
+// BenchmarkFilters streams 4 Mi events through each filter in 64 Ki batches (one core, M events/s).
+func BenchmarkFilters(b *testing.B) {
+	in := nmnistLike()
+	for _, spec := range []string{"denoise", "refractory", "polarity(mode=merge)", "crop(x0=1,y0=1,w=32,h=32)",
+		"transpose(action=rot90cw)", "downsample(factor=2)", "downsample(factor=2, mode=merge)",
+		"downsample(factor=2, mode=iaf, threshold=2)", "time-crop(from=1s)", "decimate(n=2)", "drop-event(prob=0.5)",
+		"hotpixel(rate=1000, learn=100ms)"} {
+		b.Run(spec, func(b *testing.B) {
+			c, err := Parse(spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var out events.Batch
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				st, _ := c.NewStream(g34, 1, "")
+				for off := 0; off < in.Len(); off += 1 << 16 {
+					part := in.Slice(off, min(in.Len(), off+1<<16))
+					out.Reset()
+					st.Process(&part, &out)
+				}
+				out.Reset()
+				st.Flush(&out)
+			}
+			b.ReportMetric(float64(in.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+		})
+	}
+}
+
+// BenchmarkFramesTimeBins bins N-MNIST-sized samples (4,100 events) into 10 time bins.
+func BenchmarkFramesTimeBins(b *testing.B) {
+	in := nmnistLike()
+	sample := in.Slice(0, 4100)
+	c, _ := Parse("frames(bins=10)")
+	r, _ := c.Representation()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.Compute(&sample, g34)
+	}
+	b.ReportMetric(float64(sample.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+}
