@@ -291,3 +291,15 @@ func TestConvertWithTransforms(t *testing.T) {
 		t.Fatalf("bad spec: exit %d, %q", code, stderr)
 	}
 }
+
+// docs/cli.md is the output of `evtool cli-reference`.
+func TestCLIReferenceIsCurrent(t *testing.T) {
+	out, _, code := run(t, "cli-reference")
+	if code != 0 {
+		t.Fatal("cli-reference failed")
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "cli.md"))
+	if err != nil || string(doc) != out {
+		t.Fatal("docs/cli.md is out of date: regenerate it with `go run ./cmd/evtool cli-reference > docs/cli.md`")
+	}
+}
