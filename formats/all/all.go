@@ -5,8 +5,10 @@ import (
 	_ "github.com/evtool/evtool/formats/aedat"
 	_ "github.com/evtool/evtool/formats/aedat4"
 	_ "github.com/evtool/evtool/formats/csv"
+	_ "github.com/evtool/evtool/formats/es"
 	_ "github.com/evtool/evtool/formats/evarrow"
 	_ "github.com/evtool/evtool/formats/nmnist"
 	_ "github.com/evtool/evtool/formats/npy"
 	_ "github.com/evtool/evtool/formats/parquet"
+	_ "github.com/evtool/evtool/formats/prophesee"
 )

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package es
+
+func cpuSeconds() float64 { return 0 }
