@@ -29,6 +29,8 @@ type fixtureWant struct {
 	imuT     int64
 	triggers [][2]int64 // first triggers: t, source
 	sources  []int8
+	packets  int      // packets in the file, all streams (= FTAB entries)
+	lastT    [3]int64 // last FRME, IMUS and TRIG timestamps (0: no such stream)
 }
 
 // The figures of EXPECTED.md, "AEDAT 4.0".
@@ -43,7 +45,8 @@ var fixtureWants = []fixtureWant{
 		imuT:     1633953690976628,
 		imu:      []float32{27.7529, -0.0604, -0.9912, -0.0974, 6.4545, 2.5787, -0.1678},
 		triggers: [][2]int64{{1633953690976518, 8}, {1633953690981291, 9}, {1633953690990743, 7}},
-		sources:  []int8{6, 7, 8, 9}},
+		sources:  []int8{6, 7, 8, 9},
+		packets:  40, lastT: [3]int64{1633953691058904, 1633953691105605, 1633953691110744}},
 	{file: "aedat4/davis346_frames_imu_triggers_clip.aedat4",
 		exp: fixtures.Expected{N: 6676, TMin: 1589163147368868, TMax: 1589163147538809, XMin: 14, XMax: 334, YMin: 8, YMax: 245,
 			P1: 3563, P0: 3113, SumDT: 563632530, SumX: 721626, SumY: 1424056, HasRanges: true, HasPolarities: true, HasSums: true,
@@ -54,7 +57,8 @@ var fixtureWants = []fixtureWant{
 		imuT:     1589163147369190,
 		imu:      []float32{28.5179, 0.0276, -0.9951, 0.259, 0.7782, -0.5188, -0.0153},
 		triggers: [][2]int64{{1589163147374647, 7}, {1589163147395806, 6}, {1589163147404965, 8}},
-		sources:  []int8{6, 7, 8, 9}},
+		sources:  []int8{6, 7, 8, 9},
+		packets:  50, lastT: [3]int64{1589163147485215, 1589163147528004, 1589163147534647}},
 	{file: "aedat4/tonic_dvxplorer_sample.aedat4",
 		exp: fixtures.Expected{N: 111954, TMin: 1605537493718345, TMax: 1605537494308262, XMin: 0, XMax: 319, YMin: 0, YMax: 239,
 			P1: 55023, P0: 56931, SumDT: 31685685498, SumX: 18342405, SumY: 15105898, HasRanges: true, HasPolarities: true, HasSums: true,
@@ -62,7 +66,8 @@ var fixtureWants = []fixtureWant{
 			Last:  events.Event{T: 1605537494308262, X: 88, Y: 237, P: 1}, HasFirstLast: true},
 		streams: []streamWant{{0, "EVTS", 59, 111954}, {2, "IMUS", 59, 475}},
 		imuT:    1605537493718788,
-		imu:     []float32{38.1523, 0.1263, -0.9951, -0.3931, 0.412, 0.0763, -0.412}},
+		imu:     []float32{38.1523, 0.1263, -0.9951, -0.3931, 0.412, 0.0763, -0.412},
+		packets: 118, lastT: [3]int64{0, 1605537494307448, 0}},
 }
 
 func near(a, b float32) bool { d := a - b; return d < 1e-4 && d > -1e-4 }
@@ -135,6 +140,35 @@ func TestFixtures(t *testing.T) {
 		for _, s := range fw.sources {
 			if !seen[s] {
 				t.Errorf("%s: no trigger with source %d", fw.file, s)
+			}
+		}
+		var last [3]int64
+		if len(frames) > 0 {
+			last[0] = frames[len(frames)-1].T
+		}
+		if len(imus) > 0 {
+			last[1] = imus[len(imus)-1].T
+		}
+		if len(trig) > 0 {
+			last[2] = trig[len(trig)-1].T
+		}
+		if last != fw.lastT {
+			t.Errorf("%s: last frame/IMU/trigger times %v, want %v", fw.file, last, fw.lastT)
+		}
+		// The FTAB indexes every packet, and where it has counts they agree with what was read.
+		tab, err := r.Table()
+		if err != nil || len(tab) != fw.packets {
+			t.Errorf("%s: FTAB %d entries (%v), want %d", fw.file, len(tab), err, fw.packets)
+		}
+		perStream := map[int32]int64{}
+		timed := false
+		for _, e := range tab {
+			perStream[e.StreamID] += e.Elements
+			timed = timed || e.HasTimes
+		}
+		for _, ws := range fw.streams {
+			if timed && perStream[ws.id] != ws.elements {
+				t.Errorf("%s: FTAB counts %d elements in stream %d, want %d", fw.file, perStream[ws.id], ws.id, ws.elements)
 			}
 		}
 		m := r.Meta()

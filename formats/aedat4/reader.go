@@ -19,6 +19,9 @@ import (
 // maxPayload bounds one decompressed packet (DV packets are far smaller); a larger claim is corruption.
 const maxPayload = 256 << 20
 
+// maxZstdRatio bounds the expansion a zstd packet may declare (events compress far less than this).
+const maxZstdRatio = 1024
+
 // Reader streams an AEDAT 4.0 file: the events of one EVTS stream through events.Reader, and the
 // frames, IMU samples and triggers met along the way through Frames, IMUs and Triggers.
 type Reader struct {
@@ -268,12 +271,14 @@ func (r *Reader) nextPacket() error {
 	}
 	id := int32(binary.LittleEndian.Uint32(hdr[:4]))
 	size := int64(int32(binary.LittleEndian.Uint32(hdr[4:])))
+	// The packet must end by the data table and by the end of the file; a data table position past
+	// the end (a cut file, or a forged header) must not let a size field allocate gigabytes.
 	limit := r.size
-	if r.dataTable >= 0 {
+	if r.dataTable >= 0 && r.dataTable < limit {
 		limit = r.dataTable
 	}
 	if size < 0 || size > limit-r.off {
-		if size >= 0 && r.dataTable < 0 && size > r.size-r.off {
+		if size >= 0 && size > r.size-r.off {
 			return r.fail(start, fmt.Sprintf("packet of %d bytes is cut off by the end of the file", size), events.ErrTruncated)
 		}
 		return r.fail(start, fmt.Sprintf("packet size %d crosses the data table or the end of the file", size), nil)
@@ -341,6 +346,12 @@ func (r *Reader) decompress(p []byte) ([]byte, error) {
 				return nil, err
 			}
 			r.zd = d
+		}
+		// DecodeAll sizes its output from the frame header's content size; refuse sizes no real
+		// packet compresses from so a forged header cannot make a few bytes allocate 256 MiB.
+		var h zstd.Header
+		if h.Decode(p) == nil && h.HasFCS && h.FrameContentSize > uint64(maxZstdRatio*len(p)+1<<20) {
+			return nil, fmt.Errorf("zstd frame claims %d bytes from %d", h.FrameContentSize, len(p))
 		}
 		out, err := r.zd.DecodeAll(p, r.payload[:0])
 		if err != nil {
