@@ -178,37 +178,43 @@ func (r *DATReader) decode(src []byte, T []int64, X, Y []uint16, P []uint8, n in
 	}
 	maxX, maxY := r.maxX, r.maxY
 	last, base, lastRaw := r.last, r.base, r.lastRaw
+	// Counters and bounds live in locals and equal-length slices so the loop body has no pointer writes
+	// and no bounds checks.
+	var wraps, clamped, badPol, dropped int64
+	m := len(T)
+	X, Y, P = X[:m], Y[:m], P[:m]
 	i := 0
-	for ; i+datEventSize <= len(src) && n < len(T); i += datEventSize {
+	for ; i+datEventSize <= len(src) && n < m; i += datEventSize {
 		rec := src[i : i+datEventSize : i+datEventSize]
 		raw := binary.LittleEndian.Uint32(rec[0:4])
 		d := binary.LittleEndian.Uint32(rec[4:8])
 		if raw < lastRaw && lastRaw-raw > 1<<31 {
 			base += 1 << 32
-			r.wraps++
+			wraps++
 		}
 		lastRaw = raw
 		t := base + int64(raw)
 		if t < last {
 			t = last
-			r.clamped++
+			clamped++
 		}
 		last = t
 		x, y, p := d&xm, d>>ys&ym, d>>ps&0xF
 		if p > 1 {
-			r.badPol++
+			badPol++
 			continue
 		}
 		if x >= maxX || y >= maxY {
-			r.dropped++
+			dropped++
 			continue
-		}
-		if n >= len(X) || n >= len(Y) || n >= len(P) {
-			break
 		}
 		T[n], X[n], Y[n], P[n] = t, uint16(x), uint16(y), uint8(p)
 		n++
 	}
+	r.wraps += wraps
+	r.clamped += clamped
+	r.badPol += badPol
+	r.dropped += dropped
 	r.last, r.base, r.lastRaw = last, base, lastRaw
 	r.records += int64(i / datEventSize)
 	return n, i
