@@ -33,6 +33,10 @@ func growInt64(s []int64, n int) []int64 {
 
 // --- denoise: background-activity filter (§2.1) ---
 
+// denoiseNever marks a pixel that never fired: far enough in the past that t − denoiseNever exceeds any dt
+// without overflowing (timestamps are ≥ −2^62), so the neighbour test needs one comparison.
+const denoiseNever = math.MinInt64 / 2
+
 // denoise keeps its state with a one-pixel border of "never" around the sensor, so every event tests a
 // fixed list of neighbour offsets without bounds checks.
 type denoise struct {
@@ -50,7 +54,7 @@ func (d *denoise) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 	d.w, d.h = in.Geometry.Width, in.Geometry.Height
 	pw := d.w + 2
 	d.last = growInt64(d.last, pw*(d.h+2))
-	fill(d.last, never)
+	fill(d.last, denoiseNever)
 	d.offsets = []int{-1, 1, -pw, pw}
 	if d.eight {
 		d.offsets = append(d.offsets, -pw-1, -pw+1, pw-1, pw+1)
@@ -72,8 +76,7 @@ func (d *denoise) Process(in, out *events.Batch) error {
 		k := (y+1)*pw + x + 1
 		support := false
 		for _, o := range offs {
-			// never (MinInt64) makes t − l overflow to a large negative…: test it explicitly
-			if l := last[k+o]; l != never && t-l < dt {
+			if t-last[k+o] < dt { // denoiseNever makes t − l huge: no support
 				support = true
 				break
 			}

@@ -85,16 +85,29 @@ func (f *Frames) NumFrames(b *events.Batch) int {
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
-// Compute makes the frames of one sample.
+// Compute makes the frames of one sample in a new tensor.
 func (f *Frames) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+	out := &Tensor{}
+	return out, f.ComputeInto(b, in, out)
+}
+
+// ComputeInto makes the frames of one sample in out, reusing its buffer (training loops call this per
+// sample).
+func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *Tensor) error {
 	if !in.Geometry.Known() {
-		return nil, fmt.Errorf("frames need the sensor size")
+		return fmt.Errorf("frames need the sensor size")
 	}
 	P := max(in.Polarities, 1)
 	H, W := in.Geometry.Height, in.Geometry.Width
 	K := f.NumFrames(b)
 	plane := P * H * W
-	out := &Tensor{Shape: []int{K, P, H, W}, U16: make([]uint16, K*plane)}
+	out.Shape = append(out.Shape[:0], K, P, H, W)
+	out.F32 = nil
+	if cap(out.U16) < K*plane {
+		out.U16 = make([]uint16, K*plane)
+	}
+	out.U16 = out.U16[:K*plane]
+	clear(out.U16)
 	t0, t1, i0, i1 := f.span(b)
 	D := t1 - t0
 	add := func(k, i int) {
@@ -144,15 +157,22 @@ func (f *Frames) Compute(b *events.Batch, in Shape) (*Tensor, error) {
 			break
 		}
 		if f.OverlapFrac == 0 && !f.Binary {
-			// The hot path: each event lies in exactly one bin, the last k with ⌊k·D/B⌋ ≤ u.
+			// The hot path: each event lies in exactly one bin. Events are sorted, so walk them against
+			// the bin edges t0 + ⌊k·D/B⌋ instead of dividing per event.
 			cnt := out.U16
+			k := 0
+			next := t0 + D/B // end of bin 0
 			for i := i0; i < i1; i++ {
+				t := b.T[i]
+				for t >= next && k < int(B)-1 {
+					k++
+					next = t0 + int64(k+1)*D/B
+				}
 				x, y, p := int(b.X[i]), int(b.Y[i]), min(int(b.P[i]), P-1)
 				if x >= W || y >= H {
 					continue
 				}
-				k := ((b.T[i]-t0+1)*B+D-1)/D - 1
-				c := &cnt[int(k)*plane+(p*H+y)*W+x]
+				c := &cnt[k*plane+(p*H+y)*W+x]
 				if *c < math.MaxUint16 {
 					*c++
 				}
@@ -191,7 +211,7 @@ func (f *Frames) Compute(b *events.Batch, in Shape) (*Tensor, error) {
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Voxel is the voxel grid of §5.2 (Zhu et al. 2019, e2vid normalisation): float32 (B, H, W).

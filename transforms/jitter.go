@@ -1,0 +1,134 @@
+package transforms
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/evtool/evtool/events"
+)
+
+// --- jitter-xy (§4): correlated 2-D Gaussian displacement, rounded to nearest ---
+
+type jitterXY struct {
+	sx, sy, rho float64
+	clip        bool
+	w, h        int
+	rng         *rand.Rand
+}
+
+func (j *jitterXY) Reset(in Shape, rng *rand.Rand) (Shape, error) {
+	if err := needGeometry(in); err != nil {
+		return in, err
+	}
+	j.w, j.h, j.rng = in.Geometry.Width, in.Geometry.Height, rng
+	return in, nil
+}
+
+func (j *jitterXY) Process(in, out *events.Batch) error {
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	// dy = sy·(ρ·z1 + √(1−ρ²)·z2) gives the covariance [[sx², ρ·sx·sy], [ρ·sx·sy, sy²]].
+	cy1, cy2 := j.sy*j.rho, j.sy*math.Sqrt(1-j.rho*j.rho)
+	maxX, maxY := float64(j.w-1), float64(j.h-1)
+	n := 0
+	for i, t := range in.T {
+		z1, z2 := j.rng.NormFloat64(), j.rng.NormFloat64()
+		// math.Round rounds half away from zero (§0).
+		x := math.Round(float64(in.X[i]) + j.sx*z1)
+		y := math.Round(float64(in.Y[i]) + cy1*z1 + cy2*z2)
+		if j.clip {
+			x, y = min(max(x, 0), maxX), min(max(y, 0), maxY)
+		} else if x < 0 || x > maxX || y < 0 || y > maxY {
+			continue
+		}
+		T[n], X[n], Y[n], P[n] = t, uint16(x), uint16(y), in.P[i]
+		n++
+	}
+	out.Truncate(start + n)
+	return nil
+}
+
+func (j *jitterXY) Flush(*events.Batch) error { return nil }
+
+// --- jitter-t (§4): t' = t + round(N(0, σ)), stable re-sort ---
+
+// jitterT holds the whole sample until Flush: jittered events may move before events already seen, and
+// holding everything is the only way to re-sort exactly (the §4 6σ reorder buffer is an approximation).
+type jitterT struct {
+	sigma   float64
+	clipNeg bool
+	rng     *rand.Rand
+	held    events.Batch
+	order   []int32
+}
+
+func (j *jitterT) Reset(in Shape, rng *rand.Rand) (Shape, error) {
+	j.rng = rng
+	j.held.Reset()
+	return in, nil
+}
+
+func (j *jitterT) Process(in, _ *events.Batch) error {
+	for i, t := range in.T {
+		t += int64(math.Round(j.sigma * j.rng.NormFloat64()))
+		if t < 0 {
+			if !j.clipNeg {
+				continue
+			}
+			t = 0
+		}
+		j.held.Append(t, in.X[i], in.Y[i], in.P[i])
+	}
+	return nil
+}
+
+func (j *jitterT) Flush(out *events.Batch) error {
+	h := &j.held
+	n := h.Len()
+	j.order = j.order[:0]
+	for i := range n {
+		j.order = append(j.order, int32(i))
+	}
+	sort.SliceStable(j.order, func(a, b int) bool { return h.T[j.order[a]] < h.T[j.order[b]] })
+	start := out.Len()
+	T, X, Y, P := out.Extend(n)
+	for k, i := range j.order {
+		T[k], X[k], Y[k], P[k] = h.T[i], h.X[i], h.Y[i], h.P[i]
+	}
+	out.Truncate(start + n)
+	h.Reset()
+	return nil
+}
+
+func init() {
+	register(&Def{Name: "jitter-xy", Help: "move each event by a 2-D Gaussian (covariance [[sx², rho·sx·sy], [rho·sx·sy, sy²]]) rounded to nearest; events leaving the sensor are dropped, or clamped with clip",
+		Params: []Param{
+			{Name: "sigma-x", Kind: Float, Unit: "px", Help: "standard deviation along x (required)"},
+			{Name: "sigma-y", Kind: Float, Unit: "px", Help: "standard deviation along y (required)"},
+			{Name: "rho", Kind: Float, Default: "0", Help: "correlation of the x and y displacements, in [−1, 1]"},
+			{Name: "clip", Kind: Bool, Default: "false", Help: "clamp to the sensor instead of dropping"},
+		},
+		Filter: func(v Values) (Filter, error) {
+			sx, sy, rho := v.Float("sigma-x"), v.Float("sigma-y"), v.Float("rho")
+			if !v.Set("sigma-x") || !v.Set("sigma-y") || sx < 0 || sy < 0 {
+				return nil, fmt.Errorf("needs sigma-x ≥ 0 and sigma-y ≥ 0")
+			}
+			if rho < -1 || rho > 1 {
+				return nil, fmt.Errorf("rho must be in [−1, 1]")
+			}
+			return &jitterXY{sx: sx, sy: sy, rho: rho, clip: v.Bool("clip")}, nil
+		}})
+	register(&Def{Name: "jitter-t", Help: "t' = t + round(N(0, sigma)), then a stable re-sort on t (holds the whole sample); negative times are dropped, or set to 0 with clip-negative",
+		Params: []Param{
+			{Name: "sigma", Kind: Duration, Unit: "µs", Help: "standard deviation (required)"},
+			{Name: "clip-negative", Kind: Bool, Default: "false", Help: "set negative times to 0 instead of dropping"},
+		},
+		Filter: func(v Values) (Filter, error) {
+			if !v.Set("sigma") || v.Int("sigma") < 0 {
+				return nil, fmt.Errorf("needs sigma ≥ 0")
+			}
+			return &jitterT{sigma: float64(v.Int("sigma")), clipNeg: v.Bool("clip-negative")}, nil
+		}})
+}
