@@ -25,7 +25,8 @@ func BenchmarkFilters(b *testing.B) {
 	for _, spec := range []string{"denoise", "refractory", "polarity(mode=merge)", "crop(x0=1,y0=1,w=32,h=32)",
 		"transpose(action=rot90cw)", "downsample(factor=2)", "downsample(factor=2, mode=merge)",
 		"downsample(factor=2, mode=iaf, threshold=2)", "time-crop(from=1s)", "decimate(n=2)", "drop-event(prob=0.5)",
-		"hotpixel(rate=1000, learn=100ms)"} {
+		"hotpixel(rate=1000, learn=100ms)", "time-align", "time-scale(factor=1.5)", "random-flip-lr(prob=1)",
+		"jitter-xy(sigma-x=1, sigma-y=1)", "jitter-t(sigma=1ms)"} {
 		b.Run(spec, func(b *testing.B) {
 			c, err := Parse(spec)
 			if err != nil {
@@ -59,6 +60,19 @@ func BenchmarkFramesTimeBins(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		f.ComputeInto(&sample, g34, &out)
+	}
+	b.ReportMetric(float64(sample.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+}
+
+// BenchmarkSparseTimeBins is BenchmarkFramesTimeBins in the sparse form a spiking network consumes.
+func BenchmarkSparseTimeBins(b *testing.B) {
+	in := nmnistLike()
+	sample := in.Slice(0, 4100)
+	var dst [][]SparseCount
+	var scratch []uint16
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		dst, scratch, _ = SparseTimeBins(&sample, g34, 10, dst, scratch)
 	}
 	b.ReportMetric(float64(sample.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
 }

@@ -179,7 +179,9 @@ func TestStreamingEqualsWholeSample(t *testing.T) {
 		"crop(x0=3, y0=4, w=20, h=11)", "random-crop(w=10, h=10)", "transpose(action=rot90cw)", "random-flip-lr",
 		"downsample(factor=2, mode=merge, merge-us=100us)", "downsample(to=5x7, mode=iaf, threshold=2, tau=1ms)",
 		"time-crop(from=10ms, to=40ms)", "time-align", "time-scale(factor=1.5)", "decimate(n=3)", "drop-event(prob=0.3)",
-		"hotpixel(rate=50, learn=20ms)", "hotpixel(rate=50)", "denoise | refractory | decimate(n=2)"}
+		"hotpixel(rate=50, learn=20ms)", "hotpixel(rate=50)", "denoise | refractory | decimate(n=2)",
+		"arbiter(ratio=0.05)", "arbiter(ratio=0.1, orientation=column)", "time-reverse", "random-reverse", "drop-time(ratio=0.3)",
+		"drop-area(ratio=0.4)", "drop-pixel(prob=0.2)"}
 	for _, spec := range specs {
 		c, err := Parse(spec)
 		if err != nil {
@@ -399,5 +401,56 @@ func TestVoxel(t *testing.T) {
 	ts, _ = r1.Compute(events.FromEvents(ev{T: 3, P: 1}, ev{T: 3, P: 0}, ev{T: 3, P: 1}), in)
 	if ts.F32[0] != 1 { // B = 1: the total equals Σ s_i
 		t.Fatalf("%v", ts.F32)
+	}
+}
+
+// Arbiter: a run longer than round(ratio·W) on one row is dropped, shorter runs and the final run follow
+// the same rule at Flush (faery never yields the last run).
+func TestArbiter(t *testing.T) {
+	in := Shape{Geometry: events.Geometry{Width: 10, Height: 4}, Polarities: 2}
+	var evs []ev
+	for x := 0; x < 4; x++ { // run of 4 on row 1: limit round(0.3·10) = 3 → dropped
+		evs = append(evs, ev{T: int64(x), X: uint16(x), Y: 1})
+	}
+	evs = append(evs, ev{T: 10, X: 0, Y: 2}, ev{T: 11, X: 1, Y: 2}) // run of 2 on row 2: kept
+	evs = append(evs, ev{T: 12, X: 0, Y: 3}, ev{T: 13, X: 1, Y: 3}, ev{T: 14, X: 2, Y: 3}, ev{T: 15, X: 3, Y: 3})
+	got, _ := apply(t, "arbiter(ratio=0.3)", in, evs...)
+	want(t, got, ev{T: 10, X: 0, Y: 2}, ev{T: 11, X: 1, Y: 2}) // the last run (4 on row 3) is dropped at Flush
+	got, _ = apply(t, "arbiter(ratio=0.3, max-span=2us)", in, evs...)
+	if got.Len() != 10 { // every run spans 3 µs > 2: nothing is dropped
+		t.Fatalf("max-span: %d events", got.Len())
+	}
+}
+
+func TestTimeReverseAndDrops(t *testing.T) {
+	got, _ := apply(t, "time-reverse", g34, ev{T: 10, X: 1, P: 1}, ev{T: 15, X: 2, P: 0}, ev{T: 30, X: 3, P: 1})
+	want(t, got, ev{T: 0, X: 3, P: 0}, ev{T: 15, X: 2, P: 1}, ev{T: 20, X: 1, P: 0})
+	got, _ = apply(t, "time-reverse(keep-polarity=true)", g34, ev{T: 10, P: 1}, ev{T: 30, P: 0})
+	want(t, got, ev{T: 0, P: 0}, ev{T: 20, P: 1})
+	// drop-time with ratio 1 drops [t_first, t_last): only the last event survives
+	got, _ = apply(t, "drop-time(ratio=1)", g34, ev{T: 5}, ev{T: 6}, ev{T: 9})
+	want(t, got, ev{T: 9})
+	got, _ = apply(t, "drop-time(ratio=0)", g34, ev{T: 5}, ev{T: 6})
+	want(t, got, ev{T: 5}, ev{T: 6})
+	// drop-area with ratio 1 drops the whole sensor; 0 drops nothing
+	if got, _ := apply(t, "drop-area(ratio=1)", g34, ev{T: 1, X: 33, Y: 33}); got.Len() != 0 {
+		t.Fatal("drop-area ratio 1 kept an event")
+	}
+	if got, _ := apply(t, "drop-pixel(prob=1)", g34, ev{T: 1}); got.Len() != 0 {
+		t.Fatal("drop-pixel prob 1 kept an event")
+	}
+	// random stages are deterministic for a seed and sample id, and differ between samples
+	c, _ := Parse("drop-area(ratio=0.5)")
+	b := events.NewBatch(0)
+	for i := 0; i < 34*34; i++ {
+		b.Append(int64(i), uint16(i%34), uint16(i/34), 0)
+	}
+	run := func(id string) int {
+		s := events.Sample{ID: id, Events: *b.Clone()}
+		c.ApplySample(&s, g34, 5)
+		return s.Events.Len()
+	}
+	if run("a") != run("a") || run("a") != 34*34-17*17 {
+		t.Fatalf("drop-area: %d events, want %d", run("a"), 34*34-17*17)
 	}
 }

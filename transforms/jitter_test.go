@@ -1,0 +1,193 @@
+package transforms
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/evtool/evtool/events"
+)
+
+func randomSample(seed uint64, n int) *events.Batch {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	b := events.NewBatch(n)
+	var tt int64
+	for range n {
+		tt += rng.Int64N(40)
+		b.Append(tt, uint16(rng.IntN(34)), uint16(rng.IntN(34)), uint8(rng.IntN(2)))
+	}
+	return b
+}
+
+// Seeded transforms: the same (seed, sample id) gives the same output, whatever the batch split; another
+// seed or another sample id gives another draw.
+func TestSeededTransformsAreDeterministic(t *testing.T) {
+	b := randomSample(5, 4000)
+	run := func(spec string, seed uint64, id string, split int) *events.Batch {
+		c, err := Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := c.NewStream(g34, seed, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out events.Batch
+		for off := 0; off < b.Len(); off += split {
+			part := b.Slice(off, min(b.Len(), off+split))
+			if err := st.Process(&part, &out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.Flush(&out); err != nil {
+			t.Fatal(err)
+		}
+		return &out
+	}
+	for _, spec := range []string{"drop-event(prob=0.4)", "random-crop(w=9, h=13)", "random-flip-lr", "random-flip-ud",
+		"polarity(mode=random-flip)", "jitter-xy(sigma-x=1.5, sigma-y=0.7, rho=0.3)", "jitter-t(sigma=300us)",
+		"jitter-xy(sigma-x=2, sigma-y=2, clip=true) | jitter-t(sigma=1ms, clip-negative=true) | drop-event(prob=0.1)"} {
+		ref := run(spec, 7, "sample-1", b.Len())
+		for _, split := range []int{1, 17, 999} {
+			if d := run(spec, 7, "sample-1", split).FirstDifference(ref); d >= 0 {
+				t.Fatalf("%s: batch split %d changes the output at event %d", spec, split, d)
+			}
+		}
+		// A per-sample draw (flip, crop origin) can coincide for two seeds; over several seeds it must not always.
+		differs := false
+		for seed := uint64(8); seed < 16 && !differs; seed++ {
+			differs = run(spec, seed, "sample-1", b.Len()).FirstDifference(ref) >= 0 ||
+				run(spec, 7, "sample-"+string(rune('a'+seed)), b.Len()).FirstDifference(ref) >= 0
+		}
+		if !differs {
+			t.Errorf("%s: every seed and sample id gives the same output", spec)
+		}
+	}
+}
+
+func TestJitterXY(t *testing.T) {
+	b := randomSample(6, 20000)
+	in := *b
+	// sigma 0: identity.
+	got, _ := apply(t, "jitter-xy(sigma-x=0, sigma-y=0)", g34, batchEvents(&in)...)
+	if d := got.FirstDifference(b); d >= 0 {
+		t.Fatalf("sigma 0 changed event %d", d)
+	}
+	// Dropping mode keeps coordinates inside the sensor and times unchanged; clip keeps every event.
+	got, _ = apply(t, "jitter-xy(sigma-x=3, sigma-y=3)", g34, batchEvents(b)...)
+	if got.Len() >= b.Len() || got.Len() == 0 {
+		t.Fatalf("kept %d of %d events", got.Len(), b.Len())
+	}
+	if err := got.Validate(g34.Geometry); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = apply(t, "jitter-xy(sigma-x=3, sigma-y=3, clip=true)", g34, batchEvents(b)...)
+	if got.Len() != b.Len() {
+		t.Fatalf("clip kept %d of %d events", got.Len(), b.Len())
+	}
+	// Displacements are rounded to nearest, not truncated: the mean |dx| of N(0, 1) rounded is ≈ 0.764
+	// (truncation toward zero would give ≈ 0.365). ρ = 1 makes dy = dx·sy/sx.
+	big := Shape{Geometry: events.Geometry{Width: 1000, Height: 1000}, Polarities: 2}
+	var evs []ev
+	for i := range 20000 {
+		evs = append(evs, ev{T: int64(i), X: 500, Y: 500})
+	}
+	got, _ = apply(t, "jitter-xy(sigma-x=1, sigma-y=2, rho=1)", big, evs...)
+	var sum float64
+	for i := range got.Len() {
+		dx, dy := int(got.X[i])-500, int(got.Y[i])-500
+		if dx < 0 {
+			dx = -dx
+		}
+		sum += float64(dx)
+		if dy := dy - 2*(int(got.X[i])-500); dy < -1 || dy > 1 {
+			t.Fatalf("rho=1: dy %d is not 2·dx (%d) ± rounding", dy, int(got.X[i])-500)
+		}
+	}
+	if m := sum / float64(got.Len()); m < 0.73 || m > 0.80 {
+		t.Fatalf("mean |dx| = %.3f, want ≈ 0.764 (round to nearest)", m)
+	}
+}
+
+func TestJitterT(t *testing.T) {
+	b := randomSample(7, 5000)
+	got, _ := apply(t, "jitter-t(sigma=0us)", g34, batchEvents(b)...)
+	if d := got.FirstDifference(b); d >= 0 {
+		t.Fatalf("sigma 0 changed event %d", d)
+	}
+	got, _ = apply(t, "jitter-t(sigma=2ms)", g34, batchEvents(b)...)
+	if got.CheckMonotonic() >= 0 {
+		t.Fatal("output is not re-sorted")
+	}
+	if got.Len() >= b.Len() { // events near t = 0 fall below zero and are dropped
+		t.Fatalf("kept all %d events: negative times not dropped", got.Len())
+	}
+	for _, tt := range got.T {
+		if tt < 0 {
+			t.Fatalf("negative time %d", tt)
+		}
+	}
+	got, _ = apply(t, "jitter-t(sigma=2ms, clip-negative=true)", g34, batchEvents(b)...)
+	if got.Len() != b.Len() || got.T[0] != 0 {
+		t.Fatalf("clip-negative: %d of %d events, first at %d", got.Len(), b.Len(), got.T[0])
+	}
+	// Ties keep input order (stable sort): equal jittered times never swap two events.
+	evs := []ev{{T: 5, X: 1}, {T: 5, X: 2}, {T: 5, X: 3}}
+	got, _ = apply(t, "jitter-t(sigma=0us)", g34, evs...)
+	want(t, got, evs...)
+}
+
+// SparseTimeBins lists exactly the non-zero elements of frames(bins=B), including the single-event and
+// empty cases and a merged-polarity shape.
+func TestSparseTimeBins(t *testing.T) {
+	var dst [][]SparseCount
+	var scratch []uint16
+	check := func(name string, b *events.Batch, in Shape, bins int) {
+		t.Helper()
+		var err error
+		dst, scratch, err = SparseTimeBins(b, in, bins, dst, scratch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dense, err := (&Frames{Mode: "time-bins", Bins: bins}).Compute(b, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plane := dense.Len() / max(dense.Shape[0], 1)
+		if len(dst) != bins || dense.Shape[0] != bins {
+			t.Fatalf("%s: %d sparse bins, %d dense, want %d", name, len(dst), dense.Shape[0], bins)
+		}
+		for k := range bins {
+			frame := make([]uint16, plane)
+			for _, c := range dst[k] {
+				if c.Count == 0 || frame[c.Index] != 0 {
+					t.Fatalf("%s: bin %d: zero or repeated element %v", name, k, c)
+				}
+				frame[c.Index] = c.Count
+			}
+			for i, v := range dense.U16[k*plane : (k+1)*plane] {
+				if frame[i] != v {
+					t.Fatalf("%s: bin %d element %d: sparse %d, dense %d", name, k, i, frame[i], v)
+				}
+			}
+		}
+		for _, v := range scratch {
+			if v != 0 {
+				t.Fatalf("%s: scratch not cleared", name)
+			}
+		}
+	}
+	check("random", randomSample(8, 5000), g34, 10)
+	check("random, 1 channel", randomSample(9, 3000), Shape{Geometry: g34.Geometry, Polarities: 1}, 7)
+	check("single event", events.FromEvents(ev{T: 100, X: 33, Y: 33, P: 1}), g34, 4)
+	check("empty", events.NewBatch(0), g34, 3)
+	check("non-square", events.FromEvents(ev{T: 0, X: 9, Y: 0}, ev{T: 3, X: 0, Y: 2, P: 1}, ev{T: 3, X: 0, Y: 2, P: 1}, ev{T: 7, X: 5, Y: 1}),
+		Shape{Geometry: events.Geometry{Width: 10, Height: 3}, Polarities: 2}, 3)
+	// The single event lands in the last bin (the §5.1(c) formula with D = 1).
+	dst, _, _ = SparseTimeBins(events.FromEvents(ev{T: 100, X: 1, Y: 2, P: 1}), g34, 4, dst, scratch)
+	if len(dst[3]) != 1 || dst[3][0] != (SparseCount{Index: int32((1*34+2)*34 + 1), Count: 1}) {
+		t.Fatalf("single event: %v", dst)
+	}
+	if _, _, err := SparseTimeBins(events.FromEvents(ev{T: 5}, ev{T: 4}), g34, 2, nil, nil); err == nil {
+		t.Fatal("unsorted input accepted")
+	}
+}
