@@ -1,10 +1,11 @@
 package transforms
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 
 	"github.com/evtool/evtool/events"
 )
@@ -61,7 +62,13 @@ type jitterT struct {
 	clipNeg bool
 	rng     *rand.Rand
 	held    events.Batch
-	order   []int32
+	order   []timeIndex
+}
+
+// timeIndex orders held events by (t, arrival): an unstable sort on it is a stable sort on t.
+type timeIndex struct {
+	t int64
+	i int32
 }
 
 func (j *jitterT) Reset(in Shape, rng *rand.Rand) (Shape, error) {
@@ -71,6 +78,9 @@ func (j *jitterT) Reset(in Shape, rng *rand.Rand) (Shape, error) {
 }
 
 func (j *jitterT) Process(in, _ *events.Batch) error {
+	start := j.held.Len()
+	T, X, Y, P := j.held.Extend(in.Len())
+	n := 0
 	for i, t := range in.T {
 		t += int64(math.Round(j.sigma * j.rng.NormFloat64()))
 		if t < 0 {
@@ -79,8 +89,10 @@ func (j *jitterT) Process(in, _ *events.Batch) error {
 			}
 			t = 0
 		}
-		j.held.Append(t, in.X[i], in.Y[i], in.P[i])
+		T[n], X[n], Y[n], P[n] = t, in.X[i], in.Y[i], in.P[i]
+		n++
 	}
+	j.held.Truncate(start + n)
 	return nil
 }
 
@@ -88,14 +100,14 @@ func (j *jitterT) Flush(out *events.Batch) error {
 	h := &j.held
 	n := h.Len()
 	j.order = j.order[:0]
-	for i := range n {
-		j.order = append(j.order, int32(i))
+	for i, t := range h.T {
+		j.order = append(j.order, timeIndex{t, int32(i)})
 	}
-	sort.SliceStable(j.order, func(a, b int) bool { return h.T[j.order[a]] < h.T[j.order[b]] })
+	sortTimeIndex(j.order)
 	start := out.Len()
 	T, X, Y, P := out.Extend(n)
-	for k, i := range j.order {
-		T[k], X[k], Y[k], P[k] = h.T[i], h.X[i], h.Y[i], h.P[i]
+	for k, o := range j.order {
+		T[k], X[k], Y[k], P[k] = o.t, h.X[o.i], h.Y[o.i], h.P[o.i]
 	}
 	out.Truncate(start + n)
 	h.Reset()
@@ -131,4 +143,29 @@ func init() {
 			}
 			return &jitterT{sigma: float64(v.Int("sigma")), clipNeg: v.Bool("clip-negative")}, nil
 		}})
+}
+
+// sortTimeIndex sorts by (t, arrival). The input was time-ordered and each event moved by a few σ, so the
+// keys are nearly sorted: insertion sort is close to linear. It gives up to a general sort once the
+// moves add up to more than 64 per event (a σ large against the event spacing).
+func sortTimeIndex(o []timeIndex) {
+	budget := 64 * len(o)
+	for i := 1; i < len(o); i++ {
+		v := o[i]
+		k := i
+		for k > 0 && o[k-1].t > v.t { // strict: equal times keep arrival order
+			o[k] = o[k-1]
+			k--
+		}
+		o[k] = v
+		if budget -= i - k; budget < 0 {
+			slices.SortFunc(o, func(a, b timeIndex) int {
+				if a.t != b.t {
+					return cmp.Compare(a.t, b.t)
+				}
+				return cmp.Compare(a.i, b.i)
+			})
+			return
+		}
+	}
 }

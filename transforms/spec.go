@@ -42,7 +42,13 @@ type Def struct {
 
 var defs = map[string]*Def{}
 
-func register(d *Def) { defs[d.Name] = d }
+func register(d *Def) {
+	// Two files defining one name would silently replace each other's transform: fail at start-up instead.
+	if _, dup := defs[d.Name]; dup {
+		panic("transforms: " + d.Name + " registered twice")
+	}
+	defs[d.Name] = d
+}
 
 // Defs lists every transform, filters first, each group sorted by name.
 func Defs() []*Def {
