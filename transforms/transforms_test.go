@@ -454,3 +454,16 @@ func TestTimeReverseAndDrops(t *testing.T) {
 		t.Fatalf("drop-area: %d events, want %d", run("a"), 34*34-17*17)
 	}
 }
+
+func TestUniformNoise(t *testing.T) {
+	got, _ := apply(t, "uniform-noise(n=50)", g34, ev{T: 10, X: 1}, ev{T: 20, X: 2})
+	if got.Len() != 52 || got.T[0] != 10 || got.T[51] != 20 || got.CheckMonotonic() >= 0 {
+		t.Fatalf("uniform-noise: %d events in [%d, %d]", got.Len(), got.T[0], got.T[got.Len()-1])
+	}
+	if got.At(0) != (ev{T: 10, X: 1}) {
+		t.Fatal("the sample's own events come first on ties")
+	}
+	if got, _ := apply(t, "uniform-noise(n=5)", g34); got.Len() != 0 {
+		t.Fatal("an empty sample stays empty")
+	}
+}
