@@ -221,7 +221,7 @@ func WriteGrid(path string, r events.Reader, c Clip, n int) error {
 		draw.Draw(grid, image.Rect(x, y, x+tw, y+th), t, image.Point{}, draw.Src)
 	}
 	Overlay(grid, c.Label, TopRight)
-	return writeAtomic(path, func(w io.Writer) error { return png.Encode(w, grid) })
+	return SavePNG(path, grid)
 }
 
 // WriteSequence writes one PNG per window, named by pattern (a printf verb for the frame number, e.g.
@@ -237,7 +237,7 @@ func WriteSequence(pattern string, r events.Reader, c Clip) (frames int, err err
 		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 			return err
 		}
-		if err := writeAtomic(name, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
+		if err := SavePNG(name, img); err != nil {
 			return err
 		}
 		written = append(written, name)
@@ -250,6 +250,11 @@ func WriteSequence(pattern string, r events.Reader, c Clip) (frames int, err err
 		return 0, err
 	}
 	return len(written), nil
+}
+
+// SavePNG writes img as a PNG file, atomically.
+func SavePNG(path string, img image.Image) error {
+	return writeAtomic(path, func(w io.Writer) error { return png.Encode(w, img) })
 }
 
 func writeAtomic(path string, write func(io.Writer) error) error {

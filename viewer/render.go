@@ -71,6 +71,7 @@ type Renderer struct {
 	pol   []uint8
 	img   *image.RGBA
 	lut   [2][256]color.RGBA // colour per polarity and intensity step
+	steps [255]int64         // fade, tabulated (buildFadeSteps)
 	fired bool
 }
 
@@ -115,6 +116,7 @@ func New(o Options) (*Renderer, error) {
 			r.lut[p][i] = mix(s.Background, c, float64(i)/255)
 		}
 	}
+	r.buildFadeSteps()
 	r.Reset()
 	return r, nil
 }
@@ -151,24 +153,70 @@ func (r *Renderer) Add(b *events.Batch) {
 	}
 }
 
+// fade is the intensity (0..255) of a pixel whose last event is age µs old, by the decay formula.
+func (r *Renderer) fade(age int64) int {
+	switch r.o.Decay {
+	case DecayWindow:
+		if age < r.o.Window {
+			return 255
+		}
+		return 0
+	case DecayLinear:
+		return int(math.Round(255 * math.Max(0, 1-float64(age)/float64(r.o.Tau))))
+	case DecayExponential:
+		return int(math.Round(255 * math.Exp(-float64(age)/float64(r.o.Tau))))
+	}
+	return 255 // cumulative
+}
+
+// buildFadeSteps tabulates fade: steps[k−1] is the smallest age whose intensity is below k. Intensity
+// falls with age, so a pixel's intensity is the number of steps above its age — the formula's exact
+// result for a binary search instead of an exp per pixel.
+func (r *Renderer) buildFadeSteps() {
+	limit := r.o.Window
+	if r.o.Decay == DecayLinear || r.o.Decay == DecayExponential {
+		limit = 8 * r.o.Tau // exp(−8) × 255 rounds to 0
+	}
+	for k := 1; k <= 255; k++ {
+		lo, hi := int64(0), limit+1
+		for lo < hi {
+			mid := lo + (hi-lo)/2
+			if r.fade(mid) < k {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		r.steps[k-1] = lo
+	}
+}
+
 // intensity is a pixel's colour strength (0..255) at time t.
 func (r *Renderer) intensity(last, t int64) int {
 	if last == noEvent || last > t {
 		return 0
 	}
-	age := float64(t - last)
-	switch r.o.Decay {
-	case DecayWindow:
-		if t-last < r.o.Window {
-			return 255
-		}
-		return 0
-	case DecayLinear:
-		return int(math.Round(255 * math.Max(0, 1-age/float64(r.o.Tau))))
-	case DecayExponential:
-		return int(math.Round(255 * math.Exp(-age/float64(r.o.Tau))))
+	if r.o.Decay == DecayCumulative {
+		return 255
 	}
-	return 255 // cumulative
+	age := t - last
+	switch {
+	case age >= r.steps[0]:
+		return 0
+	case age < r.steps[254]:
+		return 255
+	}
+	// steps is non-increasing: count the entries above age.
+	lo, hi := 0, 255
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if r.steps[mid] > age {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // Render draws the state at time t (events after t are not shown) and returns the picture, which is
@@ -177,15 +225,18 @@ func (r *Renderer) Render(t int64) *image.RGBA {
 	w, h, sc := r.o.Width, r.o.Height, r.o.Scale
 	stride := r.img.Stride
 	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			k := y*w + x
-			c := r.lut[r.pol[k]][r.intensity(r.last[k], t)]
-			for dy := 0; dy < sc; dy++ {
-				row := r.img.Pix[(y*sc+dy)*stride+x*sc*4:]
-				for dx := 0; dx < sc; dx++ {
-					row[dx*4], row[dx*4+1], row[dx*4+2], row[dx*4+3] = c.R, c.G, c.B, 255
-				}
+		// Draw the sensor row once, then copy it to the scale − 1 rows below.
+		row := r.img.Pix[y*sc*stride : y*sc*stride+w*sc*4]
+		last, pol := r.last[y*w:(y+1)*w], r.pol[y*w:(y+1)*w]
+		for x, l := range last {
+			c := r.lut[pol[x]&1][r.intensity(l, t)]
+			px := row[x*sc*4 : (x+1)*sc*4]
+			for dx := 0; dx < len(px); dx += 4 {
+				px[dx], px[dx+1], px[dx+2], px[dx+3] = c.R, c.G, c.B, 255
 			}
+		}
+		for dy := 1; dy < sc; dy++ {
+			copy(r.img.Pix[(y*sc+dy)*stride:], row)
 		}
 	}
 	return r.img
@@ -210,20 +261,53 @@ func Overlay(img draw.Image, text string, where Corner) {
 		return
 	}
 	b := img.Bounds()
-	tw := font.MeasureString(Face, text).Ceil()
-	const th, pad = 13, 2
-	x, y := b.Min.X+pad, b.Min.Y+pad
+	w, h := TextSize([]string{text})
+	x, y := b.Min.X, b.Min.Y
 	if where == TopRight || where == BottomRight {
-		x = b.Max.X - tw - pad
+		x = b.Max.X - w
 	}
 	if where == BottomLeft || where == BottomRight {
-		y = b.Max.Y - th - pad
+		y = b.Max.Y - h
 	}
-	band := image.Rect(x-pad, y-pad, x+tw+pad, y+th+pad).Intersect(b)
+	TextBox(img, []string{text}, x, y)
+}
+
+const lineHeight, textPad = 13, 2
+
+// TextSize is the size of the band TextBox draws for lines.
+func TextSize(lines []string) (w, h int) {
+	for _, l := range lines {
+		w = max(w, font.MeasureString(Face, l).Ceil())
+	}
+	return w + 2*textPad, len(lines)*lineHeight + 2*textPad
+}
+
+// TextBox writes lines of white text on a translucent dark band whose top-left corner is (x, y), and
+// returns the band.
+func TextBox(img draw.Image, lines []string, x, y int) image.Rectangle {
+	w, h := TextSize(lines)
+	band := image.Rect(x, y, x+w, y+h).Intersect(img.Bounds())
 	draw.Draw(img, band, image.NewUniform(color.RGBA{0, 0, 0, 160}), image.Point{}, draw.Over)
-	d := &font.Drawer{Dst: img, Src: image.NewUniform(color.RGBA{255, 255, 255, 255}), Face: Face,
-		Dot: fixed.P(x, y+11)}
-	d.DrawString(text)
+	d := &font.Drawer{Dst: img, Src: image.NewUniform(color.RGBA{255, 255, 255, 255}), Face: Face}
+	for i, l := range lines {
+		d.Dot = fixed.P(x+textPad, y+textPad+i*lineHeight+11)
+		d.DrawString(l)
+	}
+	return band
+}
+
+// SampleLabel is the overlay text of dataset sample i: "#i class" (the class index when there are no
+// class names, nothing after the number when the sample has no label).
+func SampleLabel(i int, label int32, classes []string) string {
+	s := fmt.Sprintf("#%d", i)
+	switch {
+	case label < 0:
+	case int(label) < len(classes):
+		s += " " + classes[label]
+	default:
+		s += fmt.Sprint(" ", label)
+	}
+	return s
 }
 
 // Timecode formats µs as seconds with millisecond precision.

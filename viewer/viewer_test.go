@@ -159,3 +159,20 @@ func BenchmarkRender640x480(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }
+
+// The tabulated fade must give exactly the formula's intensity at every age.
+func TestFadeTableMatchesFormula(t *testing.T) {
+	for _, decay := range []string{DecayWindow, DecayLinear, DecayExponential} {
+		for _, tau := range []int64{1, 7, 1000, 33333} {
+			r, err := New(Options{Width: 1, Height: 1, Decay: decay, Window: tau, Tau: tau})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for age := int64(0); age <= 9*tau+3; age++ {
+				if got, want := r.intensity(1000, 1000+age), r.fade(age); got != want {
+					t.Fatalf("%s tau %d age %d: table %d, formula %d", decay, tau, age, got, want)
+				}
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,4 +63,16 @@ func parseGeometry(s string) (events.Geometry, error) {
 		return events.Geometry{}, fmt.Errorf("want two positive integers up to 65535, like 346x260")
 	}
 	return events.Geometry{Width: wi, Height: hi}, nil
+}
+
+// parseDuration reads a duration flag (10ms, 500us, 2s) as microseconds; set is false when v is empty.
+func parseDuration(name, v string) (us int64, set bool, err error) {
+	if v == "" {
+		return 0, false, nil
+	}
+	d, err := time.ParseDuration(strings.ReplaceAll(v, "us", "µs"))
+	if err != nil || d < 0 {
+		return 0, false, cli.Usagef("--%s %q: want a duration like 10ms, 500us or 2s", name, v)
+	}
+	return d.Microseconds(), true, nil
 }

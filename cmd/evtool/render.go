@@ -1,9 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,29 +36,19 @@ Colours: okabe (default, colour-blind safe: ON orange, OFF sky blue on black), l
 			if err != nil {
 				return err
 			}
-			parse := func(name, v string) (int64, bool, error) {
-				if v == "" {
-					return 0, false, nil
-				}
-				d, err := time.ParseDuration(strings.ReplaceAll(v, "us", "µs"))
-				if err != nil || d < 0 {
-					return 0, false, cli.Usagef("--%s %q: want a duration like 10ms, 500us or 2s", name, v)
-				}
-				return d.Microseconds(), true, nil
-			}
-			w, _, err := parse("window", window)
+			w, _, err := parseDuration("window", window)
 			if err != nil {
 				return err
 			}
-			st, hasStart, err := parse("start", start)
+			st, hasStart, err := parseDuration("start", start)
 			if err != nil {
 				return err
 			}
-			dur, _, err := parse("duration", duration)
+			dur, _, err := parseDuration("duration", duration)
 			if err != nil {
 				return err
 			}
-			tc, _, err := parse("tau", tau)
+			tc, _, err := parseDuration("tau", tau)
 			if err != nil {
 				return err
 			}
@@ -83,14 +71,7 @@ Colours: okabe (default, colour-blind safe: ON orange, OFF sky blue on black), l
 				if err := s.ReadSample(sample, &smp); err != nil {
 					return err
 				}
-				label = fmt.Sprintf("#%d", sample)
-				if smp.Label >= 0 {
-					name := fmt.Sprint(smp.Label)
-					if int(smp.Label) < len(meta.Classes) {
-						name = meta.Classes[smp.Label]
-					}
-					label += " " + name
-				}
+				label = viewer.SampleLabel(sample, smp.Label, meta.Classes)
 				r = &events.BatchReader{B: &smp.Events, M: meta}
 			}
 			g := meta.Geometry
