@@ -24,7 +24,8 @@ type Options struct {
 	// recording, with events written so far and total -1.
 	Progress func(done, total int64)
 	// Chain, when set, transforms every sample (streams through a recording); it is recorded as
-	// evtool.transforms. It must hold event filters only (representations make tensors, not events).
+	// evtool.transforms. A chain ending in a representation (frames, voxel…) makes one tensor per sample,
+	// written to the Arrow tensors layout or to .npy/.npz (tensors.go).
 	Chain *transforms.Chain
 	// Seed seeds the chain's random transforms (per sample: hash(seed, sample id, stage)).
 	Seed uint64
@@ -44,9 +45,16 @@ type Result struct {
 
 // Run converts plan into output.
 func Run(ctx context.Context, plan *Plan, output string, o Options) (*Result, error) {
-	outFmt, err := formats.OutputFormat(output, o.To)
-	if err != nil {
-		return nil, err
+	var outFmt *formats.Format
+	if o.Chain != nil && o.Chain.HasRepresentation() {
+		if _, err := tensorOutput(output, o.To); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if outFmt, err = formats.OutputFormat(output, o.To); err != nil {
+			return nil, err
+		}
 	}
 	if !plan.Dataset {
 		src, inFmt, err := formats.Open(plan.Recording, o.From, o.Format)
@@ -54,16 +62,26 @@ func Run(ctx context.Context, plan *Plan, output string, o Options) (*Result, er
 			return nil, err
 		}
 		defer src.Close()
+		tensors := o.Chain != nil && o.Chain.HasRepresentation()
 		switch s := src.(type) {
 		case events.SampleReader:
+			if tensors {
+				return convertTensors(ctx, datasetSource{reader: s}, s.Meta(), plan.Recording, output, o)
+			}
 			return convertDataset(ctx, datasetSource{reader: s}, s.Meta(), plan.Recording, output, outFmt, o)
 		case events.Reader:
+			if tensors {
+				return recordingTensor(ctx, s, inFmt, plan.Recording, output, o)
+			}
 			return convertRecording(ctx, s, inFmt, plan.Recording, output, outFmt, o)
 		default:
 			return nil, fmt.Errorf("%s: format %s returned an unusable reader", plan.Recording, inFmt.Name)
 		}
 	}
 	meta := events.Meta{Kind: events.KindDataset, Classes: plan.Classes}
+	if o.Chain != nil && o.Chain.HasRepresentation() {
+		return convertTensors(ctx, datasetSource{plan: plan, opts: o.Format}, meta, "", output, o)
+	}
 	return convertDataset(ctx, datasetSource{plan: plan, opts: o.Format}, meta, "", output, outFmt, o)
 }
 

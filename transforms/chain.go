@@ -28,6 +28,12 @@ type Representation interface {
 	Compute(b *events.Batch, in Shape) (*Tensor, error)
 }
 
+// FixedShaper is implemented by representations that know whether every sample gets the same shape
+// (frames by bins, voxel grids); without it, outputs assume the first dimension varies per sample.
+type FixedShaper interface {
+	FixedShape() bool
+}
+
 // Chain is a parsed transform chain: filters, then at most one representation, last.
 type Chain struct {
 	Stages []Stage

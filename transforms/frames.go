@@ -85,6 +85,9 @@ func (f *Frames) NumFrames(b *events.Batch) int {
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
+// FixedShape: bins and event-bins give B frames for every sample; windows and counts do not.
+func (f *Frames) FixedShape() bool { return f.Mode == "time-bins" || f.Mode == "event-bins" }
+
 // Compute makes the frames of one sample in a new tensor.
 func (f *Frames) Compute(b *events.Batch, in Shape) (*Tensor, error) {
 	out := &Tensor{}
@@ -216,6 +219,9 @@ func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *Tensor) error {
 
 // Voxel is the voxel grid of §5.2 (Zhu et al. 2019, e2vid normalisation): float32 (B, H, W).
 type Voxel struct{ Bins int }
+
+// FixedShape: (B, H, W) for every sample.
+func (v *Voxel) FixedShape() bool { return true }
 
 // Compute makes the voxel grid of one sample.
 func (v *Voxel) Compute(b *events.Batch, in Shape) (*Tensor, error) {

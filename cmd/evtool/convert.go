@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evtool/evtool/convert"
+	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/internal/cli"
 )
 
@@ -69,10 +70,14 @@ The output is written to a temporary file and moved into place only when everyth
 		if err != nil {
 			return err
 		}
-		if res.Kind == "dataset" {
+		switch {
+		case res.Kind == evarrow.KindTensors:
+			cli.Infof("wrote %s: %s tensors of %d samples (%d events after filtering), from a %dx%d sensor", res.Output,
+				res.Format, res.Samples, res.Events, res.Geometry.Width, res.Geometry.Height)
+		case res.Kind == "dataset":
 			cli.Infof("wrote %s: %s dataset, %d samples, %d events, %dx%d", res.Output, res.Format, res.Samples,
 				res.Events, res.Geometry.Width, res.Geometry.Height)
-		} else {
+		default:
 			cli.Infof("wrote %s: %s recording, %d events, %dx%d", res.Output, res.Format, res.Events,
 				res.Geometry.Width, res.Geometry.Height)
 		}

@@ -33,10 +33,6 @@ func transformFlags(cmd *cobra.Command) func(o *convert.Options) error {
 		if err != nil {
 			return cli.Usagef("%v", err)
 		}
-		if chain.HasRepresentation() {
-			return cli.Usagef("%s turns events into tensors; here the output holds events, so use event filters only (frames and voxel grids are used by evtool train)",
-				chain.Stages[len(chain.Stages)-1].Def.Name)
-		}
 		o.Chain, o.Seed = chain, seed
 		return nil
 	}

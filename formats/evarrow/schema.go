@@ -93,6 +93,8 @@ func MetaFromMetadata(md arrow.Metadata) (events.Meta, error) {
 		switch events.Kind(v) {
 		case events.KindRecording, events.KindDataset:
 			m.Kind = events.Kind(v)
+		case KindTensors:
+			return m, fmt.Errorf("this file holds tensors (%s), not events: a transform chain wrote it for Python (pyarrow reads it as numpy arrays); evtool reads events only", v)
 		default:
 			return m, fmt.Errorf("metadata %s=%q: want recording or dataset", KeyKind, v)
 		}

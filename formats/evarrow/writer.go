@@ -155,23 +155,15 @@ func (w *RecordingWriter) Abort() {
 
 // DatasetWriter streams samples into a dataset-layout file.
 type DatasetWriter struct {
-	file     *atomicfile.File
-	fw       *ipc.FileWriter
-	b        *array.RecordBuilder
-	label    *array.Int32Builder
-	id       *array.StringBuilder
-	lists    [4]*array.ListBuilder
-	t        *array.Int64Builder
-	x, y     *array.Uint16Builder
-	p        *array.Uint8Builder
-	perBatch int
-	pending  int
+	rowFile
+	lists [4]*array.ListBuilder
+	t     *array.Int64Builder
+	x, y  *array.Uint16Builder
+	p     *array.Uint8Builder
 	// batchEvents counts the events of the pending batch.
 	batchEvents int
 	samples     int
 	events      int64
-	name        string
-	numLabels   int
 }
 
 // CreateDataset creates a dataset file at path (atomically).
@@ -191,23 +183,13 @@ func CreateDataset(path string, meta events.Meta, o Options) (*DatasetWriter, er
 
 // NewDatasetWriter writes a dataset to out; name is used in errors.
 func NewDatasetWriter(out io.Writer, name string, meta events.Meta, o Options) (*DatasetWriter, error) {
-	per := o.BatchSamples
-	if per <= 0 {
-		per = defaultBatchSamples
-	}
-	schema := withBatchSamples(DatasetSchema(meta), per)
-	opts, err := ipcOptions(schema, o.Compression)
+	rf, err := newRowFile(out, name, DatasetSchema(meta), o, len(meta.Classes))
 	if err != nil {
 		return nil, err
 	}
-	fw, err := ipc.NewFileWriter(out, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("arrow writer for %s: %w", name, err)
-	}
-	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	w := &DatasetWriter{fw: fw, b: rb, perBatch: per, name: name, numLabels: len(meta.Classes)}
-	w.label = rb.Field(0).(*array.Int32Builder)
-	w.id = rb.Field(1).(*array.StringBuilder)
+	rb := rf.b
+	w := &DatasetWriter{rowFile: rf}
+	w.beforeNext = w.reserve
 	for i := 0; i < 4; i++ {
 		w.lists[i] = rb.Field(2 + i).(*array.ListBuilder)
 	}
@@ -220,15 +202,9 @@ func NewDatasetWriter(out io.Writer, name string, meta events.Meta, o Options) (
 
 // WriteSample appends one sample. Labels must be NoLabel or a valid class index when classes are known.
 func (w *DatasetWriter) WriteSample(s *events.Sample) error {
-	if s.Label < events.NoLabel || (w.numLabels > 0 && int(s.Label) >= w.numLabels) {
-		return fmt.Errorf("sample %q: label %d is outside the %d classes", s.ID, s.Label, w.numLabels)
+	if err := w.appendKey(s.ID, s.Label); err != nil {
+		return err
 	}
-	if s.Label == events.NoLabel {
-		w.label.AppendNull()
-	} else {
-		w.label.Append(s.Label)
-	}
-	w.id.Append(s.ID)
 	for _, l := range w.lists {
 		l.Append(true)
 	}
@@ -237,25 +213,15 @@ func (w *DatasetWriter) WriteSample(s *events.Sample) error {
 	w.x.AppendValues(e.X, nil)
 	w.y.AppendValues(e.Y, nil)
 	w.p.AppendValues(e.P, nil)
-	w.pending++
 	w.samples++
 	w.events += int64(e.Len())
 	w.batchEvents += e.Len()
-	if w.pending == w.perBatch {
-		return w.flush()
-	}
-	return nil
+	return w.rowDone()
 }
 
-func (w *DatasetWriter) flush() error {
-	if w.pending == 0 {
-		return nil
-	}
-	rec := w.b.NewRecordBatch()
-	defer rec.Release()
-	w.pending = 0
-	// The builders start empty after each batch: reserve what the last batch needed, so the next one
-	// does not regrow its buffers by doubling (and clear each new buffer) a dozen times.
+// reserve runs after each batch: the builders start empty, so reserve what the last batch needed, and the
+// next one does not regrow its buffers by doubling (and clear each new buffer) a dozen times.
+func (w *DatasetWriter) reserve() {
 	if n := w.batchEvents; n > 0 {
 		w.t.Reserve(n)
 		w.x.Reserve(n)
@@ -263,17 +229,87 @@ func (w *DatasetWriter) flush() error {
 		w.p.Reserve(n)
 	}
 	w.batchEvents = 0
+}
+
+// Samples returns the number of samples written so far.
+func (w *DatasetWriter) Samples() int { return w.samples }
+
+// rowFile is what the row-per-sample writers (datasets, tensors) share: the label and id columns (the
+// schema's first two), record batches of perBatch rows, and the atomic output file.
+type rowFile struct {
+	file       *atomicfile.File
+	fw         *ipc.FileWriter
+	b          *array.RecordBuilder
+	label      *array.Int32Builder
+	id         *array.StringBuilder
+	numLabels  int
+	perBatch   int
+	pending    int
+	name       string
+	beforeNext func() // called after each batch is written, before the next row
+}
+
+// newRowFile starts an IPC file writer for schema (plus evtool.batch_samples) on out.
+func newRowFile(out io.Writer, name string, schema *arrow.Schema, o Options, numLabels int) (rowFile, error) {
+	per := o.BatchSamples
+	if per <= 0 {
+		per = defaultBatchSamples
+	}
+	schema = withBatchSamples(schema, per)
+	opts, err := ipcOptions(schema, o.Compression)
+	if err != nil {
+		return rowFile{}, err
+	}
+	fw, err := ipc.NewFileWriter(out, opts...)
+	if err != nil {
+		return rowFile{}, fmt.Errorf("arrow writer for %s: %w", name, err)
+	}
+	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	return rowFile{fw: fw, b: rb, perBatch: per, name: name, numLabels: numLabels,
+		label: rb.Field(0).(*array.Int32Builder), id: rb.Field(1).(*array.StringBuilder)}, nil
+}
+
+// appendKey starts a row: its label (NoLabel, or a valid class index when classes are known) and id.
+func (w *rowFile) appendKey(id string, label int32) error {
+	if label < events.NoLabel || (w.numLabels > 0 && int(label) >= w.numLabels) {
+		return fmt.Errorf("sample %q: label %d is outside the %d classes", id, label, w.numLabels)
+	}
+	if label == events.NoLabel {
+		w.label.AppendNull()
+	} else {
+		w.label.Append(label)
+	}
+	w.id.Append(id)
+	return nil
+}
+
+// rowDone counts a row and writes the batch when it is full.
+func (w *rowFile) rowDone() error {
+	w.pending++
+	if w.pending == w.perBatch {
+		return w.flush()
+	}
+	return nil
+}
+
+func (w *rowFile) flush() error {
+	if w.pending == 0 {
+		return nil
+	}
+	rec := w.b.NewRecordBatch()
+	defer rec.Release()
+	w.pending = 0
+	if w.beforeNext != nil {
+		w.beforeNext()
+	}
 	if err := w.fw.Write(rec); err != nil {
 		return fmt.Errorf("write %s: %w", w.name, err)
 	}
 	return nil
 }
 
-// Samples returns the number of samples written so far.
-func (w *DatasetWriter) Samples() int { return w.samples }
-
 // Close writes the last batch and the footer, then moves the file into place.
-func (w *DatasetWriter) Close() error {
+func (w *rowFile) Close() error {
 	defer w.b.Release()
 	if err := w.flush(); err != nil {
 		w.Abort()
@@ -290,7 +326,7 @@ func (w *DatasetWriter) Close() error {
 }
 
 // Abort discards the output.
-func (w *DatasetWriter) Abort() {
+func (w *rowFile) Abort() {
 	if w.file != nil {
 		w.file.Abort()
 	}

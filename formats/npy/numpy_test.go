@@ -2,13 +2,13 @@ package npy
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/internal/fixtures"
 )
 
 // numpyScript loads the file Go wrote and reports it, then saves the layouts Python users produce for Go
@@ -36,26 +36,10 @@ np.save(d + "/plain.npy", np.stack([t, x, y, p], axis=1).astype("<i8"))
 print(json.dumps(out))
 `
 
-// python returns a Python interpreter with NumPy, skipping the test when there is none (failing under
-// CI=true, where it must be installed).
-func python(t *testing.T) string {
-	t.Helper()
-	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		if path, err := exec.LookPath(py); err == nil && exec.Command(path, "-c", "import numpy").Run() == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("NumPy interop test cannot run under CI: no python3 with numpy (apt-get install python3-numpy)")
-	}
-	t.Skip("NumPy interop test skipped: no python3 with numpy (apt-get install python3-numpy)")
-	return ""
-}
-
 // TestNumPyInterop: numpy.load reads our files with the documented dtype, and we read what np.save and
 // np.lib.format.write_array (versions 1, 2 and 3) write.
 func TestNumPyInterop(t *testing.T) {
-	py := python(t)
+	py := fixtures.NumPy(t)
 	dir := t.TempDir()
 	ours := events.FromEvents(event(-5, 0, 65535, 0), event(1<<50, 65535, 0, 1))
 	w, err := Create(filepath.Join(dir, "ours.npy"))
