@@ -97,8 +97,16 @@ func discoverFolder(root string, forced *formats.Format) (*Plan, error) {
 			}
 			return nil
 		}
-		if d.IsDir() || !d.Type().IsRegular() {
+		if d.IsDir() {
 			return nil
+		}
+		if !d.Type().IsRegular() {
+			// Linked sample files count (datasets assembled with symlinks); linked folders are not
+			// followed (WalkDir's rule, which also keeps link cycles out).
+			st, err := os.Stat(path)
+			if d.Type()&fs.ModeSymlink == 0 || err != nil || !st.Mode().IsRegular() {
+				return nil
+			}
 		}
 		f := forced
 		if f == nil {

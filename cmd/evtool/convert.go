@@ -30,7 +30,7 @@ decoded on all cores; rows are in sorted path order, so the output is the same o
 The output is written to a temporary file and moved into place only when everything succeeded.`,
 		Example: `  evtool convert recording.aedat4 -o recording.arrow
   evtool convert N-MNIST/Train -o train.arrow
-  evtool convert train.arrow -o Train --to nmnist     # back to a folder of .bin files`,
+  evtool convert train.arrow -o Train-bin --to nmnist # back to a folder of .bin files`,
 		Args: cobra.MinimumNArgs(1),
 	}
 	var applyHooks []func(o *convert.Options) error

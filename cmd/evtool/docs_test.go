@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	be "encoding/binary"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/evtool/evtool/internal/fixtures"
+)
+
+// docCommand is one command line shown in the README or docs/.
+type docCommand struct {
+	file, line string
+}
+
+// docCommands extracts every evtool command from the shell blocks of README.md and docs/*.md (in
+// docs/cli.md, the examples: its usage synopses are not commands).
+func docCommands(t *testing.T) []docCommand {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	files = append([]string{filepath.Join("..", "..", "README.md")}, files...)
+	var out []docCommand
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, shell := false, false
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.HasPrefix(line, "```") {
+				lang := strings.TrimPrefix(line, "```")
+				open = !open
+				shell = open && (lang == "sh" || lang == "bash" || lang == "")
+				continue
+			}
+			if !shell {
+				continue
+			}
+			cmd := strings.TrimSpace(line)
+			if filepath.Base(f) == "cli.md" && !strings.HasPrefix(line, "  ") {
+				continue
+			}
+			if !strings.HasPrefix(cmd, "evtool ") && !strings.HasPrefix(cmd, "go run ") && !strings.HasPrefix(cmd, "./") {
+				continue
+			}
+			// Drop a trailing comment (a # after two spaces; # inside quotes is not a comment here).
+			if i := strings.Index(cmd, "  #"); i >= 0 {
+				cmd = strings.TrimSpace(cmd[:i])
+			}
+			out = append(out, docCommand{file: filepath.Base(f), line: cmd})
+		}
+	}
+	return out
+}
+
+// docSkips are the commands this test does not run, and why.
+var docSkips = []struct{ contains, why string }{
+	{"go run ./cmd/evtool demo", "CI runs the demo itself (.ci/run: demo --quick)"},
+	{"./scripts/test.sh", "this test runs inside it"},
+	{"datasets fetch", "downloads from the dataset's host"},
+	{"--from data/DvsGesture", "needs the DVSGesture download"},
+}
+
+// TestDocCommands runs every command of the README and docs/ as written, in a folder holding the files
+// they name (made from the fixtures and evtool itself), and requires each to succeed.
+func TestDocCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every documented command")
+	}
+	cmds := docCommands(t)
+	if len(cmds) < 40 {
+		t.Fatalf("found only %d documented commands: is the extraction broken?", len(cmds))
+	}
+	base := docWorkspace(t)
+	binDir := filepath.Dir(binary)
+	ran := 0
+	for _, c := range cmds {
+		skip := ""
+		for _, s := range docSkips {
+			if strings.Contains(c.line, s.contains) {
+				skip = s.why
+			}
+		}
+		if skip != "" {
+			t.Logf("%s: not run (%s): %s", c.file, skip, c.line)
+			continue
+		}
+		line := c.line
+		// The completion example installs system-wide; write it here instead.
+		if i := strings.Index(line, "> /etc/"); i >= 0 {
+			line = line[:i] + "> completion.out"
+		}
+		jq := strings.HasSuffix(line, "| jq .accuracy")
+		if jq {
+			line = strings.TrimSuffix(line, "| jq .accuracy")
+		}
+		dir := cloneWorkspace(t, base)
+		cmd := exec.Command("sh", "-c", line)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+			"DISPLAY=", "WAYLAND_DISPLAY=")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		ran++
+		if strings.HasPrefix(line, "evtool view ") {
+			// No display here: view must open the input, then say it needs a display.
+			if err == nil || !strings.Contains(stderr.String(), "no display") {
+				t.Errorf("%s: %s: want the no-display message after opening the input, got %v: %s", c.file, line, err, stderr.String())
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %s: %v\n%s", c.file, line, err, stderr.String())
+			continue
+		}
+		if jq {
+			var v struct{ Accuracy *float64 }
+			if json.Unmarshal(stdout.Bytes(), &v) != nil || v.Accuracy == nil {
+				t.Errorf("%s: %s: no accuracy in the JSON: %s", c.file, line, stdout.String())
+			}
+		}
+	}
+	t.Logf("%d documented commands run, %d not run", ran, len(cmds)-ran)
+}
+
+// docWorkspace makes the files the documented commands name: fixture files (linked, never copied into
+// the repository) and outputs of evtool itself.
+func docWorkspace(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	link := func(src, dst string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, dst)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(src, filepath.Join(dir, dst)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Sample folders are real folders of linked files, so commands writing into them stay in the temp dir.
+	linkTree := func(src, dst string) {
+		t.Helper()
+		err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+			if err != nil || info.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(src, p)
+			link(p, filepath.Join(dst, rel))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	link(fixtures.Path(t, "nmnist/Train/0/00002.bin"), "recording.bin")
+	link(fixtures.Path(t, "aedat4/tonic_dvxplorer_sample.aedat4"), "recording.aedat4")
+	linkTree(fixtures.Path(t, "nmnist/Train"), "Train")
+	linkTree(fixtures.Path(t, "nmnist/Train"), "N-MNIST/Train")
+	linkTree(fixtures.Path(t, "nmnist/Test"), "N-MNIST/Test")
+	linkTree(fixtures.Path(t, "nmnist/Train"), "data/nmnist/Train")
+	linkTree(fixtures.Path(t, "nmnist/Test"), "data/nmnist/Test")
+	smallIDX(t, fixtures.Path(t, "mnist/original"), dir, "t10k", 24)
+	smallIDX(t, fixtures.Path(t, "mnist/original"), dir, "train", 24)
+	photos(t, filepath.Join(dir, "photos"))
+	if err := os.WriteFile(filepath.Join(dir, "events.txt"), []byte("0.000100 3 4 1\n0.000250 5 6 0\n0.001 7 8 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"convert", "recording.aedat4", "-o", "recording.aedat", "--to", "aedat2", "-O", "chip=davis346"},
+		{"convert", "recording.bin", "-o", "old_dvs.aedat", "--to", "aedat2", "-O", "chip=dvs128"},
+		{"convert", "recording.bin", "-o", "user01_natural.aedat", "--to", "aedat3"},
+		{"convert", "recording.aedat4", "-o", "recording.arrow"},
+		{"convert", "recording.aedat4", "-o", "recording.csv"},
+		{"convert", "N-MNIST/Train", "-o", "train.arrow"},
+		{"convert", "N-MNIST/Test", "-o", "test.arrow"},
+		{"train", "--data", "train.arrow", "--epochs", "1", "-o", "mlp.safetensors"},
+	} {
+		cmd := exec.Command(binary, append([]string{"-q"}, args...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("preparing %v: %v\n%s", args, err, out)
+		}
+	}
+	return dir
+}
+
+// cloneWorkspace gives each command a folder of its own: the same tree, every file linked to base.
+func cloneWorkspace(t *testing.T, base string) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := filepath.Walk(base, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(base, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		return os.Symlink(p, filepath.Join(dir, rel))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// smallIDX writes <prefix>-images-idx3-ubyte.gz and the labels with the first n digits of the MNIST
+// test set, so the synth examples run in a moment.
+func smallIDX(t *testing.T, src, dir, prefix string, n int) {
+	t.Helper()
+	for _, kind := range []struct {
+		name   string
+		header int
+		item   int
+	}{{"images-idx3-ubyte.gz", 16, 28 * 28}, {"labels-idx1-ubyte.gz", 8, 1}} {
+		f, err := os.Open(filepath.Join(src, "t10k-"+kind.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := make([]byte, kind.header+n*kind.item)
+		_, err = io.ReadFull(zr, data)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		be.BigEndian.PutUint32(data[4:], uint32(n))
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(data)
+		zw.Close()
+		if err := os.WriteFile(filepath.Join(dir, prefix+"-"+kind.name), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// photos writes three small pictures with edges for the image-folder synth example.
+func photos(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < 3; k++ {
+		img := image.NewGray(image.Rect(0, 0, 64, 48))
+		for y := 0; y < 48; y++ {
+			for x := 0; x < 64; x++ {
+				if (x/(8+4*k)+y/(6+2*k))%2 == 0 {
+					img.SetGray(x, y, color.Gray{Y: 230})
+				}
+			}
+		}
+		f, err := os.Create(filepath.Join(dir, "photo"+string(rune('a'+k))+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, img)
+		f.Close()
+	}
+}
