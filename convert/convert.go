@@ -78,6 +78,17 @@ func Run(ctx context.Context, plan *Plan, output string, o Options) (*Result, er
 			return nil, fmt.Errorf("%s: format %s returned an unusable reader", plan.Recording, inFmt.Name)
 		}
 	}
+	// Several dataset files: one dataset of all their samples.
+	if m, ok, err := openMerged(plan, o.Format); err != nil {
+		return nil, err
+	} else if ok {
+		defer m.Close()
+		src := datasetSource{reader: m}
+		if o.Chain != nil && o.Chain.HasRepresentation() {
+			return convertTensors(ctx, src, m.Meta(), "", output, o)
+		}
+		return convertDataset(ctx, src, m.Meta(), "", output, outFmt, o)
+	}
 	meta := events.Meta{Kind: events.KindDataset, Classes: plan.Classes}
 	if o.Chain != nil && o.Chain.HasRepresentation() {
 		return convertTensors(ctx, datasetSource{plan: plan, opts: o.Format}, meta, "", output, o)

@@ -27,10 +27,15 @@ func init() {
 the extension of OUTPUT, or --to). A folder becomes one dataset: every event file in it is a sample,
 labelled by the name of the folder it sits in (N-MNIST's Train/<digit>/*.bin layout gives labels 0..9),
 decoded on all cores; rows are in sorted path order, so the output is the same on every run.
+Several dataset files become one dataset (labels matched by class name, ids prefixed by the file name).
+A chain ending in a representation (-t '… | frames(bins=10)') writes one tensor per sample instead: to
+.arrow (Arrow's tensor extension types), .npz (x, y, ids, classes) or .npy.
 The output is written to a temporary file and moved into place only when everything succeeded.`,
 		Example: `  evtool convert recording.aedat4 -o recording.arrow
   evtool convert N-MNIST/Train -o train.arrow
-  evtool convert train.arrow -o Train-bin --to nmnist # back to a folder of .bin files`,
+  evtool convert train.arrow -o Train-bin --to nmnist # back to a folder of .bin files
+  evtool convert train.arrow test.arrow -o all.arrow  # several datasets into one
+  evtool convert N-MNIST/Train -o frames.npz -t 'frames(bins=10)'`,
 		Args: cobra.MinimumNArgs(1),
 	}
 	var applyHooks []func(o *convert.Options) error
