@@ -27,9 +27,35 @@ func (d *Dataset) Len() int { return len(d.Samples) }
 func LoadDataset(ctx context.Context, r events.SampleReader, enc Encoding) (*Dataset, error) {
 	meta := r.Meta()
 	g := meta.Geometry
-	if enc.Width == 0 && enc.Height == 0 {
+	chain, in, err := enc.chain()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case chain != nil:
+		// The chain maps the data's sensor to the network's input size.
+		if !g.Known() {
+			return nil, fmt.Errorf("the data does not say its sensor size, which the input transforms need")
+		}
+		if enc.SensorWidth == 0 && enc.SensorHeight == 0 {
+			enc.SensorWidth, enc.SensorHeight = g.Width, g.Height
+			in.Geometry = g
+		} else if in.Geometry != g {
+			return nil, fmt.Errorf("the data's sensor is %s but the model's input transforms expect %s", g, in.Geometry)
+		}
+		st, err := chain.NewStream(in, 0, "")
+		if err != nil {
+			return nil, fmt.Errorf("input transforms: %w", err)
+		}
+		out := st.Shape().Geometry
+		if enc.Width == 0 && enc.Height == 0 {
+			enc.Width, enc.Height = out.Width, out.Height
+		} else if enc.Width != out.Width || enc.Height != out.Height {
+			return nil, fmt.Errorf("the input transforms make %s events but the model expects %dx%d", out, enc.Width, enc.Height)
+		}
+	case enc.Width == 0 && enc.Height == 0:
 		enc.Width, enc.Height = g.Width, g.Height
-	} else if g.Known() && (g.Width != enc.Width || g.Height != enc.Height) {
+	case g.Known() && (g.Width != enc.Width || g.Height != enc.Height):
 		return nil, fmt.Errorf("the data's sensor is %s but the model expects %dx%d", g, enc.Width, enc.Height)
 	}
 	en, err := NewEncoder(enc)
@@ -58,6 +84,11 @@ func LoadDataset(ctx context.Context, r events.SampleReader, enc Encoding) (*Dat
 			return nil, fmt.Errorf("sample %d (%s) has label %d but the dataset names %d classes", i, s.ID, s.Label, len(meta.Classes))
 		}
 		maxLabel = max(maxLabel, s.Label)
+		if chain != nil {
+			if _, err := chain.ApplySample(&s, in, 0); err != nil {
+				return nil, err
+			}
+		}
 		en.Encode(&s.Events, &scratch)
 		e := Encoded{Label: s.Label, Off: append([]int32(nil), scratch.Off...), Idx: append([]int32(nil), scratch.Idx...)}
 		if scratch.Cnt != nil {

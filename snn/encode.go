@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/transforms"
 )
 
 // Encoding turns a sample's events into the network input: Bins time bins of per-(polarity, pixel) event
@@ -19,6 +20,27 @@ type Encoding struct {
 	Binary bool `json:"binary"` // clip counts to 1
 	Width  int  `json:"width"`
 	Height int  `json:"height"`
+	// Transforms is an event filter chain (package transforms' text form) applied to every sample before
+	// binning, with seed 0 per sample id; evaluation applies it too, as part of the model's input. Width
+	// and Height are then the chain's output size, and SensorWidth/SensorHeight the data's.
+	Transforms   string `json:"transforms,omitempty"`
+	SensorWidth  int    `json:"sensor_width,omitempty"`
+	SensorHeight int    `json:"sensor_height,omitempty"`
+}
+
+// chain parses the encoding's filter chain (nil without one) and returns the input shape it expects.
+func (e Encoding) chain() (*transforms.Chain, transforms.Shape, error) {
+	if e.Transforms == "" {
+		return nil, transforms.Shape{}, nil
+	}
+	c, err := transforms.Parse(e.Transforms)
+	if err != nil {
+		return nil, transforms.Shape{}, fmt.Errorf("input transforms: %w", err)
+	}
+	if c.HasRepresentation() {
+		return nil, transforms.Shape{}, fmt.Errorf("input transforms %q: only event filters go before the time bins", e.Transforms)
+	}
+	return c, transforms.Shape{Geometry: events.Geometry{Width: e.SensorWidth, Height: e.SensorHeight}, Polarities: 2}, nil
 }
 
 // Polarities is the number of input channels (OFF, ON).
@@ -32,9 +54,12 @@ func (e Encoding) Shape() Shape { return Shape{C: Polarities, H: e.Height, W: e.
 
 // Spec is the encoding as a transform spec, for metadata and messages.
 func (e Encoding) Spec() string {
-	s := fmt.Sprintf("frames --n-time-bins %d", e.Bins)
+	s := fmt.Sprintf("frames(bins=%d)", e.Bins)
 	if e.Binary {
-		s += " --binary"
+		s = fmt.Sprintf("frames(bins=%d, binary=true)", e.Bins)
+	}
+	if e.Transforms != "" {
+		s = e.Transforms + " | " + s
 	}
 	return s
 }

@@ -17,7 +17,7 @@ const (
 	MetaArch       = "evtool.architecture" // Arch as JSON
 	MetaEncoding   = "evtool.encoding"     // Encoding as JSON
 	MetaClasses    = "evtool.classes"      // class names as a JSON array
-	MetaTransforms = "evtool.transforms"   // the input transform as a frames spec, e.g. "frames --n-time-bins 10"
+	MetaTransforms = "evtool.transforms"   // the input as a transform chain, e.g. "denoise(dt=5ms) | frames(bins=10)"
 	MetaTrain      = "evtool.train_state"  // checkpoints only: optimiser step, epoch, history
 )
 
@@ -354,6 +354,19 @@ func (m *Model) Predict(s *events.Sample) (int, []float64, error) {
 		return 0, nil, err
 	}
 	var e Encoded
+	chain, in, err := m.Encoding.chain()
+	if err != nil {
+		return 0, nil, err
+	}
+	if chain != nil {
+		// Filter a copy: the caller's sample stays as it was.
+		c := events.Sample{ID: s.ID, Label: s.Label}
+		c.Events.AppendBatch(&s.Events)
+		if _, err := chain.ApplySample(&c, in, 0); err != nil {
+			return 0, nil, err
+		}
+		s = &c
+	}
 	en.Encode(&s.Events, &e)
 	w := newWorker(m.net, false, 0, false)
 	w.load(&e, m.Encoding.Bins, m.Encoding.Inputs())

@@ -445,7 +445,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if b := f.Tensors["layers.1.beta"].Data[0]; b <= 0 || b >= 1 {
 		t.Fatalf("saved beta %v", b)
 	}
-	if f.Metadata[MetaTransforms] != "frames --n-time-bins 5" {
+	if f.Metadata[MetaTransforms] != "frames(bins=5)" {
 		t.Fatalf("transforms metadata %q", f.Metadata[MetaTransforms])
 	}
 }

@@ -22,6 +22,7 @@ import (
 // docCommand is one command line shown in the README or docs/.
 type docCommand struct {
 	file, line string
+	block      int // commands of one code block run in order in one folder (a tutorial builds on itself)
 }
 
 // docCommands extracts every evtool command from the shell blocks of README.md and docs/*.md (in
@@ -31,6 +32,7 @@ func docCommands(t *testing.T) []docCommand {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
 	files = append([]string{filepath.Join("..", "..", "README.md")}, files...)
 	var out []docCommand
+	block := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -44,6 +46,7 @@ func docCommands(t *testing.T) []docCommand {
 				lang := strings.TrimPrefix(line, "```")
 				open = !open
 				shell = open && (lang == "sh" || lang == "bash" || lang == "")
+				block++
 				continue
 			}
 			if !shell {
@@ -60,7 +63,7 @@ func docCommands(t *testing.T) []docCommand {
 			if i := strings.Index(cmd, "  #"); i >= 0 {
 				cmd = strings.TrimSpace(cmd[:i])
 			}
-			out = append(out, docCommand{file: filepath.Base(f), line: cmd})
+			out = append(out, docCommand{file: filepath.Base(f), line: cmd, block: block})
 		}
 	}
 	return out
@@ -75,7 +78,8 @@ var docSkips = []struct{ contains, why string }{
 }
 
 // TestDocCommands runs every command of the README and docs/ as written, in a folder holding the files
-// they name (made from the fixtures and evtool itself), and requires each to succeed.
+// they name (made from the fixtures and evtool itself), and requires each to succeed. The commands of one
+// code block share a folder and run in order.
 func TestDocCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every documented command")
@@ -87,6 +91,7 @@ func TestDocCommands(t *testing.T) {
 	base := docWorkspace(t)
 	binDir := filepath.Dir(binary)
 	ran := 0
+	dir, block := "", -1
 	for _, c := range cmds {
 		skip := ""
 		for _, s := range docSkips {
@@ -107,7 +112,9 @@ func TestDocCommands(t *testing.T) {
 		if jq {
 			line = strings.TrimSuffix(line, "| jq .accuracy")
 		}
-		dir := cloneWorkspace(t, base)
+		if c.block != block {
+			dir, block = cloneWorkspace(t, base), c.block
+		}
 		cmd := exec.Command("sh", "-c", line)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"),

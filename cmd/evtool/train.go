@@ -12,6 +12,7 @@ import (
 
 	"github.com/evtool/evtool/internal/cli"
 	"github.com/evtool/evtool/snn"
+	"github.com/evtool/evtool/transforms"
 )
 
 func init() {
@@ -21,6 +22,7 @@ func init() {
 		lr, lrMin, wd, band                                         float64
 		seed                                                        uint64
 		binary, dense                                               bool
+		specs                                                       []string
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data TRAIN [--test TEST] [--model mlp|csnn|FILE] -o MODEL.safetensors",
@@ -32,7 +34,8 @@ final model is saved as safetensors with the architecture and input encoding in 
 See docs/train.md.`,
 		Example: `  evtool train --data train.arrow --test test.arrow -o mlp.safetensors
   evtool train --data train.arrow --model csnn --epochs 5 --lr 1e-3 -o csnn.safetensors
-  evtool train --data train.arrow --resume mlp.ckpt.safetensors --epochs 20 -o mlp.safetensors`,
+  evtool train --data train.arrow --resume mlp.ckpt.safetensors --epochs 20 -o mlp.safetensors
+  evtool train --data train.arrow -t 'denoise(dt=5ms) | frames(bins=8)' -o denoised.safetensors`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if data == "" || out == "" {
@@ -48,6 +51,15 @@ See docs/train.md.`,
 			defer stop()
 
 			enc := snn.Encoding{Bins: bins, Binary: binary}
+			if len(specs) > 0 {
+				if resume != "" {
+					return cli.Usagef("-t and --resume: a resumed model keeps its own input transforms")
+				}
+				var err error
+				if enc, err = inputEncoding(specs, enc, cmd.Flags().Changed("bins") || cmd.Flags().Changed("binary")); err != nil {
+					return err
+				}
+			}
 			if resume != "" {
 				m, err := snn.LoadModel(resume)
 				if err != nil {
@@ -137,7 +149,8 @@ See docs/train.md.`,
 	f.Float64Var(&lr, "lr", 2e-3, "initial learning rate (Adam, cosine decay)")
 	f.Float64Var(&lrMin, "lr-min", 0, "final learning rate of the cosine schedule")
 	f.Float64Var(&wd, "weight-decay", 0, "decoupled weight decay on weights (AdamW)")
-	f.IntVar(&bins, "bins", 10, "time bins per sample (frames --n-time-bins)")
+	f.IntVar(&bins, "bins", 10, "time bins per sample (frames(bins=B))")
+	f.StringArrayVarP(&specs, "transform", "t", nil, "event filters applied to every sample before binning, e.g. -t 'denoise(dt=5ms)' (repeatable; may end in frames(bins=B); recorded in the model, applied by eval too)")
 	f.BoolVar(&binary, "binary", false, "clip per-bin event counts to 1")
 	f.IntVar(&hidden, "hidden", 256, "hidden units of the mlp model")
 	f.StringVar(&loss, "loss", snn.LossCECount, "loss: ce_count, ce_membrane (adds a leaky readout) or mse_count")
@@ -151,4 +164,31 @@ See docs/train.md.`,
 	f.Float64Var(&band, "sparse-grad", 0, "sparse-gradient band: no gradient where |U−θ| exceeds it (0 = exact BPTT)")
 	f.BoolVar(&dense, "dense", false, "use the dense reference kernels (slow; for checking)")
 	rootCmd.AddCommand(cmd)
+}
+
+// inputEncoding turns -t specs into the model's input: event filters, then the time bins (a final
+// frames(bins=B[, binary=true]) sets them; other representations cannot feed the network).
+func inputEncoding(specs []string, enc snn.Encoding, binsGiven bool) (snn.Encoding, error) {
+	chain, err := transforms.Parse(specs...)
+	if err != nil {
+		return enc, cli.Usagef("%v", err)
+	}
+	if chain.HasRepresentation() {
+		rep, err := chain.Representation()
+		if err != nil {
+			return enc, cli.Usagef("%v", err)
+		}
+		f, ok := rep.(*transforms.Frames)
+		if !ok || f.Mode != "time-bins" || f.OverlapFrac != 0 || f.HasStart || f.HasEnd {
+			return enc, cli.Usagef("-t: the network takes frames(bins=B[, binary=true]) of the whole sample; %s cannot feed it",
+				chain.Stages[len(chain.Stages)-1].String())
+		}
+		if binsGiven && (f.Bins != enc.Bins || f.Binary != enc.Binary) {
+			return enc, cli.Usagef("-t ends in %s but --bins/--binary say otherwise", chain.Stages[len(chain.Stages)-1].String())
+		}
+		enc.Bins, enc.Binary = f.Bins, f.Binary
+		chain.Stages = chain.Stages[:len(chain.Stages)-1]
+	}
+	enc.Transforms = chain.String()
+	return enc, nil
 }
