@@ -11,6 +11,7 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/parallel"
+	"github.com/evtool/evtool/slicer"
 	"github.com/evtool/evtool/transforms"
 )
 
@@ -31,6 +32,8 @@ type Options struct {
 	Seed uint64
 	// Source, when set, is recorded as evtool.source instead of the input path.
 	Source string
+	// Slice, when set, cuts a single recording into the samples of a dataset (slices.go).
+	Slice *slicer.Spec
 }
 
 // Result summarises a conversion.
@@ -63,6 +66,12 @@ func Run(ctx context.Context, plan *Plan, output string, o Options) (*Result, er
 		}
 		defer src.Close()
 		tensors := o.Chain != nil && o.Chain.HasRepresentation()
+		if r, ok := src.(events.Reader); ok && o.Slice != nil {
+			return sliceRecording(ctx, r, inFmt, plan.Recording, output, outFmt, o)
+		}
+		if o.Slice != nil {
+			return nil, fmt.Errorf("%s is a dataset already: slicing cuts one recording into samples", plan.Recording)
+		}
 		switch s := src.(type) {
 		case events.SampleReader:
 			if tensors {
@@ -77,6 +86,9 @@ func Run(ctx context.Context, plan *Plan, output string, o Options) (*Result, er
 		default:
 			return nil, fmt.Errorf("%s: format %s returned an unusable reader", plan.Recording, inFmt.Name)
 		}
+	}
+	if o.Slice != nil {
+		return nil, fmt.Errorf("slicing cuts one recording into samples: give a single recording file")
 	}
 	// Several dataset files: one dataset of all their samples.
 	if m, ok, err := openMerged(plan, o.Format); err != nil {
@@ -99,23 +111,15 @@ func Run(ctx context.Context, plan *Plan, output string, o Options) (*Result, er
 func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Format, input, output string,
 	outFmt *formats.Format, o Options) (*Result, error) {
 	meta := r.Meta()
-	g := meta.Geometry
-	if o.Format.Sensor.Known() {
-		g = o.Format.Sensor
-	}
-	if !g.Known() {
-		// The file does not say: one extra pass for the extent, then dataset knowledge (InferGeometry).
-		ext, err := extentOf(input, inFmt, o.Format)
-		if err != nil {
-			return nil, err
-		}
-		g = infer(inFmt, ext)
+	g, err := recordingGeometry(meta, input, inFmt, o.Format)
+	if err != nil {
+		return nil, err
 	}
 	var stream *transforms.Stream
 	outG := g
 	if o.Chain != nil {
 		var err error
-		if stream, err = o.Chain.NewStream(transforms.Shape{Geometry: g, Polarities: 2}, o.Seed, input); err != nil {
+		if stream, err = o.Chain.NewStream(shapeOf(g), o.Seed, input); err != nil {
 			return nil, err
 		}
 		outG = stream.Shape().Geometry
@@ -258,7 +262,7 @@ func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, in
 	}
 	outG := g
 	if o.Chain != nil {
-		st, err := o.Chain.NewStream(transforms.Shape{Geometry: g, Polarities: 2}, o.Seed, "")
+		st, err := o.Chain.NewStream(shapeOf(g), o.Seed, "")
 		if err != nil {
 			return nil, err
 		}
@@ -352,6 +356,22 @@ func datasetGeometry(ctx context.Context, src datasetSource, workers int) (event
 	return ext, nil
 }
 
+// recordingGeometry is a recording's sensor: --sensor, else its header's, else (one extra pass over the
+// events) the format's dataset knowledge applied to their extent.
+func recordingGeometry(meta events.Meta, input string, f *formats.Format, o formats.Options) (events.Geometry, error) {
+	switch {
+	case o.Sensor.Known():
+		return o.Sensor, nil
+	case meta.Geometry.Known():
+		return meta.Geometry, nil
+	}
+	ext, err := extentOf(input, f, o)
+	if err != nil {
+		return events.Geometry{}, err
+	}
+	return infer(f, ext), nil
+}
+
 func extentOf(path string, f *formats.Format, o formats.Options) (events.Geometry, error) {
 	src, err := f.Open(path, o)
 	if err != nil {
@@ -404,7 +424,7 @@ func ApplyChain(chain *transforms.Chain, smp *events.Sample, g events.Geometry, 
 	if chain == nil {
 		return nil
 	}
-	_, err := chain.ApplySample(smp, transforms.Shape{Geometry: g, Polarities: 2}, seed)
+	_, err := chain.ApplySample(smp, shapeOf(g), seed)
 	return err
 }
 

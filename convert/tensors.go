@@ -91,7 +91,7 @@ func convertTensors(ctx context.Context, src datasetSource, meta events.Meta, in
 			return nil, err
 		}
 	}
-	in := transforms.Shape{Geometry: g, Polarities: 2}
+	in := shapeOf(g)
 	st, err := o.Chain.NewStream(in, o.Seed, "")
 	if err != nil {
 		return nil, err
@@ -196,7 +196,7 @@ func recordingTensor(ctx context.Context, r events.Reader, inFmt *formats.Format
 		return nil, fmt.Errorf("%s: %w (pass --sensor to set the sensor size)", input, err)
 	}
 	smp := &events.Sample{Events: *b, Label: events.NoLabel, ID: filepath.Base(input)}
-	sh, err := o.Chain.ApplySample(smp, transforms.Shape{Geometry: g, Polarities: 2}, o.Seed)
+	sh, err := o.Chain.ApplySample(smp, shapeOf(g), o.Seed)
 	if err != nil {
 		return nil, err
 	}

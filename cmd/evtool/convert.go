@@ -19,6 +19,7 @@ var convertHooks []func(cmd *cobra.Command) func(o *convert.Options) error
 func init() {
 	var out, from, to string
 	var workers int
+	var sf sliceFlags
 	var ff formatFlags
 	cmd := &cobra.Command{
 		Use:   "convert INPUT... -o OUTPUT",
@@ -55,6 +56,9 @@ The output is written to a temporary file and moved into place only when everyth
 			return err
 		}
 		o := convert.Options{From: from, To: to, Format: fo, Workers: workers}
+		if o.Slice, err = sf.spec(cmd); err != nil {
+			return err
+		}
 		for _, apply := range applyHooks {
 			if err := apply(&o); err != nil {
 				return err
@@ -93,5 +97,6 @@ The output is written to a temporary file and moved into place only when everyth
 	cmd.Flags().StringVar(&to, "to", "", "force the output format (see: evtool formats)")
 	cmd.Flags().IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
 	ff.register(cmd, true)
+	sf.register(cmd)
 	rootCmd.AddCommand(cmd)
 }

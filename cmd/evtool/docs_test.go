@@ -183,6 +183,11 @@ func docWorkspace(t *testing.T) string {
 	smallIDX(t, fixtures.Path(t, "mnist/original"), dir, "t10k", 24)
 	smallIDX(t, fixtures.Path(t, "mnist/original"), dir, "train", 24)
 	photos(t, filepath.Join(dir, "photos"))
+	// DVSGesture-style labels for the stand-in recording user01_natural.aedat (an N-MNIST digit, 0.3 s).
+	if err := os.WriteFile(filepath.Join(dir, "user01_natural_labels.csv"),
+		[]byte("class,startTime_usec,endTime_usec\n1,0,100000\n3,100000,250000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "events.txt"), []byte("0.000100 3 4 1\n0.000250 5 6 0\n0.001 7 8 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
