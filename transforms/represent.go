@@ -1,0 +1,278 @@
+package transforms
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/evtool/evtool/events"
+)
+
+// Image is §5.5 `image`: one (P, H, W) frame of event counts over the whole sample (tonic's ToImage).
+type Image struct{ Binary bool }
+
+// FixedShape: (P, H, W) for every sample.
+func (im *Image) FixedShape() bool { return true }
+
+// Compute counts every event of the sample (uint16, saturating; 1 with Binary).
+func (im *Image) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+	if !in.Geometry.Known() {
+		return nil, fmt.Errorf("image needs the sensor size")
+	}
+	P, H, W := max(in.Polarities, 1), in.Geometry.Height, in.Geometry.Width
+	out := &Tensor{Shape: []int{P, H, W}, U16: make([]uint16, P*H*W)}
+	for i := range b.T {
+		x, y, p := int(b.X[i]), int(b.Y[i]), min(int(b.P[i]), P-1)
+		if x >= W || y >= H {
+			continue
+		}
+		c := &out.U16[(p*H+y)*W+x]
+		if im.Binary {
+			*c = 1
+		} else if *c < math.MaxUint16 {
+			*c++
+		}
+	}
+	return out, nil
+}
+
+// decayFunc is a time-surface kernel: the value of an event Δ µs old.
+type decayFunc func(age float64) float64
+
+func surfaceDecay(name string, tau float64) (decayFunc, error) {
+	switch name {
+	case "exp":
+		return func(a float64) float64 { return math.Exp(-a / tau) }, nil
+	case "lin":
+		return func(a float64) float64 { return max(0, 1-a/tau) }, nil
+	case "window":
+		return func(a float64) float64 {
+			if a < tau {
+				return 1
+			}
+			return 0
+		}, nil
+	}
+	return nil, fmt.Errorf("decay %q: want exp, lin or window", name)
+}
+
+// TimeSurface is §5.3: per (polarity, pixel) the time of the latest event, seen through a decay.
+//   - Global (Every > 0): K surfaces, sampled at s_k = t0 + (k+1)·Every after every event with t < s_k,
+//     K = ⌈max(D − Every, 0)/Every⌉ + 1 (frames by window with include-incomplete); (K, P, H, W).
+//   - Local (Radius > 0, HOTS): for every Stride-th event, the (2R+1)² patch of its polarity's surface
+//     around it at its own time (its pixel = 1; off-sensor cells 0); (N', 2R+1, 2R+1).
+//
+// A pixel that never fired is 0. Output float32.
+type TimeSurface struct {
+	Every  int64
+	Radius int
+	Stride int
+	Tau    int64
+	Decay  string
+}
+
+// FixedShape: the number of surfaces (or patches) follows the sample.
+func (ts *TimeSurface) FixedShape() bool { return false }
+
+// Compute makes the surfaces of one sample.
+func (ts *TimeSurface) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+	if !in.Geometry.Known() {
+		return nil, fmt.Errorf("timesurface needs the sensor size")
+	}
+	f, err := surfaceDecay(ts.Decay, float64(ts.Tau))
+	if err != nil {
+		return nil, err
+	}
+	P, H, W := max(in.Polarities, 1), in.Geometry.Height, in.Geometry.Width
+	const never = math.MinInt64
+	last := make([]int64, P*H*W)
+	for i := range last {
+		last[i] = never
+	}
+	value := func(l, at int64) float32 {
+		if l == never {
+			return 0
+		}
+		return float32(f(float64(at - l)))
+	}
+	n := b.Len()
+	if ts.Radius > 0 {
+		R, side := ts.Radius, 2*ts.Radius+1
+		stride := max(ts.Stride, 1)
+		out := &Tensor{Shape: []int{0, side, side}}
+		for i := 0; i < n; i++ {
+			x, y, p := int(b.X[i]), int(b.Y[i]), min(int(b.P[i]), P-1)
+			if x >= W || y >= H {
+				continue
+			}
+			t := b.T[i]
+			plane := last[p*H*W : (p+1)*H*W]
+			plane[y*W+x] = t
+			if i%stride != 0 {
+				continue
+			}
+			for dy := -R; dy <= R; dy++ {
+				for dx := -R; dx <= R; dx++ {
+					var v float32
+					if xx, yy := x+dx, y+dy; xx >= 0 && xx < W && yy >= 0 && yy < H {
+						v = value(plane[yy*W+xx], t)
+					}
+					out.F32 = append(out.F32, v)
+				}
+			}
+			out.Shape[0]++
+		}
+		if out.F32 == nil {
+			out.F32 = []float32{}
+		}
+		return out, nil
+	}
+	K := 0
+	var t0 int64
+	if n > 0 {
+		t0 = b.T[0]
+		D := b.T[n-1] + 1 - t0
+		K = int((max(D-ts.Every, 0)+ts.Every-1)/ts.Every + 1)
+	}
+	plane := P * H * W
+	out := &Tensor{Shape: []int{K, P, H, W}, F32: make([]float32, K*plane)}
+	i := 0
+	for k := 0; k < K; k++ {
+		s := t0 + int64(k+1)*ts.Every
+		for ; i < n && b.T[i] < s; i++ {
+			x, y, p := int(b.X[i]), int(b.Y[i]), min(int(b.P[i]), P-1)
+			if x < W && y < H {
+				last[(p*H+y)*W+x] = b.T[i]
+			}
+		}
+		dst := out.F32[k*plane : (k+1)*plane]
+		for j, l := range last {
+			dst[j] = value(l, s)
+		}
+	}
+	return out, nil
+}
+
+// HATS is §5.4, Sironi et al. 2018: per cell and polarity, the average over its events of their local
+// time surfaces built from the earlier events of the same cell and polarity within Window, (n_cells, P,
+// S, S) with cells ⌈W/C⌉ × ⌈H/C⌉ in row-major order.
+type HATS struct {
+	Cell, Surface int
+	Window, Tau   int64
+	Decay         string // exp: e^(−Δt/τ); lin: max(0, 1 − Δt/(3τ))
+}
+
+// FixedShape: (cells, P, S, S) for every sample.
+func (h *HATS) FixedShape() bool { return true }
+
+type hatsEvent struct {
+	t    int64
+	x, y int32
+}
+
+// Compute makes the averaged surfaces. Each (cell, polarity) keeps a queue of its events newer than
+// t − Window, so the cost is O(N · events in the window) rather than tonic's O(N²) per cell.
+func (h *HATS) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+	if !in.Geometry.Known() {
+		return nil, fmt.Errorf("hats needs the sensor size")
+	}
+	tau := float64(h.Tau)
+	k := func(a float64) float64 { return math.Exp(-a / tau) }
+	if h.Decay == "lin" {
+		k = func(a float64) float64 { return max(0, 1-a/(3*tau)) }
+	}
+	P, H, W := max(in.Polarities, 1), in.Geometry.Height, in.Geometry.Width
+	C, S := h.Cell, h.Surface
+	rho := S / 2
+	cw, ch := (W+C-1)/C, (H+C-1)/C
+	cells := cw * ch
+	out := &Tensor{Shape: []int{cells, P, S, S}, F32: make([]float32, cells*P*S*S)}
+	acc := make([]float64, len(out.F32))
+	counts := make([]int, cells*P)
+	queues := make([][]hatsEvent, cells*P)
+	heads := make([]int, cells*P)
+	for i := range b.T {
+		x, y, p := int(b.X[i]), int(b.Y[i]), min(int(b.P[i]), P-1)
+		if x >= W || y >= H {
+			continue
+		}
+		t := b.T[i]
+		q := (y/C*cw+x/C)*P + p
+		surf := acc[q*S*S : (q+1)*S*S]
+		// Forget what left the window [t − Δ, t], then add every remaining neighbour's kernel.
+		for heads[q] < len(queues[q]) && queues[q][heads[q]].t < t-h.Window {
+			heads[q]++
+		}
+		for _, e := range queues[q][heads[q]:] {
+			dx, dy := int(e.x)-x, int(e.y)-y
+			if dx < -rho || dx > rho || dy < -rho || dy > rho {
+				continue
+			}
+			surf[(dy+rho)*S+dx+rho] += k(float64(t - e.t))
+		}
+		surf[rho*S+rho]++
+		counts[q]++
+		if heads[q] > 64 && heads[q] > len(queues[q])/2 {
+			queues[q] = append(queues[q][:0], queues[q][heads[q]:]...)
+			heads[q] = 0
+		}
+		queues[q] = append(queues[q], hatsEvent{t, int32(x), int32(y)})
+	}
+	for q, n := range counts {
+		if n == 0 {
+			continue
+		}
+		for j := q * S * S; j < (q+1)*S*S; j++ {
+			out.F32[j] = float32(acc[j] / float64(n))
+		}
+	}
+	return out, nil
+}
+
+func init() {
+	register(&Def{Name: "image", Help: "one (P, H, W) frame of event counts over the whole sample (tonic ToImage); empty input gives zeros",
+		Params: []Param{{Name: "binary", Kind: Bool, Default: "false", Help: "clamp counts to 1"}},
+		Rep: func(v Values) (Representation, error) {
+			return &Image{Binary: v.Bool("binary")}, nil
+		}})
+	register(&Def{Name: "timesurface", Help: "time surfaces, float32: global (every=dt): (K, P, H, W) sampled at t0 + (k+1)·dt after the events before it, K = ⌈max(D − dt, 0)/dt⌉ + 1; local (radius=R): (N, 2R+1, 2R+1) patches of the event's polarity around every stride-th event at its time (centre 1, off-sensor 0); a pixel that never fired is 0; empty input gives K = N = 0",
+		Params: []Param{
+			{Name: "every", Kind: Duration, Unit: "µs", Help: "global surfaces every dt"},
+			{Name: "radius", Kind: Int, Unit: "px", Help: "local patches of radius R (HOTS)"},
+			{Name: "stride", Kind: Int, Default: "1", Help: "local: a patch for every stride-th event"},
+			{Name: "tau", Kind: Duration, Unit: "µs", Default: "5ms", Help: "time constant τ (the window for decay=window)"},
+			{Name: "decay", Kind: Choice, Default: "exp", Choices: []string{"exp", "lin", "window"}, Help: "e^(−Δ/τ), max(0, 1 − Δ/τ), or Δ < τ ? 1 : 0"},
+		},
+		Rep: func(v Values) (Representation, error) {
+			ts := &TimeSurface{Every: v.Int("every"), Radius: int(v.Int("radius")), Stride: int(v.Int("stride")),
+				Tau: v.Int("tau"), Decay: v.String("decay")}
+			if v.Set("every") == v.Set("radius") {
+				return nil, fmt.Errorf("give exactly one of every (global surfaces) and radius (local patches)")
+			}
+			if v.Set("every") && ts.Every <= 0 || v.Set("radius") && (ts.Radius < 1 || ts.Radius > 64) {
+				return nil, fmt.Errorf("want every > 0, or 1 ≤ radius ≤ 64")
+			}
+			if ts.Tau <= 0 || ts.Stride < 1 {
+				return nil, fmt.Errorf("want tau > 0 and stride ≥ 1")
+			}
+			return ts, nil
+		}})
+	register(&Def{Name: "hats", Help: "histograms of averaged time surfaces (Sironi 2018), float32 (cells, P, S, S) over ⌈W/C⌉×⌈H/C⌉ cells: each event's S×S surface sums k(t − t') of the earlier same-cell, same-polarity events within the window (plus 1 at its centre), averaged per cell and polarity; empty input gives zeros",
+		Params: []Param{
+			{Name: "cell", Kind: Int, Unit: "px", Default: "10", Help: "cell size C"},
+			{Name: "surface", Kind: Int, Unit: "px", Default: "7", Help: "surface size S (odd, ≤ C)"},
+			{Name: "window", Kind: Duration, Unit: "µs", Default: "500ms", Help: "Δ: earlier events with t − Δ ≤ t' ≤ t count"},
+			{Name: "tau", Kind: Duration, Unit: "µs", Default: "5ms", Help: "time constant τ"},
+			{Name: "decay", Kind: Choice, Default: "lin", Choices: []string{"lin", "exp"}, Help: "max(0, 1 − Δt/(3τ)) (clamped, unlike tonic) or e^(−Δt/τ)"},
+		},
+		Rep: func(v Values) (Representation, error) {
+			h := &HATS{Cell: int(v.Int("cell")), Surface: int(v.Int("surface")), Window: v.Int("window"),
+				Tau: v.Int("tau"), Decay: v.String("decay")}
+			if h.Cell < 1 || h.Surface < 1 || h.Surface%2 == 0 || h.Surface > h.Cell {
+				return nil, fmt.Errorf("want cell ≥ 1 and an odd surface ≤ cell")
+			}
+			if h.Window < 0 || h.Tau <= 0 {
+				return nil, fmt.Errorf("want window ≥ 0 and tau > 0")
+			}
+			return h, nil
+		}})
+}
