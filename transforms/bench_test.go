@@ -26,7 +26,8 @@ func BenchmarkFilters(b *testing.B) {
 		"transpose(action=rot90cw)", "downsample(factor=2)", "downsample(factor=2, mode=merge)",
 		"downsample(factor=2, mode=iaf, threshold=2)", "time-crop(from=1s)", "decimate(n=2)", "drop-event(prob=0.5)",
 		"hotpixel(rate=1000, learn=100ms)", "time-align", "time-scale(factor=1.5)", "random-flip-lr(prob=1)",
-		"jitter-xy(sigma-x=1, sigma-y=1)", "jitter-t(sigma=1ms)"} {
+		"jitter-xy(sigma-x=1, sigma-y=1)", "jitter-t(sigma=1ms)", "denoise(mode=fastdecay)",
+		"hotpixel(relative=2, window=10ms)", "hotpixel(pixels=3:3;4:4)", "drop-event(prob=0.5, exact=true)", "event-drop"} {
 		b.Run(spec, func(b *testing.B) {
 			c, err := Parse(spec)
 			if err != nil {

@@ -40,11 +40,10 @@ const denoiseNever = math.MinInt64 / 2
 // denoise keeps its state with a one-pixel border of "never" around the sensor, so every event tests a
 // fixed list of neighbour offsets without bounds checks.
 type denoise struct {
-	dt      int64
-	eight   bool
-	w, h    int
-	last    []int64 // (w+2)×(h+2)
-	offsets []int
+	dt    int64
+	eight bool
+	w, h  int
+	last  []int64 // (w+2)×(h+2): a border of never-fired pixels spares the bounds tests
 }
 
 func (d *denoise) Reset(in Shape, _ *rand.Rand) (Shape, error) {
@@ -55,15 +54,11 @@ func (d *denoise) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 	pw := d.w + 2
 	d.last = growInt64(d.last, pw*(d.h+2))
 	fill(d.last, denoiseNever)
-	d.offsets = []int{-1, 1, -pw, pw}
-	if d.eight {
-		d.offsets = append(d.offsets, -pw-1, -pw+1, pw-1, pw+1)
-	}
 	return in, nil
 }
 
 func (d *denoise) Process(in, out *events.Batch) error {
-	w, h, dt, last, offs := d.w, d.h, d.dt, d.last, d.offsets
+	w, h, dt, last := d.w, d.h, d.dt, d.last
 	pw := w + 2
 	start := out.Len()
 	T, X, Y, P := out.Extend(in.Len())
@@ -74,13 +69,14 @@ func (d *denoise) Process(in, out *events.Batch) error {
 			continue // outside the sensor: dropped
 		}
 		k := (y+1)*pw + x + 1
-		support := false
-		for _, o := range offs {
-			if t-last[k+o] < dt { // denoiseNever makes t − l huge: no support
-				support = true
-				break
-			}
+		// t − l < dt ⇔ l > t − dt (denoiseNever is far below any t − dt). The newest neighbour decides,
+		// found without branches: the early-exit loop mispredicts on noisy data.
+		up, mid, down := last[k-pw-1:k-pw+2], last[k-1:k+2], last[k+pw-1:k+pw+2]
+		newest := max(up[1], mid[0], mid[2], down[1])
+		if d.eight {
+			newest = max(newest, up[0], up[2], down[0], down[2])
 		}
+		support := newest > t-dt
 		last[k] = t // every event updates the state, kept or not
 		if support {
 			T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], in.P[i]
@@ -533,23 +529,38 @@ func (d *decimate) Flush(*events.Batch) error { return nil }
 // --- drop-event (§4): independent Bernoulli(q) per event ---
 
 type dropEvent struct {
-	q   float64
-	rng *rand.Rand
+	q    float64
+	rng  *rand.Rand
+	r    uint64 // unused half of the last draw: kept across batches, so splits do not change results
+	have int
 }
 
-func (d *dropEvent) Reset(in Shape, rng *rand.Rand) (Shape, error) { d.rng = rng; return in, nil }
+func (d *dropEvent) Reset(in Shape, rng *rand.Rand) (Shape, error) {
+	d.rng, d.have = rng, 0
+	return in, nil
+}
 
 func (d *dropEvent) Process(in, out *events.Batch) error {
 	start := out.Len()
 	T, X, Y, P := out.Extend(in.Len())
 	j := 0
+	// Two 32-bit draws per 64-bit number: the generator, not the loop, is the cost.
+	thr := uint64(d.q * (1 << 32)) // 2^32 when q = 1: every draw is below it
+	r, have := d.r, d.have
 	for i, t := range in.T {
-		if d.rng.Float64() < d.q {
+		if have == 0 {
+			r, have = d.rng.Uint64(), 2
+		}
+		u := r & 0xffffffff
+		r >>= 32
+		have--
+		if u < thr {
 			continue
 		}
 		T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], in.P[i]
 		j++
 	}
+	d.r, d.have = r, have
 	out.Truncate(start + j)
 	return nil
 }
@@ -656,12 +667,29 @@ func (hp *hotPixel) Flush(out *events.Batch) error {
 // --- registry ---
 
 func init() {
-	register(&Def{Name: "denoise", Help: "background-activity filter: keep an event when one of its neighbours fired less than dt before (8 neighbours by default); every event updates its pixel's time",
+	register(&Def{Name: "denoise", Help: "ba (default), background activity: keep an event when one of its neighbours fired less than dt before (8 neighbours by default), every event updating its pixel's time; fastdecay (dv-processing): per s×s cell v = v·2^(−Δt/half-life) + 1, keep when v > threshold",
 		Params: []Param{
-			{Name: "dt", Kind: Duration, Unit: "µs", Default: "2000us", Help: "support window (strict: t − last < dt)"},
-			{Name: "neighbours", Kind: Choice, Default: "8", Choices: []string{"8", "4"}, Help: "8 surrounding pixels, or the 4 edge neighbours"},
+			{Name: "mode", Kind: Choice, Default: "ba", Choices: []string{"ba", "fastdecay"}, Help: "background-activity or fast-decay filter"},
+			{Name: "dt", Kind: Duration, Unit: "µs", Default: "2000us", Help: "ba: support window (strict: t − last < dt)"},
+			{Name: "neighbours", Kind: Choice, Default: "8", Choices: []string{"8", "4"}, Help: "ba: 8 surrounding pixels, or the 4 edge neighbours"},
+			{Name: "half-life", Kind: Duration, Unit: "µs", Default: "10ms", Help: "fastdecay: half-life of a cell's count"},
+			{Name: "subdivision", Kind: Int, Unit: "px", Default: "4", Help: "fastdecay: cell size s (cells (H/s+1)×(W/s+1)); only the event's own cell counts"},
+			{Name: "threshold", Kind: Float, Default: "6", Help: "fastdecay: keep when the decayed count (including the event) exceeds it"},
 		},
 		Filter: func(v Values) (Filter, error) {
+			if v.String("mode") == "fastdecay" {
+				if v.Set("dt") || v.Set("neighbours") {
+					return nil, fmt.Errorf("dt and neighbours belong to mode=ba")
+				}
+				if v.Int("half-life") <= 0 || v.Int("subdivision") < 1 {
+					return nil, fmt.Errorf("want half-life > 0 and subdivision ≥ 1")
+				}
+				return &fastDecay{halfLife: float64(v.Int("half-life")), sub: int(v.Int("subdivision")),
+					threshold: v.Float("threshold")}, nil
+			}
+			if v.Set("half-life") || v.Set("subdivision") || v.Set("threshold") {
+				return nil, fmt.Errorf("half-life, subdivision and threshold belong to mode=fastdecay")
+			}
 			if v.Int("dt") <= 0 {
 				return nil, fmt.Errorf("dt must be positive")
 			}
@@ -801,20 +829,52 @@ func init() {
 			}
 			return &decimate{n: int(v.Int("n"))}, nil
 		}})
-	register(&Def{Name: "drop-event", Help: "drop each event independently with probability prob (seeded per sample)",
-		Params: []Param{{Name: "prob", Kind: Float, Help: "probability (required, 0..1)"}},
-		Filter: func(v Values) (Filter, error) {
-			if q := v.Float("prob"); q < 0 || q > 1 {
-				return nil, fmt.Errorf("prob must be in [0, 1]")
-			}
-			return &dropEvent{q: v.Float("prob")}, nil
-		}})
-	register(&Def{Name: "hotpixel", Help: "drop every event of pixels whose count over the learning window exceeds rate·window (the window is buffered; without learn it is the whole sample)",
+	register(&Def{Name: "drop-event", Help: "drop each event independently with probability prob (seeded per sample); exact: drop exactly ⌊prob·N + 0.5⌋ events chosen uniformly (tonic DropEvent; needs the whole sample)",
 		Params: []Param{
-			{Name: "rate", Kind: Float, Unit: "Hz", Help: "event rate above which a pixel is hot (required)"},
-			{Name: "learn", Kind: Duration, Unit: "µs", Default: "0us", Help: "learning window from the first event (0: the whole sample)"},
+			{Name: "prob", Kind: Float, Help: "probability (required, 0..1)"},
+			{Name: "exact", Kind: Bool, Default: "false", Help: "drop an exact count instead of independent draws"},
 		},
 		Filter: func(v Values) (Filter, error) {
+			q := v.Float("prob")
+			if !v.Set("prob") || q < 0 || q > 1 {
+				return nil, fmt.Errorf("prob must be in [0, 1]")
+			}
+			if v.Bool("exact") {
+				return &wholeSample{apply: dropExact(q)}, nil
+			}
+			return &dropEvent{q: q}, nil
+		}})
+	register(&Def{Name: "hotpixel", Help: "drop the events of hot pixels, by one of: rate — count over the learning window > rate·window (buffered; without learn the whole sample); pixels — a list x:y;x:y or a PNG/.npy mask (non-zero = hot); relative — in fixed windows, a pixel whose 1+count ≥ r·max(1+count of its 4 neighbours) (faery's rule, off-sensor neighbours 1)",
+		Params: []Param{
+			{Name: "rate", Kind: Float, Unit: "Hz", Help: "rate mode: event rate above which a pixel is hot"},
+			{Name: "learn", Kind: Duration, Unit: "µs", Default: "0us", Help: "rate mode: learning window from the first event (0: the whole sample)"},
+			{Name: "pixels", Kind: Text, Help: "list mode: x:y;x:y… or a mask file (.png, .npy)"},
+			{Name: "relative", Kind: Float, Help: "relative mode: the ratio r"},
+			{Name: "window", Kind: Duration, Unit: "µs", Default: "10ms", Help: "relative mode: window length D (windows [t0 + kD, t0 + (k+1)D))"},
+		},
+		Filter: func(v Values) (Filter, error) {
+			modes := 0
+			for _, m := range []string{"rate", "pixels", "relative"} {
+				if v.Set(m) {
+					modes++
+				}
+			}
+			if modes != 1 {
+				return nil, fmt.Errorf("give exactly one of rate, pixels and relative")
+			}
+			switch {
+			case v.Set("pixels"):
+				m, err := parsePixels(v.String("pixels"))
+				if err != nil {
+					return nil, err
+				}
+				return &maskFilter{m: m, keep: false, name: "hot-pixel mask"}, nil
+			case v.Set("relative"):
+				if v.Float("relative") <= 0 || v.Int("window") <= 0 {
+					return nil, fmt.Errorf("want relative > 0 and window > 0")
+				}
+				return &hotRelative{r: v.Float("relative"), window: v.Int("window")}, nil
+			}
 			if v.Float("rate") <= 0 {
 				return nil, fmt.Errorf("needs rate > 0")
 			}

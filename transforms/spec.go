@@ -18,6 +18,7 @@ const (
 	Bool
 	Choice
 	Size // WxH
+	Text // free text (a file path, a pixel list); it may not hold ',', '|' or parentheses
 )
 
 // Param documents one parameter of a transform.
