@@ -75,6 +75,7 @@ var docSkips = []struct{ contains, why string }{
 	{"./scripts/test.sh", "this test runs inside it"},
 	{"datasets fetch", "downloads from the dataset's host"},
 	{"--from data/DvsGesture", "needs the DVSGesture download"},
+	{"gesture-train.arrow", "needs the DVSGesture download"},
 }
 
 // TestDocCommands runs every command of the README and docs/ as written, in a folder holding the files
