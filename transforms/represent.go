@@ -276,3 +276,108 @@ func init() {
 			return h, nil
 		}})
 }
+
+// Accumulate is §5.5 `accumulate` (dv-processing's Accumulator, faery's render): a per-pixel potential
+// v, starting at Neutral, that each event moves by +Contribution (ON) or −Contribution (OFF; + for both
+// with Rectify, or when the polarities were merged), clamped to [Min, Max] after every event. Between
+// frames of Window µs it decays towards Neutral: none; linear, |v − Neutral| shrinking by Slope per
+// second; exponential, (v − Neutral)·e^(−Window/Tau); step, back to Neutral. Frame k holds the potential
+// after the events of [t0 + k·Window, t0 + (k+1)·Window); K = ⌈max(D − Window, 0)/Window⌉ + 1 frames
+// (none for an empty sample). Output float32 (K, H, W).
+type Accumulate struct {
+	Window, Tau                            int64
+	Decay                                  string
+	Slope, Contribution, Neutral, Min, Max float64
+	Rectify                                bool
+}
+
+// FixedShape: the number of frames follows the sample's duration.
+func (a *Accumulate) FixedShape() bool { return false }
+
+// Compute accumulates one sample.
+func (a *Accumulate) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+	if !in.Geometry.Known() {
+		return nil, fmt.Errorf("accumulate needs the sensor size")
+	}
+	H, W := in.Geometry.Height, in.Geometry.Width
+	n := b.Len()
+	K := 0
+	var t0 int64
+	if n > 0 {
+		t0 = b.T[0]
+		D := b.T[n-1] + 1 - t0
+		K = int((max(D-a.Window, 0)+a.Window-1)/a.Window + 1)
+	}
+	out := &Tensor{Shape: []int{K, H, W}, F32: make([]float32, K*H*W)}
+	v := make([]float64, H*W)
+	for i := range v {
+		v[i] = a.Neutral
+	}
+	rectify := a.Rectify || in.Polarities == 1
+	expFactor := math.Exp(-float64(a.Window) / float64(a.Tau))
+	step := a.Slope * float64(a.Window) / 1e6
+	i := 0
+	for k := 0; k < K; k++ {
+		if k > 0 {
+			for j, x := range v {
+				d := x - a.Neutral
+				switch a.Decay {
+				case "linear":
+					v[j] = a.Neutral + math.Copysign(max(0, math.Abs(d)-step), d)
+				case "exponential":
+					v[j] = a.Neutral + d*expFactor
+				case "step":
+					v[j] = a.Neutral
+				}
+			}
+		}
+		end := t0 + int64(k+1)*a.Window
+		for ; i < n && b.T[i] < end; i++ {
+			x, y := int(b.X[i]), int(b.Y[i])
+			if x >= W || y >= H {
+				continue
+			}
+			c := a.Contribution
+			if !rectify && b.P[i] == 0 {
+				c = -c
+			}
+			p := &v[y*W+x]
+			*p = min(max(*p+c, a.Min), a.Max)
+		}
+		dst := out.F32[k*H*W : (k+1)*H*W]
+		for j, x := range v {
+			dst[j] = float32(x)
+		}
+	}
+	return out, nil
+}
+
+func init() {
+	register(&Def{Name: "accumulate", Help: "decaying per-pixel potential, float32 (K, H, W), one frame per window: events add ±contribution (clamped to [min, max]), between frames the potential decays towards neutral (none, linear, exponential, step); K = ⌈max(D − window, 0)/window⌉ + 1, none for an empty sample",
+		Params: []Param{
+			{Name: "window", Kind: Duration, Unit: "µs", Help: "frame period (required)"},
+			{Name: "decay", Kind: Choice, Default: "exponential", Choices: []string{"none", "linear", "exponential", "step"}, Help: "decay between frames"},
+			{Name: "tau", Kind: Duration, Unit: "µs", Help: "exponential: time constant (default: the window)"},
+			{Name: "slope", Kind: Float, Unit: "1/s", Default: "1", Help: "linear: potential lost per second"},
+			{Name: "contribution", Kind: Float, Default: "0.15", Help: "potential added by an ON event (subtracted by OFF)"},
+			{Name: "neutral", Kind: Float, Default: "0", Help: "resting potential"},
+			{Name: "min", Kind: Float, Default: "-1", Help: "lower bound"},
+			{Name: "max", Kind: Float, Default: "1", Help: "upper bound"},
+			{Name: "rectify", Kind: Bool, Default: "false", Help: "OFF events add too"},
+		},
+		Rep: func(v Values) (Representation, error) {
+			a := &Accumulate{Window: v.Int("window"), Tau: v.Int("tau"), Decay: v.String("decay"), Slope: v.Float("slope"),
+				Contribution: v.Float("contribution"), Neutral: v.Float("neutral"), Min: v.Float("min"), Max: v.Float("max"),
+				Rectify: v.Bool("rectify")}
+			if a.Window <= 0 {
+				return nil, fmt.Errorf("needs window > 0")
+			}
+			if !v.Set("tau") {
+				a.Tau = a.Window
+			}
+			if a.Tau <= 0 || a.Slope < 0 || a.Min > a.Max || a.Neutral < a.Min || a.Neutral > a.Max {
+				return nil, fmt.Errorf("want tau > 0, slope ≥ 0 and min ≤ neutral ≤ max")
+			}
+			return a, nil
+		}})
+}

@@ -164,7 +164,7 @@ func TestHATS(t *testing.T) {
 func BenchmarkRepresentations(b *testing.B) {
 	in := nmnistLike()
 	sample := in.Slice(0, 4100)
-	for _, spec := range []string{"image", "timesurface(every=30ms)", "timesurface(radius=2, stride=10)",
+	for _, spec := range []string{"image", "timesurface(every=30ms)", "timesurface(radius=2, stride=10)", "accumulate(window=10ms)",
 		"hats(cell=10, surface=7)", "voxel(bins=5)", "frames(window=10ms)"} {
 		b.Run(spec, func(b *testing.B) {
 			r := rep(b, spec)
@@ -175,5 +175,36 @@ func BenchmarkRepresentations(b *testing.B) {
 			}
 			b.ReportMetric(float64(sample.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
 		})
+	}
+}
+
+func TestAccumulate(t *testing.T) {
+	in := Shape{Geometry: events.Geometry{Width: 2, Height: 1}, Polarities: 2}
+	// Frames of 10 µs: [0,10) ON,ON at x0; [10,20) OFF at x1; [20,25) ON at x0. D = 25: K = ⌈15/10⌉ + 1 = 3.
+	b := evs([4]int64{0, 0, 0, 1}, [4]int64{5, 0, 0, 1}, [4]int64{12, 1, 0, 0}, [4]int64{24, 0, 0, 1})
+	for _, c := range []struct {
+		spec string
+		want []float64
+	}{
+		{"accumulate(window=10us, decay=none, contribution=0.3)", []float64{0.6, 0, 0.6, -0.3, 0.9, -0.3}},
+		{"accumulate(window=10us, decay=step, contribution=0.3)", []float64{0.6, 0, 0, -0.3, 0.3, 0}},
+		{"accumulate(window=10us, decay=exponential, contribution=0.3)", []float64{0.6, 0, 0.6 * math.Exp(-1), -0.3,
+			0.6*math.Exp(-2) + 0.3, -0.3 * math.Exp(-1)}},
+		// linear: 20,000 per second × 10 µs = 0.2 per frame
+		{"accumulate(window=10us, decay=linear, slope=20000, contribution=0.3)", []float64{0.6, 0, 0.4, -0.3, 0.5, -0.1}},
+		// clamped at max 0.5 after every event; rectified OFF adds
+		{"accumulate(window=10us, decay=none, contribution=0.3, max=0.5, rectify=true)", []float64{0.5, 0, 0.5, 0.3, 0.5, 0.3}},
+	} {
+		out, err := rep(t, c.spec).Compute(b, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(out.Shape, []int{3, 1, 2}) || !near(out.F32, c.want) {
+			t.Fatalf("%s: %v %v, want %v", c.spec, out.Shape, out.F32, c.want)
+		}
+	}
+	empty, _ := rep(t, "accumulate(window=10us)").Compute(evs(), in)
+	if !slices.Equal(empty.Shape, []int{0, 1, 2}) {
+		t.Fatalf("empty: %v", empty.Shape)
 	}
 }
