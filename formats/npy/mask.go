@@ -59,6 +59,10 @@ func ReadMask(path string) (w, h int, nonzero []bool, err error) {
 		return 0, 0, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	n := int(hh * ww)
+	// The header's shape is not trusted: the data must be in the file before anything is allocated.
+	if st, err := f.Stat(); err != nil || st.Size() < int64(10+hlen)+int64(n)*int64(s.size) {
+		return 0, 0, nil, fmt.Errorf("%s: the file holds fewer than the %d×%d mask values its header announces", path, hh, ww)
+	}
 	data := make([]byte, n*s.size)
 	if _, err := io.ReadFull(r, data); err != nil {
 		return 0, 0, nil, fmt.Errorf("%s: the file holds fewer than the %d×%d mask values its header announces", path, hh, ww)
