@@ -42,6 +42,7 @@ const denoiseNever = math.MinInt64 / 2
 type denoise struct {
 	dt    int64
 	eight bool
+	tonic bool // compat=tonic: pixels start as if they fired at t = 0
 	w, h  int
 	last  []int64 // (w+2)×(h+2): a border of never-fired pixels spares the bounds tests
 }
@@ -54,6 +55,13 @@ func (d *denoise) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 	pw := d.w + 2
 	d.last = growInt64(d.last, pw*(d.h+2))
 	fill(d.last, denoiseNever)
+	if d.tonic {
+		// tonic's Denoise initialises its memory to filter_time (= last fired at 0), so every event before
+		// dt passes; pixels outside the sensor stay "never".
+		for y := 1; y <= d.h; y++ {
+			fill(d.last[y*pw+1:y*pw+1+d.w], 0)
+		}
+	}
 	return in, nil
 }
 
@@ -94,6 +102,7 @@ func (d *denoise) Flush(*events.Batch) error { return nil }
 type refractory struct {
 	period      int64
 	perPolarity bool
+	tonic       bool // compat=tonic
 	w, h        int
 	last        []int64
 }
@@ -128,6 +137,18 @@ func (r *refractory) Process(in, out *events.Batch) error {
 		}
 		l := last[k]
 		last[k] = t
+		if r.tonic {
+			// tonic RefractoryPeriod: memory starts at −period and the test is strict, so an event at
+			// exactly t = 0 is dropped.
+			if l == never {
+				l = -r.period
+			}
+			if t-l > r.period {
+				T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], in.P[i]
+				j++
+			}
+			continue
+		}
 		if l == never || t-l >= r.period {
 			T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], in.P[i]
 			j++
@@ -675,11 +696,12 @@ func init() {
 			{Name: "half-life", Kind: Duration, Unit: "µs", Default: "10ms", Help: "fastdecay: half-life of a cell's count"},
 			{Name: "subdivision", Kind: Int, Unit: "px", Default: "4", Help: "fastdecay: cell size s (cells (H/s+1)×(W/s+1)); only the event's own cell counts"},
 			{Name: "threshold", Kind: Float, Default: "6", Help: "fastdecay: keep when the decayed count (including the event) exceeds it"},
+			{Name: "compat", Kind: Choice, Default: "none", Choices: []string{"none", "tonic"}, Help: "ba: tonic's Denoise exactly (4 neighbours, every event before dt passes)"},
 		},
 		Filter: func(v Values) (Filter, error) {
 			if v.String("mode") == "fastdecay" {
-				if v.Set("dt") || v.Set("neighbours") {
-					return nil, fmt.Errorf("dt and neighbours belong to mode=ba")
+				if v.Set("dt") || v.Set("neighbours") || v.Set("compat") {
+					return nil, fmt.Errorf("dt, neighbours and compat belong to mode=ba")
 				}
 				if v.Int("half-life") <= 0 || v.Int("subdivision") < 1 {
 					return nil, fmt.Errorf("want half-life > 0 and subdivision ≥ 1")
@@ -693,18 +715,25 @@ func init() {
 			if v.Int("dt") <= 0 {
 				return nil, fmt.Errorf("dt must be positive")
 			}
+			if v.String("compat") == "tonic" {
+				if v.Set("neighbours") && v.String("neighbours") != "4" {
+					return nil, fmt.Errorf("compat=tonic uses tonic's 4 neighbours")
+				}
+				return &denoise{dt: v.Int("dt"), tonic: true}, nil
+			}
 			return &denoise{dt: v.Int("dt"), eight: v.String("neighbours") == "8"}, nil
 		}})
 	register(&Def{Name: "refractory", Help: "keep an event when its pixel never fired or fired at least period before; every event restarts the period",
 		Params: []Param{
 			{Name: "period", Kind: Duration, Unit: "µs", Default: "250us", Help: "refractory period (t − last ≥ period passes)"},
 			{Name: "per-polarity", Kind: Bool, Default: "false", Help: "separate state for ON and OFF"},
+			{Name: "compat", Kind: Choice, Default: "none", Choices: []string{"none", "tonic"}, Help: "tonic's RefractoryPeriod exactly (strict t − last > period, memory starting at −period)"},
 		},
 		Filter: func(v Values) (Filter, error) {
 			if v.Int("period") < 0 {
 				return nil, fmt.Errorf("period must not be negative")
 			}
-			return &refractory{period: v.Int("period"), perPolarity: v.Bool("per-polarity")}, nil
+			return &refractory{period: v.Int("period"), perPolarity: v.Bool("per-polarity"), tonic: v.String("compat") == "tonic"}, nil
 		}})
 	register(&Def{Name: "polarity", Help: "keep only ON or OFF events, merge both into one channel (p := 0), invert, or flip a random sample's polarity",
 		Params: []Param{

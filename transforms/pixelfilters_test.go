@@ -104,3 +104,24 @@ func TestDropEventExact(t *testing.T) {
 		}
 	}
 }
+
+// compat=tonic reproduces tonic's Denoise and RefractoryPeriod, quirks included.
+func TestTonicCompat(t *testing.T) {
+	in := Shape{Geometry: events.Geometry{Width: 5, Height: 5}, Polarities: 2}
+	evs := []ev{{T: 0, X: 2, Y: 2, P: 1}, {T: 500, X: 4, Y: 4, P: 1}, {T: 1500, X: 3, Y: 3, P: 0}, {T: 2500, X: 3, Y: 2, P: 1}}
+	// tonic: every event before filter_time passes (its memory starts at filter_time), then 4 neighbours:
+	// (3,2) at 2500 has its edge neighbour (3,3), fired at 1500.
+	got, _ := apply(t, "denoise(dt=2ms, compat=tonic)", in, evs...)
+	want(t, got, evs[0], evs[1], evs[2], evs[3])
+	// Ours: no support before a neighbour fired; (3,3) at 1500 has its diagonal neighbour (2,2).
+	got, _ = apply(t, "denoise(dt=2ms)", in, evs...)
+	want(t, got, evs[2], evs[3])
+	got, _ = apply(t, "denoise(dt=2ms, neighbours=4)", in, evs...)
+	want(t, got, evs[3])
+	// tonic's refractory drops an event at exactly t = 0 and one exactly a period after the last.
+	r := []ev{{T: 0, X: 1, Y: 1, P: 1}, {T: 100, X: 2, Y: 1, P: 1}, {T: 350, X: 2, Y: 1, P: 1}, {T: 400, X: 2, Y: 1, P: 0}}
+	got, _ = apply(t, "refractory(period=250us, compat=tonic)", in, r...)
+	want(t, got, r[1])
+	got, _ = apply(t, "refractory(period=250us)", in, r...)
+	want(t, got, r[0], r[1], r[2])
+}
