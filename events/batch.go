@@ -40,7 +40,8 @@ func (b *Batch) Reset() {
 
 // Grow makes room for at least n more events without reallocating.
 func (b *Batch) Grow(n int) {
-	if cap(b.T)-len(b.T) >= n {
+	// Every column counts: after Append, append's size classes give the four slices different capacities.
+	if min(cap(b.T)-len(b.T), cap(b.X)-len(b.X), cap(b.Y)-len(b.Y), cap(b.P)-len(b.P)) >= n {
 		return
 	}
 	need := len(b.T) + n

@@ -142,3 +142,21 @@ func TestGrowKeepsContents(t *testing.T) {
 		t.Fatal("Clone shares memory")
 	}
 }
+
+// Extend after Append: the columns' capacities differ (append rounds per element size), and Grow must
+// make room in every one of them.
+func TestExtendAfterAppend(t *testing.T) {
+	for n := 1; n < 3000; n += 7 {
+		var b Batch
+		for i := 0; i < n; i++ {
+			b.Append(int64(i), uint16(i), uint16(i), uint8(i&1))
+		}
+		T, X, Y, P := b.Extend(n + 5)
+		if len(T) != n+5 || len(X) != n+5 || len(Y) != n+5 || len(P) != n+5 || b.Len() != 2*n+5 {
+			t.Fatalf("n=%d: extended to %d/%d/%d/%d", n, len(T), len(X), len(Y), len(P))
+		}
+		if b.X[n-1] != uint16(n-1) {
+			t.Fatal("Extend lost events")
+		}
+	}
+}

@@ -59,9 +59,11 @@ func (j *jitterXY) Flush(*events.Batch) error { return nil }
 // holding everything is the only way to re-sort exactly (the §4 6σ reorder buffer is an approximation).
 type jitterT struct {
 	sigma   float64
+	bound   int64 // ⌈6σ⌉: the jitter is clamped to ±bound, so a reorder buffer of that much time suffices
 	clipNeg bool
 	rng     *rand.Rand
-	held    events.Batch
+	pend    events.Batch // jittered events not yet emitted, in arrival order
+	rest    events.Batch // scratch for compaction
 	order   []timeIndex
 }
 
@@ -73,16 +75,18 @@ type timeIndex struct {
 
 func (j *jitterT) Reset(in Shape, rng *rand.Rand) (Shape, error) {
 	j.rng = rng
-	j.held.Reset()
+	j.pend.Reset()
+	j.bound = int64(math.Ceil(6 * j.sigma))
 	return in, nil
 }
 
-func (j *jitterT) Process(in, _ *events.Batch) error {
-	start := j.held.Len()
-	T, X, Y, P := j.held.Extend(in.Len())
+func (j *jitterT) Process(in, out *events.Batch) error {
+	start := j.pend.Len()
+	T, X, Y, P := j.pend.Extend(in.Len())
 	n := 0
 	for i, t := range in.T {
-		t += int64(math.Round(j.sigma * j.rng.NormFloat64()))
+		d := int64(math.Round(j.sigma * j.rng.NormFloat64()))
+		t += min(max(d, -j.bound), j.bound)
 		if t < 0 {
 			if !j.clipNeg {
 				continue
@@ -92,25 +96,42 @@ func (j *jitterT) Process(in, _ *events.Batch) error {
 		T[n], X[n], Y[n], P[n] = t, in.X[i], in.Y[i], in.P[i]
 		n++
 	}
-	j.held.Truncate(start + n)
+	j.pend.Truncate(start + n)
+	if in.Len() > 0 {
+		// Every later input has t ≥ this batch's last, so its jittered time is ≥ last − bound: whatever
+		// lies below that is final.
+		j.emit(out, in.T[in.Len()-1]-j.bound)
+	}
 	return nil
 }
 
-func (j *jitterT) Flush(out *events.Batch) error {
-	h := &j.held
-	n := h.Len()
+// emit sends, in (t, arrival) order, the pending events with t < limit, and keeps the others.
+func (j *jitterT) emit(out *events.Batch, limit int64) {
+	p := &j.pend
 	j.order = j.order[:0]
-	for i, t := range h.T {
-		j.order = append(j.order, timeIndex{t, int32(i)})
+	j.rest.Reset()
+	for i, t := range p.T {
+		if t < limit {
+			j.order = append(j.order, timeIndex{t, int32(i)})
+		} else {
+			j.rest.Append(t, p.X[i], p.Y[i], p.P[i])
+		}
+	}
+	if len(j.order) == 0 {
+		return
 	}
 	sortTimeIndex(j.order)
 	start := out.Len()
-	T, X, Y, P := out.Extend(n)
+	T, X, Y, P := out.Extend(len(j.order))
 	for k, o := range j.order {
-		T[k], X[k], Y[k], P[k] = o.t, h.X[o.i], h.Y[o.i], h.P[o.i]
+		T[k], X[k], Y[k], P[k] = o.t, p.X[o.i], p.Y[o.i], p.P[o.i]
 	}
-	out.Truncate(start + n)
-	h.Reset()
+	out.Truncate(start + len(j.order))
+	j.pend, j.rest = j.rest, j.pend
+}
+
+func (j *jitterT) Flush(out *events.Batch) error {
+	j.emit(out, math.MaxInt64)
 	return nil
 }
 
@@ -132,7 +153,7 @@ func init() {
 			}
 			return &jitterXY{sx: sx, sy: sy, rho: rho, clip: v.Bool("clip")}, nil
 		}})
-	register(&Def{Name: "jitter-t", Help: "t' = t + round(N(0, sigma)), then a stable re-sort on t (holds the whole sample); negative times are dropped, or set to 0 with clip-negative",
+	register(&Def{Name: "jitter-t", Help: "t' = t + round(N(0, sigma)) clamped to ±⌈6·sigma⌉, then a stable re-sort on t through a reorder buffer of ⌈6·sigma⌉ µs (streams in bounded memory); negative times are dropped, or set to 0 with clip-negative",
 		Params: []Param{
 			{Name: "sigma", Kind: Duration, Unit: "µs", Help: "standard deviation (required)"},
 			{Name: "clip-negative", Kind: Bool, Default: "false", Help: "set negative times to 0 instead of dropping"},

@@ -183,7 +183,8 @@ func TestStreamingEqualsWholeSample(t *testing.T) {
 		"arbiter(ratio=0.05)", "arbiter(ratio=0.1, orientation=column)", "time-reverse", "random-reverse", "drop-time(ratio=0.3)",
 		"drop-area(ratio=0.4)", "drop-pixel(prob=0.2)", "denoise(mode=fastdecay, half-life=1ms, threshold=2)",
 		"hotpixel(relative=1.5, window=5ms)", "hotpixel(pixels=3:4;10:0)", "drop-event(prob=0.4, exact=true)", "event-drop",
-		"denoise(compat=tonic, dt=1ms)", "refractory(compat=tonic, period=300us)"}
+		"denoise(compat=tonic, dt=1ms)", "refractory(compat=tonic, period=300us)", "jitter-t(sigma=200us)",
+		"jitter-t(sigma=3ms, clip-negative=true)"}
 	for _, spec := range specs {
 		c, err := Parse(spec)
 		if err != nil {
