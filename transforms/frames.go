@@ -20,6 +20,7 @@ type Frames struct {
 	Start, End        int64 // span; valid when HasStart / HasEnd
 	HasStart, HasEnd  bool
 	Binary            bool
+	Compat            string // "tonic": slice as tonic's ToFrame does (frames_compat.go)
 }
 
 // span returns t0, t1 and the index range of the events inside [t0, t1).
@@ -102,6 +103,28 @@ func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *Tensor) error {
 	}
 	P := max(in.Polarities, 1)
 	H, W := in.Geometry.Height, in.Geometry.Width
+	if f.Compat == "tonic" {
+		ranges := f.tonicRanges(b)
+		plane := P * H * W
+		out.Shape = append(out.Shape[:0], len(ranges), P, H, W)
+		out.F32 = nil
+		out.U16 = make([]uint16, len(ranges)*plane)
+		for k, r := range ranges {
+			frame := out.U16[k*plane : (k+1)*plane]
+			for i := r[0]; i < r[1]; i++ {
+				x, y, p := int(b.X[i]), int(b.Y[i]), min(int(b.P[i]), P-1)
+				if x >= W || y >= H {
+					continue
+				}
+				if c := &frame[(p*H+y)*W+x]; f.Binary {
+					*c = 1
+				} else if *c < math.MaxUint16 {
+					*c++
+				}
+			}
+		}
+		return nil
+	}
 	K := f.NumFrames(b)
 	plane := P * H * W
 	out.Shape = append(out.Shape[:0], K, P, H, W)
@@ -273,10 +296,12 @@ func init() {
 			{Name: "start", Kind: Duration, Unit: "µs", Help: "span start t0 (default: the first event)"},
 			{Name: "end", Kind: Duration, Unit: "µs", Help: "span end t1, exclusive (default: the last event + 1)"},
 			{Name: "binary", Kind: Bool, Default: "false", Help: "clamp counts to 1"},
+			{Name: "compat", Kind: Choice, Default: "none", Choices: []string{"none", "tonic"}, Help: "tonic: slice exactly as tonic's ToFrame (its dropped last event, non-tiling bins and remainders included)"},
 		},
 		Rep: func(v Values) (Representation, error) {
 			f := &Frames{IncludeIncomplete: v.Bool("include-incomplete"), Binary: v.Bool("binary"),
-				Start: v.Int("start"), HasStart: v.Set("start"), End: v.Int("end"), HasEnd: v.Set("end")}
+				Start: v.Int("start"), HasStart: v.Set("start"), End: v.Int("end"), HasEnd: v.Set("end"),
+				Compat: v.String("compat")}
 			modes := 0
 			ov := v.Float("overlap")
 			if v.Set("window") {
