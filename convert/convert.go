@@ -188,6 +188,7 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 		if err := write(&tbuf); err != nil {
 			return fail(err)
 		}
+		o.Chain.Tally.AddStream(stream)
 	}
 	if err := w.Close(); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package transforms
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/evtool/evtool/events"
 )
@@ -37,6 +38,71 @@ type FixedShaper interface {
 // Chain is a parsed transform chain: filters, then at most one representation, last.
 type Chain struct {
 	Stages []Stage
+	// Tally, when set, sums every filter's in/out counts over the samples ApplySample runs and the
+	// streams given to Tally.AddStream (safe for concurrent samples).
+	Tally *Tally
+}
+
+// Tally sums each filter stage's counts over many samples.
+type Tally struct {
+	mu    sync.Mutex
+	names []string
+	stats []Stats
+}
+
+// NewTally makes a tally for the chain's filters and sets it as the chain's Tally.
+func (c *Chain) NewTally() *Tally {
+	t := &Tally{}
+	for _, st := range c.Stages {
+		if st.Def.Filter != nil {
+			t.names = append(t.names, st.String())
+		}
+	}
+	t.stats = make([]Stats, len(t.names))
+	c.Tally = t
+	return t
+}
+
+// AddStream adds a finished stream's counts.
+func (t *Tally) AddStream(s *Stream) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, st := range s.Stats() {
+		if i < len(t.stats) {
+			t.stats[i].In += st.In
+			t.stats[i].Out += st.Out
+		}
+	}
+}
+
+// Lines reports each stage: "denoise(dt=5ms): 76,013 → 58,686 events (22.8 % removed)".
+func (t *Tally) Lines() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for i, s := range t.stats {
+		out = append(out, fmt.Sprintf("%s: %s → %s events (%.1f %% removed)", t.names[i], groupDigits(s.In),
+			groupDigits(s.Out), 100*s.Reduction()))
+	}
+	return out
+}
+
+// Stats returns the summed counts, stage by stage.
+func (t *Tally) Stats() []Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Stats(nil), t.stats...)
+}
+
+func groupDigits(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // Parse reads one or more specs (each may hold several transforms joined by `|`).
@@ -142,5 +208,6 @@ func (c *Chain) ApplySample(smp *events.Sample, in Shape, seed uint64) (Shape, e
 	}
 	smp.Events.Reset()
 	smp.Events.AppendBatch(&out)
+	c.Tally.AddStream(st)
 	return st.Shape(), nil
 }

@@ -470,3 +470,33 @@ func TestUniformNoise(t *testing.T) {
 		t.Fatal("an empty sample stays empty")
 	}
 }
+
+// A chain's tally sums every stage's in/out counts over samples, concurrent ones included.
+func TestTally(t *testing.T) {
+	c, err := Parse("refractory(period=10us) | crop(x0=0, y0=0, w=2, h=2)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally := c.NewTally()
+	done := make(chan struct{})
+	for k := 0; k < 4; k++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			// 3 events: the second is refractory, the third outside the crop.
+			s := events.Sample{ID: "s", Events: *events.FromEvents(ev{T: 0, X: 1, Y: 1, P: 1}, ev{T: 5, X: 1, Y: 1, P: 1}, ev{T: 20, X: 3, Y: 0, P: 0})}
+			if _, err := c.ApplySample(&s, g34, 0); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	for k := 0; k < 4; k++ {
+		<-done
+	}
+	st := tally.Stats()
+	if st[0] != (Stats{In: 12, Out: 8}) || st[1] != (Stats{In: 8, Out: 4}) {
+		t.Fatalf("tally %+v", st)
+	}
+	if l := tally.Lines(); l[0] != "refractory(period=10us): 12 → 8 events (33.3 % removed)" {
+		t.Fatalf("line %q", l[0])
+	}
+}

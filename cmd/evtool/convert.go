@@ -79,6 +79,7 @@ The output is written to a temporary file and moved into place only when everyth
 		if err != nil {
 			return err
 		}
+		defer reportTally(o.Chain)
 		switch {
 		case res.Kind == evarrow.KindTensors:
 			cli.Infof("wrote %s: %s tensors of %d samples (%d events after filtering), from a %dx%d sensor", res.Output,

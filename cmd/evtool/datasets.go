@@ -138,6 +138,7 @@ func init() {
 		}
 		cli.Infof("wrote %s: %s %s split, %d samples, %d events, %dx%d", res.Output, d.Name, split, res.Samples, res.Events,
 			res.Geometry.Width, res.Geometry.Height)
+		reportTally(co.Chain)
 		return nil
 	}
 	prepare.Flags().StringVar(&from, "from", "", "folder holding the downloaded (extracted) dataset")

@@ -33,6 +33,7 @@ func transformFlags(cmd *cobra.Command) func(o *convert.Options) error {
 		if err != nil {
 			return cli.Usagef("%v", err)
 		}
+		chain.NewTally() // counts per stage, printed after the conversion
 		o.Chain, o.Seed = chain, seed
 		return nil
 	}
@@ -102,4 +103,14 @@ func transformsMarkdown() string {
 		}
 	}
 	return b.String()
+}
+
+// reportTally prints each filter stage's event counts after a conversion.
+func reportTally(c *transforms.Chain) {
+	if c == nil || c.Tally == nil {
+		return
+	}
+	for _, l := range c.Tally.Lines() {
+		cli.Infof("  %s", l)
+	}
 }
