@@ -102,6 +102,9 @@ func TestConvertToArrowTensors(t *testing.T) {
 		if v, _ := md.GetValue(evarrow.KeyKind); v != "tensors" {
 			t.Fatalf("evtool.kind %q", v)
 		}
+		if v, _ := md.GetValue(evarrow.KeyClasses); v != `["0","1","2","3","4","5","6","7","8","9"]` {
+			t.Fatalf("evtool.classes %q", v)
+		}
 		if v, _ := md.GetValue(evarrow.KeyTransforms); v != chain.String() {
 			t.Fatalf("evtool.transforms %q, want %q", v, chain.String())
 		}
@@ -237,5 +240,39 @@ func TestTensorOutputErrors(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
 		t.Fatalf("left behind: %v", left)
+	}
+}
+
+// evarrow.OpenTensors reads back what convert wrote, in both the fixed and the variable layout.
+func TestReadTensorsBack(t *testing.T) {
+	plan, err := Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []string{"frames(bins=3)", "frames(count=1500, include-incomplete=true)", "voxel(bins=2)"} {
+		chain, _ := transforms.Parse(spec)
+		out := filepath.Join(t.TempDir(), "t.arrow")
+		if _, err := Run(context.Background(), plan, out, Options{Chain: chain}); err != nil {
+			t.Fatal(err)
+		}
+		want := expectedTensors(t, plan, chain)
+		r, err := evarrow.OpenTensors(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.NumSamples() != len(want) {
+			t.Fatalf("%s: %d tensors", spec, r.NumSamples())
+		}
+		for i := len(want) - 1; i >= 0; i-- { // backwards: random access across record batches
+			got, err := r.ReadTensor(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ID != plan.Items[i].ID || got.Label != plan.Items[i].Label || !slices.Equal(got.Shape, want[i].Shape) ||
+				!slices.Equal(got.U16, want[i].U16) || !slices.Equal(got.F32, want[i].F32) {
+				t.Fatalf("%s: tensor %d differs (shape %v, want %v)", spec, i, got.Shape, want[i].Shape)
+			}
+		}
+		r.Close()
 	}
 }

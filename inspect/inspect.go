@@ -9,6 +9,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/evarrow"
 )
 
 // Report is one file's summary. JSON field names are a contract (ARCHITECTURE.md, CLI).
@@ -40,6 +41,9 @@ type Report struct {
 
 // File describes the file at path; from forces the format ("" = detect).
 func File(path, from string, o formats.Options) (*Report, error) {
+	if rep, ok := tensorFile(path, from); ok {
+		return rep, nil
+	}
 	src, f, err := formats.Open(path, from, o)
 	if err != nil {
 		return nil, err
@@ -131,4 +135,38 @@ func fill(rep *Report, meta events.Meta, st *events.Stats, f *formats.Format) {
 		rep.Inferred = true
 	}
 	rep.Width, rep.Height = g.Width, g.Height
+}
+
+// tensorFile describes an Arrow tensors file (a transform chain's output): samples, labels, tensor
+// shape and element type. ok is false for any other file.
+func tensorFile(path, from string) (*Report, bool) {
+	if from != "" && from != "arrow" {
+		return nil, false
+	}
+	if f, err := formats.Detect(path); err != nil || f.Name != "arrow" {
+		return nil, false
+	}
+	r, err := evarrow.OpenTensors(path)
+	if err != nil {
+		return nil, false
+	}
+	defer r.Close()
+	meta := r.Meta()
+	n := r.NumSamples()
+	rep := &Report{Path: path, Format: "arrow", Kind: evarrow.KindTensors, Samples: &n, Classes: meta.Classes,
+		Width: meta.Geometry.Width, Height: meta.Geometry.Height, Source: meta.Source, Transforms: meta.Transforms,
+		Details: map[string]any{"tensor_shape": r.Spec.Shape, "tensor_dtype": r.Spec.DType}}
+	if len(meta.Classes) > 0 {
+		rep.Labels = make([]int, len(meta.Classes))
+		for i := 0; i < n; i++ {
+			t, err := r.ReadTensor(i)
+			if err != nil {
+				break
+			}
+			if t.Label >= 0 && int(t.Label) < len(rep.Labels) {
+				rep.Labels[t.Label]++
+			}
+		}
+	}
+	return rep, true
 }

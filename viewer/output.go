@@ -210,6 +210,13 @@ func WriteGrid(path string, r events.Reader, c Clip, n int) error {
 	if err != nil {
 		return err
 	}
+	grid := Tile(tiles)
+	Overlay(grid, c.Label, TopRight)
+	return SavePNG(path, grid)
+}
+
+// Tile lays pictures of one size out in a near-square grid, 2 px apart on gray.
+func Tile(tiles []*image.RGBA) *image.RGBA {
 	cols := int(math.Ceil(math.Sqrt(float64(len(tiles)))))
 	rows := (len(tiles) + cols - 1) / cols
 	tw, th := tiles[0].Rect.Dx(), tiles[0].Rect.Dy()
@@ -220,7 +227,44 @@ func WriteGrid(path string, r events.Reader, c Clip, n int) error {
 		x, y := (i%cols)*(tw+gap), (i/cols)*(th+gap)
 		draw.Draw(grid, image.Rect(x, y, x+tw, y+th), t, image.Point{}, draw.Src)
 	}
-	Overlay(grid, c.Label, TopRight)
+	return grid
+}
+
+// WritePictures saves pictures (a tensor's frames, say) by the output's name: a .png grid, an animated
+// .gif with delay hundredths of a second per picture, or a numbered PNG sequence (a name with a printf
+// verb). The label goes on the grid, or on every GIF and sequence picture.
+func WritePictures(path string, pics []*image.RGBA, label, scheme string, delay int) error {
+	if len(pics) == 0 {
+		return fmt.Errorf("%s: nothing to draw", path)
+	}
+	switch {
+	case strings.Contains(path, "%"):
+		var written []string
+		for k, p := range pics {
+			Overlay(p, label, TopRight)
+			name := fmt.Sprintf(path, k)
+			if err := SavePNG(name, p); err != nil {
+				for _, f := range written {
+					os.Remove(f)
+				}
+				return err
+			}
+			written = append(written, name)
+		}
+		return nil
+	case strings.HasSuffix(strings.ToLower(path), ".gif"):
+		a := Animation{pal: palette(scheme)}
+		for _, img := range pics {
+			Overlay(img, label, TopRight)
+			p := image.NewPaletted(img.Bounds(), a.pal)
+			draw.Draw(p, p.Rect, img, image.Point{}, draw.Src)
+			a.gif.Image = append(a.gif.Image, p)
+			a.gif.Delay = append(a.gif.Delay, max(delay, 2))
+		}
+		return a.Save(path)
+	}
+	grid := Tile(pics)
+	Overlay(grid, label, TopRight)
 	return SavePNG(path, grid)
 }
 

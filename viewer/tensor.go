@@ -85,3 +85,38 @@ func RenderTensor[T Number](vals []T, shape []int, scheme string, scale int) (*i
 	}
 	return img, nil
 }
+
+// TensorFrames draws every frame of a tensor: shapes (K, P, H, W) and (K, H, W) give K pictures;
+// channels=true reads a 3-D shape as one (P, H, W) picture instead (an image's polarity planes).
+// Each frame is scaled to its own largest |value|.
+func TensorFrames[T Number](vals []T, shape []int, channels bool, scheme string, scale int) ([]*image.RGBA, error) {
+	var frame []int
+	switch {
+	case len(shape) == 2 || (len(shape) == 3 && channels):
+		img, err := RenderTensor(vals, shape, scheme, scale)
+		if err != nil {
+			return nil, err
+		}
+		return []*image.RGBA{img}, nil
+	case len(shape) == 3 || len(shape) == 4:
+		frame = shape[1:]
+	default:
+		return nil, fmt.Errorf("cannot draw a tensor of shape %v", shape)
+	}
+	n := 1
+	for _, d := range frame {
+		n *= d
+	}
+	if n <= 0 || len(vals) != shape[0]*n {
+		return nil, fmt.Errorf("tensor of shape %v needs %d values, got %d", shape, shape[0]*n, len(vals))
+	}
+	var out []*image.RGBA
+	for k := 0; k < shape[0]; k++ {
+		img, err := RenderTensor(vals[k*n:(k+1)*n], frame, scheme, scale)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, img)
+	}
+	return out, nil
+}

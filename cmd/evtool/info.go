@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/inspect"
 	"github.com/evtool/evtool/internal/cli"
 )
@@ -79,7 +80,9 @@ func printReport(r *inspect.Report) {
 		}
 		fmt.Fprintf(w, "  classes   %d (%s)\n", len(r.Classes), strings.Join(parts, " "))
 	}
-	fmt.Fprintf(w, "  events    %d (ON %d, OFF %d)\n", r.Events, r.On, r.Off)
+	if r.Kind != evarrow.KindTensors {
+		fmt.Fprintf(w, "  events    %d (ON %d, OFF %d)\n", r.Events, r.On, r.Off)
+	}
 	if r.TFirst != nil {
 		fmt.Fprintf(w, "  time      %d .. %d µs (%.3f s)\n", *r.TFirst, *r.TLast, float64(*r.TLast-*r.TFirst)/1e6)
 		fmt.Fprintf(w, "  x, y      %d..%d, %d..%d\n", *r.XMin, *r.XMax, *r.YMin, *r.YMax)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"image"
+	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -8,6 +10,7 @@ import (
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/internal/cli"
 	"github.com/evtool/evtool/viewer"
 )
@@ -23,7 +26,8 @@ func init() {
 		Long: `Render a recording, or one sample of a dataset file, without a display. The output kind comes
 from its name: .gif is an animation (one frame per --window, played at --speed × real time), .png is a
 grid of --grid windows, and a name with a printf verb (frame_%04d.png) is a sequence of PNG files.
-Colours: okabe (default, colour-blind safe: ON orange, OFF sky blue on black), light, gray, redgreen.`,
+Colours: okabe (default, colour-blind safe: ON orange, OFF sky blue on black), light, gray, redgreen.
+A tensors file (convert -t '… | frames(…)') renders too: the --sample's frames as a grid, GIF or sequence.`,
 		Example: `  evtool render Train/0/00002.bin -o digit.png --grid 9 --window 35ms
   evtool render recording.aedat4 -o clip.gif --window 20ms --duration 2s --decay exponential
   evtool render train.arrow --sample 3 -o sample3.gif`,
@@ -51,6 +55,12 @@ Colours: okabe (default, colour-blind safe: ON orange, OFF sky blue on black), l
 			tc, _, err := parseDuration("tau", tau)
 			if err != nil {
 				return err
+			}
+			if from == "" || from == "arrow" {
+				if tr, err := evarrow.OpenTensors(args[0]); err == nil {
+					defer tr.Close()
+					return renderTensors(tr, sample, out, scheme, scale, speed)
+				}
 			}
 			src, inFmt, err := formats.Open(args[0], from, fo)
 			if err != nil {
@@ -132,4 +142,40 @@ Colours: okabe (default, colour-blind safe: ON orange, OFF sky blue on black), l
 	f.StringVar(&from, "from", "", "force the input format (see: evtool formats)")
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)
+}
+
+// renderTensors draws one sample of a tensors file: each frame in the ON/OFF colours (ON − OFF where the
+// frame has both channels), scaled to its own largest value.
+func renderTensors(tr *evarrow.TensorReader, sample int, out, scheme string, scale int, speed float64) error {
+	if sample < 0 || sample >= tr.NumSamples() {
+		return cli.Usagef("--sample %d: the file holds tensors 0..%d", sample, tr.NumSamples()-1)
+	}
+	t, err := tr.ReadTensor(sample)
+	if err != nil {
+		return err
+	}
+	meta := tr.Meta()
+	// A 3-D image tensor is (P, H, W): one picture; other 3-D tensors are (K, H, W) frames.
+	stages := strings.Split(meta.Transforms, "|")
+	last := strings.TrimSpace(stages[len(stages)-1])
+	channels := last == "image" || strings.HasPrefix(last, "image(")
+	if scale <= 0 {
+		side := max(t.Shape[len(t.Shape)-1], t.Shape[len(t.Shape)-2])
+		scale = max(1, 256/max(side, 1))
+	}
+	var pics []*image.RGBA
+	if t.F32 != nil {
+		pics, err = viewer.TensorFrames(t.F32, t.Shape, channels, scheme, scale)
+	} else {
+		pics, err = viewer.TensorFrames(t.U16, t.Shape, channels, scheme, scale)
+	}
+	if err != nil {
+		return err
+	}
+	label := viewer.SampleLabel(sample, t.Label, meta.Classes)
+	if err := viewer.WritePictures(out, pics, label, scheme, int(math.Round(10/max(speed, 0.01)))); err != nil {
+		return err
+	}
+	cli.Infof("wrote %s: tensor %d (shape %v) as %d picture(s)", out, sample, t.Shape, len(pics))
+	return nil
 }

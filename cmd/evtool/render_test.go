@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"image"
 	"image/gif"
 	"image/png"
@@ -122,5 +124,40 @@ func TestViewWithoutDisplay(t *testing.T) {
 	}
 	if _, stderr, code := run(t, "view", fixtures.Path(t, "nmnist/Train"), "--sample", "999"); code != 2 {
 		t.Fatalf("--sample out of range: exit %d: %q", code, stderr)
+	}
+}
+
+// A tensors file (convert with a chain ending in frames) is described by info and drawn by render.
+func TestTensorsInfoAndRender(t *testing.T) {
+	dir := t.TempDir()
+	tens := filepath.Join(dir, "frames.arrow")
+	if _, stderr, code := run(t, "convert", fixtures.Path(t, "nmnist/Train"), "-o", tens, "-t", "frames(bins=4)"); code != 0 {
+		t.Fatal(stderr)
+	}
+	out, _, code := run(t, "info", "--json", tens)
+	var rep struct {
+		Kind    string
+		Samples int
+		Classes []string
+		Details map[string]any
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Kind != "tensors" || rep.Samples != 20 ||
+		len(rep.Classes) != 10 || fmt.Sprint(rep.Details["tensor_shape"]) != "[4 2 34 34]" {
+		t.Fatalf("info: %d %s", code, out)
+	}
+	for _, name := range []string{"t.png", "t.gif", "t_%02d.png"} {
+		o := filepath.Join(dir, name)
+		if _, stderr, code := run(t, "render", tens, "--sample", "3", "-o", o); code != 0 {
+			t.Fatalf("render %s: %s", name, stderr)
+		}
+	}
+	f, _ := os.Open(filepath.Join(dir, "t.png"))
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil || litPixels(img) < 50 {
+		t.Fatalf("tensor grid: %v", err)
+	}
+	if seq, _ := filepath.Glob(filepath.Join(dir, "t_*.png")); len(seq) != 4 {
+		t.Fatalf("%d sequence files, want 4 frames", len(seq))
 	}
 }

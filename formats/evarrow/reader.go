@@ -60,6 +60,13 @@ func openReader(path string, src ipc.ReadAtSeeker, f io.Closer) (fl *file, err e
 		r.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if meta.Kind == KindTensors {
+		if err := checkTensorColumns(r.Schema()); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("%s: not an evtool tensors file: %w", path, err)
+		}
+		return &file{path: path, f: f, r: r, meta: meta}, nil
+	}
 	if len(r.Schema().FieldIndices(ColLabel)) > 0 || len(r.Schema().FieldIndices(ColID)) > 0 {
 		meta.Kind = events.KindDataset
 	}
@@ -99,6 +106,10 @@ func Open(path string) (events.Meta, any, error) {
 }
 
 func openAs(fl *file) (events.Meta, any, error) {
+	if fl.meta.Kind == KindTensors {
+		fl.close()
+		return fl.meta, nil, fmt.Errorf("%s holds tensors (a transform chain's output), not events: evtool info and render describe it; pyarrow reads it as numpy arrays", fl.path)
+	}
 	if fl.meta.Kind == events.KindDataset {
 		d, err := newDatasetReader(fl)
 		return fl.meta, d, err

@@ -53,7 +53,7 @@ func MetaToMetadata(meta events.Meta) arrow.Metadata {
 	if meta.Kind == "" {
 		kv[KeyKind] = string(events.KindRecording)
 	}
-	if meta.Kind == events.KindDataset {
+	if meta.Kind == events.KindDataset || meta.Kind == KindTensors {
 		classes := meta.Classes
 		if classes == nil {
 			classes = []string{}
@@ -94,7 +94,7 @@ func MetaFromMetadata(md arrow.Metadata) (events.Meta, error) {
 		case events.KindRecording, events.KindDataset:
 			m.Kind = events.Kind(v)
 		case KindTensors:
-			return m, fmt.Errorf("this file holds tensors (%s), not events: a transform chain wrote it for Python (pyarrow reads it as numpy arrays); evtool reads events only", v)
+			m.Kind = KindTensors
 		default:
 			return m, fmt.Errorf("metadata %s=%q: want recording or dataset", KeyKind, v)
 		}

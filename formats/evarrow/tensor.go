@@ -234,3 +234,145 @@ func ParseTensorShape(s string) ([]int, error) {
 	}
 	return out, nil
 }
+
+// checkTensorColumns checks the tensors layout's columns.
+func checkTensorColumns(s *arrow.Schema) error {
+	if s.NumFields() != 3 || s.Field(0).Name != ColLabel || s.Field(1).Name != ColID || s.Field(2).Name != ColTensor {
+		return fmt.Errorf("want the columns label, id, tensor")
+	}
+	if s.Field(0).Type.ID() != arrow.INT32 || s.Field(1).Type.ID() != arrow.STRING {
+		return fmt.Errorf("want label:int32 and id:utf8")
+	}
+	switch t := s.Field(2).Type.(type) {
+	case *arrow.FixedSizeListType:
+	case *arrow.StructType:
+		if t.NumFields() != 2 || t.Field(0).Name != "data" || t.Field(1).Name != "shape" {
+			return fmt.Errorf("a variable-shape tensor column is struct<data, shape>")
+		}
+	default:
+		return fmt.Errorf("tensor column of type %s", t)
+	}
+	return nil
+}
+
+// TensorReader reads a tensors-layout file by sample index.
+type TensorReader struct {
+	d    *DatasetReader // the row and batch bookkeeping datasets use
+	Spec TensorSpec
+}
+
+// OpenTensors opens a tensors-layout file.
+func OpenTensors(path string) (*TensorReader, error) {
+	fl, err := openFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if fl.meta.Kind != KindTensors {
+		fl.close()
+		return nil, fmt.Errorf("%s holds events (%s layout), not tensors", path, fl.meta.Kind)
+	}
+	md := fl.r.Schema().Metadata()
+	spec := TensorSpec{}
+	if v, ok := md.GetValue(KeyTensorDType); ok {
+		spec.DType = v
+	}
+	if v, ok := md.GetValue(KeyTensorShape); ok {
+		if spec.Shape, err = ParseTensorShape(v); err != nil {
+			fl.close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	d, err := newDatasetReader(fl)
+	if err != nil {
+		return nil, err
+	}
+	return &TensorReader{d: d, Spec: spec}, nil
+}
+
+// Meta describes the file (Kind is KindTensors).
+func (r *TensorReader) Meta() events.Meta { return r.d.meta }
+
+// NumSamples is the number of tensors.
+func (r *TensorReader) NumSamples() int { return r.d.NumSamples() }
+
+// Close closes the file.
+func (r *TensorReader) Close() error { return r.d.Close() }
+
+// Tensor is one row of a tensors file.
+type Tensor struct {
+	ID    string
+	Label int32
+	Shape []int
+	U16   []uint16
+	F32   []float32
+}
+
+// ReadTensor reads tensor i (its values are copied out of the record batch).
+func (r *TensorReader) ReadTensor(i int) (*Tensor, error) {
+	d := r.d
+	if i < 0 || i >= d.NumSamples() {
+		return nil, fmt.Errorf("%s: tensor %d does not exist (the file holds %d)", d.path, i, d.NumSamples())
+	}
+	b := d.batchOf(i)
+	rec, err := d.load(b)
+	if err != nil {
+		return nil, err
+	}
+	row := i - d.starts[b]
+	if row >= int(rec.NumRows()) {
+		return nil, fmt.Errorf("%s: record batch %d holds %d rows, expected at least %d", d.path, b, rec.NumRows(), row+1)
+	}
+	t := &Tensor{Label: events.NoLabel, ID: rec.Column(1).(*array.String).Value(row)}
+	if labels := rec.Column(0).(*array.Int32); !labels.IsNull(row) {
+		t.Label = labels.Value(row)
+	}
+	var values arrow.Array
+	var lo, hi int64
+	switch col := rec.Column(2).(type) {
+	case *array.FixedSizeList:
+		n := int64(col.DataType().(*arrow.FixedSizeListType).Len())
+		if !r.Spec.fixed() || int64(r.Spec.size()) != n {
+			return nil, fmt.Errorf("%s: %s=%s does not describe tensors of %d values", d.path, KeyTensorShape, r.Spec.shapeJSON(), n)
+		}
+		t.Shape = append([]int(nil), r.Spec.Shape...)
+		values, lo, hi = col.ListValues(), int64(row)*n, int64(row+1)*n
+	case *array.Struct:
+		data, ok1 := col.Field(0).(*array.List)
+		shape, ok2 := col.Field(1).(*array.FixedSizeList)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("%s: malformed variable-shape tensor column", d.path)
+		}
+		dims := shape.ListValues().(*array.Int32).Int32Values()
+		nd := len(r.Spec.Shape)
+		if (row+1)*nd > len(dims) {
+			return nil, fmt.Errorf("%s: tensor %d has no shape", d.path, i)
+		}
+		n := int64(1)
+		for _, v := range dims[row*nd : (row+1)*nd] {
+			t.Shape = append(t.Shape, int(v))
+			n *= int64(v)
+		}
+		values = data.ListValues()
+		lo, hi = data.ValueOffsets(row)
+		if hi-lo != n {
+			return nil, fmt.Errorf("%s: tensor %d holds %d values for shape %v", d.path, i, hi-lo, t.Shape)
+		}
+	default:
+		return nil, fmt.Errorf("%s: tensor column of type %s", d.path, col.DataType())
+	}
+	switch v := values.(type) {
+	case *array.Uint16:
+		if hi > int64(v.Len()) {
+			return nil, fmt.Errorf("%s: tensor %d lies past its column", d.path, i)
+		}
+		t.U16 = append([]uint16(nil), v.Uint16Values()[lo:hi]...)
+	case *array.Float32:
+		if hi > int64(v.Len()) {
+			return nil, fmt.Errorf("%s: tensor %d lies past its column", d.path, i)
+		}
+		t.F32 = append([]float32(nil), v.Float32Values()[lo:hi]...)
+	default:
+		return nil, fmt.Errorf("%s: tensor values of type %s", d.path, values.DataType())
+	}
+	return t, nil
+}
