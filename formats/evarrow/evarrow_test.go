@@ -2,6 +2,7 @@ package evarrow
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -163,15 +164,41 @@ func TestCorruptFiles(t *testing.T) {
 }
 
 func FuzzOpen(f *testing.F) {
-	w, _ := CreateRecording(filepath.Join(f.TempDir(), "seed.arrow"), events.Meta{}, Options{Compression: "none"})
+	dir := f.TempDir() // one folder: every TempDir call makes a new one
+	w, _ := CreateRecording(filepath.Join(dir, "seed.arrow"), events.Meta{}, Options{Compression: "none"})
 	w.Write(events.FromEvents(events.Event{T: 1, X: 2, Y: 3, P: 1}))
 	w.Close()
-	seed, _ := os.ReadFile(filepath.Join(f.TempDir(), "seed.arrow"))
+	seed, _ := os.ReadFile(filepath.Join(dir, "seed.arrow"))
 	f.Add(seed)
+	for i, spec := range []TensorSpec{{DType: "uint16", Shape: []int{2, 1, 2}}, {DType: "float32", Shape: []int{-1, 2}}} {
+		path := filepath.Join(dir, fmt.Sprintf("t%d.arrow", i))
+		tw, err := CreateTensors(path, events.Meta{Classes: []string{"a"}}, spec, Options{Compression: "none"})
+		if err != nil {
+			f.Fatal(err)
+		}
+		tw.WriteTensor("s", 0, []int{2, 1, 2}[:len(spec.Shape)], []uint16{1, 2, 3, 4}, nil)
+		tw.WriteTensor("t", -1, []int{1, 2}, nil, []float32{0.5, -1})
+		tw.Close()
+		b, _ := os.ReadFile(path)
+		f.Add(b)
+	}
 	f.Add([]byte("ARROW1\x00\x00garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fl, err := openReader("fuzz.arrow", bytes.NewReader(data), io.NopCloser(nil))
 		if err != nil {
+			return
+		}
+		if fl.meta.Kind == KindTensors {
+			tr, err := newTensorReader(fl)
+			if err != nil {
+				return
+			}
+			for i := 0; i < tr.NumSamples() && i < 100; i++ {
+				if _, err := tr.ReadTensor(i); err != nil {
+					break
+				}
+			}
+			tr.Close()
 			return
 		}
 		_, src, err := openAs(fl)

@@ -271,7 +271,13 @@ func OpenTensors(path string) (*TensorReader, error) {
 		fl.close()
 		return nil, fmt.Errorf("%s holds events (%s layout), not tensors", path, fl.meta.Kind)
 	}
+	return newTensorReader(fl)
+}
+
+func newTensorReader(fl *file) (*TensorReader, error) {
+	path := fl.path
 	md := fl.r.Schema().Metadata()
+	var err error
 	spec := TensorSpec{}
 	if v, ok := md.GetValue(KeyTensorDType); ok {
 		spec.DType = v
