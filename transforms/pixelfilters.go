@@ -127,8 +127,8 @@ type hotRelative struct {
 	window  int64
 	w, h    int
 	held    events.Batch
-	count   []int32
-	verdict []int8 // per pixel in the current window: 0 undecided, 1 keep, 2 hot
+	count   []int32 // (w+2)×(h+2): a border of zero counts stands for the off-sensor neighbours
+	verdict []int8  // per pixel in the current window: 0 undecided, 1 keep, 2 hot
 	t0      int64
 	k       int64
 	started bool
@@ -140,7 +140,7 @@ func (f *hotRelative) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 		return in, err
 	}
 	f.w, f.h = in.Geometry.Width, in.Geometry.Height
-	n := f.w * f.h
+	n := (f.w + 2) * (f.h + 2)
 	if len(f.count) != n {
 		f.count, f.verdict = make([]int32, n), make([]int8, n)
 	}
@@ -154,23 +154,22 @@ func (f *hotRelative) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 // close decides the held window: a pixel is hot when 1 + its count ≥ r · max(1 + each 4-neighbour's
 // count), off-sensor neighbours counting 1; its events in the window are dropped.
 func (f *hotRelative) close(out *events.Batch) {
-	c := func(x, y int) float64 {
-		if x < 0 || y < 0 || x >= f.w || y >= f.h {
-			return 1
-		}
-		return float64(1 + f.count[y*f.w+x])
-	}
+	pw := f.w + 2
+	cnt := f.count
 	held := &f.held
 	start := out.Len()
 	T, X, Y, P := out.Extend(held.Len())
 	j := 0
 	for i, t := range held.T {
 		x, y := int(held.X[i]), int(held.Y[i])
-		k := y*f.w + x
+		if x >= f.w || y >= f.h {
+			continue // outside the sensor: dropped
+		}
+		k := (y+1)*pw + x + 1
 		if f.verdict[k] == 0 {
-			nb := max(c(x-1, y), c(x+1, y), c(x, y-1), c(x, y+1))
+			nb := 1 + max(cnt[k-1], cnt[k+1], cnt[k-pw], cnt[k+pw])
 			f.verdict[k] = 1
-			if !(c(x, y) < f.r*nb) {
+			if !(float64(1+cnt[k]) < f.r*float64(nb)) {
 				f.verdict[k] = 2
 				f.hot++
 			}
@@ -183,27 +182,37 @@ func (f *hotRelative) close(out *events.Batch) {
 	}
 	out.Truncate(start + j)
 	for i := range held.T {
-		k := int(held.Y[i])*f.w + int(held.X[i])
-		f.count[k], f.verdict[k] = 0, 0
+		if x, y := int(held.X[i]), int(held.Y[i]); x < f.w && y < f.h {
+			k := (y+1)*pw + x + 1
+			cnt[k], f.verdict[k] = 0, 0
+		}
 	}
 	held.Reset()
 }
 
 func (f *hotRelative) Process(in, out *events.Batch) error {
-	for i, t := range in.T {
-		if !f.started {
-			f.t0, f.k, f.started = t, 0, true
+	n := in.Len()
+	if n > 0 && !f.started {
+		f.t0, f.k, f.started = in.T[0], 0, true
+	}
+	for i := 0; i < n; {
+		// The run of events in the current window: counted, then held as one slice.
+		end := f.t0 + (f.k+1)*f.window
+		j := i
+		for j < n && in.T[j] < end {
+			x, y := int(in.X[j]), int(in.Y[j])
+			if x < f.w && y < f.h {
+				f.count[(y+1)*(f.w+2)+x+1]++
+			}
+			j++
 		}
-		if k := (t - f.t0) / f.window; k != f.k {
+		run := in.Slice(i, j)
+		f.held.AppendBatch(&run)
+		if j < n {
 			f.close(out)
-			f.k = k
+			f.k = (in.T[j] - f.t0) / f.window
 		}
-		x, y := int(in.X[i]), int(in.Y[i])
-		if x >= f.w || y >= f.h {
-			continue
-		}
-		f.count[y*f.w+x]++
-		f.held.Append(t, in.X[i], in.Y[i], in.P[i])
+		i = j
 	}
 	return nil
 }
@@ -275,11 +284,16 @@ func (f *fastDecay) Flush(*events.Batch) error { return nil }
 
 // dropExact drops exactly ⌊q·N + 0.5⌋ events chosen uniformly without replacement.
 func dropExact(q float64) func(b, out *events.Batch, rng *rand.Rand) error {
+	var drop []bool // reused across samples (one filter instance serves one stream at a time)
+	var idx []int32
 	return func(b, out *events.Batch, rng *rand.Rand) error {
 		n := b.Len()
 		m := int(math.Floor(q*float64(n) + 0.5))
-		drop := make([]bool, n)
-		idx := make([]int32, n)
+		if cap(drop) < n {
+			drop, idx = make([]bool, n), make([]int32, n)
+		}
+		drop, idx = drop[:n], idx[:n]
+		clear(drop)
 		for i := range idx {
 			idx[i] = int32(i)
 		}
