@@ -35,6 +35,18 @@ func (im *Image) Compute(b *events.Batch, in Shape) (*Tensor, error) {
 	return out, nil
 }
 
+// windowsOf is the number of windows of W µs that cover a sample from its first event, the last one
+// possibly partial (frames by window with include-incomplete, §5.1(a)), and the first event's time.
+func windowsOf(b *events.Batch, W int64) (K int, t0 int64) {
+	n := b.Len()
+	if n == 0 {
+		return 0, 0
+	}
+	t0 = b.T[0]
+	D := b.T[n-1] + 1 - t0
+	return int((max(D-W, 0)+W-1)/W + 1), t0
+}
+
 // decayFunc is a time-surface kernel: the value of an event Δ µs old.
 type decayFunc func(age float64) float64
 
@@ -126,13 +138,7 @@ func (ts *TimeSurface) Compute(b *events.Batch, in Shape) (*Tensor, error) {
 		}
 		return out, nil
 	}
-	K := 0
-	var t0 int64
-	if n > 0 {
-		t0 = b.T[0]
-		D := b.T[n-1] + 1 - t0
-		K = int((max(D-ts.Every, 0)+ts.Every-1)/ts.Every + 1)
-	}
+	K, t0 := windowsOf(b, ts.Every)
 	plane := P * H * W
 	out := &Tensor{Shape: []int{K, P, H, W}, F32: make([]float32, K*plane)}
 	i := 0
@@ -301,13 +307,7 @@ func (a *Accumulate) Compute(b *events.Batch, in Shape) (*Tensor, error) {
 	}
 	H, W := in.Geometry.Height, in.Geometry.Width
 	n := b.Len()
-	K := 0
-	var t0 int64
-	if n > 0 {
-		t0 = b.T[0]
-		D := b.T[n-1] + 1 - t0
-		K = int((max(D-a.Window, 0)+a.Window-1)/a.Window + 1)
-	}
+	K, t0 := windowsOf(b, a.Window)
 	out := &Tensor{Shape: []int{K, H, W}, F32: make([]float32, K*H*W)}
 	v := make([]float64, H*W)
 	for i := range v {
