@@ -20,7 +20,7 @@ type Frames struct {
 	Start, End        int64 // span; valid when HasStart / HasEnd
 	HasStart, HasEnd  bool
 	Binary            bool
-	Compat            string // "tonic": slice as tonic's ToFrame does (frames_compat.go)
+	Compat            string // "tonic" or "spikingjelly": slice as those libraries do (frames_compat.go)
 }
 
 // span returns t0, t1 and the index range of the events inside [t0, t1).
@@ -103,8 +103,11 @@ func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *Tensor) error {
 	}
 	P := max(in.Polarities, 1)
 	H, W := in.Geometry.Height, in.Geometry.Width
-	if f.Compat == "tonic" {
+	if f.Compat != "" && f.Compat != "none" {
 		ranges := f.tonicRanges(b)
+		if f.Compat == "spikingjelly" {
+			ranges = f.sjRanges(b)
+		}
 		plane := P * H * W
 		out.Shape = append(out.Shape[:0], len(ranges), P, H, W)
 		out.F32 = nil
@@ -296,7 +299,7 @@ func init() {
 			{Name: "start", Kind: Duration, Unit: "µs", Help: "span start t0 (default: the first event)"},
 			{Name: "end", Kind: Duration, Unit: "µs", Help: "span end t1, exclusive (default: the last event + 1)"},
 			{Name: "binary", Kind: Bool, Default: "false", Help: "clamp counts to 1"},
-			{Name: "compat", Kind: Choice, Default: "none", Choices: []string{"none", "tonic"}, Help: "tonic: slice exactly as tonic's ToFrame (its dropped last event, non-tiling bins and remainders included)"},
+			{Name: "compat", Kind: Choice, Default: "none", Choices: []string{"none", "tonic", "spikingjelly"}, Help: "tonic: slice exactly as tonic's ToFrame (its dropped last event, non-tiling bins and remainders included); spikingjelly: as its frame integration (bins = split_by time, event-bins = number, window = duration; last frame takes the rest)"},
 		},
 		Rep: func(v Values) (Representation, error) {
 			f := &Frames{IncludeIncomplete: v.Bool("include-incomplete"), Binary: v.Bool("binary"),
@@ -332,6 +335,9 @@ func init() {
 			}
 			if f.HasStart && f.HasEnd && f.End <= f.Start {
 				return nil, fmt.Errorf("end must be after start")
+			}
+			if f.Compat == "spikingjelly" && (f.Mode == "event-count" || ov != 0 || f.IncludeIncomplete || f.HasStart || f.HasEnd) {
+				return nil, fmt.Errorf("compat=spikingjelly has bins, event-bins and window only, without overlap, include-incomplete, start or end")
 			}
 			return f, nil
 		}})

@@ -80,3 +80,48 @@ func (f *Frames) tonicRanges(b *events.Batch) [][2]int {
 	}
 	return out
 }
+
+// sjRanges gives each frame's event index range as spikingjelly's frame integration does
+// (spikingjelly/datasets/utils.py), without its crashes:
+//   - event bins (split_by='number'): d = N // B, frame i = [i·d, (i+1)·d), the last extended to N;
+//   - time bins (split_by='time'): dt = (t_last − t_first) // B, frame i = the events of
+//     [t_first + i·dt, t_first + (i+1)·dt), the last extended to N (spikingjelly raises IndexError on an
+//     empty bin; here it is an empty frame);
+//   - window (duration=D): K = ⌈(t_last − t_first)/D⌉ frames, frame i = the events with
+//     (t − t_first) // D = i, the last taking all remaining events (spikingjelly crashes when K = 0; here
+//     there are no frames).
+func (f *Frames) sjRanges(b *events.Batch) [][2]int {
+	n := b.Len()
+	if n == 0 {
+		if f.Mode == "time-window" {
+			return nil
+		}
+		return make([][2]int, f.Bins)
+	}
+	T := b.T
+	first, last := T[0], T[n-1]
+	search := func(t int64) int { return sort.Search(n, func(i int) bool { return T[i] >= t }) }
+	var out [][2]int
+	switch f.Mode {
+	case "event-bins":
+		d := n / f.Bins
+		for i := 0; i < f.Bins; i++ {
+			out = append(out, [2]int{i * d, (i + 1) * d})
+		}
+	case "time-bins":
+		dt := (last - first) / int64(f.Bins)
+		for i := 0; i < f.Bins; i++ {
+			l := first + dt*int64(i)
+			out = append(out, [2]int{search(l), search(l + dt)})
+		}
+	case "time-window":
+		k := int((last - first + f.Window - 1) / f.Window)
+		for i := 0; i < k; i++ {
+			out = append(out, [2]int{search(first + int64(i)*f.Window), search(first + int64(i+1)*f.Window)})
+		}
+	}
+	if len(out) > 0 {
+		out[len(out)-1][1] = n
+	}
+	return out
+}

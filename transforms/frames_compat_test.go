@@ -73,3 +73,35 @@ func TestFramesTonicCompat(t *testing.T) {
 		}
 	}
 }
+
+// compat=spikingjelly follows spikingjelly's frame integration, worked out from its datasets/utils.py.
+func TestFramesSpikingJellyCompat(t *testing.T) {
+	b := events.NewBatch(0)
+	for i := 0; i <= 10; i++ { // t = 0..10 µs, x = t
+		b.Append(int64(i), uint16(i), 0, 1)
+	}
+	for _, c := range []struct{ spec, want string }{
+		// number: 11 // 3 = 3 per frame, the last extended to N
+		{"frames(event-bins=3, compat=spikingjelly)", "[0 1 2][3 4 5][6 7 8 9 10]"},
+		// time: dt = 10 // 3 = 3: [0,3), [3,6), then [6, end]
+		{"frames(bins=3, compat=spikingjelly)", "[0 1 2][3 4 5][6 7 8 9 10]"},
+		// duration 4: K = ⌈10/4⌉ = 3 frames, (t − t0) // 4 = 0, 1, then the rest
+		{"frames(window=4us, compat=spikingjelly)", "[0 1 2 3][4 5 6 7][8 9 10]"},
+		// duration 5 with t_last = 10: K = 2, the event at 10 joins the last frame
+		{"frames(window=5us, compat=spikingjelly)", "[0 1 2 3 4][5 6 7 8 9 10]"},
+		// 12 bins of a 10 µs span: dt = 0, spikingjelly raises IndexError; here the bins are empty but the
+		// last, which takes everything
+		{"frames(bins=12, compat=spikingjelly)", "[][][][][][][][][][][][0 1 2 3 4 5 6 7 8 9 10]"},
+	} {
+		if got := framesOf(t, c.spec, b, 11); got != c.want {
+			t.Errorf("%s: %s, want %s", c.spec, got, c.want)
+		}
+	}
+	single := events.FromEvents(events.Event{T: 7, X: 3, P: 1})
+	if got := framesOf(t, "frames(window=5us, compat=spikingjelly)", single, 11); got != "" {
+		t.Errorf("single event, duration mode: %q, want no frames (spikingjelly crashes)", got)
+	}
+	if _, err := Parse("frames(count=5, compat=spikingjelly)"); err == nil {
+		t.Error("event-count accepted in spikingjelly compat")
+	}
+}
