@@ -74,6 +74,7 @@ func (t *Tally) AddStream(s *Stream) {
 		if i < len(t.stats) {
 			t.stats[i].In += st.In
 			t.stats[i].Out += st.Out
+			t.stats[i].Hot += st.Hot
 		}
 	}
 }
@@ -84,8 +85,12 @@ func (t *Tally) Lines() []string {
 	defer t.mu.Unlock()
 	var out []string
 	for i, s := range t.stats {
-		out = append(out, fmt.Sprintf("%s: %s → %s events (%.1f %% removed)", t.names[i], groupDigits(s.In),
-			groupDigits(s.Out), 100*s.Reduction()))
+		line := fmt.Sprintf("%s: %s → %s events (%.1f %% removed", t.names[i], groupDigits(s.In),
+			groupDigits(s.Out), 100*s.Reduction())
+		if s.Hot > 0 {
+			line += fmt.Sprintf("; %s hot pixels", groupDigits(s.Hot))
+		}
+		out = append(out, line+")")
 	}
 	return out
 }

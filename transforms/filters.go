@@ -673,6 +673,8 @@ func (hp *hotPixel) Process(in, out *events.Batch) error {
 	return nil
 }
 
+func (hp *hotPixel) hotPixels() int { return hp.nHot }
+
 func (hp *hotPixel) Flush(out *events.Batch) error {
 	if hp.decided {
 		return nil

@@ -120,6 +120,20 @@ func (f *maskFilter) Process(in, out *events.Batch) error {
 
 func (f *maskFilter) Flush(*events.Batch) error { return nil }
 
+// hotPixels counts the listed pixels on the sensor (hot-pixel list mode only).
+func (f *maskFilter) hotPixels() int {
+	if f.keep {
+		return 0
+	}
+	n := 0
+	for _, in := range f.in {
+		if in {
+			n++
+		}
+	}
+	return n
+}
+
 // --- hotpixel, relative mode (§2.4 mode 3, faery's rule in fixed time windows) ---
 
 type hotRelative struct {
@@ -216,6 +230,9 @@ func (f *hotRelative) Process(in, out *events.Batch) error {
 	}
 	return nil
 }
+
+// hotPixels counts hot (pixel, window) pairs.
+func (f *hotRelative) hotPixels() int { return f.hot }
 
 func (f *hotRelative) Flush(out *events.Batch) error {
 	f.close(out)

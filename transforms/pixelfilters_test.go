@@ -125,3 +125,29 @@ func TestTonicCompat(t *testing.T) {
 	got, _ = apply(t, "refractory(period=250us)", in, r...)
 	want(t, got, r[0], r[1], r[2])
 }
+
+// Hot-pixel stages report how many pixels they found hot.
+func TestHotPixelCounts(t *testing.T) {
+	in := Shape{Geometry: events.Geometry{Width: 4, Height: 2}, Polarities: 2}
+	var list []ev
+	for i := 0; i < 50; i++ {
+		list = append(list, ev{T: int64(i), X: 2, Y: 1, P: 1}) // a pixel firing at 1 MHz
+	}
+	list = append(list, ev{T: 60, X: 0, Y: 0, P: 1})
+	c, err := Parse("hotpixel(rate=20000) | hotpixel(pixels=0:0;3:1;9:9)") // limit 20 kHz × 60 µs = 1.2 events
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally := c.NewTally()
+	s := events.Sample{ID: "s", Events: *events.FromEvents(list...)}
+	if _, err := c.ApplySample(&s, in, 0); err != nil {
+		t.Fatal(err)
+	}
+	st := tally.Stats()
+	if st[0].Hot != 1 || st[1].Hot != 2 || s.Events.Len() != 0 {
+		t.Fatalf("hot counts %+v, %d events left", st, s.Events.Len())
+	}
+	if l := tally.Lines()[0]; !strings.HasSuffix(l, "; 1 hot pixels)") {
+		t.Fatalf("line %q", l)
+	}
+}

@@ -38,10 +38,15 @@ type Filter interface {
 	Flush(out *events.Batch) error
 }
 
-// Stats counts a stage's events (dv-processing's in/out/reduction).
+// Stats counts a stage's events (dv-processing's in/out/reduction), and for hot-pixel stages the hot
+// pixels found (per sample, or per window in relative mode).
 type Stats struct {
 	In, Out int64
+	Hot     int64
 }
+
+// hotCounter is implemented by the hot-pixel filters.
+type hotCounter interface{ hotPixels() int }
 
 // Reduction is 1 − out/in (0 for no input).
 func (s Stats) Reduction() float64 {
@@ -84,6 +89,9 @@ func (s *Stream) Stats() []Stats {
 	out := make([]Stats, len(s.stages))
 	for i, st := range s.stages {
 		out[i] = st.stats
+		if h, ok := st.f.(hotCounter); ok {
+			out[i].Hot = int64(h.hotPixels())
+		}
 	}
 	return out
 }
