@@ -349,7 +349,15 @@ type downsample struct {
 	lastOut      []int64   // merge: last output time per (x', y', p)
 	v            []float64 // iaf potential per target pixel
 	lastT        []int64   // iaf: last update per target pixel
+	xMap, yMap   []uint16  // x·W'/W and y·H'/H, tabulated: two divisions per event cost more than the rest
+	kind         int       // mode as a number, for the per-event switch
 }
+
+const (
+	dsFloor = iota
+	dsMerge
+	dsIAF
+)
 
 func (d *downsample) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 	if err := needGeometry(in); err != nil {
@@ -366,6 +374,14 @@ func (d *downsample) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 	}
 	if d.ow <= 0 || d.oh <= 0 || d.ow > d.w || d.oh > d.h {
 		return in, fmt.Errorf("target %dx%d must be at least 1x1 and at most the %dx%d sensor", d.ow, d.oh, d.w, d.h)
+	}
+	d.kind = map[string]int{"floor": dsFloor, "merge": dsMerge, "iaf": dsIAF}[d.mode]
+	d.xMap, d.yMap = d.xMap[:0], d.yMap[:0]
+	for x := 0; x < d.w; x++ {
+		d.xMap = append(d.xMap, uint16(x*d.ow/d.w))
+	}
+	for y := 0; y < d.h; y++ {
+		d.yMap = append(d.yMap, uint16(y*d.oh/d.h))
 	}
 	n := d.ow * d.oh
 	switch d.mode {
@@ -390,18 +406,19 @@ func (d *downsample) Process(in, out *events.Batch) error {
 	T, X, Y, P := out.Extend(in.Len())
 	j := 0
 	w, h, ow, oh := d.w, d.h, d.ow, d.oh
+	xMap, yMap := d.xMap, d.yMap
 	for i, t := range in.T {
 		x, y := int(in.X[i]), int(in.Y[i])
 		if x >= w || y >= h {
 			continue
 		}
-		xo, yo := x*ow/w, y*oh/h
+		xo, yo := int(xMap[x]), int(yMap[y])
 		p := in.P[i]
-		switch d.mode {
-		case "floor":
+		switch d.kind {
+		case dsFloor:
 			T[j], X[j], Y[j], P[j] = t, uint16(xo), uint16(yo), p
 			j++
-		case "merge":
+		case dsMerge:
 			k := (int(p&1)*oh+yo)*ow + xo
 			if l := d.lastOut[k]; l != never && l >= t-d.mergeUs {
 				continue
@@ -409,7 +426,7 @@ func (d *downsample) Process(in, out *events.Batch) error {
 			d.lastOut[k] = t
 			T[j], X[j], Y[j], P[j] = t, uint16(xo), uint16(yo), p
 			j++
-		case "iaf":
+		case dsIAF:
 			k := yo*ow + xo
 			v := d.v[k]
 			if d.tau > 0 && d.lastT[k] != never {
