@@ -8,6 +8,9 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/transforms"
 )
 
 // Config holds the training settings. Zero values take the defaults noted.
@@ -24,6 +27,10 @@ type Config struct {
 	// Shift augments the training samples with a random translation of up to ±Shift pixels in x and y,
 	// drawn per (seed, epoch, sample); 0 = none.
 	Shift int
+	// Augment, when set, is an event filter chain (drop-event, jitter-xy, …) applied to every training
+	// sample's events anew each epoch, seeded by (seed, epoch, sample id), before binning. The training
+	// set must keep its events (LoadOptions.KeepEvents); the chain must not change the sensor size.
+	Augment *transforms.Chain
 
 	Dense          bool    // use the dense reference paths (slow; for checks)
 	SparseGradBand float64 // Perez-Nieves sparse gradient: ε = 0 where |U − θ| > band (0 = exact BPTT)
@@ -125,6 +132,27 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	for i := range ws {
 		ws[i] = newWorker(net, cfg.Dense, cfg.SparseGradBand, true)
 	}
+	augShape := transforms.Shape{Geometry: events.Geometry{Width: m.Encoding.Width, Height: m.Encoding.Height}, Polarities: 2}
+	if cfg.Augment != nil {
+		if len(train.Events) != train.Len() {
+			return nil, nil, errors.New("augmentation needs the training events: load the set with LoadOptions{KeepEvents: true}")
+		}
+		if cfg.Augment.HasRepresentation() {
+			return nil, nil, errors.New("augmentation takes event filters only")
+		}
+		s, err := cfg.Augment.NewStream(augShape, 0, "")
+		if err != nil {
+			return nil, nil, fmt.Errorf("augmentation: %w", err)
+		}
+		if s.Shape().Geometry != augShape.Geometry {
+			return nil, nil, fmt.Errorf("augmentation changes the sensor from %s to %s; the network's input is fixed", augShape.Geometry, s.Shape().Geometry)
+		}
+		for _, w := range ws {
+			if w.aug.enc, err = NewEncoder(m.Encoding); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 	n := train.Len()
 	batches := (n + cfg.BatchSize - 1) / cfg.BatchSize
 	totalSteps := cfg.Epochs * batches
@@ -158,6 +186,20 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 					last := len(w.acts) - 1
 					for _, i := range idx[lo:hi] {
 						s := &train.Samples[i]
+						if cfg.Augment != nil {
+							// Redraw the input from the events: a new augmentation every epoch.
+							a := &w.aug
+							a.smp.Reset()
+							a.smp.ID, a.smp.Label = train.Events[i].ID, train.Events[i].Label
+							a.smp.Events.AppendBatch(&train.Events[i].Events)
+							if _, err := cfg.Augment.ApplySample(&a.smp, augShape, cfg.Seed^mix64(uint64(epoch)+0x9e37)); err != nil {
+								w.err = err
+								continue
+							}
+							a.enc.Encode(&a.smp.Events, &a.encoded)
+							a.encoded.Label = s.Label
+							s = &a.encoded
+						}
 						if cfg.Shift > 0 {
 							h := mix64(cfg.Seed ^ mix64(uint64(epoch)<<32|uint64(i)))
 							span := uint64(2*cfg.Shift + 1)
@@ -180,6 +222,11 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 				}()
 			}
 			wg.Wait()
+			for _, w := range ws {
+				if w.err != nil {
+					return nil, nil, fmt.Errorf("augmentation: %w", w.err)
+				}
+			}
 			// Sum the per-worker gradients in worker order (reproducible for a given worker count) and
 			// apply Adam, each worker taking a fixed slice of every parameter.
 			lr := cosineLR(cfg.LR, cfg.LRMin, st.Step, totalSteps)

@@ -78,3 +78,56 @@ func TestEncodingWithTransforms(t *testing.T) {
 		t.Fatal("a 20x20 dataset loaded for a model whose transforms expect 16x16")
 	}
 }
+
+// Augment redraws every training sample's input from its events each epoch: training is reproducible
+// for a seed, differs from training without it, still learns, and refuses data loaded without events.
+func TestAugmentEachEpoch(t *testing.T) {
+	raw := movingBars(5, 200, 16)
+	d, err := LoadDatasetWith(context.Background(), raw, Encoding{Bins: 6}, LoadOptions{KeepEvents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aug, err := transforms.Parse("drop-event(prob=0.3) | jitter-xy(sigma-x=0.5, sigma-y=0.5)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Arch: MLP(d.Encoding.Shape(), 64, 4, LossCECount), Epochs: 12, BatchSize: 32, Seed: 3, Workers: 2, Augment: aug}
+	run := func(c Config) []float64 {
+		_, rep, err := Train(context.Background(), c, d, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var losses []float64
+		for _, e := range rep.Epochs {
+			losses = append(losses, e.Loss)
+		}
+		return losses
+	}
+	a, b := run(cfg), run(cfg)
+	plain := cfg
+	plain.Augment = nil
+	c := run(plain)
+	if !slices.Equal(a, b) {
+		t.Fatalf("augmented training is not reproducible: %v vs %v", a, b)
+	}
+	if slices.Equal(a, c) {
+		t.Fatal("augmentation changed nothing")
+	}
+	m, _, err := Train(context.Background(), cfg, d, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := m.Evaluate(context.Background(), d, 1)
+	if err != nil || ev.Accuracy < 0.8 {
+		t.Fatalf("augmented training learned %.2f (%v)", ev.Accuracy, err)
+	}
+	noEvents, _ := LoadDataset(context.Background(), raw, Encoding{Bins: 6})
+	if _, _, err := Train(context.Background(), cfg, noEvents, nil, nil); err == nil {
+		t.Fatal("augmentation ran without the events")
+	}
+	crop, _ := transforms.Parse("crop(x0=0, y0=0, w=8, h=8)")
+	cfg.Augment = crop
+	if _, _, err := Train(context.Background(), cfg, d, nil, nil); err == nil {
+		t.Fatal("an augmentation changing the sensor size was accepted")
+	}
+}

@@ -1,5 +1,7 @@
 package snn
 
+import "github.com/evtool/evtool/events"
+
 // worker holds everything one goroutine needs to run samples through a network: activations, gradient
 // buffers and running statistics. Parameters are shared read-only during a batch.
 type worker struct {
@@ -26,6 +28,16 @@ type worker struct {
 	cur      int       // layer being run, for spikes
 	macDone  int64     // multiply-adds done by forward and backward
 	macDense int64     // what the dense paths would have done
+
+	aug augScratch // per-epoch augmentation buffers (Config.Augment)
+	err error      // a failure inside the batch (augmentation), reported after it
+}
+
+// augScratch holds one worker's augmentation buffers, reused sample after sample.
+type augScratch struct {
+	enc     *Encoder
+	smp     events.Sample
+	encoded Encoded
 }
 
 // newWorker makes a worker; train allocates the gradient buffers (inference needs none).

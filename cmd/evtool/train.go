@@ -22,7 +22,7 @@ func init() {
 		lr, lrMin, wd, band                                         float64
 		seed                                                        uint64
 		binary, dense                                               bool
-		specs                                                       []string
+		specs, augment                                              []string
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data TRAIN [--test TEST] [--model mlp|csnn|FILE] -o MODEL.safetensors",
@@ -35,7 +35,8 @@ See docs/train.md.`,
 		Example: `  evtool train --data train.arrow --test test.arrow -o mlp.safetensors
   evtool train --data train.arrow --model csnn --epochs 5 --lr 1e-3 -o csnn.safetensors
   evtool train --data train.arrow --resume mlp.ckpt.safetensors --epochs 20 -o mlp.safetensors
-  evtool train --data train.arrow -t 'denoise(dt=5ms) | frames(bins=8)' -o denoised.safetensors`,
+  evtool train --data train.arrow -t 'denoise(dt=5ms) | frames(bins=8)' -o denoised.safetensors
+  evtool train --data train.arrow --augment 'drop-event(prob=0.1) | jitter-t(sigma=1ms)' -o augmented.safetensors`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if data == "" || out == "" {
@@ -68,7 +69,17 @@ See docs/train.md.`,
 				enc = m.Encoding
 				cli.Infof("resuming from %s (input: %s)", resume, enc.Spec())
 			}
-			trainSet, err := snn.OpenDataset(ctx, data, enc)
+			var aug *transforms.Chain
+			if len(augment) > 0 {
+				var err error
+				if aug, err = transforms.Parse(augment...); err != nil {
+					return cli.Usagef("--augment: %v", err)
+				}
+				if aug.HasRepresentation() {
+					return cli.Usagef("--augment takes event filters (drop-event, jitter-xy, …), not %s", aug.Stages[len(aug.Stages)-1].Def.Name)
+				}
+			}
+			trainSet, err := snn.OpenDatasetWith(ctx, data, enc, snn.LoadOptions{KeepEvents: aug != nil})
 			if err != nil {
 				return err
 			}
@@ -105,7 +116,7 @@ See docs/train.md.`,
 				arch.Surrogate = snn.Surrogate{Name: surrogate}
 			}
 			cfg := snn.Config{Arch: arch, Epochs: epochs, BatchSize: batch, LR: lr, LRMin: lrMin, WeightDecay: wd,
-				Seed: seed, Workers: workers, EarlyStop: earlyStop, Shift: shift, Dense: dense, SparseGradBand: band,
+				Seed: seed, Workers: workers, EarlyStop: earlyStop, Shift: shift, Augment: aug, Dense: dense, SparseGradBand: band,
 				Checkpoint: checkpoint, Resume: resume}
 			progress := func(e snn.EpochReport) {
 				var rates []string
@@ -150,6 +161,7 @@ See docs/train.md.`,
 	f.Float64Var(&lrMin, "lr-min", 0, "final learning rate of the cosine schedule")
 	f.Float64Var(&wd, "weight-decay", 0, "decoupled weight decay on weights (AdamW)")
 	f.IntVar(&bins, "bins", 10, "time bins per sample (frames(bins=B))")
+	f.StringArrayVar(&augment, "augment", nil, "event filters redrawn for every training sample each epoch, e.g. --augment 'drop-event(prob=0.1) | jitter-xy(sigma-x=0.5, sigma-y=0.5)' (keeps the training events in memory: 13 bytes each)")
 	f.StringArrayVarP(&specs, "transform", "t", nil, "event filters applied to every sample before binning, e.g. -t 'denoise(dt=5ms)' (repeatable; may end in frames(bins=B); recorded in the model, applied by eval too)")
 	f.BoolVar(&binary, "binary", false, "clip per-bin event counts to 1")
 	f.IntVar(&hidden, "hidden", 256, "hidden units of the mlp model")
