@@ -66,26 +66,22 @@ func Run(ctx context.Context, plan *Plan, output string, o Options) (*Result, er
 		}
 		defer src.Close()
 		tensors := o.Chain != nil && o.Chain.HasRepresentation()
-		if r, ok := src.(events.Reader); ok && o.Slice != nil {
-			return sliceRecording(ctx, r, inFmt, plan.Recording, output, outFmt, o)
+		if src.Events != nil && o.Slice != nil {
+			return sliceRecording(ctx, src.Events, inFmt, plan.Recording, output, outFmt, o)
 		}
 		if o.Slice != nil {
 			return nil, fmt.Errorf("%s is a dataset already: slicing cuts one recording into samples", plan.Recording)
 		}
-		switch s := src.(type) {
-		case events.SampleReader:
+		if s := src.Samples; s != nil {
 			if tensors {
 				return convertTensors(ctx, datasetSource{reader: s}, s.Meta(), plan.Recording, output, o)
 			}
 			return convertDataset(ctx, datasetSource{reader: s}, s.Meta(), plan.Recording, output, outFmt, o)
-		case events.Reader:
-			if tensors {
-				return recordingTensor(ctx, s, inFmt, plan.Recording, output, o)
-			}
-			return convertRecording(ctx, s, inFmt, plan.Recording, output, outFmt, o)
-		default:
-			return nil, fmt.Errorf("%s: format %s returned an unusable reader", plan.Recording, inFmt.Name)
 		}
+		if tensors {
+			return recordingTensor(ctx, src.Events, inFmt, plan.Recording, output, o)
+		}
+		return convertRecording(ctx, src.Events, inFmt, plan.Recording, output, outFmt, o)
 	}
 	if o.Slice != nil {
 		return nil, fmt.Errorf("slicing cuts one recording into samples: give a single recording file")
@@ -133,8 +129,8 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 	if err != nil {
 		return nil, err
 	}
-	w, ok := sink.(events.Writer)
-	if !ok {
+	w := sink.Events
+	if w == nil {
 		sink.Abort()
 		return nil, fmt.Errorf("format %s cannot write a recording", outFmt.Name)
 	}
@@ -228,8 +224,8 @@ func ReadFile(path string, f *formats.Format, o formats.Options, dst *events.Bat
 		return err
 	}
 	defer src.Close()
-	r, ok := src.(events.Reader)
-	if !ok {
+	r := src.Events
+	if r == nil {
 		return fmt.Errorf("%s is itself a dataset; convert it on its own", path)
 	}
 	buf := events.NewBatch(1 << 16)
@@ -284,8 +280,8 @@ func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, in
 	if err != nil {
 		return nil, err
 	}
-	w, ok := sink.(events.SampleWriter)
-	if !ok {
+	w := sink.Samples
+	if w == nil {
 		sink.Abort()
 		return nil, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
 	}
@@ -379,7 +375,10 @@ func extentOf(path string, f *formats.Format, o formats.Options) (events.Geometr
 		return events.Geometry{}, err
 	}
 	defer src.Close()
-	r := src.(events.Reader)
+	r := src.Events
+	if r == nil {
+		return events.Geometry{}, fmt.Errorf("%s is a dataset, not a recording", path)
+	}
 	st := events.NewStats(events.Geometry{}, false)
 	buf := events.NewBatch(1 << 16)
 	for {

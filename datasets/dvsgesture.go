@@ -181,8 +181,8 @@ func cutTrial(tr gestureTrial, groups [][]Clip, opts formats.Options, dst []even
 		return err
 	}
 	defer src.Close()
-	r, ok := src.(events.Reader)
-	if !ok {
+	r := src.Events
+	if r == nil {
 		return fmt.Errorf("%s is not a recording", tr.aedat)
 	}
 	lo, hi := groups[0][0].Start, groups[0][0].End
@@ -285,8 +285,8 @@ func prepareDVSGesture(ctx context.Context, def *Definition, from, out string, o
 	if err != nil {
 		return nil, err
 	}
-	w, ok := sink.(events.SampleWriter)
-	if !ok {
+	w := sink.Samples
+	if w == nil {
 		sink.Abort()
 		return nil, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
 	}

@@ -5,6 +5,7 @@ package formats
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +35,21 @@ func (o Options) Param(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// WithDefault returns o with the format-specific setting key set to val unless o sets it already (o's
+// map is not modified).
+func (o Options) WithDefault(key, val string) Options {
+	if _, ok := o.Params[key]; ok {
+		return o
+	}
+	p := make(map[string]string, len(o.Params)+1)
+	for k, v := range o.Params {
+		p[k] = v
+	}
+	p[key] = val
+	o.Params = p
+	return o
 }
 
 // BoolParam returns a format-specific boolean setting ("true", "1", "yes" or an empty value mean true).
@@ -72,11 +88,15 @@ type Format struct {
 	// Detect reports whether the first bytes of a file look like this format (head holds up to 4 KiB,
 	// less for short files). Nil for formats without magic bytes; they are found by extension only.
 	Detect func(head []byte) bool
-	// Open opens a file for reading; it returns an events.Reader (one recording) or an
-	// events.SampleReader (a dataset). Nil when the format is write-only.
-	Open func(path string, opts Options) (Source, error)
-	// Create opens an output. For meta.Kind == dataset it returns an events.SampleWriter, otherwise an
-	// events.Writer. Nil when the format is read-only.
+	// NewReader reads the format from r (closed by the Source's Close when it is an io.Closer); name is
+	// used in errors and metadata. Nil when the format is write-only. Open calls it on a file.
+	NewReader func(r io.Reader, name string, opts Options) (Source, error)
+	// RandomAccess says that NewReader needs r to be a file, not a stream: an io.ReaderAt whose length
+	// input can tell (an *os.File, *bytes.Reader, *io.SectionReader), because the format keeps its
+	// index at the end (Arrow, Parquet).
+	RandomAccess bool
+	// Create opens an output. For meta.Kind == dataset it returns a Sink with Samples set, otherwise one
+	// with Events set. Nil when the format is read-only.
 	Create func(path string, meta events.Meta, opts Options) (Sink, error)
 	// DatasetCreate reports whether Create accepts datasets (e.g. a folder of per-sample files).
 	DatasetCreate bool
@@ -85,19 +105,93 @@ type Format struct {
 	InferGeometry func(extent events.Geometry) events.Geometry
 	// Params documents the format-specific -O options: name → help.
 	Params map[string]string
+	// Conformance tells the conformance kit (formats/formattest) what valid content of this format is.
+	Conformance Conformance
 }
 
-// Source is what Open returns: an events.Reader or an events.SampleReader.
-type Source interface {
-	Meta() events.Meta
-	Close() error
+// Conformance describes, for the conformance kit (formats/formattest), the content a format stores. The
+// kit tests every registered format with it: the zero value suits a writable format that stores small
+// recordings of any sensor; a format fills in what differs.
+type Conformance struct {
+	// Options are the settings the kit writes and reads with.
+	Options Options
+	// Geometry is the sensor size the kit writes with; events lie inside it. Zero means 64x64.
+	Geometry events.Geometry
+	// Extremes are events at the edges of what the format stores, in time order: the largest
+	// coordinates, the earliest and the latest timestamps, the longest gap. The kit checks that they
+	// survive a write and a read.
+	Extremes []events.Event
+	// Encode makes file content from events, for a format evtool reads but does not write (Create nil).
+	Encode func(b *events.Batch, g events.Geometry) []byte
 }
 
-// Sink is what Create returns: an events.Writer or an events.SampleWriter.
-type Sink interface {
-	Close() error
-	Abort()
+// Source is an opened input: Events for a recording (a stream of events), Samples for a dataset
+// (random access to labelled samples). Exactly one of them is set.
+type Source struct {
+	Events  events.Reader
+	Samples events.SampleReader
 }
+
+// Meta describes the input.
+func (s Source) Meta() events.Meta {
+	if s.Samples != nil {
+		return s.Samples.Meta()
+	}
+	return s.Events.Meta()
+}
+
+// Close closes the input.
+func (s Source) Close() error {
+	if s.Samples != nil {
+		return s.Samples.Close()
+	}
+	return s.Events.Close()
+}
+
+// Sink is what Create returns: Events for a recording, Samples for a dataset. Exactly one is set.
+type Sink struct {
+	Events  events.Writer
+	Samples events.SampleWriter
+}
+
+// Close finishes the output and moves it into place.
+func (s Sink) Close() error {
+	if s.Samples != nil {
+		return s.Samples.Close()
+	}
+	return s.Events.Close()
+}
+
+// Abort discards the output.
+func (s Sink) Abort() {
+	if s.Samples != nil {
+		s.Samples.Abort()
+	} else {
+		s.Events.Abort()
+	}
+}
+
+// Open opens a file of this format.
+func (f *Format) Open(path string, opts Options) (Source, error) {
+	if f.NewReader == nil {
+		return Source{}, fmt.Errorf("%s: format %s cannot be read", path, f.Name)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return Source{}, err
+	}
+	src, err := f.NewReader(fh, path, opts)
+	if err != nil {
+		fh.Close()
+		return Source{}, err
+	}
+	return src, nil
+}
+
+// ErrTimeRange is wrapped by the errors of writers given timestamps their format cannot store compactly
+// (an absolute time near 10^15 µs, a gap of hours): shifting the times to start at 0 — the time-align
+// transform — is usually the fix, and the error says so.
+var ErrTimeRange = errors.New("timestamps outside what the format stores")
 
 var (
 	mu       sync.RWMutex
@@ -188,7 +282,7 @@ func ByExtension(path string) *Format {
 	var found *Format
 	for _, f := range All() {
 		for _, e := range f.Extensions {
-			if e == ext && (found == nil || (found.Open == nil && f.Open != nil)) {
+			if e == ext && (found == nil || (found.NewReader == nil && f.NewReader != nil)) {
 				found = f
 			}
 		}
@@ -206,14 +300,11 @@ func Open(path, name string, opts Options) (Source, *Format, error) {
 		f, err = Detect(path)
 	}
 	if err != nil {
-		return nil, nil, err
-	}
-	if f.Open == nil {
-		return nil, f, fmt.Errorf("%s: format %s cannot be read", path, f.Name)
+		return Source{}, nil, err
 	}
 	src, err := f.Open(path, opts)
 	if err != nil {
-		return nil, f, err
+		return Source{}, f, err
 	}
 	return src, f, nil
 }
@@ -261,3 +352,36 @@ func writableNames() []string {
 
 // HasPrefix is a helper for Detect functions.
 func HasPrefix(head []byte, magic string) bool { return bytes.HasPrefix(head, []byte(magic)) }
+
+// EventSource makes the Source of a recording reader's constructor result (nil stays nil on error), so
+// registrations read: NewReader: func(…) (formats.Source, error) { return formats.EventSource(NewReader(…)) }.
+func EventSource[R events.Reader](r R, err error) (Source, error) {
+	if err != nil {
+		return Source{}, err
+	}
+	return Source{Events: r}, nil
+}
+
+// SampleSource is EventSource for a dataset reader.
+func SampleSource[R events.SampleReader](r R, err error) (Source, error) {
+	if err != nil {
+		return Source{}, err
+	}
+	return Source{Samples: r}, nil
+}
+
+// EventSink makes the Sink of a recording writer's constructor result.
+func EventSink[W events.Writer](w W, err error) (Sink, error) {
+	if err != nil {
+		return Sink{}, err
+	}
+	return Sink{Events: w}, nil
+}
+
+// SampleSink makes the Sink of a dataset writer's constructor result.
+func SampleSink[W events.SampleWriter](w W, err error) (Sink, error) {
+	if err != nil {
+		return Sink{}, err
+	}
+	return Sink{Samples: w}, nil
+}

@@ -20,7 +20,7 @@ func init() {
 			w := os.Stdout
 			for _, f := range formats.All() {
 				rw := ""
-				if f.Open != nil {
+				if f.NewReader != nil {
 					rw += "read"
 				}
 				if f.Create != nil {

@@ -101,8 +101,8 @@ any number of workers, and the same seed gives the same bytes.`,
 			if err != nil {
 				return err
 			}
-			w, ok := sink.(events.SampleWriter)
-			if !ok {
+			w := sink.Samples
+			if w == nil {
 				sink.Abort()
 				return fmt.Errorf("format %s did not open a dataset writer for %s", f.Name, out)
 			}

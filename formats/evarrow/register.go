@@ -1,6 +1,8 @@
 package evarrow
 
 import (
+	"math"
+
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 )
@@ -14,36 +16,34 @@ func init() {
 		Description:   "evtool Arrow IPC file (recording or dataset layout; zstd, lz4 or none)",
 		Extensions:    []string{".arrow", ".feather", ".ipc"},
 		Detect:        func(head []byte) bool { return formats.HasPrefix(head, Magic) },
-		Open:          open,
+		NewReader:     NewReader,
+		RandomAccess:  true,
 		Create:        create,
 		DatasetCreate: true,
 		Params: map[string]string{
 			"batch-events":  "events per record batch of a recording (default 1048576)",
 			"batch-samples": "samples per record batch of a dataset (default 64; lower it for long samples)",
 		},
+		Conformance: formats.Conformance{
+			Geometry: events.Geometry{Width: 65536, Height: 65536},
+			Extremes: []events.Event{{T: math.MinInt64, X: 65535, Y: 0, P: 1}, {T: 0, X: 0, Y: 65535},
+				{T: math.MaxInt64, X: 65535, Y: 65535, P: 1}},
+		},
 	})
-}
-
-func open(path string, _ formats.Options) (formats.Source, error) {
-	_, src, err := Open(path)
-	if err != nil {
-		return nil, err
-	}
-	return src.(formats.Source), nil
 }
 
 func create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
 	be, err := o.IntParam("batch-events", 0)
 	if err != nil {
-		return nil, err
+		return formats.Sink{}, err
 	}
 	bs, err := o.IntParam("batch-samples", 0)
 	if err != nil {
-		return nil, err
+		return formats.Sink{}, err
 	}
 	opts := Options{Compression: o.Compression, BatchEvents: be, BatchSamples: bs}
 	if meta.Kind == events.KindDataset {
-		return CreateDataset(path, meta, opts)
+		return formats.SampleSink(CreateDataset(path, meta, opts))
 	}
-	return CreateRecording(path, meta, opts)
+	return formats.EventSink(CreateRecording(path, meta, opts))
 }

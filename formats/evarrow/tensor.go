@@ -9,7 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/evtool/evtool/events"
-	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/formats/internal/output"
 )
 
 // The tensors layout (docs/FORMAT.md): what a transform chain ending in a representation (frames, voxel
@@ -133,26 +133,20 @@ type TensorWriter struct {
 
 // CreateTensors creates a tensors file at path (atomically: nothing appears unless Close succeeds).
 func CreateTensors(path string, meta events.Meta, spec TensorSpec, o Options) (*TensorWriter, error) {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := NewTensorWriter(f, path, meta, spec, o)
-	if err != nil {
-		f.Abort()
-		return nil, err
-	}
-	w.file = f
-	return w, nil
+	return output.Start(path, func(out *output.File) (*TensorWriter, error) { return newTensorWriter(out, meta, spec, o) })
 }
 
-// NewTensorWriter writes a tensors file to out; name is used in errors.
-func NewTensorWriter(out io.Writer, name string, meta events.Meta, spec TensorSpec, o Options) (*TensorWriter, error) {
+// NewTensorWriter writes a tensors file to w (not atomically); name is used in errors.
+func NewTensorWriter(w io.Writer, name string, meta events.Meta, spec TensorSpec, o Options) (*TensorWriter, error) {
+	return newTensorWriter(output.New(w, name), meta, spec, o)
+}
+
+func newTensorWriter(out *output.File, meta events.Meta, spec TensorSpec, o Options) (*TensorWriter, error) {
 	schema, err := TensorSchema(meta, spec)
 	if err != nil {
 		return nil, err
 	}
-	rf, err := newRowFile(out, name, schema, o, len(meta.Classes))
+	rf, err := newRowFile(out, schema, o, len(meta.Classes))
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/formats/internal/output"
 )
 
 // ArrayHeader renders the NPY 1.0 preamble of a plain array (descr like '<f4', C order), padded with
@@ -44,9 +44,9 @@ func ArrayHeader(descr string, shape []int) []byte {
 // Every tensor must have the same shape (frames by bins, voxel grids); the element type is uint16
 // (counts) or float32.
 type TensorWriter struct {
-	file    *atomicfile.File
+	out     *output.File
 	zw      *zip.Writer
-	bw      *bufio.Writer
+	bw      io.Writer // x's data: the file, or x.npy's buffered zip entry
 	name    string
 	dtype   string
 	shape   []int
@@ -70,11 +70,11 @@ func CreateTensors(path, dtype string, shape []int, n int, stacked bool, classes
 	if !stacked && (n != 1 || npz) {
 		return nil, fmt.Errorf("%s: an unstacked tensor file holds one .npy array", path)
 	}
-	f, err := atomicfile.Create(path)
+	f, err := output.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	w := &TensorWriter{file: f, name: path, dtype: dtype, shape: append([]int(nil), shape...), n: n,
+	w := &TensorWriter{out: f, name: path, dtype: dtype, shape: append([]int(nil), shape...), n: n,
 		stacked: stacked, classes: classes}
 	var out io.Writer = f
 	if npz {
@@ -83,8 +83,9 @@ func CreateTensors(path, dtype string, shape []int, n int, stacked bool, classes
 			f.Abort()
 			return nil, fmt.Errorf("write %s: %w", path, err)
 		}
+		out = bufio.NewWriterSize(out, 1<<20) // the compressor takes large writes best
 	}
-	w.bw = bufio.NewWriterSize(out, 1<<20)
+	w.bw = out
 	full := shape
 	if stacked {
 		full = append([]int{n}, shape...)
@@ -149,36 +150,39 @@ func (w *TensorWriter) Close() error {
 		w.Abort()
 		return fmt.Errorf("%s: %d tensors written, %d announced", w.name, w.written, w.n)
 	}
-	if err := w.bw.Flush(); err != nil {
-		w.Abort()
+	return w.out.Close(w.finish)
+}
+
+// finish writes what follows x in a .npz: y, ids and classes, and the zip directory.
+func (w *TensorWriter) finish() error {
+	if w.zw == nil {
+		return nil
+	}
+	if err := w.bw.(*bufio.Writer).Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", w.name, err)
 	}
-	if w.zw != nil {
-		y := ArrayHeader("<i4", []int{len(w.labels)})
-		for _, l := range w.labels {
-			y = binary.LittleEndian.AppendUint32(y, uint32(l))
+	y := ArrayHeader("<i4", []int{len(w.labels)})
+	for _, l := range w.labels {
+		y = binary.LittleEndian.AppendUint32(y, uint32(l))
+	}
+	entries := []struct {
+		name string
+		data []byte
+	}{{"y.npy", y}, {"ids.npy", stringArray(w.ids)}, {"classes.npy", stringArray(w.classes)}}
+	for _, e := range entries {
+		ew, err := w.zw.Create(e.name)
+		if err == nil {
+			_, err = ew.Write(e.data)
 		}
-		entries := []struct {
-			name string
-			data []byte
-		}{{"y.npy", y}, {"ids.npy", stringArray(w.ids)}, {"classes.npy", stringArray(w.classes)}}
-		for _, e := range entries {
-			ew, err := w.zw.Create(e.name)
-			if err == nil {
-				_, err = ew.Write(e.data)
-			}
-			if err != nil {
-				w.Abort()
-				return fmt.Errorf("write %s: %w", w.name, err)
-			}
-		}
-		if err := w.zw.Close(); err != nil {
-			w.Abort()
+		if err != nil {
 			return fmt.Errorf("write %s: %w", w.name, err)
 		}
 	}
-	return w.file.Commit()
+	if err := w.zw.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", w.name, err)
+	}
+	return nil
 }
 
 // Abort discards the output.
-func (w *TensorWriter) Abort() { w.file.Abort() }
+func (w *TensorWriter) Abort() { w.out.Abort() }

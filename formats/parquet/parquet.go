@@ -53,7 +53,8 @@ func init() {
 		Description:   "Apache Parquet, evtool recording or dataset layout (t delta-encoded, x/y/p dictionary; zstd, lz4, snappy or none)",
 		Extensions:    []string{".parquet", ".pq"},
 		Detect:        func(head []byte) bool { return formats.HasPrefix(head, Magic) },
-		Open:          open,
+		NewReader:     NewReader,
+		RandomAccess:  true,
 		Create:        create,
 		DatasetCreate: true,
 		Params: map[string]string{
@@ -146,25 +147,21 @@ func writerProperties(kind events.Kind, o Options) (*parquet.WriterProperties, e
 	return parquet.NewWriterProperties(props...), nil
 }
 
-func open(path string, _ formats.Options) (formats.Source, error) {
-	return Open(path)
-}
-
 func create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
 	rge, err := o.IntParam("row-group-events", 0)
 	if err != nil {
-		return nil, err
+		return formats.Sink{}, err
 	}
 	rgs, err := o.IntParam("row-group-samples", 0)
 	if err != nil {
-		return nil, err
+		return formats.Sink{}, err
 	}
 	if rge < 0 || rgs < 0 {
-		return nil, fmt.Errorf("row-group-events and row-group-samples must be positive")
+		return formats.Sink{}, fmt.Errorf("row-group-events and row-group-samples must be positive")
 	}
 	opts := Options{Compression: o.Compression, RowGroupEvents: rge, RowGroupSamples: rgs}
 	if meta.Kind == events.KindDataset {
-		return CreateDataset(path, meta, opts)
+		return formats.SampleSink(CreateDataset(path, meta, opts))
 	}
-	return CreateRecording(path, meta, opts)
+	return formats.EventSink(CreateRecording(path, meta, opts))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -17,6 +18,7 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/evarrow"
+	"github.com/evtool/evtool/formats/internal/input"
 )
 
 // guard turns a panic inside arrow-go, possible on corrupt input, into a decode error.
@@ -37,46 +39,70 @@ type pqFile struct {
 	cols   []int // leaf column indices in layout order (recording: t,x,y,p; dataset: label,id,t,x,y,p)
 }
 
-// Open opens an evtool Parquet file: a *RecordingReader or a *DatasetReader, by its layout.
-func Open(path string) (formats.Source, error) {
-	pf, err := openFile(path)
+// Open opens an evtool Parquet file: a recording (Source.Events is a *RecordingReader) or a dataset
+// (Source.Samples is a *DatasetReader), by its layout.
+func Open(path string, o formats.Options) (formats.Source, error) {
+	return input.Open(path, func(f *os.File) (formats.Source, error) { return NewReader(f, path, o) })
+}
+
+// NewReader reads an evtool Parquet file from r, which must give random access (an *os.File,
+// *bytes.Reader or *io.SectionReader); r is closed by Close when it is an io.Closer.
+func NewReader(r io.Reader, name string, _ formats.Options) (formats.Source, error) {
+	ra, size, ok := input.RandomAccess(r)
+	if !ok {
+		return formats.Source{}, fmt.Errorf("%s: a Parquet file keeps its footer at the end: it must be read from a file, not a stream", name)
+	}
+	closer, _ := r.(io.Closer)
+	pf, err := openReader(io.NewSectionReader(ra, 0, size), closer, name)
 	if err != nil {
-		return nil, err
+		return formats.Source{}, err
 	}
 	if pf.meta.Kind == events.KindDataset {
-		d, err := newDatasetReader(pf)
-		if err != nil {
-			return nil, err
-		}
-		return d, nil
+		return formats.SampleSource(newDatasetReader(pf))
 	}
-	return &RecordingReader{pqFile: pf}, nil
+	return formats.Source{Events: &RecordingReader{pqFile: pf}}, nil
 }
 
 func openFile(path string) (*pqFile, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	return input.Open(path, func(f *os.File) (*pqFile, error) { return openReader(f, f, path) })
+}
+
+// checkMagic tells a file that is not Parquet from one cut short: a Parquet file starts and ends with
+// PAR1, so one that starts with it (or with part of it) but does not end with it is truncated.
+func checkMagic(f io.ReaderAt, size int64, path string) error {
+	head := make([]byte, min(size, 4))
+	if _, err := f.ReadAt(head, 0); err != nil && err != io.EOF {
+		return &events.DecodeError{Path: path, Msg: "read failed", Err: err}
 	}
-	pf, err := openReader(f, f, path)
-	if err != nil {
-		f.Close()
-		return nil, err
+	if !strings.HasPrefix(Magic, string(head)) {
+		return &events.DecodeError{Path: path, Msg: "not a Parquet file (it does not start with PAR1)"}
 	}
-	return pf, nil
+	var tail [4]byte
+	if size >= 12 {
+		if _, err := f.ReadAt(tail[:], size-4); err != nil && err != io.EOF {
+			return &events.DecodeError{Path: path, Offset: size - 4, Msg: "read failed", Err: err}
+		}
+	}
+	if size < 12 || string(tail[:]) != Magic {
+		return &events.DecodeError{Path: path, Offset: size, Msg: "file does not end with the Parquet footer and PAR1: it is cut short", Err: events.ErrTruncated}
+	}
+	return nil
 }
 
 // openReader reads the footer and schema of the Parquet data in f; closer is closed by close(), name is
 // used in errors.
 func openReader(f parquet.ReaderAtSeeker, closer io.Closer, path string) (pf *pqFile, err error) {
 	defer guard(path, 0, &err)
-	pr, err := file.NewParquetReader(f)
-	if err != nil {
-		return nil, &events.DecodeError{Path: path, Offset: 0, Msg: "not a readable Parquet file", Err: err}
-	}
 	size, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := checkMagic(f, size, path); err != nil {
+		return nil, err
+	}
+	pr, err := file.NewParquetReader(f)
+	if err != nil {
+		return nil, &events.DecodeError{Path: path, Offset: 0, Msg: "not a readable Parquet file", Err: err}
 	}
 	dropArrowSchema(pr.MetaData())
 	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
@@ -181,7 +207,10 @@ func describe(s *arrow.Schema) string {
 
 func (pf *pqFile) close() error {
 	pf.pr.Close()
-	return pf.closer.Close()
+	if pf.closer != nil {
+		return pf.closer.Close()
+	}
+	return nil
 }
 
 // rowGroupOffset is where row group i starts in the file, for error messages.

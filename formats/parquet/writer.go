@@ -13,7 +13,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats/evarrow"
-	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/formats/internal/output"
 )
 
 // Coordinates are handed to the Parquet writer as Arrow dictionary arrays so that evtool chooses each
@@ -102,28 +102,24 @@ func (c *coordDict) encode(vals []uint16) arrow.Array {
 	return array.NewDictionaryArray(coordDictType, indices, dict)
 }
 
-// noCloser hides Close from pqarrow, which closes an io.Closer it writes to: the atomic output file must
-// stay open until Commit syncs and renames it.
-type noCloser struct{ io.Writer }
-
 // sink is what both writers share: the Parquet writer, the pending row group's events and the output.
 type sink struct {
-	file   *atomicfile.File // nil when writing to a caller's io.Writer
+	out    *output.File
 	fw     *pqarrow.FileWriter
 	schema *arrow.Schema // as given to pqarrow
 	ev     events.Batch  // the pending row group's events
 	x, y   coordDict
 	name   string
-	done   bool
 }
 
-func newSink(out io.Writer, name string, layout *arrow.Schema, kind events.Kind, o Options) (*sink, error) {
+func newSink(out *output.File, layout *arrow.Schema, kind events.Kind, o Options) (*sink, error) {
+	name := out.Name()
 	props, err := writerProperties(kind, o)
 	if err != nil {
 		return nil, err
 	}
 	schema := writeSchema(layout)
-	fw, err := pqarrow.NewFileWriter(schema, noCloser{out}, props,
+	fw, err := pqarrow.NewFileWriter(schema, out, props,
 		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(memory.DefaultAllocator)))
 	if err != nil {
 		return nil, fmt.Errorf("parquet writer for %s: %w", name, err)
@@ -131,7 +127,7 @@ func newSink(out io.Writer, name string, layout *arrow.Schema, kind events.Kind,
 	if err := fw.AppendKeyValueMetadata("ARROW:schema", storedSchema(layout)); err != nil {
 		return nil, fmt.Errorf("parquet writer for %s: %w", name, err)
 	}
-	return &sink{fw: fw, schema: schema, name: name}, nil
+	return &sink{out: out, fw: fw, schema: schema, name: name}, nil
 }
 
 // eventColumns returns the pending events as Arrow arrays t, x, y, p (zero-copy for t and p).
@@ -158,36 +154,20 @@ func (s *sink) write(cols []arrow.Array, rows int) error {
 	return nil
 }
 
-// finish writes the footer, then moves the file into place.
+// finish writes the last row group and the footer, then moves the file into place.
 func (s *sink) finish(flush func() error) error {
-	if s.done {
+	return s.out.Close(func() error {
+		if err := flush(); err != nil {
+			return err
+		}
+		if err := s.fw.Close(); err != nil {
+			return fmt.Errorf("finish %s: %w", s.name, err)
+		}
 		return nil
-	}
-	s.done = true
-	if err := flush(); err != nil {
-		s.abortFile()
-		return err
-	}
-	if err := s.fw.Close(); err != nil {
-		s.abortFile()
-		return fmt.Errorf("finish %s: %w", s.name, err)
-	}
-	if s.file != nil {
-		return s.file.Commit()
-	}
-	return nil
+	})
 }
 
-func (s *sink) abort() {
-	s.done = true
-	s.abortFile()
-}
-
-func (s *sink) abortFile() {
-	if s.file != nil {
-		s.file.Abort()
-	}
-}
+func (s *sink) abort() { s.out.Abort() }
 
 // RecordingWriter streams events into a recording-layout Parquet file.
 type RecordingWriter struct {
@@ -197,23 +177,17 @@ type RecordingWriter struct {
 
 // CreateRecording creates a recording file at path; nothing appears there unless Close succeeds.
 func CreateRecording(path string, meta events.Meta, o Options) (*RecordingWriter, error) {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := NewRecordingWriter(f, path, meta, o)
-	if err != nil {
-		f.Abort()
-		return nil, err
-	}
-	w.file = f
-	return w, nil
+	return output.Start(path, func(out *output.File) (*RecordingWriter, error) { return newRecordingWriter(out, meta, o) })
 }
 
-// NewRecordingWriter writes a recording to out; name is used in errors.
-func NewRecordingWriter(out io.Writer, name string, meta events.Meta, o Options) (*RecordingWriter, error) {
+// NewRecordingWriter writes a recording to w (not atomically); name is used in errors.
+func NewRecordingWriter(w io.Writer, name string, meta events.Meta, o Options) (*RecordingWriter, error) {
+	return newRecordingWriter(output.New(w, name), meta, o)
+}
+
+func newRecordingWriter(out *output.File, meta events.Meta, o Options) (*RecordingWriter, error) {
 	o = o.withDefaults()
-	s, err := newSink(out, name, evarrow.RecordingSchema(meta), events.KindRecording, o)
+	s, err := newSink(out, evarrow.RecordingSchema(meta), events.KindRecording, o)
 	if err != nil {
 		return nil, err
 	}
@@ -266,23 +240,17 @@ type DatasetWriter struct {
 
 // CreateDataset creates a dataset file at path; nothing appears there unless Close succeeds.
 func CreateDataset(path string, meta events.Meta, o Options) (*DatasetWriter, error) {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := NewDatasetWriter(f, path, meta, o)
-	if err != nil {
-		f.Abort()
-		return nil, err
-	}
-	w.file = f
-	return w, nil
+	return output.Start(path, func(out *output.File) (*DatasetWriter, error) { return newDatasetWriter(out, meta, o) })
 }
 
-// NewDatasetWriter writes a dataset to out; name is used in errors.
-func NewDatasetWriter(out io.Writer, name string, meta events.Meta, o Options) (*DatasetWriter, error) {
+// NewDatasetWriter writes a dataset to w (not atomically); name is used in errors.
+func NewDatasetWriter(w io.Writer, name string, meta events.Meta, o Options) (*DatasetWriter, error) {
+	return newDatasetWriter(output.New(w, name), meta, o)
+}
+
+func newDatasetWriter(out *output.File, meta events.Meta, o Options) (*DatasetWriter, error) {
 	o = o.withDefaults()
-	s, err := newSink(out, name, evarrow.DatasetSchema(meta), events.KindDataset, o)
+	s, err := newSink(out, evarrow.DatasetSchema(meta), events.KindDataset, o)
 	if err != nil {
 		return nil, err
 	}
