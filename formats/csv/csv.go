@@ -179,4 +179,3 @@ func parseConfig(o formats.Options, writing bool) (config, error) {
 	}
 	return c, nil
 }
-

@@ -93,4 +93,3 @@ func parseReadOptions(o formats.Options) (readOptions, error) {
 	}
 	return ro, nil
 }
-

@@ -140,4 +140,3 @@ func limit(g events.Geometry) (uint32, uint32) {
 	}
 	return uint32(g.Width), uint32(g.Height)
 }
-
