@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/nmnist"
 )
 
@@ -32,7 +33,7 @@ func BenchmarkPrepareNMNISTTree(b *testing.B) {
 		}
 		p := filepath.Join(root, "Train", fmt.Sprint(i%10), fmt.Sprintf("%05d.bin", i))
 		os.MkdirAll(filepath.Dir(p), 0o755)
-		w, err := nmnist.Create(p, false)
+		w, err := nmnist.Create(p, events.Meta{}, formats.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -89,19 +89,7 @@ func parseHeader2(in *input.Input, name string, v1 bool, versionLines int) (*hea
 		}
 	}
 	h.size = in.Offset()
-	return h, headerCut(in, h.endMarker)
-}
-
-// headerCut is the error for a file that ends in its header: no end marker and nothing after the
-// header lines.
-func headerCut(in *input.Input, endMarker bool) error {
-	if !endMarker && in.Offset() > 0 && in.Fill(1) == 0 {
-		if err := in.Err(); err != nil {
-			return err
-		}
-		return in.Truncated(in.Offset(), "file ends inside the ASCII header (no end-of-header line and no data)")
-	}
-	return nil
+	return h, nil
 }
 
 // lastField returns the last space-separated word ("System.currentTimeMillis() 1531242221262" → the ms).
@@ -171,7 +159,7 @@ func parseHeader3(in *input.Input, name string, versionLines int) (*header3, err
 		}
 	}
 	h.size = in.Offset()
-	return h, headerCut(in, h.endMarker)
+	return h, nil
 }
 
 // parseGeometry parses "WxH".

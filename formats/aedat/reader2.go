@@ -73,7 +73,10 @@ func newReader2(in *input.Input, name, version string, o formats.Options) (*Read
 	}
 	chip, err := selectChip(h.chipClass, v1, o)
 	if err != nil {
-		return nil, &events.DecodeError{Path: name, Offset: h.size, Msg: err.Error()}
+		if in.Fill(1) > 0 || in.Failed() {
+			return nil, &events.DecodeError{Path: name, Offset: h.size, Msg: err.Error()}
+		}
+		chip = Chip{} // no record follows the header: no layout is needed, the sensor size is unknown
 	}
 	bit10 := o.Param(ParamDavisBit10, "trigger")
 	switch bit10 {

@@ -10,11 +10,12 @@ import (
 	"testing"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/internal/fixtures"
 )
 
 // polarsCheck runs tools/polars-check/check.js, which reads an Arrow file with nodejs-polars — an Arrow
 // implementation independent of arrow-go (Rust). It skips when node or the npm packages are missing,
-// except in CI (CI=true), where .ci/run installs them and a skip would hide a regression.
+// and fails instead when $CI is set (scripts/test.sh installs them; a skip would hide a regression).
 func polarsCheck(t *testing.T, path string) map[string]any {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
@@ -26,10 +27,7 @@ func polarsCheck(t *testing.T, path string) map[string]any {
 		missing = "nodejs-polars is not installed (npm install --prefix tools/polars-check)"
 	}
 	if missing != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("independent Arrow reader unavailable in CI: %s", missing)
-		}
-		t.Skipf("skipping the nodejs-polars cross-check: %s", missing)
+		fixtures.MissingTool(t, "nodejs-polars cross-check: "+missing, "npm install --prefix tools/polars-check")
 	}
 	out, err := exec.Command("node", filepath.Join(dir, "check.js"), path).Output()
 	if err != nil {

@@ -10,19 +10,17 @@ import (
 	"testing"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/internal/fixtures"
 )
 
 // duckdbCheck runs tools/duckdb-check/check.mjs on a file and decodes its JSON. It skips when node or
-// the npm package is missing, and fails instead under CI=true (CI installs them).
+// the npm package is missing, and fails instead when $CI is set (scripts/test.sh installs them).
 func duckdbCheck(t *testing.T, path, kind string) duckdbReport {
 	t.Helper()
 	_, here, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(here), "..", "..", "tools", "duckdb-check")
 	skip := func(why string) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("DuckDB check cannot run under CI: %s (CI must run `npm install --prefix tools/duckdb-check --no-audit --no-fund`)", why)
-		}
-		t.Skipf("DuckDB check skipped: %s (run `npm install --prefix tools/duckdb-check --no-audit --no-fund`)", why)
+		fixtures.MissingTool(t, "DuckDB check: "+why, "npm install --prefix tools/duckdb-check --no-audit --no-fund")
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {

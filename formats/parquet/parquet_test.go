@@ -187,7 +187,7 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw := sink.(events.SampleWriter)
+	sw := sink.Samples
 	for i := 0; i < 3; i++ {
 		s := events.Sample{Label: 0, ID: "s", Events: *events.FromEvents(event(int64(i), 1, 1, 1))}
 		if err := sw.WriteSample(&s); err != nil {
@@ -210,7 +210,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("detect: %v %v", g, err)
 	}
 	defer src.Close()
-	sr := src.(events.SampleReader)
+	sr := src.Samples
 	if sr.NumSamples() != 3 {
 		t.Fatalf("%d samples", sr.NumSamples())
 	}

@@ -196,7 +196,7 @@ func TestStreamedAEDAT4(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		return src.(events.Reader), nil
+		return src.Events, nil
 	}
 	r, err := open()
 	if err != nil {
@@ -224,7 +224,7 @@ func TestOpenDatasetFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := sink.(events.SampleWriter)
+	w := sink.Samples
 	for i := 0; i < 3; i++ {
 		s := events.Sample{Events: *movingBar(uint64(i), 0, 100_000), Label: int32(2 - i), ID: fmt.Sprint(i)}
 		if err := w.WriteSample(&s); err != nil {
