@@ -100,6 +100,9 @@ type Format struct {
 	Create func(path string, meta events.Meta, opts Options) (Sink, error)
 	// DatasetCreate reports whether Create accepts datasets (e.g. a folder of per-sample files).
 	DatasetCreate bool
+	// WriteDefault makes this format the one an output path with its extension gets when several
+	// writable formats share the extension (.raw: EVT 2.0, .aedat: AEDAT 3.1).
+	WriteDefault bool
 	// InferGeometry gives the sensor size from the extent of the events when the file does not say
 	// (dataset knowledge such as "fits 34x34: N-MNIST"). Nil means: use the extent.
 	InferGeometry func(extent events.Geometry) events.Geometry
@@ -324,7 +327,7 @@ func OutputFormat(path, name string) (*Format, error) {
 				continue
 			}
 			for _, e := range g.Extensions {
-				if e == ext {
+				if e == ext && (f == nil || !f.WriteDefault) {
 					f = g
 				}
 			}

@@ -87,6 +87,7 @@ func init() {
 		Create: func(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
 			return formats.EventSink(Create31(path, meta, o))
 		},
+		WriteDefault: true,
 		Params: map[string]string{
 			ParamSource:          params[ParamSource],
 			ParamEventsPerPacket: "AEDAT 3.1 writer: polarity events per packet (default 4096)",

@@ -356,8 +356,8 @@ func (w *Writer) Write(b *events.Batch) error {
 		if dt >= overflowTick {
 			ticks := dt / overflowTick
 			if !w.filler.Take(ticks, w.n) {
-				return fmt.Errorf("%s: event %d at %d µs comes %d µs after the previous one, which .es stores as %d overflow bytes: %w; shift the times to start at 0 first (time-align)",
-					name, w.n, t, dt, ticks, formats.ErrTimeRange)
+				return fmt.Errorf("%s: event %d at %d µs: .es counts time from 0 with one overflow byte per 127 µs, and the %d µs since %s would take %d bytes: %w; shift the times to start at 0 first (time-align)",
+					name, w.n, t, dt, map[bool]string{true: "0", false: "the previous event"}[w.n == 0], ticks, formats.ErrTimeRange)
 			}
 			for ; ticks > 0; ticks-- {
 				w.out.WriteByte(0xFF)

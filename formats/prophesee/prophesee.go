@@ -35,7 +35,8 @@ func init() {
 			}
 			return formats.EventSink(CreateEVT2(path, meta, o))
 		},
-		Params: rawParams,
+		WriteDefault: true,
+		Params:       rawParams,
 		Conformance: formats.Conformance{
 			Geometry: events.Geometry{Width: 2048, Height: 2048},
 			Extremes: []events.Event{{T: 0, X: 2047, Y: 0, P: 1}, {T: 63, X: 0, Y: 2047}, {T: 64, X: 2047, Y: 2047, P: 1},
