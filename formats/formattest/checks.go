@@ -323,7 +323,7 @@ func (k *kit[C]) recordEnds(t *testing.T, c C, data []byte) []int {
 func (k *kit[C]) allocations(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	_, short := k.file(t, k.Generate(rng, 1000))
-	_, long := k.file(t, k.Generate(rng, 40000))
+	_, long := k.file(t, k.Generate(rng, 100_000))
 	var allocs [2]float64
 	for i, data := range [][]byte{short, long} {
 		var err error
@@ -332,12 +332,14 @@ func (k *kit[C]) allocations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	growth := k.MaxAllocGrowth
+	// A little slack for libraries that allocate per page (Parquet) or vary with pools (Arrow); one
+	// allocation per event, or per 4096-event packet, is far above it.
+	growth := float64(k.MaxAllocGrowth)
 	if growth == 0 {
-		growth = 8
+		growth = 8 + allocs[0]/50
 	}
-	if allocs[1] > allocs[0]+float64(growth) {
-		t.Fatalf("reading 1,000 units allocates %.0f times, 40,000 units %.0f times: allocation grows with the file", allocs[0], allocs[1])
+	if allocs[1] > allocs[0]+growth {
+		t.Fatalf("reading 1,000 units allocates %.0f times, 100,000 units %.0f times: allocation grows with the file", allocs[0], allocs[1])
 	}
 }
 
