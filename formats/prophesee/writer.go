@@ -20,6 +20,7 @@ type sink struct {
 	n      int64 // events written
 	last   int64
 	filler output.FillerBudget
+	word   [4]byte // scratch: a local array would escape through the write and cost an allocation a word
 }
 
 // Close flushes and moves the file into place.
@@ -46,15 +47,13 @@ func (s *sink) fill(t, bytes int64, format string) error {
 }
 
 func (s *sink) word32(w uint32) {
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], w)
-	s.out.Write(b[:])
+	binary.LittleEndian.PutUint32(s.word[:], w)
+	s.out.Write(s.word[:])
 }
 
 func (s *sink) word16(w uint16) {
-	var b [2]byte
-	binary.LittleEndian.PutUint16(b[:], w)
-	s.out.Write(b[:])
+	binary.LittleEndian.PutUint16(s.word[:2], w)
+	s.out.Write(s.word[:2])
 }
 
 // geometryFor is the sensor size a writer records: o.Sensor, else the input's.
