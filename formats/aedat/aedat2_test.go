@@ -143,9 +143,9 @@ func checkFixtureDetails(t *testing.T, name string, res result) {
 // handBuiltDVS128 is a DVS128 AEDAT 2.0 file written byte by byte (see TestDVS128Bytes).
 func handBuiltDVS128() []byte {
 	return be32([]byte(dvs128Header),
-		5<<8|10<<1|0, 100, // ON at raw (10,5)
+		5<<8|10<<1, 100, // ON at raw (10,5): polarity bit 0
 		0<<8|0<<1|1, 200, // OFF at raw (0,0)
-		127<<8|127<<1|0, 300, // ON at raw (127,127)
+		127<<8|127<<1, 300, // ON at raw (127,127): polarity bit 0
 		0x8000|3, 350, // sync
 		0x80000000, 360, // special
 		0x00010000, 370, // invalid

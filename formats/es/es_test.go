@@ -136,7 +136,7 @@ func TestATIS(t *testing.T) {
 	data = append(data, rec(3<<2|2, 1, 2)...) // t=3 DVS increase
 	data = append(data, 0xFC, 0xFF, 0xFD)     // reset, +189, +63
 	data = append(data, rec(1<<2|1, 4, 5)...) // t=256 TC: counted only
-	data = append(data, rec(0<<2|0, 9, 7)...) // t=256 DVS decrease
+	data = append(data, rec(0, 9, 7)...)      // Δt 0, DVS decrease: t=256
 	r, err := NewReader(bytes.NewReader(data), "a.es", top)
 	if err != nil {
 		t.Fatal(err)

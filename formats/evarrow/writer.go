@@ -56,7 +56,6 @@ type RecordingWriter struct {
 	b      *array.RecordBuilder
 	limit  int
 	n      int // events in the pending batch
-	lastT  int64
 	count  int64
 }
 

@@ -74,7 +74,7 @@ func EventCodec(f *formats.Format) Codec[*events.Batch] {
 			}
 			if s.Events == nil {
 				s.Abort()
-				return nil, fmt.Errorf("Create gave a dataset writer for a recording")
+				return nil, fmt.Errorf("the format's Create gave a dataset writer for a recording")
 			}
 			return s.Events, nil
 		}
@@ -204,7 +204,7 @@ func DatasetCodec(f *formats.Format) Codec[[]events.Sample] {
 			}
 			if s.Samples == nil {
 				s.Abort()
-				return nil, fmt.Errorf("Create gave a recording writer for a dataset")
+				return nil, fmt.Errorf("the format's Create gave a recording writer for a dataset")
 			}
 			return samplesWriter{s.Samples}, nil
 		},

@@ -2,7 +2,6 @@ package formattest
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"testing"
 
@@ -86,7 +85,7 @@ func BenchRead(b *testing.B, data []byte, want int, open func(r io.Reader) (even
 			}
 		}
 		if n != want {
-			b.Fatal(fmt.Sprintf("decoded %d events, want %d", n, want))
+			b.Fatalf("decoded %d events, want %d", n, want)
 		}
 	}
 	ReportRate(b, float64(b.N)*float64(want), cpu0)

@@ -148,12 +148,12 @@ func TestEVT3TimeHigh(t *testing.T) {
 		high|1, low|5, y|10, x|1, // t = 1<<12 | 5
 		high|1, x|2, // repeat: nothing changes
 		high|4095, x|3, // forward jump of 4094: glitch, ignored
-		high|0, x|4, // small backward step: glitch, ignored
+		high, x|4, // TIME_HIGH 0, a small backward step: glitch, ignored
 		high|2, x|5, // accepted: time_low reset to 0
 		low|3, x|6,
 		high|4000, high|4095, x|7, // accepted forward steps
 		high|4000, x|8, // backward by 95: glitch
-		high|0, x|9, // backward by 4095: wrap, +2^24
+		high, x|9, // TIME_HIGH 0, backward by 4095: wrap, +2^24
 		low|5, x|10,
 		low|0x800, x|11, low|0x7FF, x|12, // TIME_LOW going back after an event: clamped
 	))
@@ -211,7 +211,7 @@ func cd2(p, lsb, x, y uint32) uint32 { return p<<28 | lsb<<22 | x<<11 | y }
 func TestEVT2Words(t *testing.T) {
 	words := []uint32{
 		cd2(1, 1, 1, 1), 0xA<<28 | 1<<8 | 1, // before TIME_HIGH: discarded
-		0x8<<28 | 0xFFFFFFF, cd2(0, 63, 639, 479), 0xA<<28 | 5<<22 | 2<<8 | 0,
+		0x8<<28 | 0xFFFFFFF, cd2(0, 63, 639, 479), 0xA<<28 | 5<<22 | 2<<8, // falling edge (value bit 0)
 		0x3 << 28, 0xE << 28, // reserved, vendor
 		0x8<<28 | 1, cd2(1, 2, 3, 4), // wrap
 		cd2(1, 0, 640, 0), // out of range
