@@ -18,7 +18,7 @@ func init() {
 		Detect:        func(head []byte) bool { return formats.HasPrefix(head, Magic) },
 		NewReader:     NewReader,
 		RandomAccess:  true,
-		Create:        create,
+		Create:        Create,
 		DatasetCreate: true,
 		Params: map[string]string{
 			"batch-events":  "events per record batch of a recording (default 1048576)",
@@ -32,7 +32,10 @@ func init() {
 	})
 }
 
-func create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
+// Create writes a recording or, for meta.Kind == dataset, a dataset at path, with the -O options
+// (record batch sizes) and o.Compression: the shape every format package has; CreateRecording and
+// CreateDataset take this package's Options.
+func Create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
 	be, err := o.IntParam("batch-events", 0)
 	if err != nil {
 		return formats.Sink{}, err

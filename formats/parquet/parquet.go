@@ -55,7 +55,7 @@ func init() {
 		Detect:        func(head []byte) bool { return formats.HasPrefix(head, Magic) },
 		NewReader:     NewReader,
 		RandomAccess:  true,
-		Create:        create,
+		Create:        Create,
 		DatasetCreate: true,
 		Params: map[string]string{
 			"row-group-events":  fmt.Sprintf("events per row group of a recording; a dataset row group is closed once it holds this many events (default %d)", DefaultRowGroupEvents),
@@ -147,7 +147,10 @@ func writerProperties(kind events.Kind, o Options) (*parquet.WriterProperties, e
 	return parquet.NewWriterProperties(props...), nil
 }
 
-func create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
+// Create writes a recording or, for meta.Kind == dataset, a dataset at path, with the -O options
+// (row group sizes) and o.Compression: the shape every format package has; CreateRecording and
+// CreateDataset take this package's Options.
+func Create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
 	rge, err := o.IntParam("row-group-events", 0)
 	if err != nil {
 		return formats.Sink{}, err
