@@ -202,7 +202,16 @@ var (
 )
 
 // Register adds a format. It panics on a duplicate name, which is a programming error caught at start-up.
+// The Create of a format without DatasetCreate refuses datasets here, once for all formats.
 func Register(f *Format) {
+	if create := f.Create; create != nil && !f.DatasetCreate {
+		f.Create = func(path string, meta events.Meta, o Options) (Sink, error) {
+			if meta.Kind == events.KindDataset {
+				return Sink{}, fmt.Errorf("%s: format %s holds one recording per file, not a dataset; write the dataset as arrow or parquet (or as a folder of nmnist .bin files)", path, f.Name)
+			}
+			return create(path, meta, o)
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := registry[f.Name]; dup {

@@ -54,9 +54,6 @@ func newWriter2(out *output.File, v1 bool, meta events.Meta, o formats.Options) 
 	if v1 {
 		version = "1.0"
 	}
-	if meta.Kind == events.KindDataset {
-		return nil, fmt.Errorf("%s: an AEDAT %s file holds one recording, not a dataset; write the dataset as .arrow", out.Name(), version)
-	}
 	var chip Chip
 	if name := o.Param(ParamChip, ""); name != "" {
 		c, err := ChipByName(name)

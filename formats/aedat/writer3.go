@@ -58,9 +58,6 @@ func NewWriter31(w io.Writer, name string, meta events.Meta, o formats.Options) 
 }
 
 func newWriter31From(out *output.File, meta events.Meta, o formats.Options) (*Writer31, error) {
-	if meta.Kind == events.KindDataset {
-		return nil, fmt.Errorf("%s: an AEDAT 3.1 file holds one recording, not a dataset; write the dataset as .arrow", out.Name())
-	}
 	per, err := o.IntParam(ParamEventsPerPacket, DefaultEventsPerPacket)
 	if err != nil {
 		return nil, err

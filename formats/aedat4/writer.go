@@ -48,9 +48,6 @@ func NewWriter(w io.Writer, name string, meta events.Meta, o formats.Options) (*
 }
 
 func newWriter(out *output.File, meta events.Meta, o formats.Options) (*Writer, error) {
-	if meta.Kind == events.KindDataset {
-		return nil, fmt.Errorf("%s: aedat4 holds one recording, not a dataset", out.Name())
-	}
 	g := meta.Geometry
 	if o.Sensor.Known() {
 		g = o.Sensor

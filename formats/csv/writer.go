@@ -1,7 +1,6 @@
 package csv
 
 import (
-	"fmt"
 	"io"
 	"strconv"
 
@@ -30,9 +29,6 @@ func NewWriter(w io.Writer, name string, meta events.Meta, o formats.Options) (*
 }
 
 func newWriter(out *output.File, meta events.Meta, o formats.Options) (*Writer, error) {
-	if meta.Kind == events.KindDataset {
-		return nil, fmt.Errorf("%s: CSV holds one recording, not a dataset; write the dataset to .arrow or .parquet", out.Name())
-	}
 	cfg, err := parseConfig(o, true)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,6 @@ package es
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -45,9 +44,6 @@ func init() {
 			return formats.EventSource(NewReader(r, name, o))
 		},
 		Create: func(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
-			if meta.Kind == events.KindDataset {
-				return formats.Sink{}, errors.New("es writes one recording per file, not a dataset")
-			}
 			return formats.EventSink(Create(path, meta, o))
 		},
 		Params: map[string]string{

@@ -50,9 +50,6 @@ func NewWriter(w io.Writer, name string, meta events.Meta, o formats.Options) (*
 }
 
 func newWriter(out *output.File, meta events.Meta) (*Writer, error) {
-	if meta.Kind == events.KindDataset {
-		return nil, fmt.Errorf("%s: a .npy file holds one recording, not a dataset; write the dataset to .arrow or .parquet", out.Name())
-	}
 	out.Write(header(0))
 	return &Writer{out: out, rec: make([]byte, 0, 4096*recordSize)}, out.Err()
 }

@@ -7,8 +7,8 @@ package prophesee
 
 import (
 	"bytes"
-	"errors"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/evtool/evtool/events"
@@ -21,49 +21,41 @@ var rawParams = map[string]string{
 }
 
 func init() {
-	formats.Register(&formats.Format{
-		Name:        "evt2",
-		Description: "Prophesee .raw EVT 2.0 (32-bit words; writes TIME_HIGH + CD words)",
-		Extensions:  []string{".raw"},
-		Detect:      func(head []byte) bool { return detectRaw(head) == 2 },
-		NewReader: func(r io.Reader, name string, o formats.Options) (formats.Source, error) {
-			return formats.EventSource(NewRawReader(r, name, o.WithDefault(ParamEVT, "2")))
-		},
-		Create: func(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
-			if meta.Kind == events.KindDataset {
-				return formats.Sink{}, errors.New("evt2 writes one recording per file, not a dataset")
-			}
-			return formats.EventSink(CreateEVT2(path, meta, o))
-		},
-		WriteDefault: true,
-		Params:       rawParams,
-		Conformance: formats.Conformance{
-			Geometry: events.Geometry{Width: 2048, Height: 2048},
-			Extremes: []events.Event{{T: 0, X: 2047, Y: 0, P: 1}, {T: 63, X: 0, Y: 2047}, {T: 64, X: 2047, Y: 2047, P: 1},
-				{T: 1 << 34, X: 5, Y: 6}, {T: 1<<34 + 1<<33, X: 7, Y: 8, P: 1}},
-		},
-	})
-	formats.Register(&formats.Format{
-		Name:        "evt3",
-		Description: "Prophesee .raw EVT 3.0 (16-bit words, vectorised; writes TIME_HIGH, TIME_LOW, ADDR_Y, ADDR_X words)",
-		Extensions:  []string{".raw"},
-		Detect:      func(head []byte) bool { return detectRaw(head) == 3 },
-		NewReader: func(r io.Reader, name string, o formats.Options) (formats.Source, error) {
-			return formats.EventSource(NewRawReader(r, name, o.WithDefault(ParamEVT, "3")))
-		},
-		Create: func(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
-			if meta.Kind == events.KindDataset {
-				return formats.Sink{}, errors.New("evt3 writes one recording per file, not a dataset")
-			}
-			return formats.EventSink(CreateEVT3(path, meta, o))
-		},
-		Params: rawParams,
-		Conformance: formats.Conformance{
-			Geometry: events.Geometry{Width: 2048, Height: 2048},
-			Extremes: []events.Event{{T: 0, X: 2047, Y: 0, P: 1}, {T: 4095, X: 0, Y: 2047}, {T: 4096, X: 2047, Y: 2047, P: 1},
-				{T: 1<<24 - 1, X: 1, Y: 1}, {T: 1 << 24, X: 2, Y: 2, P: 1}, {T: 5<<24 + 3, X: 3, Y: 3}},
-		},
-	})
+	// EVT 2.0 and 3.0 share the extension; the header tells them apart. A .raw output is EVT 2.0.
+	for _, v := range []struct {
+		version  string
+		desc     string
+		create   func(string, events.Meta, formats.Options) (formats.Sink, error)
+		extremes []events.Event
+	}{
+		{"2", "Prophesee .raw EVT 2.0 (32-bit words; writes TIME_HIGH + CD words)",
+			func(p string, m events.Meta, o formats.Options) (formats.Sink, error) {
+				return formats.EventSink(CreateEVT2(p, m, o))
+			},
+			[]events.Event{{T: 0, X: 2047, Y: 0, P: 1}, {T: 63, X: 0, Y: 2047}, {T: 64, X: 2047, Y: 2047, P: 1},
+				{T: 1 << 34, X: 5, Y: 6}, {T: 1<<34 + 1<<33, X: 7, Y: 8, P: 1}}},
+		{"3", "Prophesee .raw EVT 3.0 (16-bit words, vectorised; writes TIME_HIGH, TIME_LOW, ADDR_Y, ADDR_X words)",
+			func(p string, m events.Meta, o formats.Options) (formats.Sink, error) {
+				return formats.EventSink(CreateEVT3(p, m, o))
+			},
+			[]events.Event{{T: 0, X: 2047, Y: 0, P: 1}, {T: 4095, X: 0, Y: 2047}, {T: 4096, X: 2047, Y: 2047, P: 1},
+				{T: 1<<24 - 1, X: 1, Y: 1}, {T: 1 << 24, X: 2, Y: 2, P: 1}, {T: 5<<24 + 3, X: 3, Y: 3}}},
+	} {
+		version := v.version
+		formats.Register(&formats.Format{
+			Name:        "evt" + version,
+			Description: v.desc,
+			Extensions:  []string{".raw"},
+			Detect:      func(head []byte) bool { return strconv.Itoa(detectRaw(head)) == version },
+			NewReader: func(r io.Reader, name string, o formats.Options) (formats.Source, error) {
+				return formats.EventSource(NewRawReader(r, name, o.WithDefault(ParamEVT, version)))
+			},
+			Create:       v.create,
+			WriteDefault: version == "2",
+			Params:       rawParams,
+			Conformance:  formats.Conformance{Geometry: events.Geometry{Width: 2048, Height: 2048}, Extremes: v.extremes},
+		})
+	}
 	formats.Register(&formats.Format{
 		Name:        "dat",
 		Description: "Prophesee .dat (Event2D/EventCD, versions 1 and 2; writes version 2)",
@@ -73,9 +65,6 @@ func init() {
 			return formats.EventSource(NewDATReader(r, name, o))
 		},
 		Create: func(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
-			if meta.Kind == events.KindDataset {
-				return formats.Sink{}, errors.New("dat writes one recording per file, not a dataset")
-			}
 			return formats.EventSink(CreateDAT(path, meta, o))
 		},
 		Conformance: formats.Conformance{

@@ -29,10 +29,14 @@ func (s *sink) Close() error { return s.out.Close(nil) }
 // Abort discards the output.
 func (s *sink) Abort() { s.out.Abort() }
 
-func (s *sink) checkOrder(t int64) error {
+// check refuses an event out of time order, or with x or y not below limit, or a polarity not 0/1.
+func (s *sink) check(t int64, x, y uint16, p uint8, limit uint16, format string) error {
 	if t < 0 || t < s.last {
 		return fmt.Errorf("%s: event %d: timestamp %d µs is negative or earlier than the previous one (%d); the file needs events in time order",
 			s.out.Name(), s.n, t, s.last)
+	}
+	if x >= limit || y >= limit || p > 1 {
+		return fmt.Errorf("%s: event %d (%d,%d,p=%d) cannot be stored: %s holds x, y < %d and p in {0,1}", s.out.Name(), s.n, x, y, p, format, limit)
 	}
 	return nil
 }
@@ -101,11 +105,8 @@ func newEVT2Writer(out *output.File, meta events.Meta, o formats.Options) (*EVT2
 func (e *EVT2Writer) Write(b *events.Batch) error {
 	for i := range b.T {
 		t, x, y, p := b.T[i], b.X[i], b.Y[i], b.P[i]
-		if err := e.checkOrder(t); err != nil {
+		if err := e.check(t, x, y, p, 2048, "EVT 2.0"); err != nil {
 			return err
-		}
-		if x >= 2048 || y >= 2048 || p > 1 {
-			return fmt.Errorf("%s: event %d (%d,%d,p=%d) cannot be stored: EVT 2.0 holds x, y < 2048 and p in {0,1}", e.out.Name(), e.n, x, y, p)
 		}
 		if h := t >> 6; !e.started || h != e.high {
 			if err := e.timeHigh(t, h); err != nil {
@@ -179,11 +180,8 @@ func newEVT3Writer(out *output.File, meta events.Meta, o formats.Options) (*EVT3
 func (e *EVT3Writer) Write(b *events.Batch) error {
 	for i := range b.T {
 		t, x, y, p := b.T[i], b.X[i], b.Y[i], b.P[i]
-		if err := e.checkOrder(t); err != nil {
+		if err := e.check(t, x, y, p, 2048, "EVT 3.0"); err != nil {
 			return err
-		}
-		if x >= 2048 || y >= 2048 || p > 1 {
-			return fmt.Errorf("%s: event %d (%d,%d,p=%d) cannot be stored: EVT 3.0 holds x, y < 2048 and p in {0,1}", e.out.Name(), e.n, x, y, p)
 		}
 		if h := t >> 12; !e.started || h != e.high {
 			if err := e.timeHigh(t, h); err != nil {
@@ -270,15 +268,12 @@ func newDATWriter(out *output.File, meta events.Meta, o formats.Options) (*DATWr
 func (d *DATWriter) Write(b *events.Batch) error {
 	for i := range b.T {
 		t, x, y, p := b.T[i], b.X[i], b.Y[i], b.P[i]
-		if err := d.checkOrder(t); err != nil {
+		if err := d.check(t, x, y, p, 1<<14, "DAT v2"); err != nil {
 			return err
 		}
 		if (d.n == 0 && t >= 1<<32) || t-d.last >= 1<<31 {
 			return fmt.Errorf("%s: event %d: timestamp %d µs cannot be stored: DAT needs the first t below 2^32 and gaps below 2^31 µs: %w; shift the times to start at 0 first (time-align)",
 				d.out.Name(), d.n, t, formats.ErrTimeRange)
-		}
-		if x >= 1<<14 || y >= 1<<14 || p > 1 {
-			return fmt.Errorf("%s: event %d (%d,%d,p=%d) cannot be stored: DAT v2 holds x, y < 16384 and p in {0,1}", d.out.Name(), d.n, x, y, p)
 		}
 		binary.LittleEndian.PutUint32(d.rec[0:4], uint32(t))
 		binary.LittleEndian.PutUint32(d.rec[4:8], uint32(p)<<28|uint32(y)<<14|uint32(x))
