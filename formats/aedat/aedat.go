@@ -100,12 +100,10 @@ func init() {
 	})
 }
 
-// Reader is what Open returns for every version: an event stream plus its triggers.
+// Reader is what Open returns for every version: an event stream plus its triggers (the trigger records
+// met during the most recent Read, in file order).
 type Reader interface {
-	events.Reader
-	// Triggers returns the trigger records met during the most recent Read call, in file order. The
-	// slice is reused by the next Read.
-	Triggers() []events.Trigger
+	events.TriggerReader
 	// Version is the AEDAT version of the file: "1.0", "2.0", "3.0" or "3.1".
 	Version() string
 }
