@@ -15,8 +15,8 @@
 //     formats that need random access (Arrow, Parquet) get the io.ReaderAt equivalents;
 //   - truncation: cut at every byte (sampled for long files), a reader returns a prefix of the content,
 //     then io.EOF or a *events.DecodeError wrapping events.ErrTruncated at an offset inside the cut file;
-//     cut inside the last record, an append-only format must report the truncation; a complete record
-//     before the cut is never lost;
+//     no complete record before the cut is lost (checked where the format only appends records, which
+//     the kit finds out by writing prefixes), and dropping the last byte is never silent;
 //   - Abort leaves nothing behind, not even a temporary file, also after a refused write;
 //   - bounded output: given timestamps it cannot store compactly (10^15 µs absolute, gaps of 1000 s), a
 //     writer refuses with an error wrapping formats.ErrTimeRange, or writes at most a small constant per
