@@ -25,7 +25,6 @@ type Writer2 struct {
 	offset  int64
 	lastT   int64
 	n       int64
-	rec     [8]byte
 }
 
 // Create2 writes an AEDAT 2.0 file at path, atomically (nothing appears unless Close succeeds). The
@@ -133,16 +132,13 @@ func (w *Writer2) Write(b *events.Batch) error {
 		default:
 			a = uint32(127-y)<<8 | uint32(127-x)<<1 | uint32(1-p)
 		}
-		rec := w.rec[:8]
 		if w.v1 {
-			rec = w.rec[:6]
-			binary.BigEndian.PutUint16(rec, uint16(a))
-			binary.BigEndian.PutUint32(rec[2:], uint32(t-w.offset))
+			w.out.Buf = binary.BigEndian.AppendUint16(w.out.Buf, uint16(a))
 		} else {
-			binary.BigEndian.PutUint32(rec, a)
-			binary.BigEndian.PutUint32(rec[4:], uint32(t-w.offset))
+			w.out.Buf = binary.BigEndian.AppendUint32(w.out.Buf, a)
 		}
-		w.out.Write(rec)
+		w.out.Buf = binary.BigEndian.AppendUint32(w.out.Buf, uint32(t-w.offset))
+		w.out.Spill()
 		w.lastT = t
 		w.n++
 	}

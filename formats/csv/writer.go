@@ -77,7 +77,7 @@ func (w *Writer) Write(b *events.Batch) error {
 	}
 	sep := w.cfg.sep
 	for i := 0; i < b.Len(); i++ {
-		line := w.line[:0]
+		line := w.out.Buf
 		for j, r := range w.cols {
 			if j > 0 {
 				line = append(line, sep)
@@ -95,9 +95,8 @@ func (w *Writer) Write(b *events.Batch) error {
 				line = append(line, '0')
 			}
 		}
-		line = append(line, '\n')
-		w.out.Write(line)
-		w.line = line
+		w.out.Buf = append(line, '\n')
+		w.out.Spill()
 	}
 	return w.out.Err()
 }

@@ -293,7 +293,6 @@ type Writer struct {
 	last   int64
 	n      int64
 	filler output.FillerBudget
-	rec    [5]byte
 }
 
 // Create writes a DVS .es file at path, atomically. The sensor size (o.Sensor, else meta.Geometry) is
@@ -356,14 +355,13 @@ func (w *Writer) Write(b *events.Batch) error {
 					name, w.n, t, dt, map[bool]string{true: "0", false: "the previous event"}[w.n == 0], ticks, formats.ErrTimeRange)
 			}
 			for ; ticks > 0; ticks-- {
-				w.out.WriteByte(0xFF)
+				w.out.Buf = append(w.out.Buf, 0xFF)
+				w.out.Spill()
 			}
 			dt %= overflowTick
 		}
-		w.rec[0] = byte(dt)<<1 | p
-		binary.LittleEndian.PutUint16(w.rec[1:], x)
-		binary.LittleEndian.PutUint16(w.rec[3:], y)
-		w.out.Write(w.rec[:])
+		w.out.Buf = append(w.out.Buf, byte(dt)<<1|p, byte(x), byte(x>>8), byte(y), byte(y>>8))
+		w.out.Spill()
 		w.last = t
 		w.n++
 	}

@@ -178,7 +178,6 @@ type Writer struct {
 	filler  output.FillerBudget
 	lastT   int64
 	n       int64
-	rec     [recordSize]byte
 }
 
 // Create writes a .bin file at path (atomically). Option overflow-markers makes timestamps ≥ 2^23 µs fit
@@ -221,12 +220,8 @@ func (w *Writer) Write(b *events.Batch) error {
 			}
 		}
 		raw := uint32(t - w.written*OverflowStep)
-		w.rec[0] = byte(x)
-		w.rec[1] = byte(y)
-		w.rec[2] = byte(raw>>16)&0x7F | b.P[i]<<7
-		w.rec[3] = byte(raw >> 8)
-		w.rec[4] = byte(raw)
-		w.out.Write(w.rec[:])
+		w.out.Buf = append(w.out.Buf, byte(x), byte(y), byte(raw>>16)&0x7F|b.P[i]<<7, byte(raw>>8), byte(raw))
+		w.out.Spill()
 		w.lastT = t
 		w.n++
 	}
@@ -246,9 +241,9 @@ func (w *Writer) overflowMarkers(t int64) error {
 		return fmt.Errorf("%s: event %d: timestamp %d µs would need %d overflow markers after %d events: %w; shift the times to start at 0 first (time-align)",
 			name, w.n, t, need, w.n, formats.ErrTimeRange)
 	}
-	marker := [recordSize]byte{0, markerY, 0, 0, 0}
 	for ; need > 0; need-- {
-		w.out.Write(marker[:])
+		w.out.Buf = append(w.out.Buf, 0, markerY, 0, 0, 0)
+		w.out.Spill()
 		w.written++
 	}
 	return w.out.Err()

@@ -20,7 +20,6 @@ type sink struct {
 	n      int64 // events written
 	last   int64
 	filler output.FillerBudget
-	word   [4]byte // scratch: a local array would escape through the write and cost an allocation a word
 }
 
 // Close flushes and moves the file into place.
@@ -51,13 +50,13 @@ func (s *sink) fill(t, bytes int64, format string) error {
 }
 
 func (s *sink) word32(w uint32) {
-	binary.LittleEndian.PutUint32(s.word[:], w)
-	s.out.Write(s.word[:])
+	s.out.Buf = binary.LittleEndian.AppendUint32(s.out.Buf, w)
+	s.out.Spill()
 }
 
 func (s *sink) word16(w uint16) {
-	binary.LittleEndian.PutUint16(s.word[:2], w)
-	s.out.Write(s.word[:2])
+	s.out.Buf = binary.LittleEndian.AppendUint16(s.out.Buf, w)
+	s.out.Spill()
 }
 
 // geometryFor is the sensor size a writer records: o.Sensor, else the input's.
@@ -241,7 +240,6 @@ func (e *EVT3Writer) timeHigh(t, h int64) error {
 // DATWriter writes version-2 DAT files (Event2D, 8-byte records) with `% Width`/`% Height` lines.
 type DATWriter struct {
 	sink
-	rec [8]byte
 }
 
 // CreateDAT writes a DAT file at path, atomically; the sensor size is o.Sensor, else meta's.
@@ -275,9 +273,8 @@ func (d *DATWriter) Write(b *events.Batch) error {
 			return fmt.Errorf("%s: event %d: timestamp %d µs cannot be stored: DAT needs the first t below 2^32 and gaps below 2^31 µs: %w; shift the times to start at 0 first (time-align)",
 				d.out.Name(), d.n, t, formats.ErrTimeRange)
 		}
-		binary.LittleEndian.PutUint32(d.rec[0:4], uint32(t))
-		binary.LittleEndian.PutUint32(d.rec[4:8], uint32(p)<<28|uint32(y)<<14|uint32(x))
-		d.out.Write(d.rec[:])
+		d.word32(uint32(t))
+		d.word32(uint32(p)<<28 | uint32(y)<<14 | uint32(x))
 		d.last = t
 		d.n++
 	}

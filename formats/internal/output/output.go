@@ -19,9 +19,17 @@ import (
 // bufferSize is the write buffer: 64 KiB amortises the system call over thousands of records.
 const bufferSize = 64 << 10
 
+// spillSize is how much Buf gathers before it goes to the file.
+const spillSize = 64 << 10
+
 // File is a writer's destination. Every write goes through its buffer; the first failure sticks, and
 // later writes do nothing, so a writer may write record by record and check Err once per batch.
+//
+// Hot encode loops append their records to Buf, a plain reused slice, and call Spill after each record
+// (it writes only once Buf holds 64 KiB): no call through the write path per record. Every other method
+// writes Buf out first, so the bytes keep their order.
 type File struct {
+	Buf    []byte
 	bw     *bufio.Writer
 	dst    io.Writer
 	atomic *atomicfile.File // nil when writing to a caller's io.Writer
@@ -52,8 +60,28 @@ func New(w io.Writer, name string) *File {
 // Name is the output's name (its final path when created by Create).
 func (o *File) Name() string { return o.name }
 
+// Spill writes Buf out once it holds 64 KiB.
+func (o *File) Spill() {
+	if len(o.Buf) >= spillSize {
+		o.spill()
+	}
+}
+
+func (o *File) spill() {
+	if len(o.Buf) > 0 {
+		b := o.Buf
+		o.Buf = b[:0]
+		o.write(b)
+	}
+}
+
 // Write writes p (buffered). It returns the sticky error, wrapped with the file name.
 func (o *File) Write(p []byte) (int, error) {
+	o.spill()
+	return o.write(p)
+}
+
+func (o *File) write(p []byte) (int, error) {
 	if o.err != nil {
 		return 0, o.err
 	}
@@ -67,6 +95,7 @@ func (o *File) Write(p []byte) (int, error) {
 
 // WriteByte writes one byte (buffered).
 func (o *File) WriteByte(c byte) error {
+	o.spill()
 	if o.err != nil {
 		return o.err
 	}
@@ -80,6 +109,7 @@ func (o *File) WriteByte(c byte) error {
 
 // WriteString writes s (buffered).
 func (o *File) WriteString(s string) (int, error) {
+	o.spill()
 	if o.err != nil {
 		return 0, o.err
 	}
@@ -97,14 +127,15 @@ func (o *File) fail(err error) {
 	}
 }
 
-// Err returns the first write failure, or nil.
+// Err returns the first write failure, or nil (bytes still in Buf have not been written yet).
 func (o *File) Err() error { return o.err }
 
-// Offset is the number of bytes written so far: the file offset of the next byte.
-func (o *File) Offset() int64 { return o.n }
+// Offset is the number of bytes written so far, Buf included: the file offset of the next byte.
+func (o *File) Offset() int64 { return o.n + int64(len(o.Buf)) }
 
 // Flush writes the buffered bytes to the destination.
 func (o *File) Flush() error {
+	o.spill()
 	if o.err == nil {
 		if err := o.bw.Flush(); err != nil {
 			o.fail(err)
