@@ -126,6 +126,10 @@ type Conformance struct {
 	Extremes []events.Event
 	// Encode makes file content from events, for a format evtool reads but does not write (Create nil).
 	Encode func(b *events.Batch, g events.Geometry) []byte
+	// Files, for a read-only format without Encode, are valid files relative to the fixture folder
+	// ($EVTOOL_FIXTURES): the kit reads them intact as the reference and checks batch sizes, hostile
+	// sources, truncation and detection on them.
+	Files []string
 }
 
 // Source is an opened input: Events for a recording (a stream of events), Samples for a dataset

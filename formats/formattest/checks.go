@@ -15,6 +15,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/internal/fixtures"
 )
 
 // timeout bounds every single read or write the kit makes: a reader that hangs fails the check.
@@ -127,12 +128,44 @@ func (k *kit[C]) identity(t *testing.T) {
 	}
 }
 
-func (k *kit[C]) batchSizes(t *testing.T) {
-	c := k.Generate(rand.New(rand.NewPCG(3, 4)), 300)
+// sample is a file the checks read, with the content it holds.
+type sample[C any] struct {
+	path string
+	data []byte
+	c    C
+}
+
+// samples returns the files a check reads: one holding n generated units (seeded by seed), or — for a
+// read-only format given as fixture files — each fixture with what the reader reads from it intact.
+func (k *kit[C]) samples(t *testing.T, n int, seed uint64) []sample[C] {
+	t.Helper()
+	if k.Create == nil && k.Encode == nil {
+		var out []sample[C]
+		for _, rel := range k.Files {
+			path := fixtures.Path(t, rel)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := k.read(t, bytes.NewReader(data), path, 4096)
+			if err != nil {
+				t.Fatalf("the fixture %s does not read: %v", rel, err)
+			}
+			out = append(out, sample[C]{path, data, c})
+		}
+		return out
+	}
+	c := k.Generate(rand.New(rand.NewPCG(seed, seed+1)), n)
 	path, data := k.file(t, c)
-	for _, chunk := range []int{1, 7, 4096} {
-		got, err := k.read(t, bytes.NewReader(data), path, chunk)
-		k.same(t, fmt.Sprintf("%d per Read", chunk), got, c, err)
+	return []sample[C]{{path, data, c}}
+}
+
+func (k *kit[C]) batchSizes(t *testing.T) {
+	for _, s := range k.samples(t, 300, 3) {
+		for _, chunk := range []int{1, 7, 4096} {
+			got, err := k.read(t, bytes.NewReader(s.data), s.path, chunk)
+			k.same(t, fmt.Sprintf("%d per Read", chunk), got, s.c, err)
+		}
 	}
 }
 
@@ -189,8 +222,12 @@ func newAtReader(data []byte, failAt int64, err error) *atReader {
 }
 
 func (k *kit[C]) hostileSources(t *testing.T) {
-	c := k.Generate(rand.New(rand.NewPCG(5, 6)), 300)
-	path, data := k.file(t, c)
+	for _, s := range k.samples(t, 300, 5) {
+		k.hostile(t, s.path, s.data, s.c)
+	}
+}
+
+func (k *kit[C]) hostile(t *testing.T, path string, data []byte, c C) {
 	half := len(data) / 2
 	if k.Format.RandomAccess {
 		got, err := k.read(t, newAtReader(data, 0, nil), path, 4096)
@@ -242,10 +279,10 @@ func (k *kit[C]) failed(t *testing.T, what string, got, want C, err, cause error
 	}
 }
 
-// cuts returns the lengths the truncation check cuts a file of n bytes to: every one for short files,
-// else every one near both ends and an even spread between.
-func cuts(n int) []int {
-	if n <= 3000 {
+// cuts returns the lengths the truncation check cuts a file of n bytes to: every one when there are
+// at most 3·edge, else every one within edge bytes of both ends and an even spread between.
+func cuts(n, edge int) []int {
+	if n <= 3*edge {
 		out := make([]int, n)
 		for i := range out {
 			out[i] = i
@@ -253,28 +290,36 @@ func cuts(n int) []int {
 		return out
 	}
 	var out []int
-	for i := 0; i < 1000; i++ {
+	for i := 0; i < edge; i++ {
 		out = append(out, i)
 	}
-	for step, i := (n-2000)/1000+1, 1000; i < n-1000; i += step {
+	for step, i := (n-2*edge)/edge+1, edge; i < n-edge; i += step {
 		out = append(out, i)
 	}
-	for i := n - 1000; i < n; i++ {
+	for i := n - edge; i < n; i++ {
 		out = append(out, i)
 	}
 	return out
 }
 
 func (k *kit[C]) truncation(t *testing.T) {
-	c := k.Generate(rand.New(rand.NewPCG(9, 10)), 40)
-	path, data := k.file(t, c)
+	edge := 1000
+	if k.Create == nil && k.Encode == nil {
+		edge = 100 // fixture files are long: a few hundred cuts
+	}
+	for _, s := range k.samples(t, 40, 9) {
+		k.truncate(t, s.path, s.data, s.c, edge)
+	}
+}
+
+func (k *kit[C]) truncate(t *testing.T, path string, data []byte, c C, edge int) {
 	// Where each complete record ends, when the format only appends: then a cut never loses one.
 	var ends []int
-	if k.Prefix != nil {
+	if k.Prefix != nil && (k.Create != nil || k.Encode != nil) {
 		ends = k.recordEnds(t, c, data)
 	}
 	prev := 0
-	for _, cut := range cuts(len(data)) {
+	for _, cut := range cuts(len(data), edge) {
 		got, err := k.read(t, bytes.NewReader(data[:cut]), path, 4096)
 		n := k.Units(got)
 		if d := k.Diff(got, c); d != "" {
@@ -344,7 +389,12 @@ func (k *kit[C]) allocations(t *testing.T) {
 }
 
 func (k *kit[C]) detect(t *testing.T) {
-	_, data := k.file(t, k.Generate(rand.New(rand.NewPCG(13, 14)), 50))
+	for _, s := range k.samples(t, 50, 13) {
+		k.detectOne(t, s.data)
+	}
+}
+
+func (k *kit[C]) detectOne(t *testing.T, data []byte) {
 	head := data[:min(len(data), formats.HeadSize)]
 	if k.Format.Detect != nil && !k.Format.Detect(head) {
 		t.Fatalf("%s's Detect does not recognise its own output", k.Format.Name)

@@ -82,6 +82,7 @@ func EventCodec(f *formats.Format) Codec[*events.Batch] {
 	} else if enc := f.Conformance.Encode; enc != nil {
 		c.Encode = func(b *events.Batch) ([]byte, error) { return enc(b, g), nil }
 	}
+	c.Files = f.Conformance.Files
 	if f.NewReader != nil {
 		c.Read = func(r io.Reader, name string, chunk int) (*events.Batch, error) {
 			return ReadEvents(f, opts, r, name, chunk)
