@@ -26,7 +26,7 @@ type Options struct {
 	Progress func(done, total int64)
 	// Chain, when set, transforms every sample (streams through a recording); it is recorded as
 	// evtool.transforms. A chain ending in a representation (frames, voxel…) makes one tensor per sample,
-	// written to the Arrow tensors layout or to .npy/.npz (tensors.go).
+	// written by a format that holds tensors (tensors.go).
 	Chain *transforms.Chain
 	// Seed seeds the chain's random transforms (per sample: hash(seed, sample id, stage)).
 	Seed uint64
@@ -50,7 +50,7 @@ type Result struct {
 func Run(ctx context.Context, plan *Plan, output string, o Options) (*Result, error) {
 	var outFmt *formats.Format
 	if o.Chain != nil && o.Chain.HasRepresentation() {
-		if _, err := tensorOutput(output, o.To); err != nil {
+		if _, err := formats.TensorOutputFormat(output, o.To); err != nil {
 			return nil, err
 		}
 	} else {

@@ -85,6 +85,9 @@ type Format struct {
 	InferGeometry func(extent events.Geometry) events.Geometry
 	// Params documents the format-specific -O options: name → help.
 	Params map[string]string
+	// Tensors reads and writes the tensors a representation makes of samples (tensors.go); nil for
+	// formats that hold events only.
+	Tensors *TensorIO
 }
 
 // Source is what Open returns: an events.Reader or an events.SampleReader.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/evtool/evtool/formats/evarrow"
+	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/inspect"
 	"github.com/evtool/evtool/internal/cli"
 )
@@ -69,7 +69,9 @@ func printReport(r *inspect.Report) {
 	if r.Inferred {
 		geom += " (inferred from the events; the file does not say)"
 	}
-	fmt.Fprintf(w, "  sensor    %s\n", geom)
+	if r.Kind != events.KindTensors || r.Width > 0 {
+		fmt.Fprintf(w, "  sensor    %s\n", geom)
+	}
 	if r.Samples != nil {
 		fmt.Fprintf(w, "  samples   %d\n", *r.Samples)
 	}
@@ -80,7 +82,7 @@ func printReport(r *inspect.Report) {
 		}
 		fmt.Fprintf(w, "  classes   %d (%s)\n", len(r.Classes), strings.Join(parts, " "))
 	}
-	if r.Kind != evarrow.KindTensors {
+	if r.Kind != events.KindTensors {
 		fmt.Fprintf(w, "  events    %d (ON %d, OFF %d)\n", r.Events, r.On, r.Off)
 	}
 	if r.TFirst != nil {
