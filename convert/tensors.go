@@ -8,15 +8,10 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/parallel"
+	"github.com/evtool/evtool/sources"
 	"github.com/evtool/evtool/tensors"
 	"github.com/evtool/evtool/transforms"
 )
-
-// tensorItem carries one sample and its tensor from a worker to the writer.
-type tensorItem struct {
-	smp events.Sample
-	out tensors.Sample
-}
 
 // openTensorSink makes the writer once the first tensor tells the shape and element type. n is the number
 // of tensors to come (0 when unknown); single marks the one tensor of a whole recording.
@@ -49,79 +44,45 @@ func convertTensors(ctx context.Context, src datasetSource, meta events.Meta, in
 	if err != nil {
 		return nil, err
 	}
-	n := src.count()
-	g := meta.Geometry
-	if o.Format.Sensor.Known() {
-		g = o.Format.Sensor
+	n := src.samples()
+	if n == 0 {
+		return nil, fmt.Errorf("no samples to convert")
 	}
-	if !g.Known() {
-		if g, err = datasetGeometry(ctx, src, o.Workers); err != nil {
-			return nil, err
-		}
+	g, err := src.geometry(ctx, meta, o)
+	if err != nil {
+		return nil, err
 	}
-	in := shapeOf(g)
-	st, err := o.Chain.NewStream(in, o.Seed, "")
+	st, err := o.Chain.NewStream(shapeOf(g), o.Seed, "")
+	if err != nil {
+		return nil, err
+	}
+	rep, err := o.Chain.Representation()
 	if err != nil {
 		return nil, err
 	}
 	shape := st.Shape()
 	out := events.Meta{Format: outFmt.Name, Kind: events.KindTensors, Geometry: shape.Geometry, Classes: meta.Classes,
-		Source: meta.Source, Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
-	if src.plan != nil && len(src.plan.Items) > 0 {
-		out.Source = sourceRoot(src.plan)
-	} else if out.Source == "" {
-		out.Source = input
-	}
-	if o.Source != "" {
-		out.Source = o.Source
-	}
+		Source: datasetSourceText(src, meta, input, o), Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
 	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindTensors, Geometry: shape.Geometry}
-	if n == 0 {
-		return nil, fmt.Errorf("no samples to convert")
-	}
-	workers := o.Workers
-	if src.reader != nil {
-		workers = 1
-	}
 	var w tensors.Writer
-	err = parallel.Ordered(ctx, n, workers, func() *tensorItem { return &tensorItem{} },
-		func(i int, it *tensorItem) error {
-			if err := src.read(i, &it.smp); err != nil {
-				return err
-			}
-			if err := it.smp.Events.Validate(g); err != nil {
-				return fmt.Errorf("sample %s: %w (pass --sensor to set the sensor size)", it.smp.ID, err)
-			}
-			sh, err := o.Chain.ApplySample(&it.smp, in, o.Seed)
-			if err != nil {
-				return err
-			}
-			rep, err := o.Chain.Representation()
-			if err != nil {
-				return err
-			}
-			if err := computeTensor(rep, &it.smp, sh, &it.out); err != nil {
-				return fmt.Errorf("sample %s: %w", it.smp.ID, err)
-			}
-			return nil
-		},
-		func(i int, it *tensorItem) error {
-			if w == nil {
-				rep, err := o.Chain.Representation()
-				if err != nil {
+	err = parallel.Ordered(ctx, src.units(), src.workers(o.Workers), func() *unit { return &unit{} },
+		func(i int, u *unit) error { return src.prepare(i, u, g, o, rep) },
+		func(i int, u *unit) error {
+			for j := range u.tensors {
+				if w == nil {
+					var err error
+					if w, err = openTensorSink(outFmt, output, out, rep, &u.tensors[j].Tensor, n, false, o); err != nil {
+						return err
+					}
+				}
+				if err := w.Write(&u.tensors[j]); err != nil {
 					return err
 				}
-				if w, err = openTensorSink(outFmt, output, out, rep, &it.out.Tensor, n, false, o); err != nil {
-					return err
+				res.Samples++
+				res.Events += int64(u.samples[j].Events.Len())
+				if o.Progress != nil {
+					o.Progress(int64(res.Samples), int64(n))
 				}
-			}
-			if err := w.Write(&it.out); err != nil {
-				return err
-			}
-			res.Samples++
-			res.Events += int64(it.smp.Events.Len())
-			if o.Progress != nil {
-				o.Progress(int64(i+1), int64(n))
 			}
 			return nil
 		})
@@ -158,7 +119,7 @@ func recordingTensor(ctx context.Context, r events.Reader, inFmt *formats.Format
 	if !g.Known() {
 		st := events.NewStats(events.Geometry{}, false)
 		st.Add(b)
-		g = infer(inFmt, st.Extent())
+		g = sources.Infer(inFmt, st.Extent())
 	}
 	if err := b.Validate(g); err != nil {
 		return nil, fmt.Errorf("%s: %w (pass --sensor to set the sensor size)", input, err)

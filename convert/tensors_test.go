@@ -19,12 +19,13 @@ import (
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/internal/fixtures"
+	"github.com/evtool/evtool/sources"
 	"github.com/evtool/evtool/tensors"
 	"github.com/evtool/evtool/transforms"
 )
 
 // expectedTensors computes, sample by sample, what a chain must write.
-func expectedTensors(t *testing.T, plan *Plan, chain *transforms.Chain) []*tensors.Tensor {
+func expectedTensors(t *testing.T, plan *sources.Plan, chain *transforms.Chain) []*tensors.Tensor {
 	t.Helper()
 	rep, err := chain.Representation()
 	if err != nil {
@@ -34,7 +35,7 @@ func expectedTensors(t *testing.T, plan *Plan, chain *transforms.Chain) []*tenso
 	for _, it := range plan.Items {
 		var s events.Sample
 		s.ID = it.ID
-		if err := ReadFile(it.Path, it.Format, Options{}.Format, &s.Events); err != nil {
+		if err := sources.ReadFile(it.Path, it.Format, Options{}.Format, &s.Events); err != nil {
 			t.Fatal(err)
 		}
 		in := transforms.Shape{Geometry: events.Geometry{Width: 34, Height: 34}, Polarities: 2}
@@ -77,7 +78,7 @@ func readArrowTensors(t *testing.T, path string) (*arrow.Schema, []arrow.RecordB
 // A chain ending in frames(bins) writes Arrow's fixed_shape_tensor, one row per sample, equal to
 // computing the frames sample by sample; frames by window write variable_shape_tensor with each shape.
 func TestConvertToArrowTensors(t *testing.T) {
-	plan, err := Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
+	plan, err := sources.Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestConvertToArrowTensors(t *testing.T) {
 // .npz holds x (N, B, P, H, W), y, ids and classes, as numpy.load sees them.
 func TestConvertToNPZ(t *testing.T) {
 	py := fixtures.NumPy(t)
-	plan, err := Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
+	plan, err := sources.Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ print(json.dumps({"shape": list(x.shape), "dtype": str(x.dtype), "sums": [int(v)
 
 // Outputs that cannot hold tensors, and .npz with shapes that vary, are errors that leave no file.
 func TestTensorOutputErrors(t *testing.T) {
-	plan, err := Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
+	plan, err := sources.Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestTensorOutputErrors(t *testing.T) {
 // Every tensor format reads back, through the registry, what convert wrote: the Arrow layout fixed and
 // variable, .npz and .npy.
 func TestReadTensorsBack(t *testing.T) {
-	plan, err := Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
+	plan, err := sources.Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/sources"
 )
 
 // convertHooks lets other verb files (transforms) add flags to convert and turn them into options,
@@ -51,7 +52,7 @@ The output is written to a temporary file and moved into place only when everyth
 		if err != nil {
 			return err
 		}
-		plan, err := convert.Discover(args, from)
+		plan, err := sources.Discover(args, from)
 		if err != nil {
 			return err
 		}

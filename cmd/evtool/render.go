@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/sources"
 	"github.com/evtool/evtool/tensors"
 	"github.com/evtool/evtool/viewer"
 )
@@ -90,7 +90,7 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 				g = fo.Sensor
 			}
 			if !g.Known() {
-				if g, err = convert.SensorOf(args[0], inFmt, fo); err != nil {
+				if g, err = sources.SensorOf(args[0], inFmt, fo); err != nil {
 					return err
 				}
 			}
