@@ -18,26 +18,12 @@ const maxHeader = 1 << 16
 // readHeader parses the preamble and header dict. It returns the layout and the size of the preamble,
 // i.e. the file offset of the first record.
 func readHeader(r io.Reader, path string, ro readOptions) (*layout, int64, error) {
-	text, start, err := readPreamble(r, path)
-	if err != nil {
-		return nil, 0, err
-	}
-	l, err := parseHeader(text, ro.columns)
-	if err != nil {
-		return nil, 0, &events.DecodeError{Path: path, Offset: start - int64(len(text)), Msg: "bad .npy header", Err: err}
-	}
-	return l, start, nil
-}
-
-// readPreamble reads the magic, the version, and the header dict's text (versions 1 to 3). It returns the
-// text and the offset of the data that follows.
-func readPreamble(r io.Reader, path string) (string, int64, error) {
 	var pre [12]byte
 	if _, err := io.ReadFull(r, pre[:10]); err != nil {
-		return "", 0, &events.DecodeError{Path: path, Offset: 0, Msg: "file ends inside the .npy preamble", Err: events.ErrTruncated}
+		return nil, 0, &events.DecodeError{Path: path, Offset: 0, Msg: "file ends inside the .npy preamble", Err: events.ErrTruncated}
 	}
 	if string(pre[:6]) != Magic {
-		return "", 0, &events.DecodeError{Path: path, Offset: 0, Msg: `not a .npy file (want the magic "\x93NUMPY")`}
+		return nil, 0, &events.DecodeError{Path: path, Offset: 0, Msg: `not a .npy file (want the magic "\x93NUMPY")`}
 	}
 	major := pre[6]
 	var hlen, start int64
@@ -46,20 +32,24 @@ func readPreamble(r io.Reader, path string) (string, int64, error) {
 		hlen, start = int64(binary.LittleEndian.Uint16(pre[8:10])), 10
 	case 2, 3:
 		if _, err := io.ReadFull(r, pre[10:12]); err != nil {
-			return "", 0, &events.DecodeError{Path: path, Offset: 10, Msg: "file ends inside the .npy preamble", Err: events.ErrTruncated}
+			return nil, 0, &events.DecodeError{Path: path, Offset: 10, Msg: "file ends inside the .npy preamble", Err: events.ErrTruncated}
 		}
 		hlen, start = int64(binary.LittleEndian.Uint32(pre[8:12])), 12
 	default:
-		return "", 0, &events.DecodeError{Path: path, Offset: 6, Msg: fmt.Sprintf("NPY format version %d.%d is not 1, 2 or 3", major, pre[7])}
+		return nil, 0, &events.DecodeError{Path: path, Offset: 6, Msg: fmt.Sprintf("NPY format version %d.%d is not 1, 2 or 3", major, pre[7])}
 	}
 	if hlen > maxHeader {
-		return "", 0, &events.DecodeError{Path: path, Offset: 8, Msg: fmt.Sprintf("header of %d bytes is larger than %d", hlen, maxHeader)}
+		return nil, 0, &events.DecodeError{Path: path, Offset: 8, Msg: fmt.Sprintf("header of %d bytes is larger than %d", hlen, maxHeader)}
 	}
 	text := make([]byte, hlen)
 	if _, err := io.ReadFull(r, text); err != nil {
-		return "", 0, &events.DecodeError{Path: path, Offset: start, Msg: "file ends inside the .npy header", Err: events.ErrTruncated}
+		return nil, 0, &events.DecodeError{Path: path, Offset: start, Msg: "file ends inside the .npy header", Err: events.ErrTruncated}
 	}
-	return string(text), start + hlen, nil
+	l, err := parseHeader(string(text), ro.columns)
+	if err != nil {
+		return nil, 0, &events.DecodeError{Path: path, Offset: start, Msg: "bad .npy header", Err: err}
+	}
+	return l, start + hlen, nil
 }
 
 // decoder turns whole records into events.

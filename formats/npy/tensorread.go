@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,37 @@ type arrayHeader struct {
 	descr string
 	shape []int64
 	start int64 // offset of the data
+}
+
+// readPreamble reads the magic, the version, and the header dict's text (versions 1 to 3). It returns the
+// text and the offset of the data that follows.
+func readPreamble(r io.Reader, path string) (string, int64, error) {
+	var pre [12]byte
+	if _, err := io.ReadFull(r, pre[:10]); err != nil {
+		return "", 0, &events.DecodeError{Path: path, Offset: 0, Msg: "file ends inside the .npy preamble", Err: events.ErrTruncated}
+	}
+	if string(pre[:6]) != Magic {
+		return "", 0, &events.DecodeError{Path: path, Offset: 0, Msg: `not a .npy file (want the magic "\x93NUMPY")`}
+	}
+	hlen, start := int64(binary.LittleEndian.Uint16(pre[8:10])), int64(10)
+	switch pre[6] {
+	case 1:
+	case 2, 3:
+		if _, err := io.ReadFull(r, pre[10:12]); err != nil {
+			return "", 0, &events.DecodeError{Path: path, Offset: 10, Msg: "file ends inside the .npy preamble", Err: events.ErrTruncated}
+		}
+		hlen, start = int64(binary.LittleEndian.Uint32(pre[8:12])), 12
+	default:
+		return "", 0, &events.DecodeError{Path: path, Offset: 6, Msg: fmt.Sprintf("NPY format version %d.%d is not 1, 2 or 3", pre[6], pre[7])}
+	}
+	if hlen > maxHeader {
+		return "", 0, &events.DecodeError{Path: path, Offset: 8, Msg: fmt.Sprintf("header of %d bytes is larger than %d", hlen, maxHeader)}
+	}
+	text := make([]byte, hlen)
+	if _, err := io.ReadFull(r, text); err != nil {
+		return "", 0, &events.DecodeError{Path: path, Offset: start, Msg: "file ends inside the .npy header", Err: events.ErrTruncated}
+	}
+	return string(text), start + hlen, nil
 }
 
 // errStructured is arrayDict's answer for a structured array (records of fields: events).
@@ -210,19 +242,20 @@ func (r *tensorReader) ReadSample(i int, dst *tensors.Sample) error {
 	if i < len(r.labels) {
 		dst.Label = r.labels[i]
 	}
-	if int64(cap(r.buf)) < r.bytes {
-		r.buf = make([]byte, r.bytes)
-	}
-	raw := r.buf[:r.bytes]
 	off := int64(i) * r.bytes // in the data
 	truncated := func(got int64) error {
 		return &events.DecodeError{Path: r.name, Offset: r.fileOffset(r.h.start + off + got), Err: events.ErrTruncated,
 			Msg: fmt.Sprintf("the data ends inside tensor %d of %d", i, r.spec.Samples)}
 	}
+	var raw []byte
 	if r.at != nil {
 		if r.length >= 0 && off+r.bytes > r.length {
 			return truncated(max(r.length-off, 0))
 		}
+		if int64(cap(r.buf)) < r.bytes { // bounded: the tensor lies inside the file
+			r.buf = make([]byte, r.bytes)
+		}
+		raw = r.buf[:r.bytes]
 		n, err := r.at.ReadAt(raw, r.atBase+off)
 		if int64(n) < r.bytes {
 			if err == nil || errors.Is(err, io.EOF) {
@@ -252,13 +285,16 @@ func (r *tensorReader) ReadSample(i int, dst *tensors.Sample) error {
 				return &events.DecodeError{Path: r.name, Offset: r.fileOffset(r.h.start + int64(r.next)*r.bytes + n), Msg: fmt.Sprintf("reading tensor %d", i), Err: err}
 			}
 		}
-		n, err := io.ReadFull(r.stream, raw)
+		var n int64
+		var err error
+		r.buf, n, err = readGrowing(r.stream, r.buf, r.bytes)
+		raw = r.buf
 		if err != nil {
 			r.stream = nil
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return truncated(int64(n))
+				return truncated(n)
 			}
-			return &events.DecodeError{Path: r.name, Offset: r.fileOffset(r.h.start + off + int64(n)), Msg: fmt.Sprintf("reading tensor %d", i), Err: err}
+			return &events.DecodeError{Path: r.name, Offset: r.fileOffset(r.h.start + off + n), Msg: fmt.Sprintf("reading tensor %d", i), Err: err}
 		}
 		r.next = i + 1
 	}
@@ -267,8 +303,28 @@ func (r *tensorReader) ReadSample(i int, dst *tensors.Sample) error {
 	return nil
 }
 
+// readGrowing reads n bytes from a stream into buf (reused), growing it as the data arrives: a header
+// that announces more than the stream holds allocates no more than what came. It returns the bytes read.
+func readGrowing(src io.Reader, buf []byte, n int64) ([]byte, int64, error) {
+	const step = 1 << 20
+	buf = buf[:0]
+	for int64(len(buf)) < n {
+		want := min(n-int64(len(buf)), step)
+		if int64(cap(buf)-len(buf)) < want {
+			buf = slices.Grow(buf, int(want))
+		}
+		k, err := io.ReadFull(src, buf[len(buf):len(buf)+int(want)])
+		buf = buf[:len(buf)+k]
+		if err != nil {
+			return buf, int64(len(buf)), err
+		}
+	}
+	return buf, n, nil
+}
+
 // setShape derives the sample shape from the array's: samples along the first axis when stacked, else
-// the whole array as one tensor. It bounds a tensor's size so that hostile headers allocate nothing big.
+// the whole array as one tensor. A tensor must fit in limit bytes, so that hostile headers allocate
+// nothing big; data missing at the end is found when the samples are read.
 func (r *tensorReader) setShape(stacked bool, limit int64) error {
 	dims := r.h.shape
 	n := int64(1)
@@ -282,9 +338,6 @@ func (r *tensorReader) setShape(stacked bool, limit int64) error {
 		}
 		size *= d
 		r.sample = append(r.sample, int(d))
-	}
-	if size > 0 && n > limit/size {
-		return &events.DecodeError{Path: r.name, Offset: 0, Msg: fmt.Sprintf("shape %v: more bytes than the file can hold (%d)", r.h.shape, limit)}
 	}
 	r.bytes = size
 	r.spec = tensors.Spec{DType: r.h.dtype(), Shape: append([]int(nil), r.sample...), Samples: int(n), Single: !stacked}
@@ -330,7 +383,7 @@ func NewTensorReader(src io.Reader, name string, stacked bool) (tensors.Reader, 
 	if at != nil {
 		h, err = parseArrayHeader(io.NewSectionReader(at, 0, size), name, 3)
 	} else {
-		h, err = parseArrayHeader(src, name, 3)
+		h, err = parseArrayHeader(&noStall{r: src}, name, 3)
 	}
 	if err != nil {
 		return nil, err
@@ -341,7 +394,7 @@ func NewTensorReader(src io.Reader, name string, stacked bool) (tensors.Reader, 
 		limit = max(size-h.start, 0)
 		r.at, r.atBase, r.length = at, h.start, limit
 	} else {
-		r.stream = src
+		r.stream = &noStall{r: src}
 	}
 	if err := r.setShape(stacked, limit); err != nil {
 		return nil, err
@@ -350,6 +403,25 @@ func NewTensorReader(src io.Reader, name string, stacked bool) (tensors.Reader, 
 		r.ids = []string{strings.TrimSuffix(path.Base(name), path.Ext(name))}
 	}
 	return r, nil
+}
+
+// noStall ends a source that keeps returning (0, nil) with io.ErrNoProgress, as bufio does, so reading
+// from it errs instead of hanging.
+type noStall struct {
+	r     io.Reader
+	empty int
+}
+
+func (s *noStall) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n == 0 && err == nil && len(p) > 0 {
+		if s.empty++; s.empty >= 100 {
+			return 0, io.ErrNoProgress
+		}
+	} else {
+		s.empty = 0
+	}
+	return n, err
 }
 
 // maxRatio bounds how much a deflated member can expand (deflate's limit is about 1032:1), so sizes that
