@@ -11,7 +11,6 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/inspect"
-	"github.com/evtool/evtool/internal/cli"
 )
 
 func init() {
@@ -107,5 +106,4 @@ func printReport(r *inspect.Report) {
 		b, _ := json.Marshal(r.Details[k])
 		fmt.Fprintf(w, "  %-9s %s\n", k, b)
 	}
-	_ = cli.Quiet
 }

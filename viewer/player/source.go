@@ -131,7 +131,6 @@ type datasetPlaylist struct {
 	r       events.SampleReader
 	g       events.Geometry
 	classes []string
-	buf     events.Sample
 }
 
 func (p *datasetPlaylist) Len() int                  { return p.r.NumSamples() }
