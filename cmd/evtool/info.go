@@ -19,9 +19,13 @@ func init() {
 	var ff formatFlags
 	cmd := &cobra.Command{
 		Use:   "info [--json] FILE...",
-		Short: "Describe event files: format, layout, sensor size, event counts, time range, ON/OFF",
+		Short: "Describe event files (format, layout, sensor size, event counts, time range, ON/OFF) and tensor files",
+		Long: `Describe event files: format, layout, sensor size, event counts, time range, ON/OFF balance, and each
+format's own details. Tensor files that a chain ending in a representation wrote (.arrow, .npz, .npy) are
+described too: samples, classes, tensor shape and element type.`,
 		Example: `  evtool info recording.aedat4
-  evtool info --json Train/0/*.bin`,
+  evtool info --json Train/0/*.bin
+  evtool info frames.npz`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := ff.options()
