@@ -211,6 +211,9 @@ func Open(path, name string, opts Options) (Source, *Format, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if f.Open == nil && f.Tensors != nil {
+		return nil, f, fmt.Errorf("%s: a %s file holds tensors, not events (evtool info and render read it)", path, f.Name)
+	}
 	if f.Open == nil {
 		return nil, f, fmt.Errorf("%s: format %s cannot be read", path, f.Name)
 	}
