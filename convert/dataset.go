@@ -177,9 +177,26 @@ func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, in
 			}
 			return nil
 		})
+	return finish(w, err, res)
+}
+
+// output is a writer of any kind: events, samples or tensors.
+type output interface {
+	Close() error
+	Abort()
+}
+
+// finish closes the output after a run that succeeded, or removes it after one that failed (w is nil when
+// the run failed before creating it).
+func finish(w output, err error, res *Result) (*Result, error) {
 	if err != nil {
-		w.Abort()
+		if w != nil {
+			w.Abort()
+		}
 		return nil, err
+	}
+	if w == nil {
+		return nil, fmt.Errorf("no samples to convert")
 	}
 	if err := w.Close(); err != nil {
 		return nil, err

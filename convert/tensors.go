@@ -86,16 +86,7 @@ func convertTensors(ctx context.Context, src datasetSource, meta events.Meta, in
 			}
 			return nil
 		})
-	if err != nil {
-		if w != nil {
-			w.Abort()
-		}
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return finish(w, err, res)
 }
 
 // recordingTensor turns a whole recording into one tensor (a one-row Arrow file, or a plain .npy).

@@ -199,15 +199,17 @@ func ByExtension(path string) *Format {
 	return found
 }
 
+// find returns the named format, or detects path's when name is empty.
+func find(path, name string) (*Format, error) {
+	if name != "" {
+		return Lookup(name)
+	}
+	return Detect(path)
+}
+
 // Open opens path with the named format, or detects it when name is empty.
 func Open(path, name string, opts Options) (Source, *Format, error) {
-	var f *Format
-	var err error
-	if name != "" {
-		f, err = Lookup(name)
-	} else {
-		f, err = Detect(path)
-	}
+	f, err := find(path, name)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -29,13 +29,7 @@ type TensorIO struct {
 // the file holds events (or its format holds events only), the error wraps tensors.ErrNotTensors, so
 // callers that accept both can fall back to Open.
 func OpenTensors(path, name string, opts Options) (tensors.Reader, *Format, error) {
-	var f *Format
-	var err error
-	if name != "" {
-		f, err = Lookup(name)
-	} else {
-		f, err = Detect(path)
-	}
+	f, err := find(path, name)
 	if err != nil {
 		return nil, nil, err
 	}
