@@ -23,7 +23,7 @@ import (
 // tensorSamples makes n samples of shape (first_i, 2, 3, 4) — first_i = 3 unless vary — with values at
 // the extremes of dtype, the classes' labels and NoLabel, and ids in several scripts.
 func tensorSamples(rng *rand.Rand, n int, dtype tensors.DType, vary bool) []tensors.Sample {
-	f32 := []float32{0, -0.0, 1, -1, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.Inf(1)), 0.1}
+	f32 := []float32{0, float32(math.Copysign(0, -1)), 1, -1, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.Inf(1)), 0.1}
 	u16 := []uint16{0, 1, 65535, 256, 255}
 	out := make([]tensors.Sample, n)
 	for i := range out {
