@@ -108,6 +108,9 @@ type Format struct {
 	InferGeometry func(extent events.Geometry) events.Geometry
 	// Params documents the format-specific -O options: name → help.
 	Params map[string]string
+	// Tensors reads and writes the tensors a representation makes of samples (tensors.go); nil for
+	// formats that hold events only.
+	Tensors *TensorIO
 	// Conformance tells the conformance kit (formats/formattest) what valid content of this format is.
 	Conformance Conformance
 }
@@ -126,6 +129,8 @@ type Conformance struct {
 	Extremes []events.Event
 	// Encode makes file content from events, for a format evtool reads but does not write (Create nil).
 	Encode func(b *events.Batch, g events.Geometry) []byte
+	// Framed says that a file states its length (a record count, a footer), so that any cut is reported.
+	Framed bool
 	// Files, for a read-only format without Encode, are valid files relative to the fixture folder
 	// ($EVTOOL_FIXTURES): the kit reads them intact as the reference and checks batch sizes, hostile
 	// sources, truncation and detection on them.
@@ -306,17 +311,22 @@ func ByExtension(path string) *Format {
 	return found
 }
 
+// find returns the named format, or detects path's when name is empty.
+func find(path, name string) (*Format, error) {
+	if name != "" {
+		return Lookup(name)
+	}
+	return Detect(path)
+}
+
 // Open opens path with the named format, or detects it when name is empty.
 func Open(path, name string, opts Options) (Source, *Format, error) {
-	var f *Format
-	var err error
-	if name != "" {
-		f, err = Lookup(name)
-	} else {
-		f, err = Detect(path)
-	}
+	f, err := find(path, name)
 	if err != nil {
 		return Source{}, nil, err
+	}
+	if f.NewReader == nil && f.Tensors != nil {
+		return Source{}, f, fmt.Errorf("%s: a %s file holds tensors, not events (evtool info and render read it)", path, f.Name)
 	}
 	src, err := f.Open(path, opts)
 	if err != nil {

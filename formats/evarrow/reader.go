@@ -40,7 +40,7 @@ func openFile(path string) (*file, error) {
 func openStream(r io.Reader, name string) (*file, error) {
 	ra, size, ok := input.RandomAccess(r)
 	if !ok {
-		return nil, fmt.Errorf("%s: an Arrow file keeps its index at the end: it must be read from a file, not a stream", name)
+		return nil, fmt.Errorf("%s: an Arrow file keeps its index at the end: reading it needs random access (a file, not a stream)", name)
 	}
 	return openReader(name, io.NewSectionReader(ra, 0, size), r)
 }
@@ -64,7 +64,7 @@ func openReader(path string, src *io.SectionReader, f io.Reader) (fl *file, err 
 		r.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if meta.Kind == KindTensors {
+	if meta.Kind == events.KindTensors {
 		if err := checkTensorColumns(r.Schema()); err != nil {
 			r.Close()
 			return nil, fmt.Errorf("%s: not an evtool tensors file: %w", path, err)
@@ -140,7 +140,7 @@ func NewReader(r io.Reader, name string, _ formats.Options) (formats.Source, err
 	if err != nil {
 		return formats.Source{}, err
 	}
-	if fl.meta.Kind == KindTensors {
+	if fl.meta.Kind == events.KindTensors {
 		fl.r.Close()
 		return formats.Source{}, fmt.Errorf("%s holds tensors (a transform chain's output), not events: evtool info and render describe it; pyarrow reads it as numpy arrays", name)
 	}

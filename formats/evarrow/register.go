@@ -1,10 +1,13 @@
 package evarrow
 
 import (
+	"fmt"
+	"io"
 	"math"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/tensors"
 )
 
 // Magic starts (and ends) every Arrow IPC file.
@@ -13,7 +16,7 @@ const Magic = "ARROW1"
 func init() {
 	formats.Register(&formats.Format{
 		Name:          "arrow",
-		Description:   "evtool Arrow IPC file (recording or dataset layout; zstd, lz4 or none)",
+		Description:   "evtool Arrow IPC file (recording, dataset or tensors layout; zstd, lz4 or none)",
 		Extensions:    []string{".arrow", ".feather", ".ipc"},
 		Detect:        func(head []byte) bool { return formats.HasPrefix(head, Magic) },
 		NewReader:     NewReader,
@@ -22,14 +25,42 @@ func init() {
 		DatasetCreate: true,
 		Params: map[string]string{
 			"batch-events":  "events per record batch of a recording (default 1048576)",
-			"batch-samples": "samples per record batch of a dataset (default 64; lower it for long samples)",
+			"batch-samples": "samples per record batch of a dataset or tensors file (default 64; lower it for long samples)",
+			"tensor-type":   "tensors: canonical (default: Arrow's fixed/variable shape tensor extension types) or plain (the same storage, no extension declaration)",
+		},
+		Tensors: &formats.TensorIO{
+			NewReader: func(r io.Reader, name string, _ formats.Options) (tensors.Reader, error) {
+				tr, err := NewTensorReader(r, name)
+				if err != nil {
+					return nil, err
+				}
+				return tr, nil
+			},
+			Create: createTensors,
 		},
 		Conformance: formats.Conformance{
+			Framed:   true, // the footer indexes every record batch
 			Geometry: events.Geometry{Width: 65536, Height: 65536},
 			Extremes: []events.Event{{T: math.MinInt64, X: 65535, Y: 0, P: 1}, {T: 0, X: 0, Y: 65535},
 				{T: math.MaxInt64, X: 65535, Y: 65535, P: 1}},
 		},
 	})
+}
+
+func createTensors(path string, meta events.Meta, spec tensors.Spec, o formats.Options) (tensors.Writer, error) {
+	bs, err := o.IntParam("batch-samples", 0)
+	if err != nil {
+		return nil, err
+	}
+	opts := Options{Compression: o.Compression, BatchSamples: bs}
+	switch tt := o.Param("tensor-type", ""); tt {
+	case "", "canonical":
+	case "plain":
+		opts.PlainTensors = true
+	default:
+		return nil, fmt.Errorf("option tensor-type=%s: want canonical (Arrow's tensor extension types) or plain", tt)
+	}
+	return CreateTensors(path, meta, spec, opts)
 }
 
 // Create writes a recording or, for meta.Kind == dataset, a dataset at path, with the -O options

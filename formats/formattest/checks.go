@@ -102,10 +102,18 @@ func (k *kit[C]) same(t *testing.T, what string, got, want C, err error) {
 
 func (k *kit[C]) identity(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	cases := []struct {
+	var cases []struct {
 		name string
 		c    C
-	}{{"empty", k.Generate(rng, 0)}, {"one", k.Generate(rng, 1)}, {"random", k.Generate(rng, 500)}}
+	}
+	for _, n := range []int{0, 1, 500} {
+		if n >= k.MinUnits {
+			cases = append(cases, struct {
+				name string
+				c    C
+			}{map[int]string{0: "empty", 1: "one", 500: "random"}[n], k.Generate(rng, n)})
+		}
+	}
 	if k.Units(k.Extremes) > 0 {
 		cases = append(cases, struct {
 			name string
@@ -346,6 +354,9 @@ func (k *kit[C]) truncate(t *testing.T, path string, data []byte, c C, edge int)
 		}
 		if cut == len(data)-1 && err == nil && n < k.Units(c) {
 			t.Fatalf("dropping the last byte of the file lost data silently: %d of %d units and no error", n, k.Units(c))
+		}
+		if k.Framed && err == nil {
+			t.Fatalf("cut to %d of %d bytes: %d units read without an error, but the file states its length", cut, len(data), n)
 		}
 	}
 }

@@ -64,6 +64,7 @@ func EventCodec(f *formats.Format) Codec[*events.Batch] {
 		Units:    func(b *events.Batch) int { return b.Len() },
 		Diff:     diffEvents,
 		Prefix:   func(b *events.Batch, n int) *events.Batch { p := b.Slice(0, n); return &p },
+		Framed:   f.Conformance.Framed,
 	}
 	if f.Create != nil {
 		meta := events.Meta{Kind: events.KindRecording, Geometry: g}
@@ -197,6 +198,7 @@ func DatasetCodec(f *formats.Format) Codec[[]events.Sample] {
 		},
 		Units:  func(s []events.Sample) int { return len(s) },
 		Diff:   diffSamples,
+		Framed: f.Conformance.Framed,
 		Prefix: func(s []events.Sample, n int) []events.Sample { return s[:n] },
 		Create: func(path string) (Writer[[]events.Sample], error) {
 			s, err := f.Create(path, meta, opts)

@@ -37,6 +37,7 @@ import (
 	"testing"
 
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/tensors"
 )
 
 // Bounds on what a writer may write: at most MaxFixedBytes plus MaxBytesPerEvent per event (or per
@@ -87,6 +88,10 @@ type Codec[C any] struct {
 	// Diff describes how got departs from the first Units(got) units of want, or returns "" when got is
 	// such a prefix.
 	Diff func(got, want C) string
+	// MinUnits is the least content the format stores (1 for formats that cannot hold nothing).
+	MinUnits int
+	// Framed says that a file states its length (a count, a footer): every cut must then be reported.
+	Framed bool
 	// MaxAllocGrowth is how many more allocations reading the long file (100,000 units) may take than
 	// the short one (1,000); 0 means 8 plus 2 % of the short file's.
 	MaxAllocGrowth int
@@ -98,14 +103,22 @@ type ContractError struct{ Msg string }
 
 func (e *ContractError) Error() string { return "reader contract broken: " + e.Msg }
 
-// Run checks a registered format: its event content, and its dataset content when it writes datasets
-// that read back as datasets.
+// Run checks a registered format: its event content, its dataset content when it writes datasets that
+// read back as datasets, and its tensors when it holds tensors.
 func Run(t *testing.T, f *formats.Format) {
 	t.Helper()
-	if f.NewReader == nil && f.Create == nil {
-		t.Fatalf("format %s can neither be read nor written", f.Name)
+	if f.Tensors != nil {
+		for _, dtype := range []tensors.DType{tensors.Uint16, tensors.Float32} {
+			t.Run("tensors-"+string(dtype), func(t *testing.T) { RunCodec(t, TensorCodec(f, dtype)) })
+		}
 	}
-	if f.NewReader == nil {
+	switch {
+	case f.NewReader == nil && f.Create == nil:
+		if f.Tensors == nil {
+			t.Fatalf("format %s can neither be read nor written", f.Name)
+		}
+		return // a format of tensors only
+	case f.NewReader == nil:
 		t.Run("write-only", func(t *testing.T) { RunCodec(t, EventCodec(f)) })
 		return
 	}

@@ -18,12 +18,26 @@ const maxHeader = 1 << 16
 
 // readHeader parses the preamble and header dict and returns the layout; in is left at the first record.
 func readHeader(in *input.Input, ro readOptions) (*layout, error) {
+	text, start, err := readPreamble(in)
+	if err != nil {
+		return nil, err
+	}
+	l, err := parseHeader(text, ro.columns)
+	if err != nil {
+		return nil, in.Errorf(start, err, "bad .npy header")
+	}
+	return l, nil
+}
+
+// readPreamble reads the magic, the version and the header dict's text (versions 1 to 3): it returns the
+// text and its offset; in is left at the data that follows.
+func readPreamble(in *input.Input) (string, int64, error) {
 	pre, ok := in.Next(10)
 	if !ok {
-		return nil, headerEnd(in, 0, "file ends inside the .npy preamble")
+		return "", 0, headerEnd(in, 0, "file ends inside the .npy preamble")
 	}
 	if string(pre[:6]) != Magic {
-		return nil, in.Errorf(0, nil, `not a .npy file (want the magic "\x93NUMPY")`)
+		return "", 0, in.Errorf(0, nil, `not a .npy file (want the magic "\x93NUMPY")`)
 	}
 	major, minor := pre[6], pre[7]
 	hlen := int64(binary.LittleEndian.Uint16(pre[8:10])) // pre is not valid after the next call on in
@@ -32,25 +46,21 @@ func readHeader(in *input.Input, ro readOptions) (*layout, error) {
 	case 2, 3:
 		hi, ok := in.Next(2)
 		if !ok {
-			return nil, headerEnd(in, 10, "file ends inside the .npy preamble")
+			return "", 0, headerEnd(in, 10, "file ends inside the .npy preamble")
 		}
 		hlen |= int64(binary.LittleEndian.Uint16(hi)) << 16
 	default:
-		return nil, in.Errorf(6, nil, "NPY format version %d.%d is not 1, 2 or 3", major, minor)
+		return "", 0, in.Errorf(6, nil, "NPY format version %d.%d is not 1, 2 or 3", major, minor)
 	}
 	if hlen > maxHeader {
-		return nil, in.Errorf(8, nil, "header of %d bytes is larger than %d", hlen, maxHeader)
+		return "", 0, in.Errorf(8, nil, "header of %d bytes is larger than %d", hlen, maxHeader)
 	}
 	start := in.Offset()
 	text, ok := in.Next(int(hlen))
 	if !ok {
-		return nil, headerEnd(in, start, "file ends inside the .npy header")
+		return "", 0, headerEnd(in, start, "file ends inside the .npy header")
 	}
-	l, err := parseHeader(string(text), ro.columns)
-	if err != nil {
-		return nil, in.Errorf(start, err, "bad .npy header")
-	}
-	return l, nil
+	return string(text), start, nil
 }
 
 // headerEnd is the error for input that ends inside the header: the read failure, else a truncation.

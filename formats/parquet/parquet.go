@@ -57,6 +57,7 @@ func init() {
 		RandomAccess:  true,
 		Create:        Create,
 		DatasetCreate: true,
+		Conformance:   formats.Conformance{Framed: true}, // the footer indexes every row group
 		Params: map[string]string{
 			"row-group-events":  fmt.Sprintf("events per row group of a recording; a dataset row group is closed once it holds this many events (default %d)", DefaultRowGroupEvents),
 			"row-group-samples": fmt.Sprintf("samples per row group of a dataset (default %d)", DefaultRowGroupSamples),

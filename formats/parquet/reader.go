@@ -50,7 +50,7 @@ func Open(path string, o formats.Options) (formats.Source, error) {
 func NewReader(r io.Reader, name string, _ formats.Options) (formats.Source, error) {
 	ra, size, ok := input.RandomAccess(r)
 	if !ok {
-		return formats.Source{}, fmt.Errorf("%s: a Parquet file keeps its footer at the end: it must be read from a file, not a stream", name)
+		return formats.Source{}, fmt.Errorf("%s: a Parquet file keeps its footer at the end: reading it needs random access (a file, not a stream)", name)
 	}
 	closer, _ := r.(io.Closer)
 	pf, err := openReader(io.NewSectionReader(ra, 0, size), closer, name)

@@ -73,6 +73,8 @@ func Length(src io.Reader) int64 {
 	switch s := src.(type) {
 	case interface{ Len() int }:
 		return int64(s.Len())
+	case interface{ Size() int64 }: // *io.SectionReader, read from its start
+		return s.Size()
 	case interface{ Stat() (fs.FileInfo, error) }:
 		if st, err := s.Stat(); err == nil && st.Mode().IsRegular() {
 			if sk, ok := src.(io.Seeker); ok {
