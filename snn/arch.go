@@ -114,6 +114,9 @@ type Net struct {
 	// trainable layer skips its input gradient, the one dense product of an MLP's backward pass.
 	needIn []bool
 	sur    Surrogate
+	// gen counts parameter updates, so that workers know when their copies of the weights in other
+	// layouts (convScratch) are stale.
+	gen uint64
 }
 
 // Build checks an architecture, infers every layer's shape and allocates the parameters (zero; see Init).

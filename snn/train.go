@@ -249,6 +249,7 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 				}()
 			}
 			wg.Wait()
+			net.gen++
 			st.Step++
 		}
 		secs := time.Since(t0).Seconds()

@@ -19,6 +19,10 @@ type worker struct {
 	convE, convCols []float32 // conv scratch for the input-gradient product
 	convWt, convDWt []float32 // conv scratch: channel-last weights and weight gradient
 	convAcc         []float32 // conv scratch: one step's output or ε, channel-last
+	conv            map[*conv2d]*convScratch
+	// hint is set by a max pool's backward pass to describe its input gradient; gHint is the hint about
+	// the gradient of the layer whose backward pass is running (the layer above left it).
+	hint, gHint gradHint
 
 	// statistics since the last reset
 	loss     float64
@@ -140,8 +144,10 @@ func (w *worker) backward() {
 			w.gact[l] = growF(w.gact[l], in.T*in.N)
 			gIn = w.gact[l]
 		}
+		w.gHint, w.hint = w.hint, gradHint{}
 		w.net.layers[l].backward(w, in, out, w.gact[l+1], gIn, w.lgrad[l])
 	}
+	w.hint, w.gHint = gradHint{}, gradHint{}
 }
 
 // output returns the last layer's activation.
