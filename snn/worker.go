@@ -44,25 +44,32 @@ type augScratch struct {
 	encoded Encoded
 }
 
-// newWorker makes a worker; train allocates the gradient buffers (inference needs none).
+// newWorker makes a worker; with train it gets its own gradient buffers (Train gives its workers the
+// buffers of the shard they are running instead).
 func newWorker(n *Net, dense bool, band float64, train bool) *worker {
 	w := &worker{net: n, sur: n.sur, dense: dense, band: float32(band)}
 	w.acts = make([]Act, len(n.layers)+1)
 	w.gact = make([][]float32, len(n.layers)+1)
-	w.grads = make([][]float32, len(n.params))
-	for i, p := range n.params {
-		if train {
-			w.grads[i] = make([]float32, len(p.Data))
-		}
-	}
-	w.lgrad = make([][][]float32, len(n.layers))
-	for l, idx := range n.pidx {
-		for _, p := range idx {
-			w.lgrad[l] = append(w.lgrad[l], w.grads[p])
-		}
+	if train {
+		w.grads, w.lgrad = newGrads(n)
 	}
 	w.spikes = make([]float64, len(n.layers))
 	return w
+}
+
+// newGrads allocates one gradient buffer per parameter, and the per-layer views of them.
+func newGrads(n *Net) ([][]float32, [][][]float32) {
+	grads := make([][]float32, len(n.params))
+	for i, p := range n.params {
+		grads[i] = make([]float32, len(p.Data))
+	}
+	lgrad := make([][][]float32, len(n.layers))
+	for l, idx := range n.pidx {
+		for _, p := range idx {
+			lgrad[l] = append(lgrad[l], grads[p])
+		}
+	}
+	return grads, lgrad
 }
 
 // resetStats clears the statistics.
@@ -70,13 +77,6 @@ func (w *worker) resetStats() {
 	w.loss, w.correct, w.samples = 0, 0, 0
 	clear(w.spikes)
 	w.macDone, w.macDense = 0, 0
-}
-
-// zeroGrads clears the gradient buffers.
-func (w *worker) zeroGrads() {
-	for _, g := range w.grads {
-		clear(g)
-	}
 }
 
 // load puts an encoded sample into acts[0] (sparse form), translated by (dx, dy) pixels of a
