@@ -25,6 +25,8 @@ type Dataset struct {
 // LoadOptions tune LoadDatasetWith.
 type LoadOptions struct {
 	KeepEvents bool // keep the events for Config.Augment
+	// Progress, when set, is called every 256 samples and at the end with the samples read and the total.
+	Progress func(done, total int)
 }
 
 // Len is the number of samples.
@@ -87,6 +89,9 @@ func LoadDatasetWith(ctx context.Context, r events.SampleReader, enc Encoding, l
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
+			if lo.Progress != nil && i > 0 {
+				lo.Progress(i, n)
+			}
 		}
 		if err := r.ReadSample(i, &s); err != nil {
 			return nil, fmt.Errorf("read sample %d: %w", i, err)
@@ -114,6 +119,9 @@ func LoadDatasetWith(ctx context.Context, r events.SampleReader, enc Encoding, l
 			e.Cnt = append([]uint16(nil), scratch.Cnt...)
 		}
 		d.Samples = append(d.Samples, e)
+	}
+	if lo.Progress != nil {
+		lo.Progress(n, n)
 	}
 	if len(d.Classes) == 0 {
 		for c := int32(0); c <= maxLabel; c++ {

@@ -25,8 +25,8 @@ type Config struct {
 	Seed        uint64  // initialisation and shuffling
 	// Workers is the number of goroutines (0 = GOMAXPROCS, at most GradShards). The trained model does
 	// not depend on it: the same seed and data give the same bytes with any number of workers.
-	Workers int
-	EarlyStop   int     // stop after this many epochs without improvement (0 = never)
+	Workers   int
+	EarlyStop int // stop after this many epochs without improvement (0 = never)
 	// Shift augments the training samples with a random translation of up to ±Shift pixels in x and y,
 	// drawn per (seed, epoch, sample); 0 = none.
 	Shift int
