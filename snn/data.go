@@ -84,6 +84,9 @@ func LoadDatasetWith(ctx context.Context, r events.SampleReader, enc Encoding, l
 	var s events.Sample
 	var scratch Encoded
 	maxLabel := int32(-1)
+	if lo.Progress != nil {
+		lo.Progress(0, n)
+	}
 	for i := 0; i < n; i++ {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {

@@ -338,6 +338,9 @@ func (m *Model) EvaluateWith(ctx context.Context, d *Dataset, o EvalOptions) (*E
 		o.Progress(int(v), d.Len())
 		mu.Unlock()
 	}
+	if o.Progress != nil {
+		o.Progress(0, d.Len())
+	}
 	var wg sync.WaitGroup
 	for wi, w := range ws {
 		lo, hi := wi*d.Len()/W, (wi+1)*d.Len()/W

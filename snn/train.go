@@ -70,7 +70,8 @@ type gradShard struct {
 	samples int
 }
 
-// BatchReport is the running state of an epoch, passed to Config.OnBatch.
+// BatchReport is the running state of an epoch, passed to Config.OnBatch (once with Done = 0 when the
+// epoch starts, then after every batch).
 type BatchReport struct {
 	Epoch, Epochs int
 	Done, Total   int     // training samples done in this epoch, and per epoch
@@ -240,6 +241,9 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 		var loss float64
 		perm := rand.New(rand.NewPCG(cfg.Seed, uint64(epoch)+1)).Perm(n)
 		cancelled := false
+		if cfg.OnBatch != nil {
+			cfg.OnBatch(BatchReport{Epoch: epoch + 1, Epochs: cfg.Epochs, Total: n})
+		}
 		for b := 0; b < batches; b++ {
 			if ctx.Err() != nil {
 				cancelled = true
