@@ -204,34 +204,50 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 				ecl[(t*OHW+int(sc.eOp[j]))*CO+int(sc.eCo[j])] = sc.eVal[j]
 			}
 		}
-		for t := 0; t < T; t++ {
-			et := ecl[t*OHW*CO : (t+1)*OHW*CO]
-			for e := in.Off[t]; e < in.Off[t+1]; e++ {
-				a := float32(1)
-				if in.Val != nil {
-					a = in.Val[e]
-				}
-				idx := int(in.Idx[e])
-				ci, pix := idx/IHW, idx%IHW
-				iy, ix := pix/IW, pix%IW
-				ox0 := ix + p - (k - 1)
-				kx0, kx1 := max(0, -ox0), min(k, OW-ox0)
-				if kx0 >= kx1 {
-					continue
-				}
-				n := (kx1 - kx0) * CO
-				yo, xo := sc.yo[:0], sc.xo[:0]
-				for ky := 0; ky < k; ky++ {
-					oy := iy + p - ky
-					if oy < 0 || oy >= OH {
-						continue
+		// Inputs whose k outputs all lie inside the image add a full run of k·C_out values: they are
+		// gathered per (input channel, kernel row) and summed in one call each, y held in registers.
+		// The others (at the borders) add their clipped runs one by one first.
+		full := k * CO
+		for ky := 0; ky < k; ky++ {
+			for ci := 0; ci < CI; ci++ {
+				sc.offs, sc.coef = sc.offs[:0], sc.coef[:0]
+				for t := 0; t < T; t++ {
+					et := ecl[t*OHW*CO : (t+1)*OHW*CO]
+					for e := in.Off[t]; e < in.Off[t+1]; e++ {
+						idx := int(in.Idx[e])
+						if idx/IHW != ci {
+							continue
+						}
+						a := float32(1)
+						if in.Val != nil {
+							a = in.Val[e]
+						}
+						pix := idx % IHW
+						iy, ix := pix/IW, pix%IW
+						oy := iy + p - ky
+						if oy < 0 || oy >= OH {
+							continue
+						}
+						ox0 := ix + p - (k - 1)
+						kx0, kx1 := max(0, -ox0), min(k, OW-ox0)
+						if kx0 >= kx1 {
+							continue
+						}
+						src := (oy*OW + ox0 + kx0) * CO
+						if kx0 == 0 && kx1 == k {
+							sc.offs = append(sc.offs, int32(t*OHW*CO+src))
+							sc.coef = append(sc.coef, a)
+							continue
+						}
+						n := (kx1 - kx0) * CO
+						d := ((ci*k+ky)*k + kx0) * CO
+						axpy1(dw[d:d+n], et[src:src+n], a)
+						macs += int64(n)
 					}
-					yo = append(yo, int32(((ci*k+ky)*k+kx0)*CO))
-					xo = append(xo, int32((oy*OW+ox0+kx0)*CO))
 				}
-				axpyRows(dw, et, yo, xo, n, a)
-				macs += int64(len(yo) * n)
-				sc.yo, sc.xo = yo, xo
+				d := (ci*k + ky) * full
+				axpyN(dw[d:d+full], ecl, sc.offs, sc.coef)
+				macs += int64(len(sc.offs) * full)
 			}
 		}
 		for ci := 0; ci < CI; ci++ {
