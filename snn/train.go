@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/transforms"
@@ -56,6 +57,16 @@ type Config struct {
 // own gradient buffers and the slices are summed in a fixed order, so results do not depend on the
 // number of workers. It also caps the useful number of workers.
 const GradShards = 16
+
+// alignedFloats returns n zero floats starting on a 64-byte boundary.
+func alignedFloats(n int) []float32 {
+	buf := make([]float32, n+16)
+	off := int(uintptr(unsafe.Pointer(&buf[0]))&63) / 4
+	if off != 0 {
+		off = 16 - off
+	}
+	return buf[off : off+n : off+n]
+}
 
 // reduceBlock is how many values of a parameter the shard sum handles at a time (16 kB: they stay in L1
 // while the shards stream past).
@@ -182,15 +193,19 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	}
 	// The shards' buffers of one parameter lie end to end in one arena, so that the sum over shards is
 	// one axpyN per block. They start zero and are zeroed again as they are summed.
+	// Each shard's copy starts on a cache line of its own (stride rounded up to 16 floats), so that
+	// workers writing small gradients such as biases of different shards do not share lines.
 	arena := make([][]float32, len(net.params))
+	stride := make([]int, len(net.params))
 	for pi, p := range net.params {
-		arena[pi] = make([]float32, GradShards*len(p.Data))
+		stride[pi] = (len(p.Data) + 15) &^ 15
+		arena[pi] = alignedFloats(GradShards * stride[pi])
 	}
 	shards := make([]*gradShard, GradShards)
 	for i := range shards {
 		sh := &gradShard{grads: make([][]float32, len(net.params)), lgrad: make([][][]float32, len(net.layers))}
 		for pi, p := range net.params {
-			sh.grads[pi] = arena[pi][i*len(p.Data) : (i+1)*len(p.Data) : (i+1)*len(p.Data)]
+			sh.grads[pi] = arena[pi][i*stride[pi] : i*stride[pi]+len(p.Data) : i*stride[pi]+len(p.Data)]
 		}
 		for l, idx := range net.pidx {
 			for _, pi := range idx {
@@ -346,12 +361,12 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 						for b0 := lo; b0 < hi; b0 += reduceBlock {
 							b1 := min(b0+reduceBlock, hi)
 							for j, si := range used[1:] {
-								offs[j] = int32(si*L + b0)
+								offs[j] = int32(si*stride[pi] + b0)
 							}
 							axpyN(g0[pi][b0:b1], arena[pi], offs, ones)
 							opt.updateRange(net.params, g0, lr, cfg.WeightDecay, pi, b0, b1)
 							for _, si := range used {
-								clear(arena[pi][si*L+b0 : si*L+b1])
+								clear(arena[pi][si*stride[pi]+b0 : si*stride[pi]+b1])
 							}
 						}
 					}

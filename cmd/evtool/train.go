@@ -25,7 +25,7 @@ func init() {
 		specs, augment, classMap                                    []string
 	)
 	cmd := &cobra.Command{
-		Use:   "train --data TRAIN [--test TEST] [--model mlp|csnn|FILE] -o MODEL.safetensors",
+		Use:   "train --data TRAIN [--test TEST] [--model csnn|mlp|FILE] -o MODEL.safetensors",
 		Short: "Train a spiking neural network (LIF, surrogate-gradient BPTT) on a labelled event dataset",
 		Long: `train fits a leaky integrate-and-fire network to a dataset file (Arrow from convert, datasets prepare
 or synth) on the CPU. Each sample becomes --bins time bins of per-(polarity, pixel) event counts. After
@@ -33,9 +33,9 @@ every epoch it prints a line with the loss, accuracy, speed and firing rates (--
 epoch on stdout) and writes a checkpoint; on a terminal, progress bars show loading, each epoch and the
 test. The final model is saved as safetensors with the architecture, input encoding and class names in
 its metadata. See docs/train.md.`,
-		Example: `  evtool train --data train.arrow --test test.arrow -o mlp.safetensors
-  evtool train --data train.arrow --model csnn --epochs 5 --lr 1e-3 -o csnn.safetensors
-  evtool train --data train.arrow --resume mlp.ckpt.safetensors --epochs 20 -o mlp.safetensors
+		Example: `  evtool train --data train.arrow -o csnn.safetensors
+  evtool train --data train.arrow --test test.arrow --model mlp --epochs 10 --batch 128 --shift 0 -o mlp.safetensors
+  evtool train --data train.arrow --resume csnn.ckpt.safetensors --epochs 20 -o csnn.safetensors
   evtool train --data train.arrow -t 'denoise(dt=5ms) | frames(bins=8)' -o denoised.safetensors
   evtool train --data train.arrow --augment 'drop-event(prob=0.1) | jitter-t(sigma=1ms)' -o augmented.safetensors`,
 		Args: cobra.NoArgs,
@@ -148,10 +148,10 @@ its metadata. See docs/train.md.`,
 	f := cmd.Flags()
 	f.StringVar(&data, "data", "", "training dataset file (required)")
 	f.StringVar(&test, "test", "", "test dataset file, evaluated after every epoch (drives --early-stop)")
-	f.StringVar(&model, "model", "mlp", "architecture: mlp, csnn, or a JSON file (docs/train.md)")
+	f.StringVar(&model, "model", "csnn", "architecture: csnn, mlp, or a JSON file (docs/train.md)")
 	f.StringVarP(&out, "output", "o", "", "output model file (.safetensors, required)")
-	f.IntVar(&epochs, "epochs", 10, "number of epochs")
-	f.IntVar(&batch, "batch", 128, "mini-batch size")
+	f.IntVar(&epochs, "epochs", 12, "number of epochs")
+	f.IntVar(&batch, "batch", 64, "mini-batch size")
 	f.Float64Var(&lr, "lr", 2e-3, "initial learning rate (Adam, cosine decay)")
 	f.Float64Var(&lrMin, "lr-min", 0, "final learning rate of the cosine schedule")
 	f.Float64Var(&wd, "weight-decay", 0, "decoupled weight decay on weights (AdamW)")
@@ -164,7 +164,7 @@ its metadata. See docs/train.md.`,
 	f.StringVar(&surrogate, "surrogate", snn.ATan, "surrogate gradient: atan (α=2), fast_sigmoid (k=25) or triangle")
 	f.Uint64Var(&seed, "seed", 1, "seed for initialisation and shuffling")
 	f.IntVar(&earlyStop, "early-stop", 0, "stop after this many epochs without improvement (0 = never)")
-	f.IntVar(&shift, "shift", 0, "augment: translate each training sample by a random ±N pixels per epoch")
+	f.IntVar(&shift, "shift", 1, "augment: translate each training sample by a random ±N pixels per epoch (0 = off)")
 	f.IntVar(&workers, "workers", 0, "worker goroutines (0 = all cores, at most 16); the model is the same for any number")
 	f.StringVar(&resume, "resume", "", "continue training from this checkpoint")
 	f.StringVar(&checkpoint, "checkpoint", "", "checkpoint written after every epoch (default: OUTPUT with .ckpt.safetensors)")
