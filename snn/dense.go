@@ -100,12 +100,13 @@ func (d *dense) backward(w *worker, in, out *Act, gOut, gIn []float32, grads [][
 		w.macDense += int64(N) * int64(O)
 		if gIn != nil {
 			g := gIn[t*N : (t+1)*N]
-			if sparse {
+			if sparse && O >= 32 {
 				ev := blas32.Vector{N: O, Inc: 1, Data: eps}
 				for i := range g {
 					g[i] = blas32.Dot(blas32.Vector{N: O, Inc: 1, Data: W[i*O : (i+1)*O]}, ev)
 				}
 			} else {
+				// Short rows (a classifier's 10 outputs): a call per row would cost more than the row.
 				for i := range g {
 					wr := W[i*O : (i+1)*O]
 					var s float32

@@ -224,3 +224,34 @@ func TestMaxPool2ArgMax(t *testing.T) {
 		}
 	}
 }
+
+// The specialised LIF backward loop (atan, detached subtract reset) gives the general loop's bits.
+func TestLIFBackwardFastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	net, err := Build(Arch{Input: Shape{3, 4, 5}, Loss: LossCECount, Layers: []LayerSpec{{Type: "lif"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	T, N := 7, 60
+	w := newWorker(net, false, 0, false)
+	in := &w.acts[0]
+	in.reset(T, N)
+	for i, x := 0, in.zeroDense(); i < len(x); i++ {
+		x[i] = float32(rng.NormFloat64())
+	}
+	w.forward()
+	gOut := make([]float32, T*N)
+	for i := range gOut {
+		gOut[i] = float32(rng.NormFloat64())
+	}
+	fast, slow := make([]float32, T*N), make([]float32, T*N)
+	net.layers[0].backward(w, &w.acts[0], &w.acts[1], gOut, fast, nil)
+	lifGeneralOnly = true
+	net.layers[0].backward(w, &w.acts[0], &w.acts[1], gOut, slow, nil)
+	lifGeneralOnly = false
+	for i := range fast {
+		if math.Float32bits(fast[i]) != math.Float32bits(slow[i]) {
+			t.Fatalf("ε[%d] = %v, general loop %v", i, fast[i], slow[i])
+		}
+	}
+}
