@@ -58,6 +58,25 @@ type Config struct {
 // number of workers. It also caps the useful number of workers.
 const GradShards = 16
 
+// sumShards adds, for values [lo, hi) of one parameter, the copies of shards used[1:] to that of
+// used[0] (copy s starts at s·stride in arena), in shard order, block by block; calls use(b0, b1) on each
+// summed block, then zeroes every used shard's copy of it. offs and ones are scratch of len(used)−1 and
+// at least len(used) ones.
+func sumShards(arena []float32, stride int, used []int, lo, hi int, offs []int32, ones []float32, use func(b0, b1 int)) {
+	g0 := arena[used[0]*stride:]
+	for b0 := lo; b0 < hi; b0 += reduceBlock {
+		b1 := min(b0+reduceBlock, hi)
+		for j, si := range used[1:] {
+			offs[j] = int32(si*stride + b0)
+		}
+		axpyN(g0[b0:b1], arena, offs[:len(used)-1], ones)
+		use(b0, b1)
+		for _, si := range used {
+			clear(arena[si*stride+b0 : si*stride+b1])
+		}
+	}
+}
+
 // alignedFloats returns n zero floats starting on a 64-byte boundary.
 func alignedFloats(n int) []float32 {
 	buf := make([]float32, n+16)
@@ -357,18 +376,9 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 					offs := make([]int32, len(used)-1)
 					for pi, p := range net.params {
 						L := len(p.Data)
-						lo, hi := wi*L/W, (wi+1)*L/W
-						for b0 := lo; b0 < hi; b0 += reduceBlock {
-							b1 := min(b0+reduceBlock, hi)
-							for j, si := range used[1:] {
-								offs[j] = int32(si*stride[pi] + b0)
-							}
-							axpyN(g0[pi][b0:b1], arena[pi], offs, ones)
+						sumShards(arena[pi], stride[pi], used, wi*L/W, (wi+1)*L/W, offs, ones, func(b0, b1 int) {
 							opt.updateRange(net.params, g0, lr, cfg.WeightDecay, pi, b0, b1)
-							for _, si := range used {
-								clear(arena[pi][si*stride[pi]+b0 : si*stride[pi]+b1])
-							}
-						}
+						})
 					}
 				}()
 			}
