@@ -105,11 +105,7 @@ func (c *conv2d) forward(w *worker, in, out *Act) {
 			acc := w.convAcc[:OHW*CO]
 			clear(acc)
 			for e := in.Off[t]; e < in.Off[t+1]; e++ {
-				a := float32(1)
-				if in.Val != nil {
-					a = in.Val[e]
-				}
-				idx := int(in.Idx[e])
+				a, idx := in.entry(e)
 				ci, pix := idx/IHW, idx%IHW
 				nt := c.tapList(pix/c.in.W, pix%c.in.W, w)
 				for _, tp := range w.taps[:nt] {
@@ -191,11 +187,7 @@ func (c *conv2d) backward(w *worker, in, out *Act, gOut, gIn []float32, grads []
 				}
 			}
 			for e := in.Off[t]; e < in.Off[t+1]; e++ {
-				a := float32(1)
-				if in.Val != nil {
-					a = in.Val[e]
-				}
-				idx := int(in.Idx[e])
+				a, idx := in.entry(e)
 				ci, pix := idx/IHW, idx%IHW
 				nt := c.tapList(pix/c.in.W, pix%c.in.W, w)
 				for _, tp := range w.taps[:nt] {

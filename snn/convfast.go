@@ -41,6 +41,27 @@ type convScratch struct {
 	bVal       []float32
 }
 
+// window adds c·x[xOff:xOff+n] to y[yOff:], now when the window is clipped, or queued for flush when
+// it is full (all full windows of one destination go in one register-accumulated call). It returns the
+// multiply-adds done now.
+func (sc *convScratch) window(y, x []float32, yOff, xOff, n int, full bool, c float32) int64 {
+	if full {
+		sc.offs = append(sc.offs, int32(xOff))
+		sc.coef = append(sc.coef, c)
+		return 0
+	}
+	axpy1(y[yOff:yOff+n], x[xOff:xOff+n], c)
+	return int64(n)
+}
+
+// flush adds the queued full windows of x to y and empties the queue; it returns the multiply-adds.
+func (sc *convScratch) flush(y, x []float32) int64 {
+	axpyN(y, x, sc.offs, sc.coef)
+	n := int64(len(sc.offs) * len(y))
+	sc.offs, sc.coef = sc.offs[:0], sc.coef[:0]
+	return n
+}
+
 // scratch returns the worker's buffers for c with weight layouts current for the net's parameters.
 func (c *conv2d) scratch(w *worker) *convScratch {
 	if w.conv == nil {
@@ -89,11 +110,7 @@ func (c *conv2d) forwardSparse1(w *worker, in, out *Act) {
 	for t := 0; t < T; t++ {
 		clear(acc)
 		for e := in.Off[t]; e < in.Off[t+1]; e++ {
-			a := float32(1)
-			if in.Val != nil {
-				a = in.Val[e]
-			}
-			idx := int(in.Idx[e])
+			a, idx := in.entry(e)
 			ci, pix := idx/IHW, idx%IHW
 			iy, ix := pix/IW, pix%IW
 			ox0 := ix + p - (k - 1)
@@ -212,16 +229,12 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 			for ci := 0; ci < CI; ci++ {
 				sc.offs, sc.coef = sc.offs[:0], sc.coef[:0]
 				for t := 0; t < T; t++ {
-					et := ecl[t*OHW*CO : (t+1)*OHW*CO]
 					for e := in.Off[t]; e < in.Off[t+1]; e++ {
 						idx := int(in.Idx[e])
 						if idx/IHW != ci {
 							continue
 						}
-						a := float32(1)
-						if in.Val != nil {
-							a = in.Val[e]
-						}
+						a, _ := in.entry(e)
 						pix := idx % IHW
 						iy, ix := pix/IW, pix%IW
 						oy := iy + p - ky
@@ -233,21 +246,11 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 						if kx0 >= kx1 {
 							continue
 						}
-						src := (oy*OW + ox0 + kx0) * CO
-						if kx0 == 0 && kx1 == k {
-							sc.offs = append(sc.offs, int32(t*OHW*CO+src))
-							sc.coef = append(sc.coef, a)
-							continue
-						}
-						n := (kx1 - kx0) * CO
-						d := ((ci*k+ky)*k + kx0) * CO
-						axpy1(dw[d:d+n], et[src:src+n], a)
-						macs += int64(n)
+						macs += sc.window(dw, ecl, ((ci*k+ky)*k+kx0)*CO, (t*OHW+oy*OW+ox0+kx0)*CO, (kx1-kx0)*CO, kx1-kx0 == k, a)
 					}
 				}
 				d := (ci*k + ky) * full
-				axpyN(dw[d:d+full], ecl, sc.offs, sc.coef)
-				macs += int64(len(sc.offs) * full)
+				macs += sc.flush(dw[d:d+full], ecl)
 			}
 		}
 		for ci := 0; ci < CI; ci++ {
@@ -280,21 +283,11 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 						if kx0 >= kx1 {
 							continue
 						}
-						src := (t*IHW + iy*IW + ix0 + kx0) * CI
-						if kx0 == 0 && kx1 == k {
-							sc.offs = append(sc.offs, int32(src))
-							sc.coef = append(sc.coef, sc.eVal[j])
-							continue
-						}
-						n := (kx1 - kx0) * CI
-						d := ((co*k+ky)*k + kx0) * CI
-						axpy1(dw[d:d+n], xcl[src:src+n], sc.eVal[j])
-						macs += int64(n)
+						macs += sc.window(dw, xcl, ((co*k+ky)*k+kx0)*CI, (t*IHW+iy*IW+ix0+kx0)*CI, (kx1-kx0)*CI, kx1-kx0 == k, sc.eVal[j])
 					}
 				}
 				d := (co*k + ky) * full
-				axpyN(dw[d:d+full], xcl, sc.offs, sc.coef)
-				macs += int64(len(sc.offs) * full)
+				macs += sc.flush(dw[d:d+full], xcl)
 			}
 		}
 		for co := 0; co < CO; co++ {
@@ -396,11 +389,7 @@ func (c *conv2d) channelLastInput(sc *convScratch, in *Act) []float32 {
 		clear(xcl)
 		for t := 0; t < T; t++ {
 			for e := in.Off[t]; e < in.Off[t+1]; e++ {
-				a := float32(1)
-				if in.Val != nil {
-					a = in.Val[e]
-				}
-				idx := int(in.Idx[e])
+				a, idx := in.entry(e)
 				xcl[(t*IHW+idx%IHW)*CI+idx/IHW] = a
 			}
 		}

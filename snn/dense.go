@@ -38,11 +38,7 @@ func (d *dense) forward(w *worker, in, out *Act) {
 		copy(row, d.b.Data)
 		if sparse {
 			for e := in.Off[t]; e < in.Off[t+1]; e++ {
-				a := float32(1)
-				if in.Val != nil {
-					a = in.Val[e]
-				}
-				i := int(in.Idx[e])
+				a, i := in.entry(e)
 				axpy(O, a, W[i*O:(i+1)*O], row)
 			}
 			w.macDone += int64(in.Off[t+1]-in.Off[t]) * int64(O)
@@ -79,11 +75,7 @@ func (d *dense) backward(w *worker, in, out *Act, gOut, gIn []float32, grads [][
 		}
 		if sparse {
 			for e := in.Off[t]; e < in.Off[t+1]; e++ {
-				a := float32(1)
-				if in.Val != nil {
-					a = in.Val[e]
-				}
-				i := int(in.Idx[e])
+				a, i := in.entry(e)
 				axpy(O, a, eps, dW[i*O:(i+1)*O])
 			}
 			w.macDone += int64(in.Off[t+1]-in.Off[t]) * int64(O)
