@@ -32,7 +32,10 @@ type convScratch struct {
 	dw     []float32 // this sample's weight gradient, in the wf or wc layout
 	offs   []int32
 	yo, xo []int32 // row offsets for axpyRows
-	coef   []float32
+	// Full windows of the input-driven weight gradient, per (input channel, kernel row).
+	bOffs [][]int32
+	bCoef [][]float32
+	coef  []float32
 	// The non-zero ε: output channel, pixel and value, grouped by (step, channel) from eOff.
 	eCo, eOp, eOff []int32
 	eVal           []float32
@@ -222,36 +225,48 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 			}
 		}
 		// Inputs whose k outputs all lie inside the image add a full run of k·C_out values: they are
-		// gathered per (input channel, kernel row) and summed in one call each, y held in registers.
-		// The others (at the borders) add their clipped runs one by one first.
+		// gathered in one pass into a bucket per (input channel, kernel row) and each bucket is summed
+		// in one call, y held in registers. The others (at the borders) add their clipped runs at once.
 		full := k * CO
-		for ky := 0; ky < k; ky++ {
-			for ci := 0; ci < CI; ci++ {
-				sc.offs, sc.coef = sc.offs[:0], sc.coef[:0]
-				for t := 0; t < T; t++ {
-					for e := in.Off[t]; e < in.Off[t+1]; e++ {
-						idx := int(in.Idx[e])
-						if idx/IHW != ci {
-							continue
-						}
-						a, _ := in.entry(e)
-						pix := idx % IHW
-						iy, ix := pix/IW, pix%IW
-						oy := iy + p - ky
-						if oy < 0 || oy >= OH {
-							continue
-						}
-						ox0 := ix + p - (k - 1)
-						kx0, kx1 := max(0, -ox0), min(k, OW-ox0)
-						if kx0 >= kx1 {
-							continue
-						}
-						macs += sc.window(dw, ecl, ((ci*k+ky)*k+kx0)*CO, (t*OHW+oy*OW+ox0+kx0)*CO, (kx1-kx0)*CO, kx1-kx0 == k, a)
-					}
+		nb := CI * k
+		if len(sc.bOffs) < nb {
+			sc.bOffs, sc.bCoef = make([][]int32, nb), make([][]float32, nb)
+		}
+		for b := 0; b < nb; b++ {
+			sc.bOffs[b], sc.bCoef[b] = sc.bOffs[b][:0], sc.bCoef[b][:0]
+		}
+		for t := 0; t < T; t++ {
+			for e := in.Off[t]; e < in.Off[t+1]; e++ {
+				a, idx := in.entry(e)
+				ci, pix := idx/IHW, idx%IHW
+				iy, ix := pix/IW, pix%IW
+				ox0 := ix + p - (k - 1)
+				kx0, kx1 := max(0, -ox0), min(k, OW-ox0)
+				if kx0 >= kx1 {
+					continue
 				}
-				d := (ci*k + ky) * full
-				macs += sc.flush(dw[d:d+full], ecl)
+				for ky := 0; ky < k; ky++ {
+					oy := iy + p - ky
+					if oy < 0 || oy >= OH {
+						continue
+					}
+					src := (t*OHW + oy*OW + ox0 + kx0) * CO
+					if kx1-kx0 == k {
+						b := ci*k + ky
+						sc.bOffs[b] = append(sc.bOffs[b], int32(src))
+						sc.bCoef[b] = append(sc.bCoef[b], a)
+						continue
+					}
+					n := (kx1 - kx0) * CO
+					d := ((ci*k+ky)*k + kx0) * CO
+					axpy1(dw[d:d+n], ecl[src:src+n], a)
+					macs += int64(n)
+				}
 			}
+		}
+		for b := 0; b < nb; b++ {
+			axpyN(dw[b*full:(b+1)*full], ecl, sc.bOffs[b], sc.bCoef[b])
+			macs += int64(len(sc.bOffs[b]) * full)
 		}
 		for ci := 0; ci < CI; ci++ {
 			for ky := 0; ky < k; ky++ {
