@@ -135,12 +135,17 @@ func (c *conv2d) forwardSparse1(w *worker, in, out *Act) {
 			macs += int64(len(yo) * n)
 			sc.yo, sc.xo = yo, xo
 		}
+		// To channel-major, 16 pixels at a time (their accumulator rows stay in L1).
 		o := v[t*Nout : (t+1)*Nout]
-		for co := 0; co < CO; co++ {
-			b := c.b.Data[co]
-			dst := o[co*OHW : (co+1)*OHW]
-			for op := range dst {
-				dst[op] = b + acc[op*CO+co]
+		for op0 := 0; op0 < OHW; op0 += 16 {
+			op1 := min(op0+16, OHW)
+			blk := acc[op0*CO : op1*CO]
+			for co := 0; co < CO; co++ {
+				b := c.b.Data[co]
+				dst := o[co*OHW+op0 : co*OHW+op1]
+				for i := range dst {
+					dst[i] = b + blk[i*CO+co]
+				}
 			}
 		}
 	}
@@ -366,14 +371,17 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 				continue
 			}
 			n := (kx1 - kx0) * CI
+			sc.offs = sc.offs[:0]
+			for _, co := range cos {
+				sc.offs = append(sc.offs, int32((int(co)*k*k+kx0)*CI-k*CI)) // row −1; moved on per ky
+			}
 			for ky := 0; ky < k; ky++ {
+				for j := range sc.offs {
+					sc.offs[j] += int32(k * CI)
+				}
 				iy := oy + ky - p
 				if iy < 0 || iy >= IH {
 					continue
-				}
-				sc.offs = sc.offs[:0]
-				for _, co := range cos {
-					sc.offs = append(sc.offs, int32(((int(co)*k+ky)*k+kx0)*CI))
 				}
 				d := (t*IHW + iy*IW + ix0 + kx0) * CI
 				axpyN(gcl[d:d+n], sc.wc, sc.offs, coef)

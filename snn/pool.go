@@ -28,16 +28,18 @@ func (p *pool2d) forward(w *worker, in, out *Act) {
 	T, Nin, Nout := in.T, p.in.Size(), p.out.Size()
 	in.ensureDense()
 	out.reset(T, Nout)
+	if p.kind == poolMax && p.k == 2 {
+		out.V, out.HasDense = growF(out.V, T*Nout), true // every value is written
+		out.AuxI = growI(out.AuxI, T*Nout)
+		p.max2(in, out)
+		if in.HasSparse {
+			out.sparsify(in.Val == nil)
+		}
+		return
+	}
 	v := out.zeroDense()
 	if p.kind == poolMax {
 		out.AuxI = growI(out.AuxI, T*Nout)
-		if p.k == 2 {
-			p.max2(in, out)
-			if in.HasSparse {
-				out.sparsify(in.Val == nil)
-			}
-			return
-		}
 	}
 	inv := 1 / float32(p.k*p.k)
 	for t := 0; t < T; t++ {
