@@ -25,14 +25,6 @@ func newAdam(params []*Param) *adam {
 	return a
 }
 
-// update applies one step with gradients grads (aligned with params).
-func (a *adam) update(params []*Param, grads [][]float32, lr, wd float64) {
-	a.step++
-	for i := range params {
-		a.updateRange(params, grads, lr, wd, i, 0, len(params[i].Data))
-	}
-}
-
 // updateRange updates values [lo, hi) of parameter i; a.step must already count this step. Disjoint
 // ranges may be updated concurrently.
 func (a *adam) updateRange(params []*Param, grads [][]float32, lr, wd float64, i, lo, hi int) {

@@ -27,7 +27,7 @@ matched to the model's classes by name, so a test set may lack classes or list t
 class the model does not know is an error unless --class-map names the model class it stands for.`,
 		Example: `  evtool eval --model mlp.safetensors --data test.arrow
   evtool eval --model mlp.safetensors --data test.arrow --json | jq .accuracy
-  evtool eval --model digits.safetensors --data other.arrow --class-map zero=0 --class-map one=1`,
+  evtool eval --model mlp.safetensors --data test.arrow --class-map zero=0 --class-map one=1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if model == "" || data == "" {
