@@ -30,12 +30,11 @@ type convScratch struct {
 	xcl    []float32 // input, [t][iy][ix][ci]
 	gcl    []float32 // input gradient, [t][iy][ix][ci]
 	dw     []float32 // this sample's weight gradient, in the wf or wc layout
-	offs   []int32
-	yo, xo []int32 // row offsets for axpyRows
-	// Full windows of the input-driven weight gradient, per (input channel, kernel row).
+	offs   []int32   // term offsets of one axpyN call (input gradient)
+	yo, xo []int32   // row offsets for axpyRows
+	// Queued full windows of the weight gradient, one bucket per destination row (window, flushBuckets).
 	bOffs [][]int32
 	bCoef [][]float32
-	coef  []float32
 	// The non-zero ε: output channel, pixel and value, grouped by (step, channel) from eOff.
 	eCo, eOp, eOff []int32
 	eVal           []float32
@@ -44,25 +43,39 @@ type convScratch struct {
 	bVal       []float32
 }
 
-// window adds c·x[xOff:xOff+n] to y[yOff:], now when the window is clipped, or queued for flush when
-// it is full (all full windows of one destination go in one register-accumulated call). It returns the
-// multiply-adds done now.
-func (sc *convScratch) window(y, x []float32, yOff, xOff, n int, full bool, c float32) int64 {
+// resetBuckets makes nb empty buckets of full windows.
+func (sc *convScratch) resetBuckets(nb int) {
+	if len(sc.bOffs) < nb {
+		sc.bOffs, sc.bCoef = make([][]int32, nb), make([][]float32, nb)
+	}
+	for b := 0; b < nb; b++ {
+		sc.bOffs[b], sc.bCoef[b] = sc.bOffs[b][:0], sc.bCoef[b][:0]
+	}
+}
+
+// window adds c·x[src:src+n] to dw[d:d+n]: queued in bucket b when the window is full (all full windows
+// of one destination are summed in one register-accumulated call by flushBuckets), at once when it is
+// clipped. It returns the multiply-adds done now.
+func (sc *convScratch) window(b int, full bool, dw, x []float32, d, src, n int, c float32) int64 {
 	if full {
-		sc.offs = append(sc.offs, int32(xOff))
-		sc.coef = append(sc.coef, c)
+		sc.bOffs[b] = append(sc.bOffs[b], int32(src))
+		sc.bCoef[b] = append(sc.bCoef[b], c)
 		return 0
 	}
-	axpy1(y[yOff:yOff+n], x[xOff:xOff+n], c)
+	axpy1(dw[d:d+n], x[src:src+n], c)
 	return int64(n)
 }
 
-// flush adds the queued full windows of x to y and empties the queue; it returns the multiply-adds.
-func (sc *convScratch) flush(y, x []float32) int64 {
-	axpyN(y, x, sc.offs, sc.coef)
-	n := int64(len(sc.offs) * len(y))
-	sc.offs, sc.coef = sc.offs[:0], sc.coef[:0]
-	return n
+// flushBuckets adds the full windows of buckets 0…nb−1 to dw[(first+b)·size:][:size], in bucket order,
+// and returns the multiply-adds.
+func (sc *convScratch) flushBuckets(dw, x []float32, first, nb, size int) int64 {
+	var macs int64
+	for b := 0; b < nb; b++ {
+		d := (first + b) * size
+		axpyN(dw[d:d+size], x, sc.bOffs[b], sc.bCoef[b])
+		macs += int64(len(sc.bOffs[b]) * size)
+	}
+	return macs
 }
 
 // scratch returns the worker's buffers for c with weight layouts current for the net's parameters.
@@ -232,14 +245,7 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 		// Inputs whose k outputs all lie inside the image add a full run of k·C_out values: they are
 		// gathered in one pass into a bucket per (input channel, kernel row) and each bucket is summed
 		// in one call, y held in registers. The others (at the borders) add their clipped runs at once.
-		full := k * CO
-		nb := CI * k
-		if len(sc.bOffs) < nb {
-			sc.bOffs, sc.bCoef = make([][]int32, nb), make([][]float32, nb)
-		}
-		for b := 0; b < nb; b++ {
-			sc.bOffs[b], sc.bCoef[b] = sc.bOffs[b][:0], sc.bCoef[b][:0]
-		}
+		sc.resetBuckets(CI * k)
 		for t := 0; t < T; t++ {
 			for e := in.Off[t]; e < in.Off[t+1]; e++ {
 				a, idx := in.entry(e)
@@ -255,24 +261,11 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 					if oy < 0 || oy >= OH {
 						continue
 					}
-					src := (t*OHW + oy*OW + ox0 + kx0) * CO
-					if kx1-kx0 == k {
-						b := ci*k + ky
-						sc.bOffs[b] = append(sc.bOffs[b], int32(src))
-						sc.bCoef[b] = append(sc.bCoef[b], a)
-						continue
-					}
-					n := (kx1 - kx0) * CO
-					d := ((ci*k+ky)*k + kx0) * CO
-					axpy1(dw[d:d+n], ecl[src:src+n], a)
-					macs += int64(n)
+					macs += sc.window(ci*k+ky, kx1-kx0 == k, dw, ecl, ((ci*k+ky)*k+kx0)*CO, (t*OHW+oy*OW+ox0+kx0)*CO, (kx1-kx0)*CO, a)
 				}
 			}
 		}
-		for b := 0; b < nb; b++ {
-			axpyN(dw[b*full:(b+1)*full], ecl, sc.bOffs[b], sc.bCoef[b])
-			macs += int64(len(sc.bOffs[b]) * full)
-		}
+		macs += sc.flushBuckets(dw, ecl, 0, CI*k, k*CO)
 		for ci := 0; ci < CI; ci++ {
 			for ky := 0; ky < k; ky++ {
 				for kx := 0; kx < k; kx++ {
@@ -285,30 +278,29 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 		}
 	} else {
 		xcl := c.channelLastInput(sc, in)
-		full := k * CI
+		// Per output channel, one pass over its non-zero ε fills a bucket of full windows per kernel
+		// row (each summed in one call); clipped windows are added at once.
 		for co := 0; co < CO; co++ {
-			for ky := 0; ky < k; ky++ {
-				// Windows that fit entirely are summed in one call; clipped ones one by one.
-				sc.offs, sc.coef = sc.offs[:0], sc.coef[:0]
-				for t := 0; t < T; t++ {
-					for j := sc.eOff[t*CO+co]; j < sc.eOff[t*CO+co+1]; j++ {
-						op := int(sc.eOp[j])
-						oy, ox := op/OW, op%OW
+			sc.resetBuckets(k)
+			for t := 0; t < T; t++ {
+				for j := sc.eOff[t*CO+co]; j < sc.eOff[t*CO+co+1]; j++ {
+					op := int(sc.eOp[j])
+					oy, ox := op/OW, op%OW
+					ix0 := ox - p
+					kx0, kx1 := max(0, -ix0), min(k, IW-ix0)
+					if kx0 >= kx1 {
+						continue
+					}
+					for ky := 0; ky < k; ky++ {
 						iy := oy + ky - p
 						if iy < 0 || iy >= IH {
 							continue
 						}
-						ix0 := ox - p
-						kx0, kx1 := max(0, -ix0), min(k, IW-ix0)
-						if kx0 >= kx1 {
-							continue
-						}
-						macs += sc.window(dw, xcl, ((co*k+ky)*k+kx0)*CI, (t*IHW+iy*IW+ix0+kx0)*CI, (kx1-kx0)*CI, kx1-kx0 == k, sc.eVal[j])
+						macs += sc.window(ky, kx1-kx0 == k, dw, xcl, ((co*k+ky)*k+kx0)*CI, (t*IHW+iy*IW+ix0+kx0)*CI, (kx1-kx0)*CI, sc.eVal[j])
 					}
 				}
-				d := (co*k + ky) * full
-				macs += sc.flush(dw[d:d+full], xcl)
 			}
+			macs += sc.flushBuckets(dw, xcl, co*k, k, k*CI)
 		}
 		for co := 0; co < CO; co++ {
 			for ky := 0; ky < k; ky++ {

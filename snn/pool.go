@@ -131,6 +131,9 @@ func (p *pool2d) backward(w *worker, in, out *Act, gOut, gIn []float32, grads []
 	}
 	if p.kind == poolMax {
 		w.hint = gradHint{idx: out.AuxI, val: gOut, n: p.out.Size()}
+		if w.hintOnly {
+			return // the layer below reads the hint, not gIn
+		}
 	}
 	T, Nin, Nout := in.T, p.in.Size(), p.out.Size()
 	clear(gIn[:T*Nin])

@@ -23,6 +23,7 @@ type worker struct {
 	// hint is set by a max pool's backward pass to describe its input gradient; gHint is the hint about
 	// the gradient of the layer whose backward pass is running (the layer above left it).
 	hint, gHint gradHint
+	hintOnly    bool // the layer below the one running backward reads only the hint
 
 	// statistics since the last reset
 	loss     float64
@@ -145,6 +146,13 @@ func (w *worker) backward() {
 			gIn = w.gact[l]
 		}
 		w.gHint, w.hint = w.hint, gradHint{}
+		// A stride-1 convolution that ran event-driven takes its gradient from a max pool's hint alone,
+		// so the pool need not write it out densely.
+		w.hintOnly = false
+		if l > 0 && !w.dense && !w.acts[l].gemm {
+			c, ok := w.net.layers[l-1].(*conv2d)
+			w.hintOnly = ok && c.s == 1
+		}
 		w.net.layers[l].backward(w, in, out, w.gact[l+1], gIn, w.lgrad[l])
 	}
 	w.hint, w.gHint = gradHint{}, gradHint{}
