@@ -32,9 +32,10 @@ type convScratch struct {
 	dw     []float32 // this sample's weight gradient, in the wf or wc layout
 	offs   []int32   // term offsets of one axpyN call (input gradient)
 	yo, xo []int32   // row offsets for axpyRows
-	// Queued full windows of the weight gradient, one bucket per destination row (window, flushBuckets).
-	bOffs [][]int32
-	bCoef [][]float32
+	coef   []float32 // term coefficients of one axpyN call
+	// Full windows of the weight gradient listed once per channel (rowSums): base offset, value, row.
+	lBase, lRow []int32
+	lCoef       []float32
 	// The non-zero ε: output channel, pixel and value, grouped by (step, channel) from eOff.
 	eCo, eOp, eOff []int32
 	eVal           []float32
@@ -43,37 +44,41 @@ type convScratch struct {
 	bVal       []float32
 }
 
-// resetBuckets makes nb empty buckets of full windows.
-func (sc *convScratch) resetBuckets(nb int) {
-	if len(sc.bOffs) < nb {
-		sc.bOffs, sc.bCoef = make([][]int32, nb), make([][]float32, nb)
-	}
-	for b := 0; b < nb; b++ {
-		sc.bOffs[b], sc.bCoef[b] = sc.bOffs[b][:0], sc.bCoef[b][:0]
-	}
-}
-
-// window adds c·x[src:src+n] to dw[d:d+n]: queued in bucket b when the window is full (all full windows
-// of one destination are summed in one register-accumulated call by flushBuckets), at once when it is
-// clipped. It returns the multiply-adds done now.
-func (sc *convScratch) window(b int, full bool, dw, x []float32, d, src, n int, c float32) int64 {
-	if full {
-		sc.bOffs[b] = append(sc.bOffs[b], int32(src))
-		sc.bCoef[b] = append(sc.bCoef[b], c)
-		return 0
-	}
-	axpy1(dw[d:d+n], x[src:src+n], c)
-	return int64(n)
-}
-
-// flushBuckets adds the full windows of buckets 0…nb−1 to dw[(first+b)·size:][:size], in bucket order,
-// and returns the multiply-adds.
-func (sc *convScratch) flushBuckets(dw, x []float32, first, nb, size int) int64 {
+// rowSums adds, for each kernel row ky < k, the listed full windows (sc.lBase/lCoef/lRow) to
+// dw[ky·size:][:size], reading x at lBase + ky·step; a window counts for row ky only when its output row
+// lRow − ky lies in [0, rows). Windows are summed in list order, one register-accumulated call per row.
+func (sc *convScratch) rowSums(dw, x []float32, k, size, step, rows int) int64 {
 	var macs int64
-	for b := 0; b < nb; b++ {
-		d := (first + b) * size
-		axpyN(dw[d:d+size], x, sc.bOffs[b], sc.bCoef[b])
-		macs += int64(len(sc.bOffs[b]) * size)
+	for ky := 0; ky < k; ky++ {
+		offs, coef := sc.offs[:0], sc.coef[:0]
+		for j, b := range sc.lBase {
+			if r := int(sc.lRow[j]) - ky; r >= 0 && r < rows {
+				offs = append(offs, b+int32(ky*step))
+				coef = append(coef, sc.lCoef[j])
+			}
+		}
+		axpyN(dw[ky*size:(ky+1)*size], x, offs, coef)
+		macs += int64(len(offs) * size)
+		sc.offs, sc.coef = offs, coef
+	}
+	return macs
+}
+
+// rowSumsUp is rowSums for windows whose input row is ky − lRow (lRow = p − oy): the row must lie in
+// [0, rows) of the input.
+func (sc *convScratch) rowSumsUp(dw, x []float32, k, size, step, rows int) int64 {
+	var macs int64
+	for ky := 0; ky < k; ky++ {
+		offs, coef := sc.offs[:0], sc.coef[:0]
+		for j, b := range sc.lBase {
+			if r := ky - int(sc.lRow[j]); r >= 0 && r < rows {
+				offs = append(offs, b+int32(ky*step))
+				coef = append(coef, sc.lCoef[j])
+			}
+		}
+		axpyN(dw[ky*size:(ky+1)*size], x, offs, coef)
+		macs += int64(len(offs) * size)
+		sc.offs, sc.coef = offs, coef
 	}
 	return macs
 }
@@ -242,30 +247,39 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 				ecl[(t*OHW+int(sc.eOp[j]))*CO+int(sc.eCo[j])] = sc.eVal[j]
 			}
 		}
-		// Inputs whose k outputs all lie inside the image add a full run of k·C_out values: they are
-		// gathered in one pass into a bucket per (input channel, kernel row) and each bucket is summed
-		// in one call, y held in registers. The others (at the borders) add their clipped runs at once.
-		sc.resetBuckets(CI * k)
-		for t := 0; t < T; t++ {
-			for e := in.Off[t]; e < in.Off[t+1]; e++ {
-				a, idx := in.entry(e)
-				ci, pix := idx/IHW, idx%IHW
-				iy, ix := pix/IW, pix%IW
-				ox0 := ix + p - (k - 1)
-				kx0, kx1 := max(0, -ox0), min(k, OW-ox0)
-				if kx0 >= kx1 {
-					continue
-				}
-				for ky := 0; ky < k; ky++ {
-					oy := iy + p - ky
-					if oy < 0 || oy >= OH {
+		// Inputs whose k outputs all lie inside the image add a full run of k·C_out values to
+		// dw[ci][ky], read from ε at base − ky·OW·C_out: they are listed once per input channel and
+		// summed per kernel row in one call, y held in registers. Clipped runs (the borders) are added
+		// at once.
+		for ci := 0; ci < CI; ci++ {
+			sc.lBase, sc.lCoef, sc.lRow = sc.lBase[:0], sc.lCoef[:0], sc.lRow[:0]
+			for t := 0; t < T; t++ {
+				for e := in.Off[t]; e < in.Off[t+1]; e++ {
+					a, idx := in.entry(e)
+					if idx/IHW != ci {
 						continue
 					}
-					macs += sc.window(ci*k+ky, kx1-kx0 == k, dw, ecl, ((ci*k+ky)*k+kx0)*CO, (t*OHW+oy*OW+ox0+kx0)*CO, (kx1-kx0)*CO, a)
+					pix := idx % IHW
+					iy, ix := pix/IW, pix%IW
+					ox0 := ix + p - (k - 1)
+					kx0, kx1 := max(0, -ox0), min(k, OW-ox0)
+					if kx1-kx0 == k {
+						sc.lBase = append(sc.lBase, int32((t*OHW+(iy+p)*OW+ox0)*CO))
+						sc.lCoef = append(sc.lCoef, a)
+						sc.lRow = append(sc.lRow, int32(iy+p))
+						continue
+					}
+					for ky := 0; ky < k && kx0 < kx1; ky++ {
+						if oy := iy + p - ky; oy >= 0 && oy < OH {
+							n, d, src := (kx1-kx0)*CO, ((ci*k+ky)*k+kx0)*CO, (t*OHW+oy*OW+ox0+kx0)*CO
+							axpy1(dw[d:d+n], ecl[src:src+n], a)
+							macs += int64(n)
+						}
+					}
 				}
 			}
+			macs += sc.rowSums(dw[ci*k*k*CO:], ecl, k, k*CO, -OW*CO, OH)
 		}
-		macs += sc.flushBuckets(dw, ecl, 0, CI*k, k*CO)
 		for ci := 0; ci < CI; ci++ {
 			for ky := 0; ky < k; ky++ {
 				for kx := 0; kx < k; kx++ {
@@ -280,27 +294,32 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 		xcl := c.channelLastInput(sc, in)
 		// Per output channel, one pass over its non-zero ε fills a bucket of full windows per kernel
 		// row (each summed in one call); clipped windows are added at once.
+		// Each non-zero ε[co] adds the input window at base + ky·IW·C_in to dw[co][ky]: listed once per
+		// output channel, summed per kernel row in one call; clipped windows are added at once.
 		for co := 0; co < CO; co++ {
-			sc.resetBuckets(k)
+			sc.lBase, sc.lCoef, sc.lRow = sc.lBase[:0], sc.lCoef[:0], sc.lRow[:0]
 			for t := 0; t < T; t++ {
 				for j := sc.eOff[t*CO+co]; j < sc.eOff[t*CO+co+1]; j++ {
 					op := int(sc.eOp[j])
 					oy, ox := op/OW, op%OW
 					ix0 := ox - p
 					kx0, kx1 := max(0, -ix0), min(k, IW-ix0)
-					if kx0 >= kx1 {
+					if kx1-kx0 == k {
+						sc.lBase = append(sc.lBase, int32((t*IHW+(oy-p)*IW+ix0)*CI))
+						sc.lCoef = append(sc.lCoef, sc.eVal[j])
+						sc.lRow = append(sc.lRow, int32(p-oy)) // ky must be ≥ −row and < IH − row
 						continue
 					}
-					for ky := 0; ky < k; ky++ {
-						iy := oy + ky - p
-						if iy < 0 || iy >= IH {
-							continue
+					for ky := 0; ky < k && kx0 < kx1; ky++ {
+						if iy := oy + ky - p; iy >= 0 && iy < IH {
+							n, d, src := (kx1-kx0)*CI, ((co*k+ky)*k+kx0)*CI, (t*IHW+iy*IW+ix0+kx0)*CI
+							axpy1(dw[d:d+n], xcl[src:src+n], sc.eVal[j])
+							macs += int64(n)
 						}
-						macs += sc.window(ky, kx1-kx0 == k, dw, xcl, ((co*k+ky)*k+kx0)*CI, (t*IHW+iy*IW+ix0+kx0)*CI, (kx1-kx0)*CI, sc.eVal[j])
 					}
 				}
 			}
-			macs += sc.flushBuckets(dw, xcl, co*k, k, k*CI)
+			macs += sc.rowSumsUp(dw[co*k*k*CI:], xcl, k, k*CI, IW*CI, IH)
 		}
 		for co := 0; co < CO; co++ {
 			for ky := 0; ky < k; ky++ {
