@@ -153,17 +153,21 @@ func (c *conv2d) forwardSparse1(w *worker, in, out *Act) {
 			macs += int64(len(yo) * n)
 			sc.yo, sc.xo = yo, xo
 		}
-		// To channel-major, 16 pixels at a time (their accumulator rows stay in L1).
+		// To channel-major, four pixels at a time (four contiguous writes per channel).
 		o := v[t*Nout : (t+1)*Nout]
-		for op0 := 0; op0 < OHW; op0 += 16 {
-			op1 := min(op0+16, OHW)
-			blk := acc[op0*CO : op1*CO]
-			for co := 0; co < CO; co++ {
-				b := c.b.Data[co]
-				dst := o[co*OHW+op0 : co*OHW+op1]
-				for i := range dst {
-					dst[i] = b + blk[i*CO+co]
-				}
+		bias := c.b.Data[:CO]
+		op := 0
+		for ; op+4 <= OHW; op += 4 {
+			r0, r1 := acc[op*CO:(op+1)*CO], acc[(op+1)*CO:(op+2)*CO]
+			r2, r3 := acc[(op+2)*CO:(op+3)*CO], acc[(op+3)*CO:(op+4)*CO]
+			for co, b := range bias {
+				d := o[co*OHW+op : co*OHW+op+4]
+				d[0], d[1], d[2], d[3] = b+r0[co], b+r1[co], b+r2[co], b+r3[co]
+			}
+		}
+		for ; op < OHW; op++ {
+			for co, b := range bias {
+				o[co*OHW+op] = b + acc[op*CO+co]
 			}
 		}
 	}
