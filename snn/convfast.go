@@ -45,33 +45,15 @@ type convScratch struct {
 }
 
 // rowSums adds, for each kernel row ky < k, the listed full windows (sc.lBase/lCoef/lRow) to
-// dw[ky·size:][:size], reading x at lBase + ky·step; a window counts for row ky only when its output row
-// lRow − ky lies in [0, rows). Windows are summed in list order, one register-accumulated call per row.
-func (sc *convScratch) rowSums(dw, x []float32, k, size, step, rows int) int64 {
+// dw[ky·size:][:size], reading x at lBase + ky·step; a window counts for row ky only when its row
+// lRow + dir·ky (dir = ±1) lies in [0, rows). Windows are summed in list order, one register-accumulated
+// call per row.
+func (sc *convScratch) rowSums(dw, x []float32, k, size, step, rows, dir int) int64 {
 	var macs int64
 	for ky := 0; ky < k; ky++ {
 		offs, coef := sc.offs[:0], sc.coef[:0]
 		for j, b := range sc.lBase {
-			if r := int(sc.lRow[j]) - ky; r >= 0 && r < rows {
-				offs = append(offs, b+int32(ky*step))
-				coef = append(coef, sc.lCoef[j])
-			}
-		}
-		axpyN(dw[ky*size:(ky+1)*size], x, offs, coef)
-		macs += int64(len(offs) * size)
-		sc.offs, sc.coef = offs, coef
-	}
-	return macs
-}
-
-// rowSumsUp is rowSums for windows whose input row is ky − lRow (lRow = p − oy): the row must lie in
-// [0, rows) of the input.
-func (sc *convScratch) rowSumsUp(dw, x []float32, k, size, step, rows int) int64 {
-	var macs int64
-	for ky := 0; ky < k; ky++ {
-		offs, coef := sc.offs[:0], sc.coef[:0]
-		for j, b := range sc.lBase {
-			if r := ky - int(sc.lRow[j]); r >= 0 && r < rows {
+			if r := int(sc.lRow[j]) + dir*ky; r >= 0 && r < rows {
 				offs = append(offs, b+int32(ky*step))
 				coef = append(coef, sc.lCoef[j])
 			}
@@ -282,7 +264,7 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 					}
 				}
 			}
-			macs += sc.rowSums(dw[ci*k*k*CO:], ecl, k, k*CO, -OW*CO, OH)
+			macs += sc.rowSums(dw[ci*k*k*CO:], ecl, k, k*CO, -OW*CO, OH, -1) // output row iy + p − ky
 		}
 		for ci := 0; ci < CI; ci++ {
 			for ky := 0; ky < k; ky++ {
@@ -311,7 +293,7 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 					if kx1-kx0 == k {
 						sc.lBase = append(sc.lBase, int32((t*IHW+(oy-p)*IW+ix0)*CI))
 						sc.lCoef = append(sc.lCoef, sc.eVal[j])
-						sc.lRow = append(sc.lRow, int32(p-oy)) // ky must be ≥ −row and < IH − row
+						sc.lRow = append(sc.lRow, int32(oy-p))
 						continue
 					}
 					for ky := 0; ky < k && kx0 < kx1; ky++ {
@@ -323,7 +305,7 @@ func (c *conv2d) backward1(w *worker, in, out *Act, gOut, gIn []float32, grads [
 					}
 				}
 			}
-			macs += sc.rowSumsUp(dw[co*k*k*CI:], xcl, k, k*CI, IW*CI, IH)
+			macs += sc.rowSums(dw[co*k*k*CI:], xcl, k, k*CI, IW*CI, IH, +1) // input row oy − p + ky
 		}
 		for co := 0; co < CO; co++ {
 			for ky := 0; ky < k; ky++ {
