@@ -46,11 +46,6 @@ func Infof(format string, a ...any) {
 	fmt.Fprintf(Stderr, format+"\n", a...)
 }
 
-// Warnf prints a warning to stderr (even with --quiet: warnings are about the data).
-func Warnf(format string, a ...any) {
-	fmt.Fprintf(Stderr, "warning: "+format+"\n", a...)
-}
-
 // Progress is a progress bar that draws only when stderr is a terminal and --quiet is off.
 type Progress struct{ bar *progressbar.ProgressBar }
 
@@ -97,13 +92,6 @@ func NewCountProgress(total int64, what, unit string) *Progress {
 func (p *Progress) Describe(what string) {
 	if p.bar != nil {
 		p.bar.Describe(what)
-	}
-}
-
-// Add advances the bar.
-func (p *Progress) Add(n int64) {
-	if p.bar != nil {
-		p.bar.Add64(n)
 	}
 }
 
