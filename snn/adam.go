@@ -2,7 +2,7 @@ package snn
 
 import "math"
 
-// Adam hyper-parameters (SNN.md §5; used by every source).
+// Adam hyper-parameters (docs/snn-model.md#optimiser).
 const (
 	adamB1  = 0.9
 	adamB2  = 0.999

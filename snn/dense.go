@@ -5,7 +5,7 @@ import (
 )
 
 // dense is a fully connected layer I_t = W·x_t + b with W stored input-major (In × Out), so each active
-// input adds one contiguous row (SNN.md §6).
+// input adds one contiguous row (docs/snn-model.md#sparse-event-driven-computation).
 type dense struct {
 	in, out int
 	w, b    *Param

@@ -2,7 +2,7 @@ package snn
 
 import "math"
 
-// lif is a layer of leaky integrate-and-fire neurons (SNN.md §1–2). Its input is the current I_t, its
+// lif is a layer of leaky integrate-and-fire neurons (docs/snn-model.md#lif-neurons). Its input is the current I_t, its
 // output the spikes S_t (0/1; a smooth sigmoid in gradient-check mode).
 //
 //	subtract reset: U_t = β·U_{t−1} + I_t − θ·S_{t−1}
@@ -181,7 +181,7 @@ func (l *lif) backward(w *worker, in, out *Act, gOut, gIn []float32, grads [][]f
 }
 
 // readout is the non-spiking leaky integrator U_t = β·U_{t−1} + I_t (no reset); its output is U_t, and
-// the ce_membrane loss takes logits = mean_t U_t (SNN.md §1 (b)).
+// the ce_membrane loss takes logits = mean_t U_t (docs/snn-model.md#readout).
 type readout struct {
 	n    int
 	beta float32

@@ -97,7 +97,7 @@ func TestEncodeBinsFollowTransformsSpec(t *testing.T) {
 	}
 }
 
-// Golden single-neuron traces, worked out by hand from SNN.md §1 (β = 0.9, θ = 1, input 0.5 each step).
+// Golden single-neuron traces, worked out by hand from docs/snn-model.md#lif-neurons (β = 0.9, θ = 1, input 0.5 each step).
 func TestGoldenSingleNeuron(t *testing.T) {
 	input := []float32{0.5, 0.5, 0.5, 0.5, 0.5, 0.5}
 	cases := []struct {
