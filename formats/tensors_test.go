@@ -13,35 +13,14 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	_ "github.com/evtool/evtool/formats/all"
+	"github.com/evtool/evtool/formats/formattest"
 	"github.com/evtool/evtool/tensors"
 )
 
-// tensorSamples makes n samples of shape (first_i, 2, 3, 4) — first_i = 3 unless vary — with values at
-// the extremes of dtype, the classes' labels and NoLabel, and ids in several scripts.
-func tensorSamples(rng *rand.Rand, n int, dtype tensors.DType, vary bool) []tensors.Sample {
-	f32 := []float32{0, float32(math.Copysign(0, -1)), 1, -1, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.Inf(1)), 0.1}
-	u16 := []uint16{0, 1, 65535, 256, 255}
-	out := make([]tensors.Sample, n)
-	for i := range out {
-		first := 3
-		if vary {
-			first = 1 + i%4
-		}
-		t := tensors.Tensor{Shape: []int{first, 2, 3, 4}}
-		for k := 0; k < t.Len(); k++ {
-			if dtype == tensors.Uint16 {
-				t.U16 = append(t.U16, u16[rng.IntN(len(u16))])
-			} else {
-				t.F32 = append(t.F32, f32[rng.IntN(len(f32))])
-			}
-		}
-		out[i] = tensors.Sample{ID: fmt.Sprintf("Train/%d/é-日本-%05d.bin", i%3, i), Label: int32(i%4) - 1, Tensor: t}
-	}
-	return out
-}
-
-var tensorMeta = events.Meta{Kind: events.KindTensors, Geometry: events.Geometry{Width: 4, Height: 3},
-	Classes: []string{"zero", "один", "2"}, Transforms: "frames(bins=3)", Source: "test"}
+var (
+	tensorSamples = formattest.RandomTensors
+	tensorMeta    = formattest.TensorMeta
+)
 
 func writeTensors(t *testing.T, f *formats.Format, path string, spec tensors.Spec, samples []tensors.Sample) error {
 	t.Helper()

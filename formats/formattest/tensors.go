@@ -26,12 +26,16 @@ var (
 		math.SmallestNonzeroFloat32, float32(math.Inf(1)), float32(math.Inf(-1))}
 )
 
-// RandomTensors returns n samples of tensorShape and element type dtype, with values drawn from the
-// extremes, labels from the classes and NoLabel, and ids in several scripts.
-func RandomTensors(rng *rand.Rand, n int, dtype tensors.DType) []tensors.Sample {
+// RandomTensors returns n samples of shape (3, 2, 3, 4) and element type dtype, with values drawn from
+// the extremes, labels from the classes and NoLabel, and ids in several scripts. With vary, the first
+// size varies per sample (1 to 4), as frames by time window do.
+func RandomTensors(rng *rand.Rand, n int, dtype tensors.DType, vary bool) []tensors.Sample {
 	out := make([]tensors.Sample, n)
 	for i := range out {
 		t := tensors.Tensor{Shape: slices.Clone(tensorShape)}
+		if vary {
+			t.Shape[0] = 1 + i%4
+		}
 		for k := 0; k < t.Len(); k++ {
 			if dtype == tensors.Uint16 {
 				t.U16 = append(t.U16, extremeU16[rng.IntN(len(extremeU16))])
@@ -90,7 +94,7 @@ func (w *tensorWriter) Abort() {
 func TensorCodec(f *formats.Format, dtype tensors.DType) Codec[[]tensors.Sample] {
 	c := Codec[[]tensors.Sample]{
 		Format:   f,
-		Generate: func(rng *rand.Rand, n int) []tensors.Sample { return RandomTensors(rng, n, dtype) },
+		Generate: func(rng *rand.Rand, n int) []tensors.Sample { return RandomTensors(rng, n, dtype, false) },
 		Create: func(path string) (Writer[[]tensors.Sample], error) {
 			return &tensorWriter{f: f, path: path, dtype: dtype}, nil
 		},
@@ -115,7 +119,7 @@ func TensorCodec(f *formats.Format, dtype tensors.DType) Codec[[]tensors.Sample]
 		MinUnits: 1,
 		Framed:   true,
 	}
-	c.Extremes = RandomTensors(rand.New(rand.NewPCG(21, 22)), 7, dtype)
+	c.Extremes = RandomTensors(rand.New(rand.NewPCG(21, 22)), 7, dtype, false)
 	return c
 }
 
