@@ -249,7 +249,7 @@ func (r *RawReader) decode2(src []byte, T []int64, X, Y []uint16, P []uint8, n i
 				r.beforeHigh++
 				continue
 			}
-			r.addTrigger(high|int64(w>>22&0x3F), w, uint8(w>>8&0x1F), w&1)
+			r.addTrigger(high|int64(w>>22&0x3F), w, 0x1F)
 		case 0xE, 0xF:
 			// vendor extensions and their continuation data: skipped
 		default:
@@ -261,8 +261,10 @@ func (r *RawReader) decode2(src []byte, T []int64, X, Y []uint16, P []uint8, n i
 	return n, i
 }
 
-// addTrigger records an EXT_TRIGGER word: value 1 is a rising edge, 0 a falling one.
-func (r *RawReader) addTrigger(t int64, word uint32, channel uint8, value uint32) {
+// addTrigger records an EXT_TRIGGER word: the channel id in bits 8 and up (idMask wide), value 1 in bit
+// 0 a rising edge, 0 a falling one.
+func (r *RawReader) addTrigger(t int64, word, idMask uint32) {
+	channel, value := uint8(word>>8&idMask), word&1
 	if t < r.lastTrigT {
 		t = r.lastTrigT
 		r.clamped++
@@ -366,7 +368,7 @@ func (r *RawReader) decode3(src []byte, T []int64, X, Y []uint16, P []uint8, n i
 			r.timeHigh(int64(w & 0xFFF))
 			evT = r.evT
 		case 0xA:
-			r.addTrigger(r.t, w, uint8(w>>8&0xF), w&1)
+			r.addTrigger(r.t, w, 0xF)
 		case 0x7, 0xE, 0xF:
 			// continuation data and vendor extensions: skipped
 		default:
