@@ -22,7 +22,7 @@ import (
 type Options struct {
 	// Sensor overrides the sensor size (CLI --sensor WxH).
 	Sensor events.Geometry
-	// Compression for writers that compress: "zstd" (default), "lz4", "none".
+	// Compression names the writer's codec, one of its format's Compressions; empty means the first.
 	Compression string
 	// Params holds format-specific settings, e.g. "chip"="davis346", "overflow-markers"="true".
 	Params map[string]string
@@ -85,6 +85,33 @@ type Format struct {
 	InferGeometry func(extent events.Geometry) events.Geometry
 	// Params documents the format-specific -O options: name → help.
 	Params map[string]string
+	// Compressions lists the codecs the writer accepts in Options.Compression, its default first; nil when
+	// the format does not compress. The CLI's --compression check, `evtool formats` and the docs use it.
+	Compressions []string
+}
+
+// CheckCompression reports whether the format's writer accepts the codec name (empty: its default).
+func (f *Format) CheckCompression(name string) error {
+	if name == "" {
+		return nil
+	}
+	if len(f.Compressions) == 0 {
+		return fmt.Errorf("format %s does not compress its output", f.Name)
+	}
+	for _, c := range f.Compressions {
+		if strings.EqualFold(c, name) {
+			return nil
+		}
+	}
+	return fmt.Errorf("format %s does not offer compression %q (it offers %s)", f.Name, name, List(f.Compressions))
+}
+
+// List joins names as prose: "a", "a or b", "a, b or c".
+func List(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // Source is what Open returns: an events.Reader or an events.SampleReader.
