@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evtool/evtool/convert"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/internal/cli"
 )
@@ -50,6 +51,12 @@ The output is written to a temporary file and moved into place only when everyth
 		fo, err := ff.options()
 		if err != nil {
 			return err
+		}
+		// Outputs evtool cannot name (tensors to .npz) are reported by convert.Run.
+		if f, err := formats.OutputFormat(out, to); err == nil {
+			if err := checkCompression(f, fo.Compression); err != nil {
+				return err
+			}
 		}
 		plan, err := convert.Discover(args, from)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/datasets"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
 )
 
@@ -117,6 +118,11 @@ func init() {
 		fo, err := ff.options()
 		if err != nil {
 			return err
+		}
+		if f, err := formats.OutputFormat(out, ""); err == nil {
+			if err := checkCompression(f, fo.Compression); err != nil {
+				return err
+			}
 		}
 		co := convert.Options{}
 		for _, apply := range applyHooks {

@@ -164,11 +164,13 @@ func sortedStreams(m map[int32]*Stream) []Stream {
 func init() {
 	formats.Register(&formats.Format{
 		Name:        "aedat4",
-		Description: "iniVation DV AEDAT 4.0 (events, frames, IMU, triggers; LZ4 or zstd; FTAB index)",
+		Description: "iniVation DV AEDAT 4.0 (events, frames, IMU, triggers; FTAB index)",
 		Extensions:  []string{".aedat4"},
 		Detect:      func(head []byte) bool { return formats.HasPrefix(head, Magic) },
 		Open:        func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
 		Create:      create,
+		// LZ4 first: what DV and faery write.
+		Compressions: []string{"lz4", "zstd", "none"},
 		Params: map[string]string{
 			"stream": "read the events of this stream id (default: the first EVTS stream)",
 		},

@@ -11,12 +11,13 @@ const Magic = "ARROW1"
 func init() {
 	formats.Register(&formats.Format{
 		Name:          "arrow",
-		Description:   "evtool Arrow IPC file (recording or dataset layout; zstd, lz4 or none)",
+		Description:   "evtool Arrow IPC file (recording or dataset layout)",
 		Extensions:    []string{".arrow", ".feather", ".ipc"},
 		Detect:        func(head []byte) bool { return formats.HasPrefix(head, Magic) },
 		Open:          open,
 		Create:        create,
 		DatasetCreate: true,
+		Compressions:  []string{"zstd", "lz4", "none"},
 		Params: map[string]string{
 			"batch-events":  "events per record batch of a recording (default 1048576)",
 			"batch-samples": "samples per record batch of a dataset (default 64; lower it for long samples)",

@@ -124,6 +124,7 @@ func parquetSchema(kind events.Kind) (*schema.GroupNode, error) {
 		}
 		fields = append(fields, node)
 	}
+	// A required root, as Arrow C++ (pyarrow) writes it.
 	return schema.NewGroupNode("schema", parquet.Repetitions.Required, fields, -1)
 }
 

@@ -93,6 +93,8 @@ func (c *coordDict) write(cw *file.Int32ColumnChunkWriter, vals []uint16, def, r
 		return err
 	}
 	if st, ok := cw.PageStatistics().(*metadata.Int32Statistics); ok {
+		// As the writer counts for other columns: levels without a value (empty samples) are nulls.
+		st.IncNulls(int64(max(len(def)-len(vals), 0)))
 		st.IncNumValues(int64(len(vals)))
 		st.SetMinMax(c.min, c.max)
 	}
