@@ -502,3 +502,31 @@ func TestStoredArrowSchema(t *testing.T) {
 		t.Fatalf("stored schema has no evtool metadata: %v", md)
 	}
 }
+
+// TestDocsListTheCodecs: the format page and the README name exactly the codecs the writer offers (and the
+// CLI accepts, from the registry), in order.
+func TestDocsListTheCodecs(t *testing.T) {
+	names := codecNames()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "formats-csv-npy-parquet.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sentence, ok := strings.Cut(strings.Join(strings.Fields(string(doc)), " "), "commonly accept: ")
+	sentence, _, _ = strings.Cut(sentence, ";")
+	var listed []string
+	for i, part := range strings.Split(sentence, "`") {
+		if i%2 == 1 && part != "LZ4_RAW" {
+			listed = append(listed, part)
+		}
+	}
+	if !ok || strings.Join(listed, ",") != strings.Join(names, ",") {
+		t.Errorf("docs/formats-csv-npy-parquet.md lists the codecs %v; the writer offers %v", listed, names)
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]; !strings.Contains(string(readme), want) {
+		t.Errorf("README's Parquet row does not say %q", want)
+	}
+}
