@@ -126,13 +126,12 @@ func linking(t *testing.T, path string) (interp bool, needed []string) {
 	return interp, needed
 }
 
+// goCommand is the go command the tests build with (TestMain's too).
 func goCommand(t *testing.T) string {
 	t.Helper()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		if goTool, err = exec.LookPath("go"); err != nil {
-			t.Fatal("no go command to build with")
-		}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal("no go command to build with")
 	}
 	return goTool
 }
