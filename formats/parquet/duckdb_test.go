@@ -76,29 +76,9 @@ func TestDuckDBReadsEveryCodec(t *testing.T) {
 	var args []string
 	for _, c := range Codecs {
 		ds := filepath.Join(dir, c.Name+"-dataset.parquet")
-		w, err := CreateDataset(ds, nmnistMeta(), Options{Compression: c.Name, RowGroupSamples: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range samples {
-			if err := w.WriteSample(&samples[i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		createDataset(t, ds, nmnistMeta(), Options{Compression: c.Name, RowGroupSamples: 10}, samples)
 		rp := filepath.Join(dir, c.Name+"-recording.parquet")
-		rw, err := CreateRecording(rp, recMeta, Options{Compression: c.Name, RowGroupEvents: 5000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := rw.Write(rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := rw.Close(); err != nil {
-			t.Fatal(err)
-		}
+		createRecording(t, rp, recMeta, Options{Compression: c.Name, RowGroupEvents: 5000}, rec)
 		checkCodec(t, ds, c.Name)
 		checkCodec(t, rp, c.Name)
 		checkReadBack(t, ds, samples)
@@ -265,60 +245,37 @@ func TestPolarsReadsParquet(t *testing.T) {
 	samples := nmnistSamples(t)
 	samples[3].Label = events.NoLabel
 	dir := t.TempDir()
-	writeBoth := func(name string, write func(pq, arrow string) error) [2]string {
-		pq, arrow := filepath.Join(dir, name+".parquet"), filepath.Join(dir, name+".arrow")
-		if err := write(pq, arrow); err != nil {
+	all := events.NewBatch(0)
+	for i := range samples {
+		all.AppendBatch(&samples[i].Events)
+	}
+	recMeta := events.Meta{Geometry: events.Geometry{Width: 34, Height: 34}}
+	ds := [2]string{filepath.Join(dir, "dataset.parquet"), filepath.Join(dir, "dataset.arrow")}
+	rec := [2]string{filepath.Join(dir, "recording.parquet"), filepath.Join(dir, "recording.arrow")}
+	createDataset(t, ds[0], nmnistMeta(), Options{RowGroupSamples: 7}, samples)
+	createRecording(t, rec[0], recMeta, Options{RowGroupEvents: 20000}, all)
+	aw, err := evarrow.CreateDataset(ds[1], nmnistMeta(), evarrow.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range samples {
+		if err := aw.WriteSample(&samples[i]); err != nil {
 			t.Fatal(err)
 		}
-		return [2]string{pq, arrow}
 	}
-	ds := writeBoth("dataset", func(pq, arrow string) error {
-		pw, err := CreateDataset(pq, nmnistMeta(), Options{RowGroupSamples: 7})
-		if err != nil {
-			return err
-		}
-		aw, err := evarrow.CreateDataset(arrow, nmnistMeta(), evarrow.Options{})
-		if err != nil {
-			return err
-		}
-		for i := range samples {
-			if err := pw.WriteSample(&samples[i]); err != nil {
-				return err
-			}
-			if err := aw.WriteSample(&samples[i]); err != nil {
-				return err
-			}
-		}
-		if err := pw.Close(); err != nil {
-			return err
-		}
-		return aw.Close()
-	})
-	rec := writeBoth("recording", func(pq, arrow string) error {
-		all := events.NewBatch(0)
-		for i := range samples {
-			all.AppendBatch(&samples[i].Events)
-		}
-		meta := events.Meta{Geometry: events.Geometry{Width: 34, Height: 34}}
-		pw, err := CreateRecording(pq, meta, Options{RowGroupEvents: 20000})
-		if err != nil {
-			return err
-		}
-		aw, err := evarrow.CreateRecording(arrow, meta, evarrow.Options{})
-		if err != nil {
-			return err
-		}
-		if err := pw.Write(all); err != nil {
-			return err
-		}
-		if err := aw.Write(all); err != nil {
-			return err
-		}
-		if err := pw.Close(); err != nil {
-			return err
-		}
-		return aw.Close()
-	})
+	if err := aw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ar, err := evarrow.CreateRecording(rec[1], recMeta, evarrow.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ar.Write(all); err != nil {
+		t.Fatal(err)
+	}
+	if err := ar.Close(); err != nil {
+		t.Fatal(err)
+	}
 	for _, pair := range [][2]string{ds, rec} {
 		var fromParquet, fromArrow []map[string]any
 		crosscheck.Polars.Run(t, &fromParquet, pair[0])

@@ -114,18 +114,7 @@ func TestDatasetRoundTrip(t *testing.T) {
 		Classes: []string{"left", "right", "up"}, Source: "gestures"}
 	for _, o := range []Options{{}, {RowGroupSamples: 2}, {RowGroupEvents: 20000, Compression: "lz4"}} {
 		path := filepath.Join(t.TempDir(), "ds.parquet")
-		w, err := CreateDataset(path, meta, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range samples {
-			if err := w.WriteSample(&samples[i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		createDataset(t, path, meta, o, samples)
 		d, err := OpenDataset(path)
 		if err != nil {
 			t.Fatal(err)
@@ -386,15 +375,7 @@ func TestCorruptFiles(t *testing.T) {
 	b := randomBatch(rng, 5000)
 	var rec, ds bytes.Buffer
 	w, err := NewRecordingWriter(&rec, "x", events.Meta{}, Options{RowGroupEvents: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	record(t, w, err, b)
 	dw, err := NewDatasetWriter(&ds, "x", events.Meta{Kind: events.KindDataset}, Options{RowGroupSamples: 2})
 	if err != nil {
 		t.Fatal(err)
