@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
@@ -76,14 +77,14 @@ func int32Array(values []int32) arrow.Array {
 
 // write writes one column chunk of coordinates with c's dictionary, and the page statistics of the values
 // that occur (the padding must not widen min/max).
-func (c *coordDict) write(cw *file.Int32ColumnChunkWriter, vals []uint16, def, rep []int16) error {
+func (c *coordDict) write(cw *file.Int32ColumnChunkWriter, vals []uint16, def, rep []int16, valid []byte) error {
 	seeder, ok := cw.CurrentEncoder().(dictionarySeeder)
 	if !ok || len(vals) == 0 { // not dictionary-encoded, or only levels (empty samples)
 		c.indices = c.indices[:0]
 		for _, v := range vals {
 			c.indices = append(c.indices, int32(v))
 		}
-		return writeInt32s(cw, c.indices, def, rep)
+		return writeInt32s(cw, c.indices, def, rep, valid)
 	}
 	c.encode(vals)
 	dict := int32Array(c.dict)
@@ -103,9 +104,24 @@ func (c *coordDict) write(cw *file.Int32ColumnChunkWriter, vals []uint16, def, r
 	return cw.WriteDictIndices(idx, def, rep)
 }
 
-func writeInt32s(cw *file.Int32ColumnChunkWriter, vals []int32, def, rep []int16) error {
+// writeInt32s writes an int32 column chunk: values with levels def and rep (both nil for a recording).
+func writeInt32s(cw *file.Int32ColumnChunkWriter, vals []int32, def, rep []int16, valid []byte) error {
+	if def != nil {
+		cw.WriteBatchSpaced(vals, def, rep, valid, 0)
+		return nil
+	}
 	_, err := cw.WriteBatch(vals, def, rep)
 	return err
+}
+
+// allValid returns a validity bitmap of at least n set bits, for WriteBatchSpaced. Columns with levels are
+// written "spaced" although no event is null: arrow-go v18.4.1's WriteBatch formats an assertion message
+// for every level it writes, which made a dataset write several times slower.
+func (s *sink) allValid(n int) []byte {
+	if need := (n + 7) / 8; len(s.valid) < need {
+		s.valid = bytes.Repeat([]byte{0xFF}, need)
+	}
+	return s.valid
 }
 
 // noCloser hides Close from arrow-go's file writer, which closes an io.Closer it writes to: the atomic
@@ -114,13 +130,14 @@ type noCloser struct{ io.Writer }
 
 // sink is what both writers share: the Parquet file writer, the pending row group's events and the output.
 type sink struct {
-	file *atomicfile.File // nil when writing to a caller's io.Writer
-	fw   *file.Writer
-	ev   events.Batch // the pending row group's events
-	x, y coordDict
-	p    []int32
-	name string
-	done bool
+	file  *atomicfile.File // nil when writing to a caller's io.Writer
+	fw    *file.Writer
+	ev    events.Batch // the pending row group's events
+	x, y  coordDict
+	p     []int32
+	valid []byte // all set: see allValid
+	name  string
+	done  bool
 }
 
 func newSink(out io.Writer, name string, layout *arrow.Schema, kind events.Kind, o Options) (s *sink, err error) {
@@ -182,20 +199,25 @@ func (s *sink) rowGroup(write func(i int, cw file.ColumnChunkWriter) error) (err
 // (nil for a recording).
 func (s *sink) writeEvents(i int, cw file.ColumnChunkWriter, def, rep []int16) error {
 	e := &s.ev
+	valid := s.allValid(e.Len())
 	switch i {
 	case 0:
+		if def != nil {
+			cw.(*file.Int64ColumnChunkWriter).WriteBatchSpaced(e.T, def, rep, valid, 0)
+			return nil
+		}
 		_, err := cw.(*file.Int64ColumnChunkWriter).WriteBatch(e.T, def, rep)
 		return err
 	case 1:
-		return s.x.write(cw.(*file.Int32ColumnChunkWriter), e.X, def, rep)
+		return s.x.write(cw.(*file.Int32ColumnChunkWriter), e.X, def, rep, valid)
 	case 2:
-		return s.y.write(cw.(*file.Int32ColumnChunkWriter), e.Y, def, rep)
+		return s.y.write(cw.(*file.Int32ColumnChunkWriter), e.Y, def, rep, valid)
 	}
 	s.p = s.p[:0]
 	for _, v := range e.P {
 		s.p = append(s.p, int32(v))
 	}
-	return writeInt32s(cw.(*file.Int32ColumnChunkWriter), s.p, def, rep)
+	return writeInt32s(cw.(*file.Int32ColumnChunkWriter), s.p, def, rep, valid)
 }
 
 // finish writes the footer, then moves the file into place.
@@ -302,8 +324,9 @@ func (w *RecordingWriter) Abort() { w.abort() }
 // DatasetWriter streams samples into a dataset-layout Parquet file.
 type DatasetWriter struct {
 	*sink
-	labels     []int32 // of the pending samples that have one
+	labels     []int32 // of the pending samples, one slot each (unlabelled: a null slot)
 	labelDef   []int16 // 1: labelled, 0: null
+	labelValid []byte  // the labelled slots
 	ids        []parquet.ByteArray
 	def, rep   []int16 // list levels of the pending samples' events, shared by t, x, y and p
 	samples    int
@@ -359,11 +382,15 @@ func (w *DatasetWriter) WriteSample(s *events.Sample) error {
 			return err
 		}
 	}
+	if w.samples%8 == 0 {
+		w.labelValid = append(w.labelValid, 0)
+	}
+	w.labels = append(w.labels, s.Label)
 	if s.Label == events.NoLabel {
 		w.labelDef = append(w.labelDef, 0)
 	} else {
 		w.labelDef = append(w.labelDef, 1)
-		w.labels = append(w.labels, s.Label)
+		w.labelValid[w.samples/8] |= 1 << (w.samples % 8)
 	}
 	w.ids = append(w.ids, parquet.ByteArray(s.ID))
 	if n := s.Events.Len(); n == 0 {
@@ -389,7 +416,7 @@ func (w *DatasetWriter) flush() error {
 	err := w.rowGroup(func(i int, cw file.ColumnChunkWriter) error {
 		switch i {
 		case 0:
-			return writeInt32s(cw.(*file.Int32ColumnChunkWriter), w.labels, w.labelDef, nil)
+			return writeInt32s(cw.(*file.Int32ColumnChunkWriter), w.labels, w.labelDef, nil, w.labelValid)
 		case 1:
 			_, err := cw.(*file.ByteArrayColumnChunkWriter).WriteBatch(w.ids, nil, nil)
 			return err
@@ -397,7 +424,8 @@ func (w *DatasetWriter) flush() error {
 		return w.writeEvents(i-2, cw, w.def, w.rep)
 	})
 	w.ev.Reset()
-	w.labels, w.labelDef, w.ids, w.def, w.rep = w.labels[:0], w.labelDef[:0], w.ids[:0], w.def[:0], w.rep[:0]
+	w.labels, w.labelDef, w.labelValid = w.labels[:0], w.labelDef[:0], w.labelValid[:0]
+	w.ids, w.def, w.rep = w.ids[:0], w.def[:0], w.rep[:0]
 	w.samples = 0
 	return err
 }
