@@ -73,14 +73,15 @@ func TestNoHeavyDependencies(t *testing.T) {
 
 // TestStaticBuild: the build without the player (tag noview) is fully static — no ELF interpreter, no
 // needed shared libraries — so it runs in a FROM scratch or Alpine image; its view says how to get the
-// player. The default build, with the player, is dynamically linked (ebiten's purego loads libc), as the
-// README says.
+// player. It is built as the release is (docs/performance.md: arrow_json_stdlib too), so CI compiles that
+// configuration. The default build, with the player, is dynamically linked (ebiten's purego loads libc),
+// as the README says.
 func TestStaticBuild(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the ELF check runs on Linux")
 	}
 	static := filepath.Join(t.TempDir(), "evtool-static")
-	build := exec.Command(goCommand(t), "build", "-tags", "noview", "-ldflags=-s -w", "-o", static, ".")
+	build := exec.Command(goCommand(t), "build", "-trimpath", "-tags", "noview arrow_json_stdlib", "-ldflags=-s -w", "-o", static, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build -tags noview: %v\n%s", err, out)
