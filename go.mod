@@ -4,7 +4,7 @@ go 1.26.8
 
 require (
 	// arrow-go stays at v18.4.1, the last release whose Parquet encoder does not import arrow/compute
-	// (15 MB of kernels in the binary); cmd/evtool/deps_test.go fails if compute comes back.
+	// (15 MB of kernels in the binary); cmd/evtool/build_test.go fails if compute comes back.
 	github.com/apache/arrow-go/v18 v18.4.1
 	github.com/hajimehoshi/ebiten/v2 v2.10.4
 	github.com/klauspost/compress v1.20.3
@@ -12,6 +12,7 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/image v0.47.0
+	golang.org/x/sys v0.49.0
 	golang.org/x/term v0.46.0
 	gonum.org/v1/gonum v0.17.0
 )
@@ -39,7 +40,6 @@ require (
 	golang.org/x/exp v0.0.0-20260112195511-716be5621a96 // indirect
 	golang.org/x/mod v0.41.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/telemetry v0.0.0-20260924152758-ed294f943157 // indirect
 	golang.org/x/tools v0.51.0 // indirect
 	golang.org/x/xerrors v0.0.0-20240903120638-7835f813f4da // indirect

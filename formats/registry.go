@@ -88,6 +88,9 @@ type Format struct {
 	// Compressions lists the codecs the writer accepts in Options.Compression, its default first; nil when
 	// the format does not compress. The CLI's --compression check, `evtool formats` and the docs use it.
 	Compressions []string
+	// Tensors reads and writes the tensors a representation makes of samples (tensors.go); nil for
+	// formats that hold events only.
+	Tensors *TensorIO
 }
 
 // CheckCompression reports whether the format's writer accepts the codec name (empty: its default).
@@ -223,17 +226,22 @@ func ByExtension(path string) *Format {
 	return found
 }
 
+// find returns the named format, or detects path's when name is empty.
+func find(path, name string) (*Format, error) {
+	if name != "" {
+		return Lookup(name)
+	}
+	return Detect(path)
+}
+
 // Open opens path with the named format, or detects it when name is empty.
 func Open(path, name string, opts Options) (Source, *Format, error) {
-	var f *Format
-	var err error
-	if name != "" {
-		f, err = Lookup(name)
-	} else {
-		f, err = Detect(path)
-	}
+	f, err := find(path, name)
 	if err != nil {
 		return nil, nil, err
+	}
+	if f.Open == nil && f.Tensors != nil {
+		return nil, f, fmt.Errorf("%s: a %s file holds tensors, not events (evtool info and render read it)", path, f.Name)
 	}
 	if f.Open == nil {
 		return nil, f, fmt.Errorf("%s: format %s cannot be read", path, f.Name)
