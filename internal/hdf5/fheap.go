@@ -47,16 +47,16 @@ func (f *File) openFractalHeap(addr uint64) (*fheap, error) {
 	h.maxManaged = uint64(c.u32())
 	c.length() // next huge object id
 	h.hugeBTree = c.addr()
-	c.length()  // free space
-	c.addr()    // free-space manager
-	c.length()  // managed space
-	c.length()  // allocated managed space
-	c.length()  // allocation iterator offset
-	c.length()  // managed objects
-	c.length()  // huge object size
-	c.length()  // huge objects
-	c.length()  // tiny object size
-	c.length()  // tiny objects
+	c.length() // free space
+	c.addr()   // free-space manager
+	c.length() // managed space
+	c.length() // allocated managed space
+	c.length() // allocation iterator offset
+	c.length() // managed objects
+	c.length() // huge object size
+	c.length() // huge objects
+	c.length() // tiny object size
+	c.length() // tiny objects
 	h.width = uint64(c.u16())
 	h.start = c.length()
 	h.maxDirect = c.length()

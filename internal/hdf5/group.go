@@ -366,3 +366,7 @@ func (f *File) denseLinks(msg message, add func(Link, int64) error) error {
 		return add(l, at)
 	})
 }
+
+// Offset is the absolute file offset of the object's header (where it is described), for errors about
+// its contents.
+func (o *Object) Offset() int64 { return max(0, o.f.abs(o.Addr)) }

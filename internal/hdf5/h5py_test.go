@@ -5,10 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -36,19 +34,16 @@ type expectation struct {
 	Refs    []string                     `json:"refs"`
 }
 
-// generate runs a Python generator with h5py into a fresh folder and decodes its JSON report.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	fixtures.CleanupGenerated()
+	os.Exit(code)
+}
+
+// generate runs a Python generator with h5py (once per test binary) and decodes its JSON report.
 func generate(t *testing.T, script string) (string, []expectation) {
 	t.Helper()
-	py := fixtures.Python(t, "h5py", "numpy")
-	dir := t.TempDir()
-	out, err := exec.Command(py, script, dir).Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("%s: %v\n%s", script, err, ee.Stderr)
-		}
-		t.Fatal(err)
-	}
+	dir, out := fixtures.Generate(t, script, "h5py", "numpy")
 	var exp []expectation
 	if err := json.Unmarshal(out, &exp); err != nil {
 		t.Fatalf("generator output: %v", err)

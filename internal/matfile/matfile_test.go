@@ -2,10 +2,8 @@ package matfile
 
 import (
 	"encoding/json"
-	"errors"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -17,18 +15,15 @@ type scipyValues struct {
 	Values map[string]json.RawMessage `json:"values"`
 }
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	fixtures.CleanupGenerated()
+	os.Exit(code)
+}
+
 func generate(t *testing.T) (string, map[string]json.RawMessage) {
 	t.Helper()
-	py := fixtures.Python(t, "scipy", "h5py", "numpy")
-	dir := t.TempDir()
-	out, err := exec.Command(py, "testdata/scipy_gen.py", dir).Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("scipy_gen.py: %v\n%s", err, ee.Stderr)
-		}
-		t.Fatal(err)
-	}
+	dir, out := fixtures.Generate(t, "testdata/scipy_gen.py", "scipy", "h5py", "numpy")
 	var v scipyValues
 	if err := json.Unmarshal(out, &v); err != nil {
 		t.Fatal(err)

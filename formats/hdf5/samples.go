@@ -1,0 +1,159 @@
+package hdf5
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats/internal/columns"
+	h5 "github.com/evtool/evtool/internal/hdf5"
+)
+
+// vcol is one role of a sample dataset: a variable-length dataset (one sequence per sample) or a constant.
+type vcol struct {
+	spec   colSpec
+	d      *h5.Dataset
+	base   *h5.Datatype
+	float  bool
+	ints   []int64
+	floats []float64
+}
+
+// SampleReader serves the elements of variable-length datasets as samples (SHD, SSC).
+type SampleReader struct {
+	f       *h5.File
+	path    string
+	meta    events.Meta
+	cols    [4]*vcol
+	spec    columns.Spec
+	n       int
+	labels  []int64
+	timeSet bool
+}
+
+func openSamples(f *h5.File, path string, l layout, spec columns.Spec, meta events.Meta) (*SampleReader, error) {
+	r := &SampleReader{f: f, path: path, meta: meta, spec: spec, n: -1}
+	r.meta.Kind = events.KindDataset
+	var from string
+	for i, c := range l.cols {
+		vc := &vcol{spec: c}
+		r.cols[i] = vc
+		if c.isConst {
+			continue
+		}
+		if c.member != "" || c.index != 0 {
+			return nil, fmt.Errorf("%s: %s: columns of variable-length samples are whole datasets (no :member or [k])", path, c)
+		}
+		d, err := f.Dataset(c.path)
+		if err != nil {
+			return nil, err
+		}
+		if d.Type.Class != h5.ClassVLen || d.Type.VLenString || !d.Type.Base.Numeric() {
+			return nil, fmt.Errorf("%s: %s holds %s; the columns of a sample dataset must all be variable-length numbers", path, c.path, d.Type)
+		}
+		if err := d.CheckFilters(); err != nil {
+			return nil, err
+		}
+		d.FillMissing = false
+		vc.d, vc.base = d, d.Type.Base
+		vc.float = vc.base.Class == h5.ClassFloat
+		if i == 0 && l.timeAuto && vc.float {
+			r.spec.TimeExp = 6 // seconds
+		}
+		if n := int(d.Len()); r.n < 0 {
+			r.n, from = n, c.path
+		} else if n != r.n {
+			return nil, fmt.Errorf("%s: %s holds %d samples but %s holds %d", path, c.path, n, from, r.n)
+		}
+	}
+	if l.label != "" {
+		d, err := f.Dataset(l.label)
+		if err != nil {
+			return nil, err
+		}
+		if r.labels, err = d.Int64s(); err != nil {
+			return nil, err
+		}
+		if len(r.labels) != r.n {
+			return nil, fmt.Errorf("%s: %s holds %d labels for %d samples", path, l.label, len(r.labels), r.n)
+		}
+	}
+	if l.classes != "" {
+		d, err := f.Dataset(l.classes)
+		if err != nil {
+			return nil, err
+		}
+		if r.meta.Classes, err = d.Strings(); err != nil {
+			return nil, err
+		}
+	}
+	for i, lab := range r.labels {
+		if lab < 0 || (r.meta.Classes != nil && lab >= int64(len(r.meta.Classes))) || lab > 1<<31-1 {
+			return nil, fmt.Errorf("%s: sample %d has label %d outside its %d classes", path, i, lab, len(r.meta.Classes))
+		}
+	}
+	r.meta.SetExtra("samples", r.n)
+	return r, nil
+}
+
+// NumSamples is the number of samples.
+func (r *SampleReader) NumSamples() int { return r.n }
+
+// Meta describes the dataset.
+func (r *SampleReader) Meta() events.Meta { return r.meta }
+
+// Close closes the file.
+func (r *SampleReader) Close() error { return r.f.Close() }
+
+// ReadSample decodes sample i: element i of every column; its id is i, its label labels[i].
+func (r *SampleReader) ReadSample(i int, dst *events.Sample) error {
+	dst.Reset()
+	if i < 0 || i >= r.n {
+		return fmt.Errorf("%s: sample %d does not exist (%d samples)", r.path, i, r.n)
+	}
+	dst.ID = strconv.Itoa(i)
+	if r.labels != nil {
+		dst.Label = int32(r.labels[i])
+	}
+	n := -1
+	var vals [4]columns.Values
+	for k, c := range r.cols {
+		if c.spec.isConst {
+			vals[k] = columns.Constant(c.spec.value)
+			continue
+		}
+		raw, cnt, err := c.d.VLen(uint64(i))
+		if err != nil {
+			return err
+		}
+		if n >= 0 && cnt != n {
+			return &events.DecodeError{Path: r.path, Offset: c.d.Offset(),
+				Msg: fmt.Sprintf("sample %d: %s holds %d values but %s holds %d", i, c.spec, cnt, r.cols[0].spec, n)}
+		}
+		n = cnt
+		if c.float {
+			c.floats = grow(c.floats, cnt)
+			if _, err := c.base.Float64s(raw, c.base.Size, cnt, c.floats); err != nil {
+				return err
+			}
+			vals[k] = columns.Values{Floats: c.floats}
+		} else {
+			c.ints = grow(c.ints, cnt)
+			if _, err := c.base.Int64s(raw, c.base.Size, cnt, c.ints); err != nil {
+				return err
+			}
+			vals[k] = columns.Values{Ints: c.ints}
+		}
+	}
+	if _, err := columns.Append(&dst.Events, vals[0], vals[1], vals[2], vals[3], max(n, 0), r.spec); err != nil {
+		return &events.DecodeError{Path: r.path, Offset: r.cols[0].d.Offset(), Msg: fmt.Sprintf("sample %d: %v", i, err)}
+	}
+	return nil
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
