@@ -28,6 +28,8 @@ type PrepareOptions struct {
 	// DVSGestureSamples: "rows" (default: one sample per labels-CSV row, 1,464 in all) or "per-class"
 	// (rows of the same class in a trial merged: 1,342, the paper's count).
 	DVSGestureSamples string
+	// Window cuts unlabelled recordings into samples of this many µs (DSEC); 0: the dataset's default.
+	Window int64
 }
 
 // Prepare turns an extracted official download under from into one dataset-layout file at out.
@@ -38,12 +40,16 @@ func Prepare(ctx context.Context, def *Definition, from, out string, o PrepareOp
 	if def.Layout == DVSGesture {
 		return prepareDVSGesture(ctx, def, from, out, o)
 	}
+	if def.Source != nil {
+		return prepareSource(ctx, def, from, out, o)
+	}
 	items, classes, err := classFolderItems(def, from, o.Split)
 	if err != nil {
 		return nil, err
 	}
 	plan := &convert.Plan{Dataset: true, Items: items, Classes: classes}
 	fo := o.Format
+	fo.Params = withParams(def.ReadParams, fo.Params)
 	if def.Sensor.Known() {
 		fo.Sensor = def.Sensor
 	}
@@ -112,7 +118,7 @@ func classFolderItems(def *Definition, from, split string) ([]convert.Item, []st
 			if err != nil {
 				return err
 			}
-			if d.IsDir() || !hasExt(p, def.Extensions) || strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() || !hasExt(p, def.Extensions) || strings.HasPrefix(d.Name(), ".") || excluded(def, d.Name()) {
 				return nil
 			}
 			rel, _ := filepath.Rel(from, p)
@@ -181,18 +187,22 @@ func Open(def *Definition, from, split string) (events.SampleReader, error) {
 	if def.Layout == DVSGesture {
 		return openDVSGesture(def, from, split, "rows")
 	}
+	if def.Source != nil {
+		return openSource(def, from, split)
+	}
 	items, classes, err := classFolderItems(def, from, split)
 	if err != nil {
 		return nil, err
 	}
-	return &itemReader{items: items, meta: events.Meta{Format: def.Name, Kind: events.KindDataset,
+	return &itemReader{items: items, params: def.ReadParams, meta: events.Meta{Format: def.Name, Kind: events.KindDataset,
 		Geometry: def.Sensor, Classes: classes, Source: from}}, nil
 }
 
 // itemReader serves files as dataset samples.
 type itemReader struct {
-	items []convert.Item
-	meta  events.Meta
+	items  []convert.Item
+	params map[string]string
+	meta   events.Meta
 }
 
 func (r *itemReader) NumSamples() int   { return len(r.items) }
@@ -205,5 +215,5 @@ func (r *itemReader) ReadSample(i int, dst *events.Sample) error {
 	it := r.items[i]
 	dst.Reset()
 	dst.ID, dst.Label = it.ID, it.Label
-	return convert.ReadFile(it.Path, it.Format, formats.Options{Sensor: r.meta.Geometry}, &dst.Events)
+	return convert.ReadFile(it.Path, it.Format, formats.Options{Sensor: r.meta.Geometry, Params: r.params}, &dst.Events)
 }

@@ -94,7 +94,7 @@ func init() {
 	fetch.Flags().StringVar(&to, "to", "", "destination folder")
 	root.AddCommand(fetch)
 
-	var from, out, split, gestureMode string
+	var from, out, split, gestureMode, window string
 	var workers int
 	var ff formatFlags
 	prepare := &cobra.Command{
@@ -124,11 +124,15 @@ func init() {
 				return err
 			}
 		}
+		win, _, err := parseDuration("window", window)
+		if err != nil {
+			return err
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
 		bar := cli.NewProgress(-1, "preparing "+d.Name, false)
 		res, err := datasets.Prepare(ctx, d, from, out, datasets.PrepareOptions{
-			Split: split, Workers: workers, Format: fo, DVSGestureSamples: gestureMode,
+			Split: split, Workers: workers, Format: fo, DVSGestureSamples: gestureMode, Window: win,
 			Chain: co.Chain, Seed: co.Seed,
 			Progress: func(done, total int64) { bar.Set(done) },
 		})
@@ -145,6 +149,7 @@ func init() {
 	prepare.Flags().StringVarP(&out, "output", "o", "", "output dataset file (.arrow, .parquet)")
 	prepare.Flags().StringVar(&split, "split", "all", "train, test or all")
 	prepare.Flags().StringVar(&gestureMode, "dvsgesture-samples", "rows", "DVSGesture: rows (one sample per labels-CSV row, 1,464) or per-class (the paper's 1,342)")
+	prepare.Flags().StringVar(&window, "window", "", "DSEC: cut each recording into samples of this duration (default 100ms)")
 	prepare.Flags().IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
 	ff.register(prepare, true)
 	root.AddCommand(prepare)
@@ -160,6 +165,8 @@ func printDataset(d *datasets.Definition) {
 	fmt.Printf("  sensor      %s\n", sensor)
 	if len(d.Classes) > 0 {
 		fmt.Printf("  classes     %d: %s\n", len(d.Classes), strings.Join(d.Classes, ", "))
+	} else if d.Layout == datasets.Container {
+		fmt.Printf("  classes     as the download names them (see labels)\n")
 	} else {
 		fmt.Printf("  classes     from the class folders, sorted by name\n")
 	}

@@ -26,7 +26,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/formats/internal/columns"
+	"github.com/evtool/evtool/internal/columns"
 	h5 "github.com/evtool/evtool/internal/hdf5"
 )
 
@@ -551,4 +551,61 @@ func (c *column) values(n int) (columns.Values, error) {
 	c.ints = c.ints[:n]
 	_, err := c.field.Int64s(c.src.rows, rb, n, c.ints)
 	return columns.Values{Ints: c.ints}, err
+}
+
+// Len is the number of events of the recording.
+func (r *Reader) Len() uint64 { return r.n }
+
+// Seek makes the next Read start at event i.
+func (r *Reader) Seek(i uint64) error {
+	if i > r.n {
+		return fmt.Errorf("%s: event %d is beyond the recording's %d events", r.path, i, r.n)
+	}
+	r.pos, r.pending = i, nil
+	return nil
+}
+
+// TimeAt returns the time of event i in µs (unit and offset applied), for searching by time.
+func (r *Reader) TimeAt(i uint64) (int64, error) {
+	if i >= r.n {
+		return 0, fmt.Errorf("%s: event %d is beyond the recording's %d events", r.path, i, r.n)
+	}
+	c := r.cols[0]
+	if c.spec.isConst {
+		return c.spec.value, nil
+	}
+	rows, err := c.src.d.ReadRows(i, 1, nil)
+	if err != nil {
+		return 0, err
+	}
+	saved := c.src.rows
+	c.src.rows = rows
+	v, err := c.values(1)
+	c.src.rows = saved
+	if err != nil {
+		return 0, err
+	}
+	var b events.Batch
+	if _, err := columns.Append(&b, v, columns.Constant(0), columns.Constant(0), columns.Constant(0), 1, r.spec); err != nil {
+		return 0, r.fault(c, fmt.Sprintf("event %d: %v", i, err))
+	}
+	return b.T[0], nil
+}
+
+// SearchTime returns the index of the first event with time ≥ t (times must not decrease).
+func (r *Reader) SearchTime(t int64) (uint64, error) {
+	lo, hi := uint64(0), r.n
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		v, err := r.TimeAt(mid)
+		if err != nil {
+			return 0, err
+		}
+		if v < t {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
 }

@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"github.com/evtool/evtool/events"
-	"github.com/evtool/evtool/formats/internal/columns"
+	"github.com/evtool/evtool/internal/columns"
 	h5 "github.com/evtool/evtool/internal/hdf5"
 )
 

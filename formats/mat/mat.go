@@ -21,7 +21,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/formats/internal/columns"
+	"github.com/evtool/evtool/internal/columns"
 	"github.com/evtool/evtool/internal/matfile"
 )
 
