@@ -70,11 +70,11 @@ type Definition struct {
 	// ReadParams are the -O options the dataset's files are read with (ASL-DVS: flip-y).
 	ReadParams map[string]string
 	// Exclude lists base-name patterns (path.Match) of files that are not samples (ST-MNIST's LUT files).
-	Exclude     []string
-	License     string
-	Citation    string
-	Notes       string
-	Samples     string // published sample counts, for the user's reference
+	Exclude  []string
+	License  string
+	Citation string
+	Notes    string
+	Samples  string // published sample counts, for the user's reference
 }
 
 // Fetchable reports whether `evtool datasets fetch` can download the dataset by itself.
