@@ -415,15 +415,18 @@ type rowSource struct {
 
 // Reader streams a recording.
 type Reader struct {
-	f       *h5.File
-	path    string
-	meta    events.Meta
-	srcs    []*rowSource
-	cols    [4]*column
-	spec    columns.Spec
-	n, pos  uint64
-	pending error
+	f         *h5.File
+	path      string
+	meta      events.Meta
+	srcs      []*rowSource
+	cols      [4]*column
+	spec      columns.Spec
+	n, pos    uint64
+	blockRows int
+	pending   error
 }
+
+const maxBlock = 16 << 20 // bytes of rows read at once from one dataset
 
 func openRecording(f *h5.File, path string, l layout, spec columns.Spec, meta events.Meta) (*Reader, error) {
 	r := &Reader{f: f, path: path, meta: meta, spec: spec}
@@ -470,6 +473,15 @@ func openRecording(f *h5.File, path string, l layout, spec columns.Spec, meta ev
 		return nil, fmt.Errorf("%s: every column is a constant; name at least t and x", path)
 	}
 	r.n = uint64(rows)
+	// One block of rows of every source stays within 16 MiB.
+	widest := 1
+	for _, s := range r.srcs {
+		widest = max(widest, s.d.RowBytes())
+	}
+	if widest > maxBlock {
+		return nil, fmt.Errorf("%s: rows of %d bytes: an events dataset has a few columns per event, not %d bytes of them", path, widest, widest)
+	}
+	r.blockRows = maxBlock / widest
 	return r, nil
 }
 
@@ -494,7 +506,7 @@ func (r *Reader) Read(dst *events.Batch) error {
 	if want == 0 {
 		want = 1 << 16
 	}
-	n := int(min(uint64(want), r.n-r.pos))
+	n := int(min(uint64(want), r.n-r.pos, uint64(r.blockRows)))
 	for _, s := range r.srcs {
 		var err error
 		if s.rows, err = s.d.ReadRows(r.pos, uint64(n), s.buf); err != nil {

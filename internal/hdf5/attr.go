@@ -220,6 +220,9 @@ func (d *Dataset) ReadAll() ([]byte, error) {
 	if n > maxReadAll/uint64(max(1, d.Type.Size)) {
 		return nil, fmt.Errorf("%s: %s holds %d elements of %d bytes: too large to read at once", d.f.name, d.Path, n, d.Type.Size)
 	}
+	if err := d.plausible(n * uint64(d.Type.Size)); err != nil {
+		return nil, err
+	}
 	buf := make([]byte, n*uint64(d.Type.Size))
 	if n == 0 {
 		return buf, nil

@@ -1,6 +1,9 @@
 package hdf5
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // Chunk index types.
 const (
@@ -456,6 +459,9 @@ func (f *File) extArray(addr uint64, filtered bool, visit func(idx uint64, e chu
 	// dataBlock visits the elements of one data block starting at element index first.
 	dataBlock := func(a, first, nelmts uint64, pageInit func(p uint64) bool) error {
 		pre := 4 + 1 + 1 + O + uint64(arrOff)
+		if hi, lo := bits.Mul64(nelmts, esize); hi != 0 || lo > uint64(f.size) {
+			return f.errAt(f.abs(a), "extensible array data block of %d elements cannot be in the %d-byte file", nelmts, f.size)
+		}
 		if nelmts <= pageN {
 			b, err := f.readAt(a, pre+nelmts*esize+4, maxMeta, "extensible array data block")
 			if err != nil {

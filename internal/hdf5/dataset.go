@@ -39,6 +39,7 @@ type Dataset struct {
 	cacheKey  uint64 // linear index of the cached chunk
 	cacheData []byte
 	cacheOK   bool
+	spare     []byte // a second chunk buffer for filters that cannot work in place
 }
 
 // Dataset opens the dataset at path.
@@ -301,6 +302,8 @@ func (d *Dataset) parseLayout(m *message) error {
 		case layoutContiguous:
 			n, _ := count(d.Dims)
 			d.size = n * uint64(d.Type.Size)
+		default:
+			return f.errAt(m.at, "storage layout class %d (want 0–2)", d.layout)
 		}
 	case 3, 4:
 		d.layout = int(c.u8())
@@ -427,14 +430,19 @@ func (d *Dataset) ReadSlab(start, cnt []uint64, dst []byte) error {
 		})
 	case layoutContiguous:
 		if f.undefined(d.addr) {
+			if !d.FillMissing {
+				return f.errAt(d.layoutAt, "%s was never written (the file holds no data for it)", d.Path)
+			}
 			d.fillBytes(dst)
 			return nil
 		}
 		return copySlab(d.Dims, start, cnt, es, dst, func(off, n uint64, out []byte) error {
 			return f.readInto(d.addr+off, out, "dataset "+d.Path)
 		})
+	case layoutChunked:
+		return d.readChunked(start, cnt, dst)
 	}
-	return d.readChunked(start, cnt, dst)
+	return f.errAt(d.layoutAt, "%s: storage layout class %d", d.Path, d.layout)
 }
 
 func (d *Dataset) fillBytes(dst []byte) {
@@ -650,9 +658,9 @@ func (d *Dataset) decodeChunk(e chunkEntry, coords []uint64) ([]byte, error) {
 	return d.unfilter(raw, e.mask, filters, want, f.abs(e.addr))
 }
 
-// reuse returns a buffer of n bytes, reusing the cached chunk's when it is the same size.
+// reuse returns a buffer of n bytes, reusing the cached chunk's (whose capacity may be larger).
 func (d *Dataset) reuse(n uint64) []byte {
-	if d.cacheOK && uint64(cap(d.cacheData)) >= n {
+	if uint64(cap(d.cacheData)) >= n {
 		d.cacheOK = false
 		return d.cacheData[:n]
 	}
@@ -668,6 +676,26 @@ func (d *Dataset) isEdge(coords []uint64) bool {
 	return false
 }
 
+// plausible refuses, before anything is allocated, a read of n bytes that the file cannot hold: with
+// FillMissing off every byte must come from an allocated chunk (or the contiguous data, checked against
+// the file's size when the dataset was opened).
+func (d *Dataset) plausible(n uint64) error {
+	if d.FillMissing || d.layout != layoutChunked {
+		return nil
+	}
+	if err := d.loadIndex(); err != nil {
+		return err
+	}
+	chunks := uint64(len(d.idx.entries))
+	if d.idx.implicit != nil {
+		return nil // implicit chunks are allocated with the dataset, inside the file
+	}
+	if hi, have := bits.Mul64(chunks, d.chunkBytes()); hi == 0 && have < n {
+		return d.f.errAt(d.layoutAt, "%s: reading %d bytes, but its %d written chunks hold at most %d", d.Path, n, chunks, have)
+	}
+	return nil
+}
+
 // RowBytes is the size in bytes of one row: the elements sharing a first index.
 func (d *Dataset) RowBytes() int { return int(d.RowElems()) * d.Type.Size }
 
@@ -679,6 +707,9 @@ func (d *Dataset) ReadRows(start, n uint64, buf []byte) ([]byte, error) {
 	}
 	need := n * rb
 	if uint64(cap(buf)) < need {
+		if err := d.plausible(need); err != nil {
+			return nil, err
+		}
 		buf = make([]byte, need)
 	}
 	buf = buf[:need]

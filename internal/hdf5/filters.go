@@ -92,27 +92,46 @@ func (d *Dataset) unfilter(data []byte, mask uint32, filters []filter, want uint
 		}
 		switch fl.id {
 		case filterDeflate:
-			// The output is bounded by the chunk's size: a lying stream cannot make us allocate more.
+			// Inflating cannot create more than ~1032 bytes per input byte: a chunk announcing more is
+			// corrupt, and is refused before anything is allocated for it.
+			if want > 1032*uint64(len(data))+1024 {
+				return nil, f.errAt(at, "%s: a chunk of %d compressed bytes claims to inflate to %d, more than deflate can produce", d.Path, len(data), want)
+			}
 			zr, err := zlib.NewReader(bytes.NewReader(data))
 			if err != nil {
 				return nil, f.errAt(at, "%s: deflate stream of a chunk: %v", d.Path, err)
 			}
-			out := d.reuse(want)
-			n, err := io.ReadFull(zr, out)
-			if err != nil && err != io.ErrUnexpectedEOF {
+			// The buffer grows with what really inflates (a lying stream allocates no more than it holds),
+			// reusing the cached chunk's buffer in the steady state.
+			out := d.reuse(0)[:0]
+			if uint64(cap(out)) < want {
+				out = make([]byte, 0, min(want, 8*uint64(len(data))+64<<10))
+			}
+			buf := bytes.NewBuffer(out)
+			n, err := io.Copy(buf, io.LimitReader(zr, int64(want)+1))
+			if err != nil {
 				return nil, f.errAt(at, "%s: inflating a chunk: %v", d.Path, err)
 			}
-			var extra [1]byte
-			if m, _ := zr.Read(extra[:]); m > 0 {
+			if uint64(n) > want {
 				return nil, f.errAt(at, "%s: a chunk inflates to more than its %d bytes", d.Path, want)
 			}
-			data = out[:n]
+			data = buf.Bytes()
 		case filterShuffle:
 			size := d.Type.Size
 			if len(fl.client) > 0 {
 				size = int(fl.client[0])
 			}
-			data = unshuffle(data, size)
+			// Unshuffle into the spare buffer and keep the input's as the next spare: two buffers
+			// alternate, so streaming through chunks allocates nothing.
+			if size > 1 && len(data) >= 2*size {
+				out := d.spare
+				if cap(out) < len(data) {
+					out = make([]byte, len(data))
+				}
+				out = out[:len(data)]
+				unshuffle(out, data, size)
+				d.spare, data = data[:0], out
+			}
 		case filterFletcher32:
 			if len(data) < 4 {
 				return nil, f.errAt(at, "%s: chunk too short for its fletcher32 checksum", d.Path)
@@ -157,13 +176,10 @@ func (d *Dataset) CheckFilters() error {
 	return nil
 }
 
-// unshuffle reverses the shuffle filter: bytes were grouped by their position within each element.
-func unshuffle(src []byte, size int) []byte {
-	if size <= 1 || len(src) < 2*size {
-		return src
-	}
+// unshuffle reverses the shuffle filter into out: bytes were grouped by their position within each
+// element (trailing bytes that fill no element stay in place).
+func unshuffle(out, src []byte, size int) {
 	n := len(src) / size
-	out := make([]byte, len(src))
 	for j := 0; j < size; j++ {
 		plane := src[j*n : (j+1)*n]
 		for i, b := range plane {
@@ -171,5 +187,4 @@ func unshuffle(src []byte, size int) []byte {
 		}
 	}
 	copy(out[n*size:], src[n*size:])
-	return out
 }

@@ -130,6 +130,9 @@ func (f *File) objectHeaderV2(addr uint64) ([]message, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	if size > maxMeta {
+		return nil, f.errAt(c.at, "object header of %d bytes is larger than the %d bytes allowed", size, maxMeta)
+	}
 	prefix := uint64(c.pos)
 	order := flags&0x04 != 0
 	// The first block: prefix, messages, checksum.

@@ -94,6 +94,7 @@ func (m *File) v73Var(o *hdf5.Object, name string, depth int) (*Var, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.FillMissing = false // MATLAB writes every element; an unwritten chunk means a damaged file
 	v := &Var{Name: name}
 	// MATLAB's dimensions are HDF5's reversed.
 	for i := len(d.Dims) - 1; i >= 0; i-- {
