@@ -202,8 +202,9 @@ func init() {
 			"(or the split archives: <split>/<recording>/events/left/events.h5)"},
 		License:  "CC BY-SA 4.0",
 		Citation: "M. Gehrig, W. Aarents, D. Gehrig, D. Scaramuzza. DSEC: A Stereo Event Camera Dataset for Driving Scenarios. IEEE Robotics and Automation Letters 6(3):4947–4954, 2021.",
-		Notes: "events.h5 holds events/{x, y, p, t} with t in µs after t_offset; the times written are absolute (t + t_offset). " +
-			"No checksums are published. One recording converts on its own with evtool convert <recording>/events_left/events.h5 -o rec.arrow.",
+		Notes: "events.h5 holds events/{x, y, p, t} with t in µs after t_offset, compressed with the Blosc plug-in (zstd), which evtool decodes itself; " +
+			"the times written are absolute (t + t_offset). No checksums are published. " +
+			"One recording converts on its own, streaming: evtool convert <recording>/events_left/events.h5 -o rec.arrow.",
 		Samples: "41 train + 12 test recordings; samples: each recording's duration / --window",
 	})
 	register(&Definition{

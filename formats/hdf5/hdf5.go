@@ -13,8 +13,8 @@
 // Times are integers in µs or floats in seconds unless -O time-unit says otherwise; floats are rounded to
 // the nearest µs (tonic truncates). A recording streams by chunk in bounded memory (one decoded chunk per
 // dataset plus one block of rows); a chunk that was never written is an error, never silent zeros.
-// Compression other than deflate, shuffle and fletcher32 (blosc, lzf, zstd, Prophesee's ECF…) is refused
-// before any event is read, with the filter's name.
+// Deflate, shuffle, fletcher32 and hdf5plugin's Blosc and LZ4 are decoded; other compression (lzf, the
+// zstd and bitshuffle plug-ins, Prophesee's ECF…) is refused before any event is read, with its name.
 package hdf5
 
 import (

@@ -2,8 +2,11 @@ package hdf5
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+
+	"github.com/evtool/evtool/events"
 
 	"github.com/klauspost/compress/zlib"
 )
@@ -132,6 +135,20 @@ func (d *Dataset) unfilter(data []byte, mask uint32, filters []filter, want uint
 				unshuffle(out, data, size)
 				d.spare, data = data[:0], out
 			}
+		case filterBlosc, filterLZ4:
+			var err error
+			if fl.id == filterBlosc {
+				data, err = unblosc(data, want)
+			} else {
+				data, err = unlz4(data, want)
+			}
+			if err != nil {
+				wrapped := &events.DecodeError{Path: f.name, Offset: max(0, at), Msg: d.Path + ": " + err.Error()}
+				if errors.Is(err, ErrUnsupported) {
+					wrapped.Err = ErrUnsupported
+				}
+				return nil, wrapped
+			}
 		case filterFletcher32:
 			if len(data) < 4 {
 				return nil, f.errAt(at, "%s: chunk too short for its fletcher32 checksum", d.Path)
@@ -149,7 +166,7 @@ func (d *Dataset) unfilter(data []byte, mask uint32, filters []filter, want uint
 			name := filterName(fl.id)
 			hint := ""
 			switch fl.id {
-			case 32001, 32026, 32004, 32015, 32008:
+			case 32026, 32015, 32008:
 				hint = "; rewrite the file without it, e.g. h5repack -f NONE in.h5 out.h5 (with hdf5plugin installed), or in Python with h5py"
 			case 32000:
 				hint = "; rewrite the file with gzip, e.g. h5repack -f GZIP=4 in.h5 out.h5"
@@ -167,7 +184,7 @@ func (d *Dataset) unfilter(data []byte, mask uint32, filters []filter, want uint
 func (d *Dataset) CheckFilters() error {
 	for _, fl := range d.filters {
 		switch fl.id {
-		case filterDeflate, filterShuffle, filterFletcher32:
+		case filterDeflate, filterShuffle, filterFletcher32, filterBlosc, filterLZ4:
 		default:
 			_, err := d.unfilter(nil, 0, []filter{fl}, 0, d.layoutAt)
 			return err

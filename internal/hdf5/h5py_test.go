@@ -72,6 +72,21 @@ func shaFloats(v []float64) string {
 // TestH5pyFiles reads every dataset, group and attribute h5py wrote and compares it with what numpy held.
 func TestH5pyFiles(t *testing.T) {
 	dir, exp := generate(t, "testdata/h5py_gen.py")
+	checkFiles(t, dir, exp)
+}
+
+// TestH5pluginFiles reads datasets compressed with hdf5plugin's Blosc (every compressor, byte and bit
+// shuffle) and LZ4 filters.
+func TestH5pluginFiles(t *testing.T) {
+	dir, out := fixtures.Generate(t, "testdata/h5plugin_gen.py", "h5py", "hdf5plugin", "numpy")
+	var exp []expectation
+	if err := json.Unmarshal(out, &exp); err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, dir, exp)
+}
+
+func checkFiles(t *testing.T, dir string, exp []expectation) {
 	files := map[string]*File{}
 	defer func() {
 		for _, f := range files {

@@ -10,22 +10,25 @@
 //   - datasets with contiguous, compact and chunked storage; chunk indexes: version 1 B-tree (every
 //     HDF5 1.8 file), and the indexes of HDF5 1.10 files written with libver "latest": single chunk,
 //     implicit, fixed array, extensible array and version 2 B-tree; missing chunks read as the fill value;
-//   - filters: deflate, shuffle and fletcher32 (its checksum is verified);
+//   - filters: deflate, shuffle and fletcher32 (its checksum is verified), and hdf5plugin's Blosc (every
+//     compressor: blosclz, lz4, lz4hc, snappy, zlib, zstd; byte and bit shuffle — DSEC's event files) and
+//     LZ4, decoded with evtool's own compression libraries;
 //   - datatypes: integers of 1–8 bytes (either byte order, signed or not), IEEE floats of 2 (float16),
 //     4 and 8 bytes, enumerations (h5py's bool) through their base type, fixed-length strings,
 //     variable-length sequences and strings (read from the global heap), compound types (members
 //     addressed by name), arrays of a base type, and object references (resolved to the object);
 //   - attributes, compact and dense.
 //
-// Refused with an error that names the feature: filters other than the three above (szip, nbit,
-// scale-offset, and plug-in filters such as blosc, lzf, bitshuffle, zstd, lz4 — named where known),
+// Refused with an error that names the feature: other filters (szip, nbit, scale-offset, and plug-ins
+// such as lzf, bitshuffle, zstd, Blosc2, Prophesee's ECF — named where known),
 // virtual datasets, external storage, shared object header message tables, filtered fractal heaps,
 // non-IEEE float layouts, bit fields, opaque and time types, dataset region references.
 //
 // Guarantees on hostile input: every address and size read from the file is checked against the file's
 // size before anything is read or allocated; metadata blocks are bounded (64 MiB); loops over continuation
 // blocks, B-tree nodes and links detect cycles and are bounded by the file's size; decompression output is
-// bounded by the chunk's declared size, so memory is proportional to what the file really holds; a
+// bounded by the chunk's declared size and grows with what really decodes, never with a size a header
+// announces, so memory is proportional to what the file really holds; a
 // checksum mismatch in version 2 metadata is reported, not ignored. Faults are *events.DecodeError values
 // naming the file, the byte offset and what was expected; unsupported features wrap ErrUnsupported.
 //

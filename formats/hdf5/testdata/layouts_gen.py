@@ -55,15 +55,15 @@ with h5py.File(f"{out}/shd.h5", "w") as f:
     f["extra/speaker"] = rng.integers(0, 12, k).astype("<u2")
 exp["shd"] = {"times": [np.asarray(a, dtype=np.float64).tolist() for a in times], "units": [a.tolist() for a in units],
               "labels": labels.tolist(), "keys": keys}
-# compression evtool refuses: lzf (h5py's own) and an optional blosc entry in the pipeline
+# compression evtool refuses: lzf (h5py's own) and an optional zstd-filter entry in the pipeline
 with h5py.File(f"{out}/lzf.h5", "w") as f:
     g = f.create_group("events")
     for name, a in [("t", t), ("x", x), ("y", y), ("p", p)]:
         g.create_dataset(name, data=a, chunks=(4096,), compression="lzf")
-with h5py.File(f"{out}/blosc.h5", "w") as f:
+with h5py.File(f"{out}/zstd.h5", "w") as f:
     dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
     dcpl.set_chunk((1000,))
-    dcpl.set_filter(32001, h5py.h5z.FLAG_OPTIONAL, (2, 2, 8, 0, 5, 1, 5))
+    dcpl.set_filter(32015, h5py.h5z.FLAG_OPTIONAL, (3,))
     g = f.create_group("events")
     for name, a in [("t", t), ("x", x), ("y", y), ("p", p)]:
         sid = h5py.h5s.create_simple((n,))

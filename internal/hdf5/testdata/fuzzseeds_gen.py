@@ -4,6 +4,7 @@
 import io, os, sys
 import numpy as np
 import h5py
+import hdf5plugin
 
 out = sys.argv[1]
 
@@ -58,7 +59,15 @@ def compound(f):
     f["s"] = np.array([b"abc", b"de"], dtype="S4")
 
 
+def plugins(f):
+    a = (np.arange(300) * 7 % 251).astype("<u2")
+    f.create_dataset("blz", data=a, chunks=(150,), **hdf5plugin.Blosc(cname="blosclz", shuffle=hdf5plugin.Blosc.SHUFFLE))
+    f.create_dataset("bzs", data=a, chunks=(150,), **hdf5plugin.Blosc(cname="zstd", shuffle=hdf5plugin.Blosc.BITSHUFFLE))
+    f.create_dataset("lz4", data=a, chunks=(150,), **hdf5plugin.LZ4())
+
+
 save("contiguous", contiguous)
+save("plugins", plugins)
 save("chunked", chunked)
 save("vlen", vlen)
 save("latest", latest, libver="latest")
