@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
@@ -103,11 +105,43 @@ func planFor(def *Definition, from, split string, o SourceOptions) (*Plan, error
 	return p, nil
 }
 
-// sourceSlot is one sample in flight with the decoder that filled it.
+// sourceSlot is one sample in flight.
 type sourceSlot struct {
-	dec    Decoder
 	sample events.Sample
 	notes  [][]string
+}
+
+// decoderPool lends one decoder to each working goroutine (a decoder holds an open file and its caches).
+type decoderPool struct {
+	open func() (Decoder, error)
+	free chan Decoder
+	all  []Decoder
+	mu   sync.Mutex
+}
+
+func (p *decoderPool) decode(i int, s *sourceSlot) error {
+	var d Decoder
+	select {
+	case d = <-p.free:
+	default:
+		var err error
+		if d, err = p.open(); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		p.all = append(p.all, d)
+		p.mu.Unlock()
+	}
+	defer func() { p.free <- d }()
+	notes, err := d.ReadSample(i, &s.sample)
+	s.notes = notes
+	return err
+}
+
+func (p *decoderPool) close() {
+	for _, d := range p.all {
+		d.Close()
+	}
 }
 
 // prepareSource writes a Source dataset's split, decoding on all cores in sample order.
@@ -119,36 +153,19 @@ func prepareSource(ctx context.Context, def *Definition, from, out string, o Pre
 	if plan.N == 0 {
 		return nil, fmt.Errorf("%s: the %s split of %s holds no samples", from, o.Split, def.Name)
 	}
-	var slots []*sourceSlot
-	defer func() {
-		for _, s := range slots {
-			if s.dec != nil {
-				s.dec.Close()
-			}
-		}
-	}()
-	newSlot := func() *sourceSlot {
-		s := &sourceSlot{}
-		slots = append(slots, s)
-		return s
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
-	decode := func(i int, s *sourceSlot) error {
-		if s.dec == nil {
-			d, err := plan.Open()
-			if err != nil {
-				return err
-			}
-			s.dec = d
-		}
-		notes, err := s.dec.ReadSample(i, &s.sample)
-		s.notes = notes
-		return err
-	}
+	pool := &decoderPool{open: plan.Open, free: make(chan Decoder, workers)}
+	defer pool.close()
+	newSlot := func() *sourceSlot { return &sourceSlot{} }
+	decode := pool.decode
 	g := plan.Sensor
 	if !g.Known() {
 		// No fixed sensor (EBSSA mixes two cameras): the canvas is the extent over the whole split.
 		st := events.NewStats(events.Geometry{}, false)
-		err := parallel.Ordered(ctx, plan.N, o.Workers, newSlot, decode,
+		err := parallel.Ordered(ctx, plan.N, workers, newSlot, decode,
 			func(i int, s *sourceSlot) error { st.Add(&s.sample.Events); return nil })
 		if err != nil {
 			return nil, err
@@ -198,7 +215,7 @@ func prepareSource(ctx context.Context, def *Definition, from, out string, o Pre
 		return nil, err
 	}
 	res := &convert.Result{Output: out, Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG}
-	err = parallel.Ordered(ctx, plan.N, o.Workers, newSlot,
+	err = parallel.Ordered(ctx, plan.N, workers, newSlot,
 		func(i int, s *sourceSlot) error {
 			if err := decode(i, s); err != nil {
 				return err

@@ -11,12 +11,13 @@ import (
 
 // vcol is one role of a sample dataset: a variable-length dataset (one sequence per sample) or a constant.
 type vcol struct {
-	spec   colSpec
-	d      *h5.Dataset
-	base   *h5.Datatype
-	float  bool
-	ints   []int64
-	floats []float64
+	spec      colSpec
+	d         *h5.Dataset
+	base      *h5.Datatype
+	float     bool
+	ints      []int64
+	floats    []float64
+	floatsRaw []byte
 }
 
 // SampleReader serves the elements of variable-length datasets as samples (SHD, SSC).
@@ -29,6 +30,27 @@ type SampleReader struct {
 	n       int
 	labels  []int64
 	timeSet bool
+	half    *halfTimes // float16 times (SHD, SSC): decoded by table
+}
+
+// halfTimes maps every float16 bit pattern to its time in µs, rounded, so that decoding SHD's spike
+// times is one lookup per event; ok is false for patterns that are no time (NaN, ±Inf, out of range).
+type halfTimes struct {
+	us [65536]int64
+	ok [65536]bool
+}
+
+func newHalfTimes(spec columns.Spec) *halfTimes {
+	h := &halfTimes{}
+	var b events.Batch
+	for i := range h.us {
+		v := columns.Values{Floats: []float64{h5.HalfToFloat64(uint16(i))}}
+		b.Reset()
+		if _, err := columns.Append(&b, v, columns.Constant(0), columns.Constant(0), columns.Constant(0), 1, spec); err == nil {
+			h.us[i], h.ok[i] = b.T[0], true
+		}
+	}
+	return h
 }
 
 func openSamples(f *h5.File, path string, l layout, spec columns.Spec, meta events.Meta) (*SampleReader, error) {
@@ -93,6 +115,11 @@ func openSamples(f *h5.File, path string, l layout, spec columns.Spec, meta even
 		}
 	}
 	r.meta.SetExtra("samples", r.n)
+	if t, x := r.cols[0], r.cols[1]; !t.spec.isConst && t.base.Class == h5.ClassFloat && t.base.Size == 2 &&
+		!x.spec.isConst && x.base.Class == h5.ClassInteger && x.base.Size == 2 && !x.base.Signed &&
+		x.base.BigEndian == t.base.BigEndian && r.cols[2].spec.isConst && r.cols[3].spec.isConst && r.spec.FlipY == 0 {
+		r.half = newHalfTimes(r.spec)
+	}
 	return r, nil
 }
 
@@ -114,6 +141,9 @@ func (r *SampleReader) ReadSample(i int, dst *events.Sample) error {
 	dst.ID = strconv.Itoa(i)
 	if r.labels != nil {
 		dst.Label = int32(r.labels[i])
+	}
+	if r.half != nil {
+		return r.readHalf(i, dst)
 	}
 	n := -1
 	var vals [4]columns.Values
@@ -156,4 +186,52 @@ func grow[T any](s []T, n int) []T {
 		return make([]T, n)
 	}
 	return s[:n]
+}
+
+// readHalf is ReadSample for float16 times and uint16 x with constant y and p (SHD's layout): a table
+// lookup and a copy per event.
+func (r *SampleReader) readHalf(i int, dst *events.Sample) error {
+	tc, xc := r.cols[0], r.cols[1]
+	traw, n, err := tc.d.VLen(uint64(i))
+	if err != nil {
+		return err
+	}
+	t16 := append(tc.floatsRaw[:0], traw...) // the next heap read may reuse the bytes
+	tc.floatsRaw = t16
+	xraw, xn, err := xc.d.VLen(uint64(i))
+	if err != nil {
+		return err
+	}
+	if xn != n {
+		return &events.DecodeError{Path: r.path, Offset: xc.d.Offset(),
+			Msg: fmt.Sprintf("sample %d: %s holds %d values but %s holds %d", i, xc.spec, xn, tc.spec, n)}
+	}
+	y, p := r.cols[2].spec.value, r.cols[3].spec.value
+	if y < 0 || y > 65535 || (p != 0 && p != 1 && p != -1) {
+		return fmt.Errorf("%s: constant y = %d or p = %d is not an event's", r.path, y, p)
+	}
+	pol := uint8(0)
+	if p == 1 {
+		pol = 1
+	}
+	T, X, Y, P := dst.Events.Extend(n)
+	le := !tc.base.BigEndian
+	for k := 0; k < n; k++ {
+		var h, x uint16
+		if le {
+			h, x = uint16(t16[2*k])|uint16(t16[2*k+1])<<8, uint16(xraw[2*k])|uint16(xraw[2*k+1])<<8
+		} else {
+			h, x = uint16(t16[2*k])<<8|uint16(t16[2*k+1]), uint16(xraw[2*k])<<8|uint16(xraw[2*k+1])
+		}
+		if !r.half.ok[h] {
+			dst.Events.Truncate(k)
+			return &events.DecodeError{Path: r.path, Offset: tc.d.Offset(),
+				Msg: fmt.Sprintf("sample %d: event %d: t = %v is not a time", i, k, h5.HalfToFloat64(h))}
+		}
+		T[k], X[k] = r.half.us[h], x
+	}
+	for k := range Y {
+		Y[k], P[k] = uint16(y), pol
+	}
+	return nil
 }

@@ -6,7 +6,7 @@ import "fmt"
 
 const (
 	maxCollection   = 256 << 20 // one global heap collection
-	gheapCacheBytes = 64 << 20  // collections kept in memory
+	gheapCacheBytes = 8 << 20   // collections kept in memory (most hold a few consecutive elements)
 )
 
 type collection struct {
