@@ -3,7 +3,6 @@ package datasets
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	h5events "github.com/evtool/evtool/formats/hdf5"
@@ -46,19 +46,14 @@ func findFile(root, name string) (string, error) {
 	return found, nil
 }
 
-// readAllEvents drains a recording reader into dst.
-func readAllEvents(r events.Reader, dst *events.Batch) error {
-	buf := events.NewBatch(1 << 16)
-	for {
-		err := r.Read(buf)
-		dst.AppendBatch(buf)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+// openH5 finds an HDF5 file by name under from and opens it.
+func openH5(from, name string) (*hdf5.File, string, error) {
+	path, err := findFile(from, name)
+	if err != nil {
+		return nil, "", err
 	}
+	f, err := hdf5.Open(path)
+	return f, path, err
 }
 
 // ---- SHD and SSC: one HDF5 file per split, a variable-length spike train per sample ----
@@ -78,7 +73,7 @@ func (s h5Samples) Plan(def *Definition, from, split string, _ SourceOptions) (*
 	} else if n, ok := s.Files[split]; ok {
 		names = []string{n}
 	} else {
-		return nil, fmt.Errorf("%s has no split %q (splits: %s)", def.Name, split, strings.Join(def.SplitNames(), ", "))
+		return nil, noSplit(def, split)
 	}
 	p := &Plan{}
 	var paths []string
@@ -158,13 +153,9 @@ var ntidigitsSymbols = []string{"o", "1", "2", "3", "4", "5", "6", "7", "8", "9"
 func (ntidigits) Plan(def *Definition, from, split string, _ SourceOptions) (*Plan, error) {
 	part, all := strings.CutSuffix(split, "-sequences")
 	if part != "train" && part != "test" {
-		return nil, fmt.Errorf("%s has no split %q (splits: %s)", def.Name, split, strings.Join(def.SplitNames(), ", "))
+		return nil, noSplit(def, split)
 	}
-	path, err := findFile(from, "n-tidigits.hdf5")
-	if err != nil {
-		return nil, err
-	}
-	f, err := hdf5.Open(path)
+	f, path, err := openH5(from, "n-tidigits.hdf5")
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +274,7 @@ func (threeET) Plan(def *Definition, from, split string, _ SourceOptions) (*Plan
 		}
 	}
 	if split != "train" && split != "val" && split != "all" {
-		return nil, fmt.Errorf("%s has no split %q (splits: %s)", def.Name, split, strings.Join(def.SplitNames(), ", "))
+		return nil, noSplit(def, split)
 	}
 	cols := []string{"row", "x", "y"}
 	if len(names) > 0 {
@@ -346,17 +337,11 @@ func (d *threeETDecoder) ReadSample(i int, dst *events.Sample) ([][]string, erro
 	name := d.names[i]
 	dst.Reset()
 	dst.ID = name
-	path := filepath.Join(d.root, "data", name+".h5")
-	src, err := h5events.Open(path, formats.Options{})
+	f, err := formats.Lookup("hdf5")
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
-	r, ok := src.(events.Reader)
-	if !ok {
-		return nil, fmt.Errorf("%s is not one recording", path)
-	}
-	if err := readAllEvents(r, &dst.Events); err != nil {
+	if err := convert.ReadFile(filepath.Join(d.root, "data", name+".h5"), f, formats.Options{}, &dst.Events); err != nil {
 		return nil, err
 	}
 	return readLabelRows(filepath.Join(d.root, "labels", name+".txt"))
@@ -370,13 +355,9 @@ type ebssa struct{}
 
 func (ebssa) Plan(def *Definition, from, split string, _ SourceOptions) (*Plan, error) {
 	if split != "all" && split != "labelled" {
-		return nil, fmt.Errorf("%s has no split %q (splits: %s)", def.Name, split, strings.Join(def.SplitNames(), ", "))
+		return nil, noSplit(def, split)
 	}
-	path, err := findFile(from, "labelled_ebssa.h5")
-	if err != nil {
-		return nil, err
-	}
-	f, err := hdf5.Open(path)
+	f, path, err := openH5(from, "labelled_ebssa.h5")
 	if err != nil {
 		return nil, err
 	}

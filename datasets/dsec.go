@@ -78,7 +78,7 @@ func (dsec) Plan(def *Definition, from, split string, o SourceOptions) (*Plan, e
 	case "all":
 		names = append(append(names, dsecRecordings["train"]...), dsecRecordings["test"]...)
 	default:
-		return nil, fmt.Errorf("%s has no split %q (splits: %s)", def.Name, split, strings.Join(def.SplitNames(), ", "))
+		return nil, noSplit(def, split)
 	}
 	w := o.Window
 	if w <= 0 {

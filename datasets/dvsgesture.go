@@ -16,7 +16,6 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/parallel"
-	"github.com/evtool/evtool/transforms"
 )
 
 // Clip is one labelled segment of a DVSGesture trial: events with Start ≤ t < End.
@@ -255,45 +254,20 @@ func prepareDVSGesture(ctx context.Context, def *Definition, from, out string, o
 		groups[i] = gestureSamples(clips, perClass)
 		total += len(groups[i])
 	}
-	outFmt, err := formats.OutputFormat(out, "")
-	if err != nil {
-		return nil, err
-	}
-	meta := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: def.Sensor, Classes: def.Classes,
-		Source: fmt.Sprintf("dvsgesture (%s split, %s samples) from %s", o.Split, map[bool]string{false: "rows", true: "per-class"}[perClass], from),
-	}
-	outG := def.Sensor
-	if o.Chain != nil {
-		st, err := o.Chain.NewStream(transforms.Shape{Geometry: def.Sensor, Polarities: 2}, o.Seed, "")
-		if err != nil {
-			return nil, err
-		}
-		outG = st.Shape().Geometry
-		meta.Transforms = o.Chain.String()
-	}
-	meta.Geometry = outG
 	fo := o.Format
 	if fo.Params == nil || fo.Params["batch-samples"] == "" {
 		// Clips hold 10^5–10^6 events: small record batches keep reading and writing memory bounded.
-		p := map[string]string{"batch-samples": "4"}
-		for k, v := range fo.Params {
-			p[k] = v
-		}
-		fo.Params = p
+		fo.Params = withParams(map[string]string{"batch-samples": "4"}, fo.Params)
 	}
-	sink, err := outFmt.Create(out, meta, fo)
+	w, outFmt, outG, err := createDataset(out, def.Sensor, def.Classes,
+		fmt.Sprintf("dvsgesture (%s split, %s samples) from %s", o.Split, map[bool]string{false: "rows", true: "per-class"}[perClass], from), fo, o)
 	if err != nil {
 		return nil, err
-	}
-	w, ok := sink.(events.SampleWriter)
-	if !ok {
-		sink.Abort()
-		return nil, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
 	}
 	type slot struct {
 		samples []events.Sample
 	}
-	res := &convert.Result{Output: out, Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG}
+	res := &convert.Result{Output: out, Format: outFmt, Kind: events.KindDataset, Geometry: outG}
 	readOpts := formats.Options{Sensor: def.Sensor}
 	err = parallel.Ordered(ctx, len(trials), o.Workers,
 		func() *slot { return &slot{} },

@@ -172,30 +172,9 @@ func prepareSource(ctx context.Context, def *Definition, from, out string, o Pre
 		}
 		g = st.Extent()
 	}
-	outFmt, err := formats.OutputFormat(out, "")
+	w, outFmt, outG, err := createDataset(out, g, plan.Classes, fmt.Sprintf("%s (%s split) from %s", def.Name, o.Split, plan.Source), o.Format, o)
 	if err != nil {
 		return nil, err
-	}
-	meta := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: g, Classes: plan.Classes,
-		Source: fmt.Sprintf("%s (%s split) from %s", def.Name, o.Split, plan.Source)}
-	outG := g
-	if o.Chain != nil {
-		st, err := o.Chain.NewStream(transforms.Shape{Geometry: g, Polarities: 2}, o.Seed, "")
-		if err != nil {
-			return nil, err
-		}
-		outG = st.Shape().Geometry
-		meta.Transforms = o.Chain.String()
-	}
-	meta.Geometry = outG
-	sink, err := outFmt.Create(out, meta, o.Format)
-	if err != nil {
-		return nil, err
-	}
-	w, ok := sink.(events.SampleWriter)
-	if !ok {
-		sink.Abort()
-		return nil, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
 	}
 	var notes *atomicfile.File
 	var cw *csv.Writer
@@ -214,7 +193,7 @@ func prepareSource(ctx context.Context, def *Definition, from, out string, o Pre
 		}
 		return nil, err
 	}
-	res := &convert.Result{Output: out, Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG}
+	res := &convert.Result{Output: out, Format: outFmt, Kind: events.KindDataset, Geometry: outG}
 	err = parallel.Ordered(ctx, plan.N, workers, newSlot,
 		func(i int, s *sourceSlot) error {
 			if err := decode(i, s); err != nil {
@@ -264,6 +243,39 @@ func prepareSource(ctx context.Context, def *Definition, from, out string, o Pre
 		}
 	}
 	return res, nil
+}
+
+// createDataset opens the dataset writer of a preparation: the output format from out's extension, the
+// sensor as the transform chain leaves it. It returns the writer, the format's name and that sensor.
+func createDataset(out string, g events.Geometry, classes []string, source string, fo formats.Options, o PrepareOptions) (events.SampleWriter, string, events.Geometry, error) {
+	outFmt, err := formats.OutputFormat(out, "")
+	if err != nil {
+		return nil, "", g, err
+	}
+	meta := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: g, Classes: classes, Source: source}
+	if o.Chain != nil {
+		st, err := o.Chain.NewStream(transforms.Shape{Geometry: g, Polarities: 2}, o.Seed, "")
+		if err != nil {
+			return nil, "", g, err
+		}
+		meta.Geometry = st.Shape().Geometry
+		meta.Transforms = o.Chain.String()
+	}
+	sink, err := outFmt.Create(out, meta, fo)
+	if err != nil {
+		return nil, "", g, err
+	}
+	w, ok := sink.(events.SampleWriter)
+	if !ok {
+		sink.Abort()
+		return nil, "", g, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
+	}
+	return w, outFmt.Name, meta.Geometry, nil
+}
+
+// noSplit is the error for a split a dataset does not have.
+func noSplit(def *Definition, split string) error {
+	return fmt.Errorf("%s has no split %q (splits: %s)", def.Name, split, strings.Join(def.SplitNames(), ", "))
 }
 
 // sourceReader serves a Source dataset's split as an events.SampleReader.

@@ -111,15 +111,14 @@ func parseCol(s string) (colSpec, error) {
 
 // layout is where a file's events are.
 type layout struct {
-	cols          [4]colSpec // t, x, y, p
-	timeExp       int
-	timeAuto      bool
-	offset        colSpec
-	label         string
-	classes       string
-	flipY         bool
-	what          string // how it was found, for info
-	defaultSensor events.Geometry
+	cols     [4]colSpec // t, x, y, p
+	timeExp  int
+	timeAuto bool
+	offset   colSpec
+	label    string
+	classes  string
+	flipY    bool
+	what     string // how it was found, for info
 }
 
 var roleNames = [4]string{"t", "x", "y", "p"}

@@ -22,15 +22,14 @@ type vcol struct {
 
 // SampleReader serves the elements of variable-length datasets as samples (SHD, SSC).
 type SampleReader struct {
-	f       *h5.File
-	path    string
-	meta    events.Meta
-	cols    [4]*vcol
-	spec    columns.Spec
-	n       int
-	labels  []int64
-	timeSet bool
-	half    *halfTimes // float16 times (SHD, SSC): decoded by table
+	f      *h5.File
+	path   string
+	meta   events.Meta
+	cols   [4]*vcol
+	spec   columns.Spec
+	n      int
+	labels []int64
+	half   *halfTimes // float16 times (SHD, SSC): decoded by table
 }
 
 // halfTimes maps every float16 bit pattern to its time in µs, rounded, so that decoding SHD's spike

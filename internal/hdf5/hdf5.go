@@ -395,16 +395,6 @@ func (c *cursor) cstring(n int) string {
 	return string(b)
 }
 
-// bytesFor is the number of bytes needed to encode v (at least 1).
-func bytesFor(v uint64) int {
-	n := 1
-	for v > 0xff {
-		v >>= 8
-		n++
-	}
-	return n
-}
-
 // limitEncSize is the number of bytes the library uses to encode values up to v (H5VM_limit_enc_size).
 func limitEncSize(v uint64) int { return log2(v)/8 + 1 }
 
