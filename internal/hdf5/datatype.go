@@ -365,16 +365,26 @@ func (t *Datatype) numeric() (*Datatype, error) {
 	return nil, fmt.Errorf("%s values are not numbers", t)
 }
 
+// span checks that n values of t's numeric type, stride bytes apart, fit src and a destination of
+// dstLen values, and returns that numeric type.
+func (t *Datatype) span(src []byte, stride, n, dstLen int) (*Datatype, error) {
+	nt, err := t.numeric()
+	if err != nil {
+		return nil, err
+	}
+	if n > dstLen || (n > 0 && (stride < nt.Size || (n-1)*stride+nt.Size > len(src))) {
+		return nil, fmt.Errorf("%d values of %d bytes with stride %d do not fit %d bytes", n, nt.Size, stride, len(src))
+	}
+	return nt, nil
+}
+
 // Int64s converts n elements of type t, the first at src[0] and each stride bytes after the previous,
 // to int64. Floats must hold whole numbers; unsigned values above 2⁶³−1 are refused. It returns the index
 // of the first value that cannot be represented with the error.
 func (t *Datatype) Int64s(src []byte, stride, n int, dst []int64) (int, error) {
-	nt, err := t.numeric()
+	nt, err := t.span(src, stride, n, len(dst))
 	if err != nil {
 		return 0, err
-	}
-	if n > len(dst) || (n > 0 && (stride < nt.Size || (n-1)*stride+nt.Size > len(src))) {
-		return 0, fmt.Errorf("%d values of %d bytes with stride %d do not fit %d bytes", n, nt.Size, stride, len(src))
 	}
 	o := nt.order()
 	switch {
@@ -431,12 +441,9 @@ func (t *Datatype) Int64s(src []byte, stride, n int, dst []int64) (int, error) {
 
 // Float64s converts n numeric elements (integers or floats) to float64; see Int64s for src and stride.
 func (t *Datatype) Float64s(src []byte, stride, n int, dst []float64) (int, error) {
-	nt, err := t.numeric()
+	nt, err := t.span(src, stride, n, len(dst))
 	if err != nil {
 		return 0, err
-	}
-	if n > len(dst) || (n > 0 && (stride < nt.Size || (n-1)*stride+nt.Size > len(src))) {
-		return 0, fmt.Errorf("%d values of %d bytes with stride %d do not fit %d bytes", n, nt.Size, stride, len(src))
 	}
 	o := nt.order()
 	if nt.Class == ClassFloat {
