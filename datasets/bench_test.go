@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/nmnist"
@@ -48,7 +49,7 @@ func BenchmarkPrepareNMNISTTree(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		os.Remove(out)
-		res, err := Prepare(context.Background(), registry["nmnist"], root, out, PrepareOptions{Split: "train"})
+		res, err := prepare(registry["nmnist"], root, out, Selection{Split: "train"}, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -83,11 +84,15 @@ func BenchmarkPrepareSHD(b *testing.B) {
 	fmt.Sscan(string(out), &spikes)
 	def := registry["shd"]
 	dst := filepath.Join(b.TempDir(), "shd.arrow")
-	o := PrepareOptions{Split: "train", Format: formats.Options{Compression: os.Getenv("EVTOOL_BENCH_COMPRESSION")}}
+	o := convert.Options{Format: formats.Options{Compression: os.Getenv("EVTOOL_BENCH_COMPRESSION")}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		os.Remove(dst)
-		res, err := Prepare(context.Background(), def, dir, dst, o)
+		plan, err := Inputs(def, dir, Selection{Split: "train"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := convert.Run(context.Background(), plan, dst, o)
 		if err != nil {
 			b.Fatal(err)
 		}

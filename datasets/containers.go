@@ -11,12 +11,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	h5events "github.com/evtool/evtool/formats/hdf5"
 	"github.com/evtool/evtool/internal/columns"
 	"github.com/evtool/evtool/internal/hdf5"
+	"github.com/evtool/evtool/sources"
 )
 
 // findFile locates a file by name under root: directly, or in a sub-folder up to three levels down
@@ -107,6 +107,7 @@ func (s h5Samples) Plan(def *Definition, from, split string, _ SourceOptions) (*
 		return nil, fmt.Errorf("%s names %d classes; %s has %d", paths[0], len(p.Classes), def.Name, len(def.Classes))
 	}
 	p.Source = strings.Join(paths, ", ")
+	p.Group = 64
 	p.Open = func() (Decoder, error) {
 		return &h5SamplesDecoder{paths: paths, starts: starts, readers: make([]events.SampleReader, len(paths))}, nil
 	}
@@ -119,20 +120,20 @@ type h5SamplesDecoder struct {
 	readers []events.SampleReader
 }
 
-func (d *h5SamplesDecoder) ReadSample(i int, dst *events.Sample) ([][]string, error) {
+func (d *h5SamplesDecoder) ReadSample(i int, dst *events.Sample) error {
 	k := sort.SearchInts(d.starts, i+1) - 1
 	if d.readers[k] == nil {
 		src, err := h5events.Open(d.paths[k], formats.Options{})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d.readers[k] = src.(events.SampleReader)
 	}
 	if err := d.readers[k].ReadSample(i-d.starts[k], dst); err != nil {
-		return nil, err
+		return err
 	}
 	dst.ID = filepath.Base(d.paths[k]) + "/" + dst.ID
-	return nil, nil
+	return nil
 }
 
 func (d *h5SamplesDecoder) Close() error {
@@ -188,7 +189,7 @@ func (ntidigits) Plan(def *Definition, from, split string, _ SourceOptions) (*Pl
 		}
 		list = append(list, utt{n, int32(idx)})
 	}
-	p := &Plan{N: len(list), Source: path}
+	p := &Plan{N: len(list), Source: path, Group: 64}
 	if all {
 		p.Classes = []string{}
 	}
@@ -208,36 +209,36 @@ type ntidigitsDecoder struct {
 	list func(int) (string, int32)
 }
 
-func (d *ntidigitsDecoder) ReadSample(i int, dst *events.Sample) ([][]string, error) {
+func (d *ntidigitsDecoder) ReadSample(i int, dst *events.Sample) error {
 	name, label := d.list(i)
 	dst.Reset()
 	dst.ID, dst.Label = name, label
 	addr, err := d.f.Dataset("/" + d.part + "_addresses/" + name)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ts, err := d.f.Dataset("/" + d.part + "_timestamps/" + name)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	x, err := addr.Int64s()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	t, err := ts.Float64s()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(x) != len(t) {
-		return nil, fmt.Errorf("%s: utterance %s has %d addresses and %d timestamps", d.f.Name(), name, len(x), len(t))
+		return fmt.Errorf("%s: utterance %s has %d addresses and %d timestamps", d.f.Name(), name, len(x), len(t))
 	}
 	// Timestamps are seconds; addresses are the cochlea channels (x), one row, one polarity.
 	_, err = columns.Append(&dst.Events, columns.Values{Floats: t}, columns.Values{Ints: x}, columns.Constant(0), columns.Constant(1),
 		len(t), columns.Spec{TimeExp: 6})
 	if err != nil {
-		return nil, fmt.Errorf("%s: utterance %s: %w", d.f.Name(), name, err)
+		return fmt.Errorf("%s: utterance %s: %w", d.f.Name(), name, err)
 	}
-	return nil, nil
+	return nil
 }
 
 func (d *ntidigitsDecoder) Close() error { return d.f.Close() }
@@ -296,9 +297,12 @@ func (threeET) Plan(def *Definition, from, split string, _ SourceOptions) (*Plan
 		}
 	}
 	p := &Plan{N: len(names), Source: root, Classes: []string{},
-		Annotations: &Annotations{Suffix: ".gaze.csv", Columns: cols,
-			Doc: "one row per line of labels/<recording>.txt: the recording's sample and id, the line number, its values"}}
+		Notes: &Notes{Suffix: ".gaze.csv", Columns: cols, Doc: "gaze labels: one row per line of labels/<recording>.txt"}}
 	p.Open = func() (Decoder, error) { return &threeETDecoder{root: root, names: names}, nil }
+	p.NoteRows = func(i int) (string, [][]string, error) {
+		rows, err := readLabelRows(filepath.Join(root, "labels", names[i]+".txt"))
+		return names[i], rows, err
+	}
 	return p, nil
 }
 
@@ -333,18 +337,15 @@ type threeETDecoder struct {
 	names []string
 }
 
-func (d *threeETDecoder) ReadSample(i int, dst *events.Sample) ([][]string, error) {
+func (d *threeETDecoder) ReadSample(i int, dst *events.Sample) error {
 	name := d.names[i]
 	dst.Reset()
 	dst.ID = name
 	f, err := formats.Lookup("hdf5")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := convert.ReadFile(filepath.Join(d.root, "data", name+".h5"), f, formats.Options{}, &dst.Events); err != nil {
-		return nil, err
-	}
-	return readLabelRows(filepath.Join(d.root, "labels", name+".txt"))
+	return sources.ReadFile(filepath.Join(d.root, "data", name+".h5"), f, formats.Options{}, &dst.Events)
 }
 
 func (d *threeETDecoder) Close() error { return nil }
@@ -377,14 +378,23 @@ func (ebssa) Plan(def *Definition, from, split string, _ SourceOptions) (*Plan, 
 		}
 	}
 	p := &Plan{N: len(names), Source: path, Classes: []string{},
-		Annotations: &Annotations{Suffix: ".objects.csv", Columns: []string{"t", "x", "y", "object"},
-			Doc: "one row per Obj entry: time (µs), position (pixels, 0-based like the events), object id"}}
+		Notes: &Notes{Suffix: ".objects.csv", Columns: []string{"t", "x", "y", "object"},
+			Doc: "objects: time (µs), position (0-based pixels, as the events), id"}}
 	p.Open = func() (Decoder, error) {
 		f, err := hdf5.Open(path)
 		if err != nil {
 			return nil, err
 		}
 		return &ebssaDecoder{f: f, names: names}, nil
+	}
+	p.NoteRows = func(i int) (string, [][]string, error) {
+		f, err := hdf5.Open(path)
+		if err != nil {
+			return "", nil, err
+		}
+		defer f.Close()
+		rows, err := (&ebssaDecoder{f: f, names: names}).objects(names[i])
+		return names[i], rows, err
 	}
 	return p, nil
 }
@@ -403,7 +413,7 @@ func (d *ebssaDecoder) column(group, name string) ([]float64, error) {
 	return ds.Float64s()
 }
 
-func (d *ebssaDecoder) ReadSample(i int, dst *events.Sample) ([][]string, error) {
+func (d *ebssaDecoder) ReadSample(i int, dst *events.Sample) error {
 	name := d.names[i]
 	dst.Reset()
 	dst.ID = name
@@ -411,10 +421,10 @@ func (d *ebssaDecoder) ReadSample(i int, dst *events.Sample) ([][]string, error)
 	for k, c := range []string{"ts", "x", "y", "p"} {
 		v, err := d.column(name+"/TD", c)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if k > 0 && len(v) != len(cols[0]) {
-			return nil, fmt.Errorf("%s: %s/TD/%s holds %d values, ts %d", d.f.Name(), name, c, len(v), len(cols[0]))
+			return fmt.Errorf("%s: %s/TD/%s holds %d values, ts %d", d.f.Name(), name, c, len(v), len(cols[0]))
 		}
 		cols[k] = v
 	}
@@ -426,10 +436,15 @@ func (d *ebssaDecoder) ReadSample(i int, dst *events.Sample) ([][]string, error)
 	}
 	vals := [4]columns.Values{{Floats: cols[0]}, {Floats: cols[1]}, {Floats: cols[2]}, {Floats: cols[3]}}
 	if _, err := columns.Append(&dst.Events, vals[0], vals[1], vals[2], vals[3], len(cols[0]), columns.Spec{}); err != nil {
-		return nil, fmt.Errorf("%s: recording %s: %w", d.f.Name(), name, err)
+		return fmt.Errorf("%s: recording %s: %w", d.f.Name(), name, err)
 	}
+	return nil
+}
+
+// objects reads a recording's Obj entries (none for an unlabelled recording).
+func (d *ebssaDecoder) objects(name string) ([][]string, error) {
 	if _, err := d.f.Get("/" + name + "/Obj"); err != nil {
-		return nil, nil // an unlabelled recording
+		return nil, nil
 	}
 	var obj [4][]float64
 	for k, c := range []string{"ts", "x", "y", "id"} {

@@ -123,7 +123,7 @@ func TestContainerDatasets(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := filepath.Join(t.TempDir(), c.name+".arrow")
-			res, err := Prepare(context.Background(), def, filepath.Join(dir, c.folder), out, PrepareOptions{Split: c.split, Workers: c.workers})
+			res, err := prepare(def, filepath.Join(dir, c.folder), out, Selection{Split: c.split}, c.workers)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,29 +131,27 @@ func TestContainerDatasets(t *testing.T) {
 				t.Errorf("Prepare reports %d samples, want %d", res.Samples, len(want))
 			}
 			meta := checkPrepared(t, out, want, classes)
-			switch c.name {
-			case "ebssa":
-				if meta.Geometry != (events.Geometry{Width: 304, Height: 240}) {
-					t.Errorf("canvas %v, want the largest recording's 304x240", meta.Geometry)
-				}
-				checkNotes(t, AnnotationsPath(out, &Annotations{Suffix: ".objects.csv"}), exp[c.key+"/notes"])
-			case "threeet":
-				checkNotes(t, AnnotationsPath(out, &Annotations{Suffix: ".gaze.csv"}), exp[c.key+"/notes"])
-			default:
-				if def.Sensor.Known() && meta.Geometry != def.Sensor {
-					t.Errorf("sensor %v, want %v", meta.Geometry, def.Sensor)
-				}
+			if def.Sensor.Known() && meta.Geometry != def.Sensor {
+				t.Errorf("sensor %v, want %v", meta.Geometry, def.Sensor)
 			}
-			// Open serves the same samples without a file.
-			r, err := Open(def, filepath.Join(dir, c.folder), c.split)
+			if c.name == "ebssa" && meta.Geometry != (events.Geometry{Width: 304, Height: 240}) {
+				t.Errorf("canvas %v, want the largest recording's 304x240", meta.Geometry)
+			}
+			notes, err := Annotations(def, filepath.Join(dir, c.folder), Selection{Split: c.split})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.Close()
-			var s events.Sample
-			last := len(want) - 1
-			if err := r.ReadSample(last, &s); err != nil || s.ID != want[last].ID || digestEvents(&s.Events) != want[last].Sha {
-				t.Errorf("Open: sample %d = %q, %v; want %q", last, s.ID, err, want[last].ID)
+			if raw, ok := exp[c.key+"/notes"]; ok {
+				if notes == nil {
+					t.Fatalf("%s has no annotations", c.name)
+				}
+				path := notes.Path(out)
+				if err := notes.Write(path); err != nil {
+					t.Fatal(err)
+				}
+				checkNotes(t, path, raw)
+			} else if notes != nil {
+				t.Errorf("%s: annotations %+v where none were expected", c.name, notes)
 			}
 		})
 	}
@@ -210,7 +208,7 @@ func TestSTMNISTRealSample(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "7", "sample_stmnist.mat"), data, 0o644)
 	def, _ := Lookup("stmnist")
 	out := filepath.Join(t.TempDir(), "st.arrow")
-	res, err := Prepare(context.Background(), def, root, out, PrepareOptions{Split: "all"})
+	res, err := prepare(def, root, out, Selection{Split: "all"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,11 +242,11 @@ func TestDSECErrors(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "thun_01_a", "events_left"), 0o755)
 	out := filepath.Join(t.TempDir(), "d.arrow")
-	_, err := Prepare(context.Background(), def, root, out, PrepareOptions{Split: "test"})
+	_, err := prepare(def, root, out, Selection{Split: "test"}, 0)
 	if err == nil || !strings.Contains(err.Error(), "interlaken_00_a") {
 		t.Errorf("missing recordings: %v; want the list of what to download", err)
 	}
-	_, err = Prepare(context.Background(), def, filepath.Join(dir, "dsec_lzf"), out, PrepareOptions{Split: "test"})
+	_, err = prepare(def, filepath.Join(dir, "dsec_lzf"), out, Selection{Split: "test"}, 0)
 	if err == nil || !errors.Is(err, h5.ErrUnsupported) || !strings.Contains(err.Error(), "lzf") {
 		t.Errorf("lzf-compressed DSEC files: %v; want a refusal naming lzf", err)
 	}
@@ -312,7 +310,7 @@ func TestFetchContainerDatasets(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		out := filepath.Join(t.TempDir(), c.name+".arrow")
-		if _, err := Prepare(context.Background(), &def, to, out, PrepareOptions{Split: c.split}); err != nil {
+		if _, err := prepare(&def, to, out, Selection{Split: c.split}, 0); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		var want []miniSample

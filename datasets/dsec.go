@@ -125,7 +125,8 @@ func (dsec) Plan(def *Definition, from, split string, o SourceOptions) (*Plan, e
 	for _, r := range recs {
 		paths = append(paths, r.path)
 	}
-	p := &Plan{N: starts[len(starts)-1], Source: from + " (" + strings.Join(paths[:min(3, len(paths))], ", ") + "…)", Classes: []string{}}
+	p := &Plan{N: starts[len(starts)-1], Source: from + " (" + strings.Join(paths[:min(3, len(paths))], ", ") + "…)", Classes: []string{},
+		Group: 16}
 	p.Open = func() (Decoder, error) {
 		return &dsecDecoder{recs: recs, starts: starts, window: w, readers: map[int]*h5events.Reader{}}, nil
 	}
@@ -153,14 +154,14 @@ type dsecDecoder struct {
 	buf     *events.Batch
 }
 
-func (d *dsecDecoder) ReadSample(i int, dst *events.Sample) ([][]string, error) {
+func (d *dsecDecoder) ReadSample(i int, dst *events.Sample) error {
 	k := sort.SearchInts(d.starts, i+1) - 1
 	rec := d.recs[k]
 	r := d.readers[k]
 	if r == nil {
 		var err error
 		if r, err = openDSEC(rec.path); err != nil {
-			return nil, err
+			return err
 		}
 		d.readers[k] = r
 	}
@@ -170,14 +171,14 @@ func (d *dsecDecoder) ReadSample(i int, dst *events.Sample) ([][]string, error) 
 	dst.ID = fmt.Sprintf("%s@%d", rec.name, t0)
 	lo, err := r.SearchTime(t0)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	hi, err := r.SearchTime(t1)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := r.Seek(lo); err != nil {
-		return nil, err
+		return err
 	}
 	if d.buf == nil {
 		d.buf = events.NewBatch(1 << 16)
@@ -193,10 +194,10 @@ func (d *dsecDecoder) ReadSample(i int, dst *events.Sample) ([][]string, error) 
 		dst.Events.AppendBatch(b)
 		left -= uint64(b.Len())
 		if err != nil && !(err == io.EOF && left == 0) {
-			return nil, err
+			return err
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 func (d *dsecDecoder) Close() error {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/tensors"
 )
 
 // nmnistLike is 1,000 samples' worth of N-MNIST-like events (34×34, ~75 µs apart) in one stream.
@@ -57,7 +58,7 @@ func BenchmarkFramesTimeBins(b *testing.B) {
 	c, _ := Parse("frames(bins=10)")
 	r, _ := c.Representation()
 	f := r.(*Frames)
-	var out Tensor
+	var out tensors.Tensor
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		f.ComputeInto(&sample, g34, &out)

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/tensors"
 )
 
 // Frames bins events into count frames (TRANSFORMS.md §5.1): shape (K, P, H, W), uint16 saturating
@@ -90,14 +91,14 @@ func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 func (f *Frames) FixedShape() bool { return f.Mode == "time-bins" || f.Mode == "event-bins" }
 
 // Compute makes the frames of one sample in a new tensor.
-func (f *Frames) Compute(b *events.Batch, in Shape) (*Tensor, error) {
-	out := &Tensor{}
+func (f *Frames) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
+	out := &tensors.Tensor{}
 	return out, f.ComputeInto(b, in, out)
 }
 
 // ComputeInto makes the frames of one sample in out, reusing its buffer (training loops call this per
 // sample).
-func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *Tensor) error {
+func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *tensors.Tensor) error {
 	if !in.Geometry.Known() {
 		return fmt.Errorf("frames need the sensor size")
 	}
@@ -250,12 +251,12 @@ type Voxel struct{ Bins int }
 func (v *Voxel) FixedShape() bool { return true }
 
 // Compute makes the voxel grid of one sample.
-func (v *Voxel) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+func (v *Voxel) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
 	if !in.Geometry.Known() {
 		return nil, fmt.Errorf("voxel needs the sensor size")
 	}
 	B, H, W := v.Bins, in.Geometry.Height, in.Geometry.Width
-	out := &Tensor{Shape: []int{B, H, W}, F32: make([]float32, B*H*W)}
+	out := &tensors.Tensor{Shape: []int{B, H, W}, F32: make([]float32, B*H*W)}
 	n := b.Len()
 	if n == 0 {
 		return out, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/nmnist"
 	"github.com/evtool/evtool/internal/fixtures"
+	"github.com/evtool/evtool/tensors"
 )
 
 type ev = events.Event
@@ -252,7 +253,7 @@ func TestParser(t *testing.T) {
 	}
 }
 
-func frames(t *testing.T, spec string, in Shape, evs ...ev) *Tensor {
+func frames(t *testing.T, spec string, in Shape, evs ...ev) *tensors.Tensor {
 	t.Helper()
 	c, err := Parse(spec)
 	if err != nil {
@@ -266,7 +267,7 @@ func frames(t *testing.T, spec string, in Shape, evs ...ev) *Tensor {
 	return ts
 }
 
-func frameTotals(ts *Tensor) []int {
+func frameTotals(ts *tensors.Tensor) []int {
 	plane := ts.Len() / max(ts.Shape[0], 1)
 	out := make([]int, ts.Shape[0])
 	for k := range out {

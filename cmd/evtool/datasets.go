@@ -118,7 +118,7 @@ func init() {
 		if err != nil {
 			return err
 		}
-		co := convert.Options{}
+		co := convert.Options{Format: fo, Workers: workers}
 		for _, apply := range applyHooks {
 			if err := apply(&co); err != nil {
 				return err
@@ -128,20 +128,36 @@ func init() {
 		if err != nil {
 			return err
 		}
+		sel := datasets.Selection{Split: split, DVSGestureSamples: gestureMode, Window: win}
+		plan, err := datasets.Inputs(d, from, sel)
+		if err != nil {
+			return err
+		}
+		notes, err := datasets.Annotations(d, from, sel)
+		if err != nil {
+			return err
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
 		bar := cli.NewProgress(-1, "preparing "+d.Name, false)
-		res, err := datasets.Prepare(ctx, d, from, out, datasets.PrepareOptions{
-			Split: split, Workers: workers, Format: fo, DVSGestureSamples: gestureMode, Window: win,
-			Chain: co.Chain, Seed: co.Seed,
-			Progress: func(done, total int64) { bar.Set(done) },
-		})
+		co.Progress = func(done, total int64) { bar.Set(done) }
+		res, err := convert.Run(ctx, plan, out, co)
 		bar.Done()
 		if err != nil {
 			return err
 		}
 		cli.Infof("wrote %s: %s %s split, %d samples, %d events, %dx%d", res.Output, d.Name, split, res.Samples, res.Events,
 			res.Geometry.Width, res.Geometry.Height)
+		if notes != nil {
+			// The dataset's labels that are no classes (gaze, object positions) go beside it; without
+			// them the output is incomplete, so a failure removes it too.
+			path := notes.Path(out)
+			if err := notes.Write(path); err != nil {
+				os.Remove(out)
+				return err
+			}
+			cli.Infof("wrote %s: %d rows (%s)", path, notes.Rows(), notes.Doc)
+		}
 		reportTally(co.Chain)
 		return nil
 	}

@@ -46,11 +46,6 @@ func Infof(format string, a ...any) {
 	fmt.Fprintf(Stderr, format+"\n", a...)
 }
 
-// Warnf prints a warning to stderr (even with --quiet: warnings are about the data).
-func Warnf(format string, a ...any) {
-	fmt.Fprintf(Stderr, "warning: "+format+"\n", a...)
-}
-
 // Progress is a progress bar that draws only when stderr is a terminal and --quiet is off.
 type Progress struct{ bar *progressbar.ProgressBar }
 
@@ -74,13 +69,6 @@ func NewProgress(total int64, what string, isBytes bool) *Progress {
 		opts = append(opts, progressbar.OptionShowBytes(true))
 	}
 	return &Progress{bar: progressbar.NewOptions64(total, opts...)}
-}
-
-// Add advances the bar.
-func (p *Progress) Add(n int64) {
-	if p.bar != nil {
-		p.bar.Add64(n)
-	}
 }
 
 // Set moves the bar to an absolute position.
