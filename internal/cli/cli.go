@@ -71,6 +71,30 @@ func NewProgress(total int64, what string, isBytes bool) *Progress {
 	return &Progress{bar: progressbar.NewOptions64(total, opts...)}
 }
 
+// NewCountProgress starts a bar counting items of the given unit ("samples": the rate reads
+// "samples/s"), with a description that Describe can change as the work goes.
+func NewCountProgress(total int64, what, unit string) *Progress {
+	if Quiet || !StderrIsTerminal() {
+		return &Progress{}
+	}
+	return &Progress{bar: progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString(unit),
+		progressbar.OptionThrottle(100_000_000),
+		progressbar.OptionClearOnFinish(),
+	)}
+}
+
+// Describe replaces the bar's description.
+func (p *Progress) Describe(what string) {
+	if p.bar != nil {
+		p.bar.Describe(what)
+	}
+}
+
 // Set moves the bar to an absolute position.
 func (p *Progress) Set(n int64) {
 	if p.bar != nil {
