@@ -23,7 +23,7 @@ import (
 type Options struct {
 	// Sensor overrides the sensor size (CLI --sensor WxH).
 	Sensor events.Geometry
-	// Compression for writers that compress: "zstd" (default), "lz4", "none".
+	// Compression names the writer's codec, one of its format's Compressions; empty means the first.
 	Compression string
 	// Params holds format-specific settings, e.g. "chip"="davis346", "overflow-markers"="true".
 	Params map[string]string
@@ -108,11 +108,38 @@ type Format struct {
 	InferGeometry func(extent events.Geometry) events.Geometry
 	// Params documents the format-specific -O options: name → help.
 	Params map[string]string
+	// Compressions lists the codecs the writer accepts in Options.Compression, its default first; nil when
+	// the format does not compress. The CLI's --compression check, `evtool formats` and the docs use it.
+	Compressions []string
 	// Tensors reads and writes the tensors a representation makes of samples (tensors.go); nil for
 	// formats that hold events only.
 	Tensors *TensorIO
 	// Conformance tells the conformance kit (formats/formattest) what valid content of this format is.
 	Conformance Conformance
+}
+
+// CheckCompression reports whether the format's writer accepts the codec name (empty: its default).
+func (f *Format) CheckCompression(name string) error {
+	if name == "" {
+		return nil
+	}
+	if len(f.Compressions) == 0 {
+		return fmt.Errorf("format %s does not compress its output", f.Name)
+	}
+	for _, c := range f.Compressions {
+		if strings.EqualFold(c, name) {
+			return nil
+		}
+	}
+	return fmt.Errorf("format %s does not offer compression %q (it offers %s)", f.Name, name, List(f.Compressions))
+}
+
+// List joins names as prose: "a", "a or b", "a, b or c".
+func List(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // Conformance describes, for the conformance kit (formats/formattest), the content a format stores. The
@@ -131,9 +158,12 @@ type Conformance struct {
 	Encode func(b *events.Batch, g events.Geometry) []byte
 	// Framed says that a file states its length (a record count, a footer), so that any cut is reported.
 	Framed bool
-	// Files, for a read-only format without Encode, are valid files relative to the fixture folder
-	// ($EVTOOL_FIXTURES): the kit reads them intact as the reference and checks batch sizes, hostile
-	// sources, truncation and detection on them.
+	// LibraryAllocs are the allocations per 1,000 events that a library the reader builds on makes and
+	// evtool cannot avoid; the kit's allocation check allows them. Say which library, and why.
+	LibraryAllocs float64
+	// Files are valid files relative to the fixture folder ($EVTOOL_FIXTURES), for a read-only format
+	// without Encode or besides it: the kit reads them intact as the reference and checks batch sizes,
+	// hostile sources, truncation and detection on them too.
 	Files []string
 }
 

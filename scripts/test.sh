@@ -52,3 +52,14 @@ go vet ./...
 go test -count=1 -timeout 30m "$@" ./...
 # Every benchmark once: they build their inputs and check their outputs, so they must keep working.
 go test -count=1 -run '^$' -bench . -benchtime 1x -timeout 20m ./...
+
+# The desktops evtool builds for without cgo (README, "Install"), player included; compiled, not run.
+# Optimisation off (-N -l) makes the foreign builds about a third faster; this machine's own platform was
+# just built by the tests, and the same flags make its build a cache hit.
+PLATFORMS="linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64"
+for platform in $PLATFORMS; do
+  echo "cross-building evtool for $platform" >&2
+  flags=(-gcflags='all=-N -l')
+  [ "$platform" = "$(go env GOOS)/$(go env GOARCH)" ] && flags=()
+  GOOS=${platform%/*} GOARCH=${platform#*/} go build ${flags[@]+"${flags[@]}"} -o /dev/null ./cmd/evtool
+done

@@ -173,7 +173,7 @@ func sortedStreams(m map[int32]*Stream) []Stream {
 func init() {
 	formats.Register(&formats.Format{
 		Name:        "aedat4",
-		Description: "iniVation DV AEDAT 4.0 (events, frames, IMU, triggers; LZ4 or zstd; FTAB index)",
+		Description: "iniVation DV AEDAT 4.0 (events, frames, IMU, triggers; FTAB index)",
 		Extensions:  []string{".aedat4"},
 		Detect:      func(head []byte) bool { return formats.HasPrefix(head, Magic) },
 		NewReader: func(r io.Reader, name string, o formats.Options) (formats.Source, error) {
@@ -182,6 +182,8 @@ func init() {
 		Create: func(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
 			return formats.EventSink(Create(path, meta, o))
 		},
+		// LZ4 first: what DV and faery write.
+		Compressions: []string{"lz4", "zstd", "none"},
 		Params: map[string]string{
 			"stream": "read the events of this stream id (default: the first EVTS stream)",
 		},

@@ -16,13 +16,14 @@ const Magic = "ARROW1"
 func init() {
 	formats.Register(&formats.Format{
 		Name:          "arrow",
-		Description:   "evtool Arrow IPC file (recording, dataset or tensors layout; zstd, lz4 or none)",
+		Description:   "evtool Arrow IPC file (recording, dataset or tensors layout)",
 		Extensions:    []string{".arrow", ".feather", ".ipc"},
 		Detect:        func(head []byte) bool { return formats.HasPrefix(head, Magic) },
 		NewReader:     NewReader,
 		RandomAccess:  true,
 		Create:        Create,
 		DatasetCreate: true,
+		Compressions:  []string{"zstd", "lz4", "none"},
 		Params: map[string]string{
 			"batch-events":  "events per record batch of a recording (default 1048576)",
 			"batch-samples": "samples per record batch of a dataset or tensors file (default 64; lower it for long samples)",

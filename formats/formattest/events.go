@@ -66,6 +66,7 @@ func EventCodec(f *formats.Format) Codec[*events.Batch] {
 		Prefix:   func(b *events.Batch, n int) *events.Batch { p := b.Slice(0, n); return &p },
 		Framed:   f.Conformance.Framed,
 	}
+	c.LibraryAllocs = f.Conformance.LibraryAllocs
 	if f.Create != nil {
 		meta := events.Meta{Kind: events.KindRecording, Geometry: g}
 		c.Create = func(path string) (Writer[*events.Batch], error) {

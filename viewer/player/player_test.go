@@ -49,6 +49,18 @@ func reference(b *events.Batch, st State, scheme string, scale int) *image.RGBA 
 	return referenceImage(b, st, scheme, scale)
 }
 
+// referenceImage is reference without a testing.T (the child process has none).
+func referenceImage(b *events.Batch, st State, scheme string, scale int) *image.RGBA {
+	rd, err := viewer.New(viewer.Options{Width: testGeom.Width, Height: testGeom.Height, Scale: scale,
+		Scheme: scheme, Decay: st.Decay, Window: st.Window, Tau: st.Window})
+	if err != nil {
+		panic(err)
+	}
+	before := b.Slice(0, b.SearchTime(st.Pos))
+	rd.Add(&before)
+	return rd.Render(st.Pos - 1)
+}
+
 // samePixels checks that got, at offset, shows want's pixels inside region (of want's coordinates).
 func samePixels(t *testing.T, got *image.RGBA, offset image.Point, want *image.RGBA, region image.Rectangle) {
 	t.Helper()
