@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats/internal/input"
 )
 
 // Options carries the settings a user can give any format. Format-specific settings live in Params
@@ -218,7 +219,7 @@ func (f *Format) Open(path string, opts Options) (Source, error) {
 	if f.NewReader == nil {
 		return Source{}, fmt.Errorf("%s: format %s cannot be read", path, f.Name)
 	}
-	fh, err := os.Open(path)
+	fh, err := input.OpenFile(path)
 	if err != nil {
 		return Source{}, err
 	}
@@ -296,17 +297,43 @@ const HeadSize = 4096
 
 // Detect finds the format of a file: magic bytes first, then the extension.
 func Detect(path string) (*Format, error) {
-	fh, err := os.Open(path)
+	fh, err := input.OpenFile(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	head := make([]byte, HeadSize)
-	n, err := io.ReadFull(fh, head)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+	return detectFile(fh, path)
+}
+
+// detectFile detects the format of an open file from its first bytes, read without moving its offset.
+func detectFile(fh *os.File, path string) (*Format, error) {
+	var head [HeadSize]byte
+	n, err := fh.ReadAt(head[:], 0)
+	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return DetectBytes(path, head[:n])
+}
+
+// OpenFile opens path once for a command that reads it whole: the named format, or the one detected from
+// the file's first bytes, and the file at its start, ready for that format's NewReader (or its Tensors'
+// NewReader). The caller closes the file when no reader took it.
+func OpenFile(path, name string) (*os.File, *Format, error) {
+	fh, err := input.OpenFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var f *Format
+	if name != "" {
+		f, err = Lookup(name)
+	} else {
+		f, err = detectFile(fh, path)
+	}
+	if err != nil {
+		fh.Close()
+		return nil, nil, err
+	}
+	return fh, f, nil
 }
 
 // DetectBytes is Detect on bytes already read.

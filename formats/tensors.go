@@ -3,11 +3,11 @@ package formats
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats/internal/input"
 	"github.com/evtool/evtool/tensors"
 )
 
@@ -36,7 +36,7 @@ func OpenTensors(path, name string, opts Options) (tensors.Reader, *Format, erro
 	if f.Tensors == nil || f.Tensors.NewReader == nil {
 		return nil, f, fmt.Errorf("%s: %w (format %s)", path, tensors.ErrNotTensors, f.Name)
 	}
-	fh, err := os.Open(path)
+	fh, err := input.OpenFile(path)
 	if err != nil {
 		return nil, f, err
 	}

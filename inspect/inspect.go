@@ -5,11 +5,14 @@
 package inspect
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/internal/parallel"
 	"github.com/evtool/evtool/tensors"
 )
 
@@ -42,16 +45,63 @@ type Report struct {
 
 // File describes the file at path; from forces the format ("" = detect).
 func File(path, from string, o formats.Options) (*Report, error) {
-	tr, tf, err := formats.OpenTensors(path, from, o)
-	if err == nil {
-		defer tr.Close()
-		return tensorFile(path, tf, tr)
+	var in inspector
+	return in.file(path, from, o)
+}
+
+// Files describes every path on all cores, opening each file once, and calls emit(i, report, err) in
+// path order on the calling goroutine: a file that cannot be read gets its error, and the others are
+// still described. An error from emit (or ctx) stops it.
+func Files(ctx context.Context, paths []string, from string, o formats.Options, emit func(i int, rep *Report, err error) error) error {
+	type slot struct {
+		in  inspector
+		rep *Report
+		err error
 	}
-	if !errors.Is(err, tensors.ErrNotTensors) {
+	return parallel.Ordered(ctx, len(paths), 0, func() *slot { return &slot{} },
+		func(i int, s *slot) error {
+			s.rep, s.err = s.in.file(paths[i], from, o)
+			return nil
+		},
+		func(i int, s *slot) error { return emit(i, s.rep, s.err) })
+}
+
+// inspector describes files one after the other, reusing its buffers: a worker describing thousands of
+// small files allocates per file only its report.
+type inspector struct {
+	buf    *events.Batch
+	sample events.Sample
+}
+
+func (in *inspector) file(path, from string, o formats.Options) (*Report, error) {
+	fh, f, err := formats.OpenFile(path, from)
+	if err != nil {
 		return nil, err
 	}
-	src, f, err := formats.Open(path, from, o)
+	if t := f.Tensors; t != nil && t.NewReader != nil {
+		tr, err := t.NewReader(fh, path, o)
+		if err == nil {
+			defer tr.Close()
+			return tensorFile(path, f, tr)
+		}
+		if !errors.Is(err, tensors.ErrNotTensors) {
+			fh.Close()
+			return nil, err
+		}
+		// A file of the format that holds events (an Arrow recording or dataset, a .npy of events):
+		// read it again from its start, on the same open file.
+		if _, err := fh.Seek(0, io.SeekStart); err != nil {
+			fh.Close()
+			return nil, err
+		}
+	}
+	if f.NewReader == nil {
+		fh.Close()
+		return nil, fmt.Errorf("%s: format %s cannot be read", path, f.Name)
+	}
+	src, err := f.NewReader(fh, path, o)
 	if err != nil {
+		fh.Close()
 		return nil, err
 	}
 	defer src.Close()
@@ -68,10 +118,10 @@ func File(path, from string, o formats.Options) (*Report, error) {
 		if len(meta.Classes) > 0 {
 			rep.Labels = make([]int, len(meta.Classes))
 		}
-		var sample events.Sample
+		sample := &in.sample
 		one := events.NewStats(events.Geometry{}, false)
 		for i := 0; i < n; i++ {
-			if err := s.ReadSample(i, &sample); err != nil {
+			if err := s.ReadSample(i, sample); err != nil {
 				return nil, err
 			}
 			if l := sample.Label; l >= 0 && int(l) < len(rep.Labels) {
@@ -85,10 +135,12 @@ func File(path, from string, o formats.Options) (*Report, error) {
 	default:
 		s := src.Events
 		rep.Kind = events.KindRecording
-		buf := events.NewBatch(1 << 16)
+		if in.buf == nil {
+			in.buf = events.NewBatch(1 << 16)
+		}
 		for {
-			err := s.Read(buf)
-			st.Add(buf)
+			err := s.Read(in.buf)
+			st.Add(in.buf)
 			if err == io.EOF {
 				break
 			}

@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 )
 
-// ReadFile decodes a whole file of format f into dst (appending).
+// ReadFile decodes a whole file of format f into dst (appending). An empty dst is read into directly, so
+// a caller that reuses dst sample after sample (one per worker) allocates nothing per file once dst holds
+// the largest file; what does not fit goes through a pooled batch.
 func ReadFile(path string, f *formats.Format, o formats.Options, dst *events.Batch) error {
 	src, err := f.Open(path, o)
 	if err != nil {
@@ -20,7 +23,17 @@ func ReadFile(path string, f *formats.Format, o formats.Options, dst *events.Bat
 	if r == nil {
 		return fmt.Errorf("%s is itself a dataset; convert it on its own", path)
 	}
-	buf := events.NewBatch(1 << 16)
+	if dst.Len() == 0 {
+		// Read resets its batch: only an empty dst can take the first events directly.
+		if err := r.Read(dst); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+	buf := scratch.Get().(*events.Batch)
+	defer scratch.Put(buf)
 	for {
 		err := r.Read(buf)
 		dst.AppendBatch(buf)
@@ -32,6 +45,9 @@ func ReadFile(path string, f *formats.Format, o formats.Options, dst *events.Bat
 		}
 	}
 }
+
+// scratch holds the batches that ReadFile and Extent read through: reused, never sized per file.
+var scratch = sync.Pool{New: func() any { return events.NewBatch(1 << 16) }}
 
 // SensorOf returns the sensor size of a recording file: o.Sensor when set, else its header's, else (one
 // pass over the events) the format's dataset knowledge applied to their extent.
@@ -67,7 +83,8 @@ func Extent(path string, f *formats.Format, o formats.Options) (events.Geometry,
 		return events.Geometry{}, fmt.Errorf("%s is a dataset, not a recording", path)
 	}
 	st := events.NewStats(events.Geometry{}, false)
-	buf := events.NewBatch(1 << 16)
+	buf := scratch.Get().(*events.Batch)
+	defer scratch.Put(buf)
 	for {
 		err := r.Read(buf)
 		st.Add(buf)

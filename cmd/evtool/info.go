@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -32,25 +34,31 @@ described too: samples, classes, tensor shape and element type.`,
 			if err != nil {
 				return err
 			}
-			failed := 0
-			enc := json.NewEncoder(os.Stdout)
-			for _, path := range args {
-				rep, err := inspect.File(path, from, o)
-				if err != nil && len(args) == 1 {
+			if len(args) == 1 {
+				rep, err := inspect.File(args[0], from, o)
+				if err != nil {
 					return err
 				}
-				if err != nil {
-					fmt.Fprintln(os.Stderr, "evtool:", err)
-					failed++
-					continue
-				}
-				if asJSON {
-					if err := enc.Encode(rep); err != nil {
-						return err
+				return writeReports(func(w *bufio.Writer) error { return report(w, rep, asJSON) })
+			}
+			// Many files: described on all cores, printed in order through one buffer.
+			failed := 0
+			err = writeReports(func(w *bufio.Writer) error {
+				return inspect.Files(cmd.Context(), args, from, o, func(_ int, rep *inspect.Report, err error) error {
+					if err != nil {
+						// In line with the reports around it.
+						if err := w.Flush(); err != nil {
+							return err
+						}
+						fmt.Fprintln(os.Stderr, "evtool:", err)
+						failed++
+						return nil
 					}
-					continue
-				}
-				printReport(rep)
+					return report(w, rep, asJSON)
+				})
+			})
+			if err != nil {
+				return err
 			}
 			if failed > 0 {
 				return fmt.Errorf("%d of %d files could not be read", failed, len(args))
@@ -64,8 +72,26 @@ described too: samples, classes, tensor shape and element type.`,
 	rootCmd.AddCommand(cmd)
 }
 
-func printReport(r *inspect.Report) {
-	w := os.Stdout
+// writeReports runs write on a buffer in front of stdout (one write call per 64 KiB, not one per line)
+// and flushes it.
+func writeReports(write func(w *bufio.Writer) error) error {
+	w := bufio.NewWriterSize(os.Stdout, 64<<10)
+	err := write(w)
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func report(w *bufio.Writer, rep *inspect.Report, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(rep)
+	}
+	printReport(w, rep)
+	return nil
+}
+
+func printReport(w io.Writer, r *inspect.Report) {
 	fmt.Fprintf(w, "%s\n", r.Path)
 	fmt.Fprintf(w, "  format    %s (%s)\n", r.Format, r.Kind)
 	geom := fmt.Sprintf("%dx%d", r.Width, r.Height)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 )
 
 // Class is a datatype class.
@@ -336,16 +337,17 @@ func half(h uint16) float64 {
 }
 
 // halfTable maps every half-precision bit pattern to its value (decoding float16 columns is a lookup).
-var halfTable = func() *[65536]float64 {
+// It is built on first use: 512 KiB built at start-up would cost every evtool command a millisecond.
+var halfTable = sync.OnceValue(func() *[65536]float64 {
 	var t [65536]float64
 	for i := range t {
 		t[i] = half(uint16(i))
 	}
 	return &t
-}()
+})
 
 // HalfToFloat64 converts an IEEE 754 half-precision bit pattern.
-func HalfToFloat64(h uint16) float64 { return halfTable[h] }
+func HalfToFloat64(h uint16) float64 { return halfTable()[h] }
 
 func (t *Datatype) order() binary.ByteOrder {
 	if t.BigEndian {
@@ -449,8 +451,9 @@ func (t *Datatype) Float64s(src []byte, stride, n int, dst []float64) (int, erro
 	if nt.Class == ClassFloat {
 		switch nt.Size {
 		case 2:
+			table := halfTable()
 			for i := 0; i < n; i++ {
-				dst[i] = halfTable[o.Uint16(src[i*stride:])]
+				dst[i] = table[o.Uint16(src[i*stride:])]
 			}
 		case 4:
 			for i := 0; i < n; i++ {

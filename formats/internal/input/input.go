@@ -21,7 +21,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/bits"
 	"os"
+	"sync"
 
 	"github.com/evtool/evtool/events"
 )
@@ -43,6 +45,7 @@ type Input struct {
 	name  string
 	src   io.Reader
 	buf   []byte
+	win   *[]byte // the pooled window buf came from, returned by Close; nil when buf was not pooled
 	r, w  int
 	base  int64
 	eof   bool  // the source has nothing more to give (end, failure, or a decoder's Stop)
@@ -52,7 +55,8 @@ type Input struct {
 
 // New returns an input reading src, with a window of Size bytes, or less when src says it is shorter
 // (an *os.File, a *bytes.Reader…): converting thousands of 20 KB files must not clear 256 KiB for each.
-// name is the file name used in errors.
+// Windows are pooled: Close hands the window to the next input of its size class, so a worker reading
+// file after file allocates none. name is the file name used in errors.
 func New(src io.Reader, name string) *Input {
 	size := Size
 	if n := Length(src); n >= 0 && n+1 < int64(size) {
@@ -64,7 +68,43 @@ func New(src io.Reader, name string) *Input {
 // NewSize is New with a chosen initial window (tests use tiny ones; the window still grows when a
 // decoder asks for more than it holds).
 func NewSize(src io.Reader, name string, size int) *Input {
-	return &Input{name: name, src: src, buf: make([]byte, max(size, 1))}
+	in := &Input{name: name, src: src}
+	if c := windowClass(size); c >= 0 {
+		in.win = getWindow(c)
+		in.buf = *in.win
+	} else {
+		in.buf = make([]byte, max(size, 1))
+	}
+	return in
+}
+
+// Pooled windows come in power-of-two sizes from minSize to Size: a file gets the smallest class that
+// holds it whole (plus the byte that sees its end), so a 20 KB file reads into a 32 KiB window.
+const minClassShift, maxClassShift = 9, 18
+
+var windows [maxClassShift - minClassShift + 1]sync.Pool
+
+func init() {
+	if 1<<minClassShift != minSize || 1<<maxClassShift != Size {
+		panic("input: window classes do not span minSize..Size")
+	}
+}
+
+// windowClass returns the pool class of a window of at least size bytes, or -1 for windows smaller
+// than minSize (tests' tiny windows) or larger than Size.
+func windowClass(size int) int {
+	if size < minSize || size > Size {
+		return -1
+	}
+	return bits.Len(uint(size-1)) - minClassShift
+}
+
+func getWindow(class int) *[]byte {
+	if w, ok := windows[class].Get().(*[]byte); ok {
+		return w
+	}
+	b := make([]byte, 1<<(class+minClassShift))
+	return &b
 }
 
 // Length returns the number of bytes left in src when src can tell (an *os.File, *bytes.Reader,
@@ -285,8 +325,14 @@ func (in *Input) Reopen(off int64) error {
 // Source returns the reader the input reads from.
 func (in *Input) Source() io.Reader { return in.src }
 
-// Close closes the source when it is an io.Closer.
+// Close closes the source when it is an io.Closer, and gives the window back to the pool: the input
+// must not be used afterwards.
 func (in *Input) Close() error {
+	if in.win != nil {
+		windows[windowClass(len(*in.win))].Put(in.win)
+		in.win, in.buf, in.r, in.w = nil, nil, 0, 0
+		in.eof, in.ended = true, true
+	}
 	if c, ok := in.src.(io.Closer); ok {
 		return c.Close()
 	}
@@ -296,7 +342,7 @@ func (in *Input) Close() error {
 // Open opens the file at path and hands it to newReader, closing it when newReader fails: every
 // package's Open(path, opts) is its NewReader on a file.
 func Open[R any](path string, newReader func(f *os.File) (R, error)) (R, error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		var zero R
 		return zero, err

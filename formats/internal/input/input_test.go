@@ -139,11 +139,14 @@ func TestNext(t *testing.T) {
 	}
 }
 
-// The window is sized to a short source, and grows only as data arrives: a huge request on a short
-// stream allocates about what the stream holds.
+// The window is sized to a short source (the smallest pooled size class that holds it and the byte that
+// sees its end), and grows only as data arrives: a huge request on a short stream allocates about what
+// the stream holds.
 func TestWindowSize(t *testing.T) {
-	if n := len(New(bytes.NewReader(make([]byte, 1000)), "f").buf); n != 1001 {
-		t.Fatalf("window %d for a 1000-byte source", n)
+	for _, c := range []struct{ n, want int }{{0, 512}, {511, 512}, {512, 1024}, {1000, 1024}, {20000, 32768}, {Size - 1, Size}, {Size, Size}, {10 * Size, Size}} {
+		if n := len(New(bytes.NewReader(make([]byte, c.n)), "f").buf); n != c.want {
+			t.Fatalf("window %d for a %d-byte source, want %d", n, c.n, c.want)
+		}
 	}
 	if n := len(New(iotest.HalfReader(bytes.NewReader(nil)), "f").buf); n != Size {
 		t.Fatalf("window %d for a stream, want %d", n, Size)
@@ -158,3 +161,32 @@ func TestWindowSize(t *testing.T) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// A closed input's window serves the next input of its size class, and a window that held one file's
+// bytes never shows them to the next: only what the new source gave is buffered.
+func TestWindowPool(t *testing.T) {
+	first := New(bytes.NewReader(bytes.Repeat([]byte{'a'}, 3000)), "a")
+	first.Fill(3000)
+	first.Close()
+	if first.Fill(1) != 0 || first.End("x") != io.EOF {
+		t.Fatal("a closed input must give nothing more")
+	}
+	data, src := make([]byte, 3000), bytes.NewReader(nil)
+	allocs := testing.AllocsPerRun(100, func() {
+		src.Reset(data)
+		in := New(src, "b")
+		in.Fill(3000)
+		in.Close()
+	})
+	if allocs > 1 { // the *Input itself
+		t.Errorf("%v allocations per input of a reused size class", allocs)
+	}
+	second := New(strings.NewReader("bc"), "c") // a stream of unknown length: another class
+	if second.Fill(10) != 2 || string(second.Bytes()) != "bc" {
+		t.Fatalf("buffered %q", second.Bytes())
+	}
+	third := New(bytes.NewReader([]byte("xyz")), "d")
+	if third.Fill(3) != 3 || string(third.Bytes()) != "xyz" {
+		t.Fatalf("buffered %q", third.Bytes())
+	}
+}
