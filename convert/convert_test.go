@@ -2,6 +2,7 @@ package convert
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,5 +81,64 @@ func TestToAndChain(t *testing.T) {
 	res, err := Run(context.Background(), plan, filepath.Join(t.TempDir(), "y.arrow"), Options{Chain: chain})
 	if err != nil || res.Events != 1 || res.Geometry != (events.Geometry{Width: 2, Height: 2}) {
 		t.Fatalf("chain: %v, %+v", err, res)
+	}
+}
+
+// A dataset of files without a header gets its canvas from the first file and the format's knowledge,
+// checked against every sample: N-MNIST-sized files keep 34×34 on one read of each file, and files that
+// outgrow the guess (N-Caltech101's) — beyond it in the middle, or only in their extent at the end — get
+// the extent of all samples, exactly as a pass over every file gives it, with the chain's counts taken once.
+func TestDatasetCanvas(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		events [][]events.Event
+		want   events.Geometry
+	}{
+		{"n-mnist", [][]events.Event{{{T: 1, X: 3, Y: 4}}, {{T: 2, X: 33, Y: 33, P: 1}}, {{T: 3, X: 0, Y: 0}}}, events.Geometry{Width: 34, Height: 34}},
+		{"outgrows", [][]events.Event{{{T: 1, X: 3, Y: 4}}, {{T: 2, X: 99, Y: 40, P: 1}}, {{T: 3, X: 0, Y: 0}}}, events.Geometry{Width: 100, Height: 41}},
+		{"first is largest", [][]events.Event{{{T: 1, X: 50, Y: 60}}, {{T: 2, X: 9, Y: 9, P: 1}}}, events.Geometry{Width: 51, Height: 61}},
+		{"grows within", [][]events.Event{{{T: 1, X: 50, Y: 60}}, {{T: 2, X: 9, Y: 9, P: 1}}, {{T: 2, X: 52, Y: 9}}}, events.Geometry{Width: 53, Height: 61}},
+		{"empty first", [][]events.Event{{}, {{T: 2, X: 40, Y: 9, P: 1}}}, events.Geometry{Width: 41, Height: 10}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			total := 0
+			for i, evs := range c.events {
+				writeBin(t, filepath.Join(root, "1", fmt.Sprintf("%02d.bin", i)), events.FromEvents(evs...))
+				total += len(evs)
+			}
+			plan, err := sources.Discover([]string{root}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			chain, err := transforms.Parse("denoise(dt=10ms)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			chain.NewTally()
+			out := filepath.Join(t.TempDir(), "x.arrow")
+			res, err := Run(context.Background(), plan, out, Options{Chain: chain, Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Geometry != c.want || res.Samples != len(c.events) {
+				t.Fatalf("geometry %v, %d samples; want %v, %d", res.Geometry, res.Samples, c.want, len(c.events))
+			}
+			if st := chain.Tally.Stats(); st[0].In != int64(total) {
+				t.Fatalf("the chain counted %d events in; want %d", st[0].In, total)
+			}
+			d, err := evarrow.OpenDataset(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if g := d.Meta().Geometry; g != c.want {
+				t.Fatalf("file says %v; want %v", g, c.want)
+			}
+			entries, _ := os.ReadDir(filepath.Dir(out))
+			if len(entries) != 1 {
+				t.Fatalf("left in the output folder: %v", entries)
+			}
+		})
 	}
 }

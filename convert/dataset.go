@@ -26,6 +26,8 @@ type datasetSource struct {
 type unit struct {
 	samples []events.Sample
 	tensors []tensors.Sample
+	// extent holds the samples' coordinates when the canvas is a guess that the run checks.
+	extent *events.Stats
 }
 
 func (d datasetSource) groups() sources.Groups {
@@ -89,20 +91,38 @@ func (d datasetSource) read(i int, dst []events.Sample) ([]events.Sample, error)
 	return dst, sources.ReadFile(it.Path, it.Format, d.opts, &s.Events)
 }
 
-// prepare reads unit i into u and readies its samples for the output: each must lie on sensor g, goes
+// prepare reads unit i into u and readies its samples for the output: each must lie on the canvas, goes
 // through the chain's filters and, when rep is set, becomes a tensor.
-func (d datasetSource) prepare(i int, u *unit, g events.Geometry, o Options, rep transforms.Representation) error {
-	var err error
-	if u.samples, err = d.read(i, u.samples); err != nil {
-		return err
+func (d datasetSource) prepare(i int, u *unit, c *canvas, o Options, rep transforms.Representation) error {
+	if i == 0 && c.first != nil {
+		u.samples, c.first.samples = c.first.samples, u.samples // read already, to find the canvas
+		c.first = nil
+	} else {
+		var err error
+		if u.samples, err = d.read(i, u.samples); err != nil {
+			return err
+		}
 	}
 	if rep != nil {
 		u.tensors = slices.Grow(u.tensors[:0], len(u.samples))[:len(u.samples)]
 	}
+	if c.guess {
+		if u.extent == nil {
+			u.extent = events.NewStats(events.Geometry{}, false)
+		}
+		u.extent.Reset()
+	}
+	g := c.g
 	for j := range u.samples {
 		smp := &u.samples[j]
 		if err := smp.Events.Validate(g); err != nil {
+			if c.guess && smp.Events.Validate(events.Geometry{}) == nil {
+				return errWrongGuess // an event beyond the guessed canvas: the true one is larger
+			}
 			return fmt.Errorf("sample %s: %w (pass --sensor to set the sensor size)", smp.ID, err)
+		}
+		if c.guess {
+			u.extent.Add(&smp.Events)
 		}
 		if o.Chain == nil {
 			continue
@@ -120,30 +140,22 @@ func (d datasetSource) prepare(i int, u *unit, g events.Geometry, o Options, rep
 	return nil
 }
 
-// geometry is the sensor the dataset's samples lie on: --sensor, the source's own, else datasetGeometry.
-func (d datasetSource) geometry(ctx context.Context, meta events.Meta, o Options) (events.Geometry, error) {
-	switch {
-	case o.Format.Sensor.Known():
-		return o.Format.Sensor, nil
-	case meta.Geometry.Known():
-		return meta.Geometry, nil
-	}
-	return datasetGeometry(ctx, d, o.Workers)
-}
-
 func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, input, output string,
 	outFmt *formats.Format, o Options) (*Result, error) {
 	if !outFmt.DatasetCreate {
 		return nil, fmt.Errorf("format %s holds one recording, not a dataset; write the dataset to .arrow (or --to nmnist for a folder of .bin files)", outFmt.Name)
 	}
+	return onCanvas(ctx, src, meta, o, func(c *canvas) (*Result, error) {
+		return datasetOnCanvas(ctx, src, meta, input, output, outFmt, o, c)
+	})
+}
+
+func datasetOnCanvas(ctx context.Context, src datasetSource, meta events.Meta, input, output string,
+	outFmt *formats.Format, o Options, c *canvas) (*Result, error) {
 	n := src.samples()
-	g, err := src.geometry(ctx, meta, o)
-	if err != nil {
-		return nil, err
-	}
-	outG := g
+	outG := c.g
 	if o.Chain != nil {
-		st, err := o.Chain.NewStream(shapeOf(g), o.Seed, "")
+		st, err := o.Chain.NewStream(shapeOf(c.g), o.Seed, "")
 		if err != nil {
 			return nil, err
 		}
@@ -162,8 +174,9 @@ func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, in
 	}
 	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG}
 	err = parallel.Ordered(ctx, src.units(), src.workers(o.Workers), func() *unit { return &unit{} },
-		func(i int, u *unit) error { return src.prepare(i, u, g, o, nil) },
+		func(i int, u *unit) error { return src.prepare(i, u, c, o, nil) },
 		func(i int, u *unit) error {
+			c.seen(u)
 			for j := range u.samples {
 				smp := &u.samples[j]
 				if err := w.WriteSample(smp); err != nil {
@@ -177,6 +190,9 @@ func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, in
 			}
 			return nil
 		})
+	if err == nil {
+		err = c.check()
+	}
 	return finish(w, err, res)
 }
 
@@ -218,21 +234,10 @@ func datasetSourceText(src datasetSource, meta events.Meta, input string, o Opti
 	return meta.Source
 }
 
-// datasetGeometry finds the canvas of a dataset whose files do not state a sensor size: the header
-// geometry of its first sample when the format has one, else the extent over all samples passed through
-// the format's dataset knowledge (InferGeometry).
+// datasetGeometry finds the canvas of a dataset whose samples do not state a sensor size, with a pass over
+// every sample: their extent passed through the format's dataset knowledge (InferGeometry).
 func datasetGeometry(ctx context.Context, src datasetSource, workers int) (events.Geometry, error) {
 	files := src.files()
-	if len(files) > 0 {
-		it := files[0]
-		if s, err := it.Format.Open(it.Path, src.opts); err == nil {
-			g := s.Meta().Geometry
-			s.Close()
-			if g.Known() {
-				return g, nil
-			}
-		}
-	}
 	total := events.NewStats(events.Geometry{}, false)
 	err := parallel.Ordered(ctx, src.units(), src.workers(workers), func() *unit { return &unit{} },
 		func(i int, u *unit) (err error) { u.samples, err = src.read(i, u.samples); return err },

@@ -48,11 +48,15 @@ func convertTensors(ctx context.Context, src datasetSource, meta events.Meta, in
 	if n == 0 {
 		return nil, fmt.Errorf("no samples to convert")
 	}
-	g, err := src.geometry(ctx, meta, o)
-	if err != nil {
-		return nil, err
-	}
-	st, err := o.Chain.NewStream(shapeOf(g), o.Seed, "")
+	return onCanvas(ctx, src, meta, o, func(c *canvas) (*Result, error) {
+		return tensorsOnCanvas(ctx, src, meta, input, output, outFmt, o, c)
+	})
+}
+
+func tensorsOnCanvas(ctx context.Context, src datasetSource, meta events.Meta, input, output string, outFmt *formats.Format,
+	o Options, c *canvas) (*Result, error) {
+	n := src.samples()
+	st, err := o.Chain.NewStream(shapeOf(c.g), o.Seed, "")
 	if err != nil {
 		return nil, err
 	}
@@ -66,8 +70,9 @@ func convertTensors(ctx context.Context, src datasetSource, meta events.Meta, in
 	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindTensors, Geometry: shape.Geometry}
 	var w tensors.Writer
 	err = parallel.Ordered(ctx, src.units(), src.workers(o.Workers), func() *unit { return &unit{} },
-		func(i int, u *unit) error { return src.prepare(i, u, g, o, rep) },
+		func(i int, u *unit) error { return src.prepare(i, u, c, o, rep) },
 		func(i int, u *unit) error {
+			c.seen(u)
 			for j := range u.tensors {
 				if w == nil {
 					var err error
@@ -86,6 +91,9 @@ func convertTensors(ctx context.Context, src datasetSource, meta events.Meta, in
 			}
 			return nil
 		})
+	if err == nil {
+		err = c.check()
+	}
 	return finish(w, err, res)
 }
 

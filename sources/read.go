@@ -14,22 +14,29 @@ import (
 // a caller that reuses dst sample after sample (one per worker) allocates nothing per file once dst holds
 // the largest file; what does not fit goes through a pooled batch.
 func ReadFile(path string, f *formats.Format, o formats.Options, dst *events.Batch) error {
+	_, err := ReadFileMeta(path, f, o, dst)
+	return err
+}
+
+// ReadFileMeta is ReadFile that also returns what the file says of itself once read (its header's
+// sensor size, the format's details), so a caller needs no second opening for it.
+func ReadFileMeta(path string, f *formats.Format, o formats.Options, dst *events.Batch) (events.Meta, error) {
 	src, err := f.Open(path, o)
 	if err != nil {
-		return err
+		return events.Meta{}, err
 	}
 	defer src.Close()
 	r := src.Events
 	if r == nil {
-		return fmt.Errorf("%s is itself a dataset; convert it on its own", path)
+		return events.Meta{}, fmt.Errorf("%s is itself a dataset; convert it on its own", path)
 	}
 	if dst.Len() == 0 {
 		// Read resets its batch: only an empty dst can take the first events directly.
 		if err := r.Read(dst); err != nil {
 			if err == io.EOF {
-				return nil
+				return r.Meta(), nil
 			}
-			return err
+			return events.Meta{}, err
 		}
 	}
 	buf := scratch.Get().(*events.Batch)
@@ -38,10 +45,10 @@ func ReadFile(path string, f *formats.Format, o formats.Options, dst *events.Bat
 		err := r.Read(buf)
 		dst.AppendBatch(buf)
 		if err == io.EOF {
-			return nil
+			return r.Meta(), nil
 		}
 		if err != nil {
-			return err
+			return events.Meta{}, err
 		}
 	}
 }

@@ -3,12 +3,9 @@ package evarrow
 import (
 	"fmt"
 	"io"
-	"runtime"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/evtool/evtool/events"
@@ -35,26 +32,10 @@ const (
 	defaultBatchSamples = 64
 )
 
-func ipcOptions(schema *arrow.Schema, compression string) ([]ipc.Option, error) {
-	// Compress a record batch's buffers in parallel: the writer is the serial end of every pipeline.
-	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator),
-		ipc.WithCompressConcurrency(runtime.GOMAXPROCS(0))}
-	switch strings.ToLower(compression) {
-	case "", "zstd":
-		opts = append(opts, ipc.WithZstd())
-	case "lz4":
-		opts = append(opts, ipc.WithLZ4())
-	case "none":
-	default:
-		return nil, fmt.Errorf("unknown compression %q (want zstd, lz4 or none)", compression)
-	}
-	return opts, nil
-}
-
 // RecordingWriter streams events into a recording-layout file.
 type RecordingWriter struct {
 	out    *output.File
-	fw     *ipc.FileWriter
+	iw     *ipcWriter
 	schema *arrow.Schema
 	b      *array.RecordBuilder
 	limit  int
@@ -74,19 +55,15 @@ func NewRecordingWriter(w io.Writer, name string, meta events.Meta, o Options) (
 
 func newRecordingWriter(out *output.File, meta events.Meta, o Options) (*RecordingWriter, error) {
 	schema := RecordingSchema(meta)
-	opts, err := ipcOptions(schema, o.Compression)
+	iw, err := newIPCWriter(out, schema, o.Compression)
 	if err != nil {
 		return nil, err
-	}
-	fw, err := ipc.NewFileWriter(out, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("arrow writer for %s: %w", out.Name(), err)
 	}
 	limit := o.BatchEvents
 	if limit <= 0 {
 		limit = defaultBatchEvents
 	}
-	return &RecordingWriter{out: out, fw: fw, schema: schema, b: array.NewRecordBuilder(memory.DefaultAllocator, schema),
+	return &RecordingWriter{out: out, iw: iw, schema: schema, b: array.NewRecordBuilder(memory.DefaultAllocator, schema),
 		limit: limit}, nil
 }
 
@@ -115,33 +92,30 @@ func (w *RecordingWriter) flush() error {
 	if w.n == 0 {
 		return nil
 	}
-	rec := w.b.NewRecordBatch()
-	defer rec.Release()
 	w.n = 0
-	if err := w.fw.Write(rec); err != nil {
-		return fmt.Errorf("write %s: %w", w.out.Name(), err)
-	}
-	return nil
+	return w.iw.write(w.b.NewRecordBatch())
 }
 
 // Close writes the last batch and the footer, then moves the file into place.
 func (w *RecordingWriter) Close() error {
 	defer w.b.Release()
-	return w.out.Close(func() error { return finishIPC(w.flush, w.fw, w.out) })
+	return w.out.Close(func() error { return finishIPC(w.flush, w.iw) })
 }
 
 // Abort discards the output.
-func (w *RecordingWriter) Abort() { w.out.Abort() }
+func (w *RecordingWriter) Abort() { w.iw.abort(); w.out.Abort() }
 
-// finishIPC writes the last batch and the footer of an IPC file.
-func finishIPC(flush func() error, fw *ipc.FileWriter, out *output.File) error {
-	if err := flush(); err != nil {
-		return err
+// finishIPC writes the last batch and the rest of an IPC file; after a failure it waits for the batches
+// still being encoded.
+func finishIPC(flush func() error, iw *ipcWriter) error {
+	err := flush()
+	if err == nil {
+		err = iw.close()
 	}
-	if err := fw.Close(); err != nil {
-		return fmt.Errorf("finish %s: %w", out.Name(), err)
+	if err != nil {
+		iw.abort()
 	}
-	return nil
+	return err
 }
 
 // DatasetWriter streams samples into a dataset-layout file.
@@ -223,7 +197,7 @@ func (w *DatasetWriter) Samples() int { return w.samples }
 // schema's first two), record batches of perBatch rows, and the atomic output file.
 type rowFile struct {
 	out        *output.File
-	fw         *ipc.FileWriter
+	iw         *ipcWriter
 	b          *array.RecordBuilder
 	label      *array.Int32Builder
 	id         *array.StringBuilder
@@ -240,16 +214,12 @@ func newRowFile(out *output.File, schema *arrow.Schema, o Options, numLabels int
 		per = defaultBatchSamples
 	}
 	schema = withBatchSamples(schema, per)
-	opts, err := ipcOptions(schema, o.Compression)
+	iw, err := newIPCWriter(out, schema, o.Compression)
 	if err != nil {
 		return rowFile{}, err
 	}
-	fw, err := ipc.NewFileWriter(out, opts...)
-	if err != nil {
-		return rowFile{}, fmt.Errorf("arrow writer for %s: %w", out.Name(), err)
-	}
 	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	return rowFile{out: out, fw: fw, b: rb, perBatch: per, numLabels: numLabels,
+	return rowFile{out: out, iw: iw, b: rb, perBatch: per, numLabels: numLabels,
 		label: rb.Field(0).(*array.Int32Builder), id: rb.Field(1).(*array.StringBuilder)}, nil
 }
 
@@ -281,22 +251,18 @@ func (w *rowFile) flush() error {
 		return nil
 	}
 	rec := w.b.NewRecordBatch()
-	defer rec.Release()
 	w.pending = 0
 	if w.beforeNext != nil {
 		w.beforeNext()
 	}
-	if err := w.fw.Write(rec); err != nil {
-		return fmt.Errorf("write %s: %w", w.out.Name(), err)
-	}
-	return nil
+	return w.iw.write(rec)
 }
 
 // Close writes the last batch and the footer, then moves the file into place.
 func (w *rowFile) Close() error {
 	defer w.b.Release()
-	return w.out.Close(func() error { return finishIPC(w.flush, w.fw, w.out) })
+	return w.out.Close(func() error { return finishIPC(w.flush, w.iw) })
 }
 
 // Abort discards the output.
-func (w *rowFile) Abort() { w.out.Abort() }
+func (w *rowFile) Abort() { w.iw.abort(); w.out.Abort() }

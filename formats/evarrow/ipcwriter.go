@@ -1,0 +1,311 @@
+package evarrow
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/evtool/evtool/formats/internal/output"
+	"github.com/evtool/evtool/internal/flatbuf"
+)
+
+// ipcWriter writes an Arrow IPC file — the same bytes as arrow-go's ipc.FileWriter — but encodes and
+// compresses record batches on all cores, several at once, while the caller builds the next ones, and
+// writes them in order. ipc.FileWriter compresses the buffers of one batch in parallel and makes the
+// caller wait: a dataset batch is dominated by its one timestamp buffer, so a conversion used about one
+// core, whatever the machine.
+//
+// Each batch is encoded by ipc.GetRecordBatchPayload, which makes what FileWriter.Write makes (the same
+// encoder, codec and compressor settings: frames do not depend on the compressor's earlier use). The file
+// framing is FileWriter's: the magic, the schema message, the batches, the end-of-stream marker, and the
+// footer, which is arrow-go's footer for the same schema and number of batches with each batch's block
+// (offset, metadata and body lengths) set to where it really is (footer).
+type ipcWriter struct {
+	out     *output.File
+	schema  *arrow.Schema
+	codec   ipc.Option // nil: uncompressed
+	pos     int64      // bytes written
+	started bool
+	blocks  []block
+	pending []*encoding // batches being encoded, in file order
+	limit   int         // at most this many pending
+	err     error       // the first failure; sticks
+}
+
+// block is where one record batch lies in the file (the footer's Block).
+type block struct {
+	offset  int64
+	meta    int32
+	bodyLen int64
+}
+
+// encoding is one record batch on its way to the file.
+type encoding struct {
+	done chan struct{}
+	p    ipc.Payload
+	err  error
+}
+
+// codecOption returns the arrow-go option for a --compression name ("" is zstd).
+func codecOption(compression string) (ipc.Option, error) {
+	switch strings.ToLower(compression) {
+	case "", "zstd":
+		return ipc.WithZstd(), nil
+	case "lz4":
+		return ipc.WithLZ4(), nil
+	case "none":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("unknown compression %q (want zstd, lz4 or none)", compression)
+}
+
+func newIPCWriter(out *output.File, schema *arrow.Schema, compression string) (*ipcWriter, error) {
+	codec, err := codecOption(compression)
+	if err != nil {
+		return nil, err
+	}
+	// One batch per core being compressed, and one more ready to go while the oldest is written.
+	return &ipcWriter{out: out, schema: schema, codec: codec, limit: runtime.GOMAXPROCS(0) + 1}, nil
+}
+
+// write hands rec to the encoders and takes ownership of it (it is released once encoded). It blocks
+// only while as many batches as the machine has cores are already being encoded.
+func (w *ipcWriter) write(rec arrow.RecordBatch) error {
+	if w.err != nil {
+		rec.Release()
+		return w.err
+	}
+	if err := w.start(); err != nil {
+		rec.Release()
+		return err
+	}
+	for len(w.pending) >= w.limit {
+		if err := w.writeOldest(); err != nil {
+			rec.Release()
+			return err
+		}
+	}
+	// Batches in flight share the cores; a batch alone (the last one, or each when the caller is the
+	// slower side) has its buffers compressed in parallel, as FileWriter would.
+	concurrency := 1
+	if len(w.pending) == 0 {
+		concurrency = w.limit - 1
+	}
+	e := &encoding{done: make(chan struct{})}
+	w.pending = append(w.pending, e)
+	opts := []ipc.Option{ipc.WithAllocator(memory.DefaultAllocator), ipc.WithCompressConcurrency(concurrency)}
+	if w.codec != nil {
+		opts = append(opts, w.codec)
+	}
+	go func() {
+		defer close(e.done)
+		defer rec.Release()
+		defer func() {
+			if r := recover(); r != nil {
+				e.err = fmt.Errorf("encode a record batch: %v", r)
+			}
+		}()
+		e.p, e.err = ipc.GetRecordBatchPayload(rec, opts...)
+	}()
+	return nil
+}
+
+// start writes what FileWriter writes before the first batch: the magic, padded to 8 bytes, and the
+// schema message.
+func (w *ipcWriter) start() error {
+	if w.started {
+		return nil
+	}
+	w.started = true
+	head, _, err := arrowFile(w.schema, 0)
+	if err != nil {
+		return w.fail(err)
+	}
+	return w.put(head.header)
+}
+
+// writeOldest waits for the oldest pending batch and writes it.
+func (w *ipcWriter) writeOldest() error {
+	e := w.pending[0]
+	w.pending = w.pending[1:]
+	<-e.done
+	defer e.p.Release()
+	if e.err != nil {
+		return w.fail(fmt.Errorf("write %s: %w", w.out.Name(), e.err))
+	}
+	cw := countingWriter{w: w.out}
+	meta, err := e.p.WritePayload(&cw)
+	if err == nil {
+		err = w.out.Err()
+	}
+	if err != nil {
+		return w.fail(err)
+	}
+	w.blocks = append(w.blocks, block{offset: w.pos, meta: int32(meta), bodyLen: cw.n - int64(meta)})
+	w.pos += cw.n
+	return nil
+}
+
+// close writes the pending batches, then the end-of-stream marker and the footer.
+func (w *ipcWriter) close() error {
+	if err := w.start(); err != nil {
+		return err
+	}
+	for len(w.pending) > 0 {
+		if err := w.writeOldest(); err != nil {
+			return err
+		}
+	}
+	_, tail, err := arrowFile(w.schema, len(w.blocks))
+	if err != nil {
+		return w.fail(err)
+	}
+	if err := tail.setBlocks(w.blocks); err != nil {
+		return w.fail(err)
+	}
+	return w.put(tail.bytes)
+}
+
+// abort waits for the batches being encoded (so nothing runs after the output is gone) and drops them.
+func (w *ipcWriter) abort() {
+	for _, e := range w.pending {
+		<-e.done
+		e.p.Release()
+	}
+	w.pending = nil
+	if w.err == nil {
+		w.err = errors.New("aborted")
+	}
+}
+
+func (w *ipcWriter) put(b []byte) error {
+	w.out.Write(b)
+	if err := w.out.Err(); err != nil {
+		return w.fail(err)
+	}
+	w.pos += int64(len(b))
+	return nil
+}
+
+func (w *ipcWriter) fail(err error) error {
+	if w.err == nil {
+		w.err = err
+	}
+	return w.err
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// fileHead is what precedes the first record batch.
+type fileHead struct{ header []byte }
+
+// fileTail is the end-of-stream marker, the footer, its length and the magic; footer is the footer's
+// FlatBuffer within bytes.
+type fileTail struct {
+	bytes  []byte
+	footer flatbuf.Buf
+}
+
+// arrowFile has arrow-go's ipc.FileWriter write a file of schema with n empty record batches, and returns
+// its head (the magic and the schema message) and its tail (end-of-stream marker and footer, whose blocks
+// setBlocks then points at the real batches). Only the batch count and the blocks' values differ from
+// the file FileWriter would write with the real batches: the FlatBuffer layout of the footer does not
+// depend on the values in its Block structs.
+func arrowFile(schema *arrow.Schema, n int) (fileHead, fileTail, error) {
+	var buf bytes.Buffer
+	fw, err := ipc.NewFileWriter(&buf, ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator))
+	if err != nil {
+		return fileHead{}, fileTail{}, err
+	}
+	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	empty := rb.NewRecordBatch()
+	rb.Release()
+	defer empty.Release()
+	// The head ends where the first batch starts: write the header alone first.
+	if n == 0 {
+		if err := fw.Close(); err != nil {
+			return fileHead{}, fileTail{}, err
+		}
+	} else if err := fw.Write(empty); err != nil {
+		return fileHead{}, fileTail{}, err
+	}
+	b := buf.Bytes()
+	headLen, err := schemaEnd(b)
+	if err != nil {
+		return fileHead{}, fileTail{}, err
+	}
+	head := fileHead{header: bytes.Clone(b[:headLen])}
+	for i := 1; i < n; i++ {
+		if err := fw.Write(empty); err != nil {
+			return fileHead{}, fileTail{}, err
+		}
+	}
+	if n > 0 {
+		if err := fw.Close(); err != nil {
+			return fileHead{}, fileTail{}, err
+		}
+	}
+	b = buf.Bytes()
+	if len(b) < 10+8 || string(b[len(b)-len(Magic):]) != Magic {
+		return fileHead{}, fileTail{}, errors.New("arrow-go wrote no file footer")
+	}
+	flen := int(binary.LittleEndian.Uint32(b[len(b)-10:]))
+	start := len(b) - 10 - flen - 8 // the end-of-stream marker comes first
+	if flen <= 0 || start < headLen || binary.LittleEndian.Uint32(b[start:]) != 0xFFFFFFFF || binary.LittleEndian.Uint32(b[start+4:]) != 0 {
+		return fileHead{}, fileTail{}, errors.New("arrow-go's file does not end with end-of-stream, footer, length and magic")
+	}
+	tail := fileTail{bytes: bytes.Clone(b[start:])}
+	tail.footer = flatbuf.Buf(tail.bytes[8 : 8+flen])
+	return head, tail, nil
+}
+
+// schemaEnd returns the length of the magic, its padding and the schema message at the start of b.
+func schemaEnd(b []byte) (int, error) {
+	const at = 8 // "ARROW1" and two bytes of padding
+	if len(b) < at+8 || binary.LittleEndian.Uint32(b[at:]) != 0xFFFFFFFF {
+		return 0, errors.New("arrow-go's file does not start with the magic and a schema message")
+	}
+	end := at + 8 + int(binary.LittleEndian.Uint32(b[at+4:]))
+	if end > len(b) {
+		return 0, errors.New("arrow-go's schema message runs past its file")
+	}
+	return end, nil
+}
+
+// setBlocks sets the footer's record batch blocks (Footer field 3, a vector of 24-byte Block structs:
+// offset int64, metaDataLength int32, padding, bodyLength int64).
+func (t fileTail) setBlocks(blocks []block) error {
+	root, ok := t.footer.Root()
+	if !ok {
+		return errors.New("arrow-go's footer has no root table")
+	}
+	n, start, ok := root.Vector(3, 24)
+	if !ok || n != len(blocks) {
+		return fmt.Errorf("arrow-go's footer lists %d record batches; want %d", n, len(blocks))
+	}
+	for i, b := range blocks {
+		s := t.footer[start+24*i : start+24*(i+1)]
+		binary.LittleEndian.PutUint64(s[0:], uint64(b.offset))
+		binary.LittleEndian.PutUint32(s[8:], uint32(b.meta))
+		binary.LittleEndian.PutUint64(s[16:], uint64(b.bodyLen))
+	}
+	return nil
+}
