@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -24,21 +25,24 @@ import (
 // caller wait: a dataset batch is dominated by its one timestamp buffer, so a conversion used about one
 // core, whatever the machine.
 //
-// Each batch is encoded by ipc.GetRecordBatchPayload, which makes what FileWriter.Write makes (the same
-// encoder, codec and compressor settings: frames do not depend on the compressor's earlier use). The file
-// framing is FileWriter's: the magic, the schema message, the batches, the end-of-stream marker, and the
-// footer, which is arrow-go's footer for the same schema and number of batches with each batch's block
-// (offset, metadata and body lengths) set to where it really is (footer).
+// Each core has an encoder: an ipc.FileWriter of the same schema and codec whose output is caught batch
+// by batch (a batch's message and body do not depend on where they lie in the file), so its compressors
+// are reused from batch to batch as a single FileWriter reuses them (a zstd encoder's 8 MiB history is
+// allocated once per core, not once per batch). The file framing is FileWriter's: the magic, the schema
+// message, the batches, the end-of-stream marker, and the footer, which is arrow-go's footer for the same
+// schema and number of batches with each batch's block (offset, metadata and body lengths) set to where
+// it really is (arrowFile, setBlocks).
 type ipcWriter struct {
-	out     *output.File
-	schema  *arrow.Schema
-	codec   ipc.Option // nil: uncompressed
-	pos     int64      // bytes written
-	started bool
-	blocks  []block
-	pending []*encoding // batches being encoded, in file order
-	limit   int         // at most this many pending
-	err     error       // the first failure; sticks
+	out      *output.File
+	schema   *arrow.Schema
+	opts     []ipc.Option
+	pos      int64 // bytes written
+	started  bool
+	blocks   []block
+	pending  []*encoding  // batches being encoded, in file order
+	encoders chan *encoder // idle encoders; at most one per core is ever made
+	made     int
+	err      error // the first failure; sticks
 }
 
 // block is where one record batch lies in the file (the footer's Block).
@@ -48,12 +52,25 @@ type block struct {
 	bodyLen int64
 }
 
-// encoding is one record batch on its way to the file.
+// encoding is one record batch on its way to the file: its IPC message and body once done is closed.
 type encoding struct {
 	done chan struct{}
-	p    ipc.Payload
+	msg  *bytes.Buffer
 	err  error
 }
+
+// encoder is an ipc.FileWriter whose output goes to the buffer of the batch it is encoding.
+type encoder struct {
+	fw   *ipc.FileWriter
+	sink switchWriter
+}
+
+type switchWriter struct{ w io.Writer }
+
+func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+// messages holds the buffers batches are encoded into, reused once written.
+var messages = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // codecOption returns the arrow-go option for a --compression name ("" is zstd).
 func codecOption(compression string) (ipc.Option, error) {
@@ -73,12 +90,15 @@ func newIPCWriter(out *output.File, schema *arrow.Schema, compression string) (*
 	if err != nil {
 		return nil, err
 	}
-	// One batch per core being compressed, and one more ready to go while the oldest is written.
-	return &ipcWriter{out: out, schema: schema, codec: codec, limit: runtime.GOMAXPROCS(0) + 1}, nil
+	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator), ipc.WithCompressConcurrency(1)}
+	if codec != nil {
+		opts = append(opts, codec)
+	}
+	return &ipcWriter{out: out, schema: schema, opts: opts, encoders: make(chan *encoder, runtime.GOMAXPROCS(0))}, nil
 }
 
-// write hands rec to the encoders and takes ownership of it (it is released once encoded). It blocks
-// only while as many batches as the machine has cores are already being encoded.
+// write hands rec to an encoder and takes ownership of it (it is released once encoded). It blocks only
+// while every core is encoding a batch and one more is already waiting to be written.
 func (w *ipcWriter) write(rec arrow.RecordBatch) error {
 	if w.err != nil {
 		rec.Release()
@@ -88,24 +108,19 @@ func (w *ipcWriter) write(rec arrow.RecordBatch) error {
 		rec.Release()
 		return err
 	}
-	for len(w.pending) >= w.limit {
+	for len(w.pending) > cap(w.encoders) {
 		if err := w.writeOldest(); err != nil {
 			rec.Release()
 			return err
 		}
 	}
-	// Batches in flight share the cores; a batch alone (the last one, or each when the caller is the
-	// slower side) has its buffers compressed in parallel, as FileWriter would.
-	concurrency := 1
-	if len(w.pending) == 0 {
-		concurrency = w.limit - 1
+	enc, err := w.encoder()
+	if err != nil {
+		rec.Release()
+		return w.fail(err)
 	}
-	e := &encoding{done: make(chan struct{})}
+	e := &encoding{done: make(chan struct{}), msg: messages.Get().(*bytes.Buffer)}
 	w.pending = append(w.pending, e)
-	opts := []ipc.Option{ipc.WithAllocator(memory.DefaultAllocator), ipc.WithCompressConcurrency(concurrency)}
-	if w.codec != nil {
-		opts = append(opts, w.codec)
-	}
 	go func() {
 		defer close(e.done)
 		defer rec.Release()
@@ -113,10 +128,43 @@ func (w *ipcWriter) write(rec arrow.RecordBatch) error {
 			if r := recover(); r != nil {
 				e.err = fmt.Errorf("encode a record batch: %v", r)
 			}
+			w.encoders <- enc
 		}()
-		e.p, e.err = ipc.GetRecordBatchPayload(rec, opts...)
+		e.msg.Reset()
+		enc.sink.w = e.msg
+		e.err = enc.fw.Write(rec)
 	}()
 	return nil
+}
+
+// encoder returns an idle encoder, making one while there are fewer than cores, else waiting for one.
+func (w *ipcWriter) encoder() (*encoder, error) {
+	select {
+	case enc := <-w.encoders:
+		return enc, nil
+	default:
+	}
+	if w.made == cap(w.encoders) {
+		return <-w.encoders, nil
+	}
+	w.made++
+	enc := &encoder{}
+	enc.sink.w = io.Discard
+	fw, err := ipc.NewFileWriter(&enc.sink, w.opts...)
+	if err != nil {
+		return nil, err
+	}
+	// A FileWriter writes the magic and the schema before its first batch: have it do so now, with an
+	// empty batch, so that what it writes afterwards is one batch per Write.
+	rb := array.NewRecordBuilder(memory.DefaultAllocator, w.schema)
+	empty := rb.NewRecordBatch()
+	rb.Release()
+	defer empty.Release()
+	if err := fw.Write(empty); err != nil {
+		return nil, err
+	}
+	enc.fw = fw
+	return enc, nil
 }
 
 // start writes what FileWriter writes before the first batch: the magic, padded to 8 bytes, and the
@@ -138,20 +186,24 @@ func (w *ipcWriter) writeOldest() error {
 	e := w.pending[0]
 	w.pending = w.pending[1:]
 	<-e.done
-	defer e.p.Release()
+	defer messages.Put(e.msg)
 	if e.err != nil {
 		return w.fail(fmt.Errorf("write %s: %w", w.out.Name(), e.err))
 	}
-	cw := countingWriter{w: w.out}
-	meta, err := e.p.WritePayload(&cw)
-	if err == nil {
-		err = w.out.Err()
+	b := e.msg.Bytes()
+	// The message: a continuation marker, the length of its FlatBuffer (padded), the FlatBuffer; the body.
+	if len(b) < 8 || binary.LittleEndian.Uint32(b) != 0xFFFFFFFF {
+		return w.fail(errors.New("arrow-go encoded a record batch without its message prefix"))
 	}
-	if err != nil {
-		return w.fail(err)
+	meta := 8 + int64(binary.LittleEndian.Uint32(b[4:]))
+	if meta > int64(len(b)) {
+		return w.fail(errors.New("arrow-go encoded a record batch message longer than its bytes"))
 	}
-	w.blocks = append(w.blocks, block{offset: w.pos, meta: int32(meta), bodyLen: cw.n - int64(meta)})
-	w.pos += cw.n
+	block := block{offset: w.pos, meta: int32(meta), bodyLen: int64(len(b)) - meta}
+	if err := w.put(b); err != nil {
+		return err
+	}
+	w.blocks = append(w.blocks, block)
 	return nil
 }
 
@@ -179,7 +231,7 @@ func (w *ipcWriter) close() error {
 func (w *ipcWriter) abort() {
 	for _, e := range w.pending {
 		<-e.done
-		e.p.Release()
+		messages.Put(e.msg)
 	}
 	w.pending = nil
 	if w.err == nil {
@@ -201,17 +253,6 @@ func (w *ipcWriter) fail(err error) error {
 		w.err = err
 	}
 	return w.err
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // fileHead is what precedes the first record batch.
