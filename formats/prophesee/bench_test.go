@@ -17,6 +17,7 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/formattest"
+	"github.com/evtool/evtool/internal/fixtures"
 )
 
 // genEVT3Words appends EVT3 words for about n events in bursts like a real HD sensor: a TIME_HIGH every
@@ -189,4 +190,59 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// The real recordings of the fixtures, read whole from memory (repeated to about 16 MB): the mix of
+// words a real sensor writes (EVT 3.0 from a Gen4.1 HD sensor is mostly single ADDR_X events and
+// sparse vectors; EVT 2.0 from a Gen3 VGA sensor; a DAT file of N-CARS), not the generator's.
+func BenchmarkEVT3ReadFixture(b *testing.B) {
+	benchFixture(b, "prophesee/evt3/expelliarmus_evt3_sample_gen41.raw", 2)
+}
+
+func BenchmarkEVT2ReadFixture(b *testing.B) {
+	benchFixture(b, "prophesee/evt2/expelliarmus_evt2_sample_gen3_vga.raw", 4)
+}
+
+func BenchmarkDATReadFixture(b *testing.B) {
+	benchFixture(b, "prophesee/dat/NCARS_obj_004397_td.dat", 8)
+}
+
+// benchFixture reads a fixture whose events (after its header) it repeats, word-aligned, to about 16 MB:
+// the decoder's state runs on across the copies (a backward TIME_HIGH is a wrap, a DAT timestamp going
+// back is clamped), so the rate is of the real word mix.
+func benchFixture(b *testing.B, rel string, word int) {
+	path := fixtures.Path(b, rel)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	open := func(r io.Reader) (events.Reader, error) {
+		if word == 8 {
+			return NewDATReader(r, path, formats.Options{})
+		}
+		return NewRawReader(r, path, formats.Options{})
+	}
+	r, err := open(bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	hdr := int(r.Meta().Extra["header_bytes"].(int64))
+	if d, ok := r.(*DATReader); ok {
+		hdr = int(d.dataByte) // after the event type and size bytes
+	}
+	body := data[hdr:]
+	body = body[:len(body)/word*word]
+	big := append([]byte(nil), data[:hdr]...)
+	for len(big) < 16<<20 {
+		big = append(big, body...)
+	}
+	rd, err := open(bytes.NewReader(big))
+	if err != nil {
+		b.Fatal(err)
+	}
+	all, err := events.ReadAll(rd)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRead(b, big, all.Len(), open)
 }
