@@ -39,7 +39,7 @@ type ipcWriter struct {
 	pos      int64 // bytes written
 	started  bool
 	blocks   []block
-	pending  []*encoding  // batches being encoded, in file order
+	pending  []*encoding   // batches being encoded, in file order
 	encoders chan *encoder // idle encoders; at most one per core is ever made
 	made     int
 	err      error // the first failure; sticks
