@@ -179,7 +179,7 @@ func (c *Chain) filters() ([]*stage, error) {
 }
 
 // NewStream makes fresh filter state for one sample or recording of the given shape. seed and sampleID
-// seed the random stages (TRANSFORMS.md §0).
+// seed the random stages (see SampleRNG).
 func (c *Chain) NewStream(in Shape, seed uint64, sampleID string) (*Stream, error) {
 	stages, err := c.filters()
 	if err != nil {

@@ -148,7 +148,7 @@ func TestSparseTimeBins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dense, err := (&Frames{Mode: "time-bins", Bins: bins}).Compute(b, in)
+		dense, err := (&Frames{Mode: ByTimeBins, Bins: bins}).Compute(b, in)
 		if err != nil {
 			t.Fatal(err)
 		}

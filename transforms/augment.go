@@ -10,7 +10,10 @@ import (
 	"github.com/evtool/evtool/events"
 )
 
-// --- jitter-xy (§4): correlated 2-D Gaussian displacement, rounded to nearest ---
+// Augmentations: seeded changes that keep a sample's content — Gaussian jitter in space and time, and
+// uniform noise events (the drops are in drop.go).
+
+// --- jitter-xy: correlated 2-D Gaussian displacement, rounded to nearest ---
 
 type jitterXY struct {
 	sx, sy, rho float64
@@ -36,7 +39,7 @@ func (j *jitterXY) Process(in, out *events.Batch) error {
 	n := 0
 	for i, t := range in.T {
 		z1, z2 := j.rng.NormFloat64(), j.rng.NormFloat64()
-		// math.Round rounds half away from zero (§0).
+		// math.Round rounds half away from zero.
 		x := math.Round(float64(in.X[i]) + j.sx*z1)
 		y := math.Round(float64(in.Y[i]) + cy1*z1 + cy2*z2)
 		if j.clip {
@@ -53,10 +56,10 @@ func (j *jitterXY) Process(in, out *events.Batch) error {
 
 func (j *jitterXY) Flush(*events.Batch) error { return nil }
 
-// --- jitter-t (§4): t' = t + round(N(0, σ)), stable re-sort ---
+// --- jitter-t: t' = t + round(N(0, σ)), stable re-sort ---
 
-// jitterT holds the whole sample until Flush: jittered events may move before events already seen, and
-// holding everything is the only way to re-sort exactly (the §4 6σ reorder buffer is an approximation).
+// jitterT re-sorts through a reorder buffer: the jitter is clamped to ±⌈6σ⌉, so once the input has
+// reached time t, every pending event jittered below t − ⌈6σ⌉ is final and can be emitted in order.
 type jitterT struct {
 	sigma   float64
 	bound   int64 // ⌈6σ⌉: the jitter is clamped to ±bound, so a reorder buffer of that much time suffices
@@ -189,4 +192,66 @@ func sortTimeIndex(o []timeIndex) {
 			return
 		}
 	}
+}
+
+// --- uniform-noise ---
+
+// uniformNoise adds n events with x, y, p uniform on the sensor and t uniform in [t_first, t_last]
+// (inclusive integers), merged by time with the sample's own events first on ties. It needs the
+// whole sample; an empty sample stays empty (there is no time range to draw from).
+type uniformNoise struct {
+	n     int
+	g     events.Geometry
+	rng   *rand.Rand
+	held  events.Batch
+	order []timeIndex
+}
+
+func (u *uniformNoise) Reset(in Shape, rng *rand.Rand) (Shape, error) {
+	if err := needGeometry(in); err != nil {
+		return in, err
+	}
+	u.g, u.rng = in.Geometry, rng
+	u.held.Reset()
+	return in, nil
+}
+
+func (u *uniformNoise) Process(in, _ *events.Batch) error { u.held.AppendBatch(in); return nil }
+
+func (u *uniformNoise) Flush(out *events.Batch) error {
+	h := &u.held
+	if h.Len() == 0 {
+		return nil
+	}
+	tf, tl := h.T[0], h.T[h.Len()-1]
+
+	for k := 0; k < u.n; k++ {
+		h.Append(tf+u.rng.Int64N(tl-tf+1), uint16(u.rng.IntN(u.g.Width)), uint16(u.rng.IntN(u.g.Height)), uint8(u.rng.IntN(2)))
+	}
+	// (t, index) order: originals (lower indices) come first among equal times.
+	u.order = u.order[:0]
+	for i, t := range h.T {
+		u.order = append(u.order, timeIndex{t, int32(i)})
+	}
+	sortTimeIndex(u.order)
+	start := out.Len()
+	T, X, Y, P := out.Extend(h.Len())
+	for k, o := range u.order {
+		T[k], X[k], Y[k], P[k] = o.t, h.X[o.i], h.Y[o.i], h.P[o.i]
+	}
+	out.Truncate(start + h.Len())
+
+	h.Reset()
+	return nil
+}
+
+func init() {
+	register(&Def{Name: "uniform-noise", Help: "add n events uniform in x, y, p and t ∈ [t_first, t_last], merged by time (the sample's events first on ties); needs the whole sample; an empty sample stays empty",
+		Params: []Param{{Name: "n", Kind: Int, Help: "number of events to add (required)"}},
+		Filter: func(v Values) (Filter, error) {
+			if !v.Set("n") || v.Int("n") < 0 {
+				return nil, fmt.Errorf("needs n ≥ 0")
+			}
+			return &uniformNoise{n: int(v.Int("n"))}, nil
+		}})
 }
