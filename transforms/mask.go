@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/evtool/evtool/events"
-	"github.com/evtool/evtool/formats/npy"
+	"github.com/evtool/evtool/internal/npyarray"
 )
 
 // Pixel masks: the mask filter (keep the pixels of a mask) and hotpixel's list mode (drop them).
@@ -26,7 +26,7 @@ type pixelMask struct {
 // loadMask reads a mask file: PNG (a pixel is set when its gray value is not 0) or .npy (H, W).
 func loadMask(path string) (*pixelMask, error) {
 	if strings.EqualFold(filepath.Ext(path), ".npy") {
-		w, h, bits, err := npy.ReadMask(path)
+		w, h, bits, err := npyarray.ReadMask(path)
 		if err != nil {
 			return nil, err
 		}

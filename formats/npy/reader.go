@@ -10,46 +10,29 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/internal/npyarray"
 )
-
-// maxHeader bounds the header dict (numpy itself refuses more than 10,000 bytes by default).
-const maxHeader = 1 << 16
 
 // readHeader parses the preamble and header dict. It returns the layout and the size of the preamble,
 // i.e. the file offset of the first record.
 func readHeader(r io.Reader, path string, ro readOptions) (*layout, int64, error) {
-	var pre [12]byte
-	if _, err := io.ReadFull(r, pre[:10]); err != nil {
-		return nil, 0, &events.DecodeError{Path: path, Offset: 0, Msg: "file ends inside the .npy preamble", Err: events.ErrTruncated}
-	}
-	if string(pre[:6]) != Magic {
-		return nil, 0, &events.DecodeError{Path: path, Offset: 0, Msg: `not a .npy file (want the magic "\x93NUMPY")`}
-	}
-	major := pre[6]
-	var hlen, start int64
-	switch major {
-	case 1:
-		hlen, start = int64(binary.LittleEndian.Uint16(pre[8:10])), 10
-	case 2, 3:
-		if _, err := io.ReadFull(r, pre[10:12]); err != nil {
-			return nil, 0, &events.DecodeError{Path: path, Offset: 10, Msg: "file ends inside the .npy preamble", Err: events.ErrTruncated}
-		}
-		hlen, start = int64(binary.LittleEndian.Uint32(pre[8:12])), 12
-	default:
-		return nil, 0, &events.DecodeError{Path: path, Offset: 6, Msg: fmt.Sprintf("NPY format version %d.%d is not 1, 2 or 3", major, pre[7])}
-	}
-	if hlen > maxHeader {
-		return nil, 0, &events.DecodeError{Path: path, Offset: 8, Msg: fmt.Sprintf("header of %d bytes is larger than %d", hlen, maxHeader)}
-	}
-	text := make([]byte, hlen)
-	if _, err := io.ReadFull(r, text); err != nil {
-		return nil, 0, &events.DecodeError{Path: path, Offset: start, Msg: "file ends inside the .npy header", Err: events.ErrTruncated}
-	}
-	l, err := parseHeader(string(text), ro.columns)
+	hd, err := npyarray.ReadHeader(r)
 	if err != nil {
-		return nil, 0, &events.DecodeError{Path: path, Offset: start, Msg: "bad .npy header", Err: err}
+		var he *npyarray.HeaderError
+		if !errors.As(err, &he) {
+			return nil, 0, err
+		}
+		de := &events.DecodeError{Path: path, Offset: he.Offset, Msg: he.Msg, Err: he.Err}
+		if he.Truncated {
+			de.Err = events.ErrTruncated
+		}
+		return nil, 0, de
 	}
-	return l, start + hlen, nil
+	l, err := layoutOf(hd, ro.columns)
+	if err != nil {
+		return nil, 0, &events.DecodeError{Path: path, Offset: hd.DictOffset, Msg: "bad .npy header", Err: err}
+	}
+	return l, hd.DataOffset, nil
 }
 
 // decoder turns whole records into events.
