@@ -64,16 +64,3 @@ func BenchmarkFramesTimeBins(b *testing.B) {
 	}
 	b.ReportMetric(float64(sample.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
 }
-
-// BenchmarkSparseTimeBins is BenchmarkFramesTimeBins in the sparse form a spiking network consumes.
-func BenchmarkSparseTimeBins(b *testing.B) {
-	in := nmnistLike()
-	sample := in.Slice(0, 4100)
-	var dst [][]SparseCount
-	var scratch []uint16
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		dst, scratch, _ = SparseTimeBins(&sample, g34, 10, dst, scratch)
-	}
-	b.ReportMetric(float64(sample.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
-}

@@ -209,42 +209,24 @@ func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *Tensor) error {
 			}
 		}
 	case ByTimeBins:
-		B := int64(f.Bins)
 		if D <= 0 {
 			break
 		}
-		if f.OverlapFrac == 0 && !f.Binary {
-			// The hot path: each event lies in exactly one bin. Events are sorted, so walk them against
-			// the bin edges t0 + ⌊k·D/B⌋ instead of dividing per event.
-			cnt := out.U16
-			k := 0
-			next := t0 + D/B // end of bin 0
-			for i := i0; i < i1; i++ {
-				t := b.T[i]
-				for t >= next && k < int(B)-1 {
-					k++
-					next = t0 + int64(k+1)*D/B
-				}
-				x, y, p := int(b.X[i]), int(b.Y[i]), min(int(b.P[i]), P-1)
-				if x >= W || y >= H {
-					continue
-				}
-				c := &cnt[k*plane+(p*H+y)*W+x]
-				if *c < math.MaxUint16 {
-					*c++
-				}
-			}
+		if f.OverlapFrac == 0 {
+			// Every event lies in exactly one bin: evtool's one time binning (timebins.go).
+			c := BinCounter{TimeBins: TimeBins{Start: t0, End: t1, Bins: f.Bins}, Width: W, Height: H, Polarities: P,
+				Binary: f.Binary, ClampPolarity: true}
+			in := b.Slice(i0, i1)
+			c.Count(&in, out.U16)
 			break
 		}
+		// Overlapping bins: the last bin whose start ⌊k·D/B⌋ ≤ u, then the earlier bins whose stretched end
+		// still covers u.
+		B := int64(f.Bins)
 		for i := i0; i < i1; i++ {
 			u := b.T[i] - t0
-			// the last bin whose start floor(k·D/B) ≤ u, then earlier bins whose overlapped end still covers u
-			k := ((u+1)*B+D-1)/D - 1
-			for ; k >= 0; k-- {
+			for k := ((u+1)*B+D-1)/D - 1; k >= 0; k-- {
 				end := int64(math.Floor((float64(k) + 1 + f.OverlapFrac) * float64(D) / float64(B)))
-				if f.OverlapFrac == 0 {
-					end = (k + 1) * D / B
-				}
 				if u >= min(end, D) {
 					break
 				}
