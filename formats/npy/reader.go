@@ -16,23 +16,29 @@ import (
 // readHeader parses the preamble and header dict. It returns the layout and the size of the preamble,
 // i.e. the file offset of the first record.
 func readHeader(r io.Reader, path string, ro readOptions) (*layout, int64, error) {
-	hd, err := npyarray.ReadHeader(r)
+	hd, err := readArrayHeader(r, path)
 	if err != nil {
-		var he *npyarray.HeaderError
-		if !errors.As(err, &he) {
-			return nil, 0, err
-		}
-		de := &events.DecodeError{Path: path, Offset: he.Offset, Msg: he.Msg, Err: he.Err}
-		if he.Truncated {
-			de.Err = events.ErrTruncated
-		}
-		return nil, 0, de
+		return nil, 0, err
 	}
 	l, err := layoutOf(hd, ro.columns)
 	if err != nil {
 		return nil, 0, &events.DecodeError{Path: path, Offset: hd.DictOffset, Msg: "bad .npy header", Err: err}
 	}
 	return l, hd.DataOffset, nil
+}
+
+// readArrayHeader reads the preamble and the header dict of any array, its faults as DecodeErrors of path.
+func readArrayHeader(r io.Reader, path string) (*npyarray.Header, error) {
+	hd, err := npyarray.ReadHeader(r)
+	var he *npyarray.HeaderError
+	if errors.As(err, &he) {
+		de := &events.DecodeError{Path: path, Offset: he.Offset, Msg: he.Msg, Err: he.Err}
+		if he.Truncated {
+			de.Err = events.ErrTruncated
+		}
+		return nil, de
+	}
+	return hd, err
 }
 
 // decoder turns whole records into events.
