@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 
 	"github.com/evtool/evtool/events"
 )
@@ -80,14 +82,15 @@ func (d *denoise) Flush(*events.Batch) error { return nil }
 // --- denoise, fast-decay mode (dv-processing's FastDecayNoiseFilter) ---
 
 type fastDecay struct {
-	halfLife  float64
-	sub       int
-	threshold float64
-	cw        int
-	v         []float64
-	last      []int64
-	w, h      int
-	started   bool
+	halfLife     float64
+	sub          int
+	threshold    float64
+	w, h         int
+	v            []float64
+	last         []int64
+	xCell, yCell []int32 // x/sub and (y/sub)·(cells per row), tabulated: two divisions per event cost more than the rest
+	decay        []uint64
+	started      bool
 }
 
 func (f *fastDecay) Reset(in Shape, _ *rand.Rand) (Shape, error) {
@@ -95,12 +98,20 @@ func (f *fastDecay) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 		return in, err
 	}
 	f.w, f.h = in.Geometry.Width, in.Geometry.Height
-	f.cw = f.w/f.sub + 1
-	n := (f.h/f.sub + 1) * f.cw
+	cw := f.w/f.sub + 1
+	n := (f.h/f.sub + 1) * cw
 	if len(f.v) != n {
 		f.v, f.last = make([]float64, n), make([]int64, n)
 	}
 	clear(f.v)
+	f.xCell, f.yCell = f.xCell[:0], f.yCell[:0]
+	for x := 0; x < f.w; x++ {
+		f.xCell = append(f.xCell, int32(x/f.sub))
+	}
+	for y := 0; y < f.h; y++ {
+		f.yCell = append(f.yCell, int32(y/f.sub*cw))
+	}
+	f.decay = decayTable(f.halfLife)
 	f.started = false
 	return in, nil
 }
@@ -115,25 +126,60 @@ func (f *fastDecay) Process(in, out *events.Batch) error {
 	T, X, Y, P := out.Extend(in.Len())
 	j := 0
 	inv := 1 / f.halfLife
+	w, h, v, last, xCell, yCell, decay, threshold := f.w, f.h, f.v, f.last, f.xCell, f.yCell, f.decay, f.threshold
+	X0, Y0, P0 := in.X[:len(in.T)], in.Y[:len(in.T)], in.P[:len(in.T)]
 	for i, t := range in.T {
-		x, y := int(in.X[i]), int(in.Y[i])
-		if x >= f.w || y >= f.h {
+		x, y := int(X0[i]), int(Y0[i])
+		if x >= w || y >= h {
 			continue
 		}
-		c := (y/f.sub)*f.cw + x/f.sub
-		v := f.v[c]*math.Exp2(-float64(t-f.last[c])*inv) + 1
-		f.v[c], f.last[c] = v, t
-		if v <= f.threshold {
-			continue
+		c := int(yCell[y] + xCell[x])
+		dt := t - last[c]
+		// 2^(−Δt/half-life), remembered per Δt: math.Exp2 costs more than everything else here.
+		var e float64
+		if uint64(dt) < uint64(len(decay)) {
+			if bits := atomic.LoadUint64(&decay[dt]); bits != 0 {
+				e = math.Float64frombits(bits)
+			} else {
+				e = math.Exp2(-float64(dt) * inv)
+				atomic.StoreUint64(&decay[dt], math.Float64bits(e))
+			}
+		} else {
+			e = math.Exp2(-float64(dt) * inv)
 		}
-		T[j], X[j], Y[j], P[j] = t, in.X[i], in.Y[i], in.P[i]
-		j++
+		vc := v[c]*e + 1
+		v[c], last[c] = vc, t
+		// Kept or not is a coin flip on noisy data: every event writes a slot, a kept one advances j.
+		T[j], X[j], Y[j], P[j] = t, X0[i], Y0[i], P0[i]
+		j += b2i(vc > threshold)
 	}
 	out.Truncate(start + j)
 	return nil
 }
 
 func (f *fastDecay) Flush(*events.Batch) error { return nil }
+
+// decayTables holds, per half-life, 2^(−Δt/half-life) for Δt < 2^16 µs as float64 bits, filled as the
+// values are first needed (0: not yet) and shared by every stream, so short samples profit as much as long
+// recordings. Each is 512 KiB; a few half-lives at most get one.
+var decayTables = struct {
+	sync.Mutex
+	m map[float64][]uint64
+}{m: map[float64][]uint64{}}
+
+const maxDecayTables = 8
+
+// decayTable returns the shared table of a half-life, or nil when too many half-lives have one.
+func decayTable(halfLife float64) []uint64 {
+	decayTables.Lock()
+	defer decayTables.Unlock()
+	t, ok := decayTables.m[halfLife]
+	if !ok && len(decayTables.m) < maxDecayTables {
+		t = make([]uint64, 1<<16)
+		decayTables.m[halfLife] = t
+	}
+	return t
+}
 
 func init() {
 	register(&Def{Name: "denoise", Help: "ba (default), background activity: keep an event when one of its neighbours fired less than dt before (8 neighbours by default), every event updating its pixel's time; fastdecay (dv-processing): per s×s cell v = v·2^(−Δt/half-life) + 1, keep when v > threshold",
@@ -353,12 +399,14 @@ func (hp *hotPixel) Flush(out *events.Batch) error {
 // --- hotpixel, relative mode: faery's neighbour rule in fixed time windows ---
 
 type hotRelative struct {
-	r       float64
-	window  int64
-	w, h    int
-	held    events.Batch
-	count   []int32 // (w+2)×(h+2): a border of zero counts stands for the off-sensor neighbours
-	verdict []int8  // per pixel in the current window: 0 undecided, 1 keep, 2 hot
+	r      float64
+	window int64
+	w, h   int
+	held   events.Batch
+	// px is per pixel of the current window, with a border of zeros standing for the off-sensor
+	// neighbours ((w+2)×(h+2)): the event count in the low 32 bits, the verdict above (0 undecided, 1 keep,
+	// 2 hot), so forgetting a pixel is one store.
+	px      []uint64
 	t0      int64
 	k       int64
 	started bool
@@ -371,53 +419,56 @@ func (f *hotRelative) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 	}
 	f.w, f.h = in.Geometry.Width, in.Geometry.Height
 	n := (f.w + 2) * (f.h + 2)
-	if len(f.count) != n {
-		f.count, f.verdict = make([]int32, n), make([]int8, n)
+	if len(f.px) != n {
+		f.px = make([]uint64, n)
 	}
-	clear(f.count)
-	clear(f.verdict)
+	clear(f.px)
 	f.held.Reset()
 	f.started, f.hot = false, 0
 	return in, nil
 }
 
-// close decides the held window: a pixel is hot when 1 + its count ≥ r · max(1 + each 4-neighbour's
-// count), off-sensor neighbours counting 1; its events in the window are dropped.
-func (f *hotRelative) close(out *events.Batch) {
-	pw := f.w + 2
-	cnt := f.count
-	held := &f.held
+// decide emits the events of b, part of the window being closed, whose pixel is not hot there: a pixel is
+// hot when 1 + its count ≥ r · max(1 + each 4-neighbour's count), off-sensor neighbours counting 1. The
+// verdict is made at the pixel's first event and kept for the rest of the window.
+func (f *hotRelative) decide(b, out *events.Batch) {
+	pw, w, h, px, r := f.w+2, f.w, f.h, f.px, f.r
 	start := out.Len()
-	T, X, Y, P := out.Extend(held.Len())
-	j := 0
-	for i, t := range held.T {
-		x, y := int(held.X[i]), int(held.Y[i])
-		if x >= f.w || y >= f.h {
+	T, X, Y, P := out.Extend(b.Len())
+	j, hot := 0, 0
+	X0, Y0, P0 := b.X[:len(b.T)], b.Y[:len(b.T)], b.P[:len(b.T)]
+	for i, t := range b.T {
+		x, y := int(X0[i]), int(Y0[i])
+		if x >= w || y >= h {
 			continue // outside the sensor: dropped
 		}
 		k := (y+1)*pw + x + 1
-		if f.verdict[k] == 0 {
-			nb := 1 + max(cnt[k-1], cnt[k+1], cnt[k-pw], cnt[k+pw])
-			f.verdict[k] = 1
-			if !(float64(1+cnt[k]) < f.r*float64(nb)) {
-				f.verdict[k] = 2
-				f.hot++
-			}
+		s := px[k]
+		v := s >> 32
+		if v == 0 {
+			m := 1 + int64(max(uint32(px[k-1]), uint32(px[k+1]), uint32(px[k-pw]), uint32(px[k+pw])))
+			isHot := b2i(!(float64(1+int64(uint32(s))) < r*float64(m)))
+			v = uint64(1 + isHot)
+			px[k] = s | v<<32
+			hot += isHot
 		}
-		if f.verdict[k] == 2 {
-			continue
-		}
-		T[j], X[j], Y[j], P[j] = t, held.X[i], held.Y[i], held.P[i]
-		j++
+		// Hot or not is a coin flip on noisy data: every event writes a slot, a kept one advances j.
+		T[j], X[j], Y[j], P[j] = t, X0[i], Y0[i], P0[i]
+		j += int(v & 1)
 	}
+	f.hot += hot
 	out.Truncate(start + j)
-	for i := range held.T {
-		if x, y := int(held.X[i]), int(held.Y[i]); x < f.w && y < f.h {
-			k := (y+1)*pw + x + 1
-			cnt[k], f.verdict[k] = 0, 0
+}
+
+// forget clears the counts and verdicts of b's pixels for the next window.
+func (f *hotRelative) forget(b *events.Batch) {
+	pw, w, h, px := f.w+2, f.w, f.h, f.px
+	X0, Y0 := b.X[:len(b.T)], b.Y[:len(b.T)]
+	for i := range X0 {
+		if x, y := int(X0[i]), int(Y0[i]); x < w && y < h {
+			px[(y+1)*pw+x+1] = 0
 		}
 	}
-	held.Reset()
 }
 
 func (f *hotRelative) Process(in, out *events.Batch) error {
@@ -425,23 +476,28 @@ func (f *hotRelative) Process(in, out *events.Batch) error {
 	if n > 0 && !f.started {
 		f.t0, f.k, f.started = in.T[0], 0, true
 	}
+	pw, w, h, px := f.w+2, f.w, f.h, f.px
 	for i := 0; i < n; {
-		// The run of events in the current window: counted, then held as one slice.
+		// The run of events in the current window is counted; a window that closes inside this batch is
+		// decided straight from it, and only the open window at the batch's end is held.
 		end := f.t0 + (f.k+1)*f.window
 		j := i
-		for j < n && in.T[j] < end {
-			x, y := int(in.X[j]), int(in.Y[j])
-			if x < f.w && y < f.h {
-				f.count[(y+1)*(f.w+2)+x+1]++
+		for ; j < n && in.T[j] < end; j++ {
+			if x, y := int(in.X[j]), int(in.Y[j]); x < w && y < h {
+				px[(y+1)*pw+x+1]++ // the count: 2^32 events of one pixel in one window cannot be held
 			}
-			j++
 		}
 		run := in.Slice(i, j)
-		f.held.AppendBatch(&run)
-		if j < n {
-			f.close(out)
-			f.k = (in.T[j] - f.t0) / f.window
+		if j == n {
+			f.held.AppendBatch(&run)
+			break
 		}
+		f.decide(&f.held, out)
+		f.decide(&run, out)
+		f.forget(&f.held)
+		f.forget(&run)
+		f.held.Reset()
+		f.k = (in.T[j] - f.t0) / f.window
 		i = j
 	}
 	return nil
@@ -451,7 +507,9 @@ func (f *hotRelative) Process(in, out *events.Batch) error {
 func (f *hotRelative) hotPixels() int { return f.hot }
 
 func (f *hotRelative) Flush(out *events.Batch) error {
-	f.close(out)
+	f.decide(&f.held, out)
+	f.forget(&f.held)
+	f.held.Reset()
 	return nil
 }
 
