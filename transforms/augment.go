@@ -19,40 +19,103 @@ type jitterXY struct {
 	sx, sy, rho float64
 	clip        bool
 	w, h        int
-	rng         *rand.Rand
+	gauss       gaussian
+	z           [128]float64 // normals for 64 events (correlated axes), drawn in a tight loop of their own
+	// With ρ = 0 and σ ≤ maxAliasSigma the displacements are drawn already rounded, per axis.
+	dx, dy *roundedNormal
 }
 
 func (j *jitterXY) Reset(in Shape, rng *rand.Rand) (Shape, error) {
 	if err := needGeometry(in); err != nil {
 		return in, err
 	}
-	j.w, j.h, j.rng = in.Geometry.Width, in.Geometry.Height, rng
+	j.w, j.h = in.Geometry.Width, in.Geometry.Height
+	j.gauss.seed(rng)
 	return in, nil
 }
 
 func (j *jitterXY) Process(in, out *events.Batch) error {
+	if j.dx != nil {
+		j.independent(in, out)
+		return nil
+	}
 	start := out.Len()
 	T, X, Y, P := out.Extend(in.Len())
 	// dy = sy·(ρ·z1 + √(1−ρ²)·z2) gives the covariance [[sx², ρ·sx·sy], [ρ·sx·sy, sy²]].
-	cy1, cy2 := j.sy*j.rho, j.sy*math.Sqrt(1-j.rho*j.rho)
+	sx, cy1, cy2 := j.sx, j.sy*j.rho, j.sy*math.Sqrt(1-j.rho*j.rho)
 	maxX, maxY := float64(j.w-1), float64(j.h-1)
 	n := 0
-	for i, t := range in.T {
-		z1, z2 := j.rng.NormFloat64(), j.rng.NormFloat64()
-		// math.Round rounds half away from zero.
-		x := math.Round(float64(in.X[i]) + j.sx*z1)
-		y := math.Round(float64(in.Y[i]) + cy1*z1 + cy2*z2)
+	for lo := 0; lo < in.Len(); lo += len(j.z) / 2 {
+		T0 := in.T[lo:min(lo+len(j.z)/2, in.Len())]
+		X0, Y0, P0 := in.X[lo:lo+len(T0)], in.Y[lo:lo+len(T0)], in.P[lo:lo+len(T0)]
+		z := j.z[:2*len(T0)]
+		j.gauss.fill(z)
 		if j.clip {
-			x, y = min(max(x, 0), maxX), min(max(y, 0), maxY)
-		} else if x < 0 || x > maxX || y < 0 || y > maxY {
+			for i, t := range T0 {
+				x := clamp(float64(X0[i])+sx*z[2*i], maxX)
+				y := clamp(float64(Y0[i])+cy1*z[2*i]+cy2*z[2*i+1], maxY)
+				T[n], X[n], Y[n], P[n] = t, roundHalfUp(x), roundHalfUp(y), P0[i]
+				n++
+			}
 			continue
 		}
-		T[n], X[n], Y[n], P[n] = t, uint16(x), uint16(y), in.P[i]
-		n++
+		for i, t := range T0 {
+			x := float64(X0[i]) + sx*z[2*i]
+			y := float64(Y0[i]) + cy1*z[2*i] + cy2*z[2*i+1]
+			// Rounded to nearest, halves away from zero: on the sensor when −0.5 < x < W − 0.5 (a NaN
+			// from overflowing sigmas is not).
+			if !(x > -0.5 && x < maxX+0.5 && y > -0.5 && y < maxY+0.5) {
+				continue
+			}
+			T[n], X[n], Y[n], P[n] = t, roundHalfUp(x), roundHalfUp(y), P0[i]
+			n++
+		}
 	}
 	out.Truncate(start + n)
 	return nil
 }
+
+// independent is Process for uncorrelated axes: d = round(σ·z) per axis from one table look-up each, so
+// x + d is rounded already.
+func (j *jitterXY) independent(in, out *events.Batch) {
+	start := out.Len()
+	T, X, Y, P := out.Extend(in.Len())
+	pcg := &j.gauss.pcg
+	nx, cx, dx := j.dx.n, j.dx.coin, j.dx.d
+	ny, cy, dy := j.dy.n, j.dy.coin, j.dy.d
+	W, H := int32(j.w), int32(j.h)
+	clip := j.clip
+	X0, Y0, P0 := in.X[:len(in.T)], in.Y[:len(in.T)], in.P[:len(in.T)]
+	n := 0
+	for i, t := range in.T {
+		// roundedNormal.sample for each axis, written out so the tables stay in registers.
+		u := pcg.Uint64()
+		mx, my := uint64(uint32(u))*nx, u>>32*ny
+		ix, iy := mx>>32, my>>32
+		x := int32(X0[i]) + dx[ix][b2i(uint32(mx) < cx[ix])]
+		y := int32(Y0[i]) + dy[iy][b2i(uint32(my) < cy[iy])]
+		if clip {
+			x, y = min(max(x, 0), W-1), min(max(y, 0), H-1)
+		}
+		// Every event writes a slot; one still on the sensor advances n.
+		T[n], X[n], Y[n], P[n] = t, uint16(x), uint16(y), P0[i]
+		n += b2i(uint32(x) < uint32(W) && uint32(y) < uint32(H))
+	}
+	out.Truncate(start + n)
+}
+
+// clamp limits v to [0, hi]; NaN becomes 0.
+func clamp(v, hi float64) float64 {
+	if !(v > 0) {
+		return 0
+	}
+	return min(v, hi)
+}
+
+// roundHalfUp rounds v in (−0.5, 65535.5) to the nearest integer, halves up: ⌊v + 0.49999999999999994⌋
+// (adding 0.5 itself would carry 0.49999999999999994 up to 1), truncated toward zero, which is ⌊·⌋ here
+// and takes (−0.5, 0) to 0.
+func roundHalfUp(v float64) uint16 { return uint16(int32(v + 0.49999999999999994)) }
 
 func (j *jitterXY) Flush(*events.Batch) error { return nil }
 
@@ -154,7 +217,11 @@ func init() {
 			if rho < -1 || rho > 1 {
 				return nil, fmt.Errorf("rho must be in [−1, 1]")
 			}
-			return &jitterXY{sx: sx, sy: sy, rho: rho, clip: v.Bool("clip")}, nil
+			j := &jitterXY{sx: sx, sy: sy, rho: rho, clip: v.Bool("clip")}
+			if rho == 0 && sx <= maxAliasSigma && sy <= maxAliasSigma {
+				j.dx, j.dy = roundedNormalOf(sx), roundedNormalOf(sy)
+			}
+			return j, nil
 		}})
 	register(&Def{Name: "jitter-t", Help: "t' = t + round(N(0, sigma)) clamped to ±⌈6·sigma⌉, then a stable re-sort on t through a reorder buffer of ⌈6·sigma⌉ µs (streams in bounded memory); negative times are dropped, or set to 0 with clip-negative",
 		Params: []Param{

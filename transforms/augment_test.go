@@ -1,6 +1,7 @@
 package transforms
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestSeededTransformsAreDeterministic(t *testing.T) {
 		return &out
 	}
 	for _, spec := range []string{"drop-event(prob=0.4)", "random-crop(w=9, h=13)", "random-flip-lr", "random-flip-ud",
-		"polarity(mode=random-flip)", "jitter-xy(sigma-x=1.5, sigma-y=0.7, rho=0.3)", "jitter-t(sigma=300us)",
+		"polarity(mode=random-flip)", "jitter-xy(sigma-x=1.5, sigma-y=0.7, rho=0.3)", "jitter-xy(sigma-x=1, sigma-y=2)", "jitter-t(sigma=300us)",
 		"jitter-xy(sigma-x=2, sigma-y=2, clip=true) | jitter-t(sigma=1ms, clip-negative=true) | drop-event(prob=0.1)"} {
 		ref := run(spec, 7, "sample-1", b.Len())
 		for _, split := range []int{1, 17, 999} {
@@ -105,6 +106,21 @@ func TestJitterXY(t *testing.T) {
 	}
 	if m := sum / float64(got.Len()); m < 0.73 || m > 0.80 {
 		t.Fatalf("mean |dx| = %.3f, want ≈ 0.764 (round to nearest)", m)
+	}
+	// Independent axes (ρ = 0, drawn already rounded): E|round(z)| = 2·Σ k·P(round(z) = k) = 0.7636,
+	// E|round(2z)| = 1.5790; the axes do not correlate; with clip every event stays on the sensor.
+	for _, spec := range []string{"jitter-xy(sigma-x=1, sigma-y=2)", "jitter-xy(sigma-x=1, sigma-y=2, clip=true)"} {
+		got, _ = apply(t, spec, big, evs...)
+		var ax, ay, xy float64
+		for i := range got.Len() {
+			dx, dy := float64(got.X[i])-500, float64(got.Y[i])-500
+			ax, ay, xy = ax+math.Abs(dx), ay+math.Abs(dy), xy+dx*dy
+		}
+		n := float64(got.Len())
+		if got.Len() != len(evs) || math.Abs(ax/n-0.7636) > 0.02 || math.Abs(ay/n-1.5790) > 0.045 || math.Abs(xy/n) > 0.07 {
+			t.Fatalf("%s: %d events, mean |dx| %.4f (want 0.7636), |dy| %.4f (want 1.5790), E[dx·dy] %.4f (want 0)",
+				spec, got.Len(), ax/n, ay/n, xy/n)
+		}
 	}
 }
 
