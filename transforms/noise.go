@@ -435,6 +435,7 @@ func (f *hotRelative) decide(b, out *events.Batch) {
 	pw, w, h, px, r := f.w+2, f.w, f.h, f.px, f.r
 	start := out.Len()
 	T, X, Y, P := out.Extend(b.Len())
+	X, Y, P = X[:len(T)], Y[:len(T)], P[:len(T)] // one bounds check covers the four
 	j, hot := 0, 0
 	X0, Y0, P0 := b.X[:len(b.T)], b.Y[:len(b.T)], b.P[:len(b.T)]
 	for i, t := range b.T {
@@ -492,11 +493,15 @@ func (f *hotRelative) Process(in, out *events.Batch) error {
 			f.held.AppendBatch(&run)
 			break
 		}
-		f.decide(&f.held, out)
+		if f.held.Len() > 0 { // the window's start came in an earlier batch
+			f.decide(&f.held, out)
+		}
 		f.decide(&run, out)
-		f.forget(&f.held)
+		if f.held.Len() > 0 {
+			f.forget(&f.held)
+			f.held.Reset()
+		}
 		f.forget(&run)
-		f.held.Reset()
 		f.k = (in.T[j] - f.t0) / f.window
 		i = j
 	}
