@@ -124,34 +124,45 @@ func (f *fastDecay) Process(in, out *events.Batch) error {
 	}
 	start := out.Len()
 	T, X, Y, P := out.Extend(in.Len())
+	X, Y, P = X[:len(T)], Y[:len(T)], P[:len(T)] // one bounds check covers the four
 	j := 0
 	inv := 1 / f.halfLife
 	w, h, v, last, xCell, yCell, decay, threshold := f.w, f.h, f.v, f.last, f.xCell, f.yCell, f.decay, f.threshold
-	X0, Y0, P0 := in.X[:len(in.T)], in.Y[:len(in.T)], in.P[:len(in.T)]
-	for i, t := range in.T {
-		x, y := int(X0[i]), int(Y0[i])
-		if x >= w || y >= h {
-			continue
-		}
-		c := int(yCell[y] + xCell[x])
-		dt := t - last[c]
-		// 2^(−Δt/half-life), remembered per Δt: math.Exp2 costs more than everything else here.
-		var e float64
-		if uint64(dt) < uint64(len(decay)) {
-			if bits := atomic.LoadUint64(&decay[dt]); bits != 0 {
-				e = math.Float64frombits(bits)
+	// In chunks: first every event's verdict, then the kept events packed. Emitting as each verdict
+	// comes makes every event wait for the previous one's decay look-up (the output index depends on
+	// it), or mispredict when kept and dropped events mix.
+	var keep [256]uint8
+	for lo := 0; lo < len(in.T); lo += len(keep) {
+		T0 := in.T[lo:min(lo+len(keep), len(in.T))]
+		X0, Y0, P0 := in.X[lo:lo+len(T0)], in.Y[lo:lo+len(T0)], in.P[lo:lo+len(T0)]
+		for i, t := range T0 {
+			x, y := int(X0[i]), int(Y0[i])
+			if x >= w || y >= h {
+				keep[i] = 0
+				continue
+			}
+			c := int(yCell[y] + xCell[x])
+			dt := t - last[c]
+			// 2^(−Δt/half-life), remembered per Δt: math.Exp2 costs more than everything else here.
+			var e float64
+			if uint64(dt) < uint64(len(decay)) {
+				if bits := atomic.LoadUint64(&decay[dt]); bits != 0 {
+					e = math.Float64frombits(bits)
+				} else {
+					e = math.Exp2(-float64(dt) * inv)
+					atomic.StoreUint64(&decay[dt], math.Float64bits(e))
+				}
 			} else {
 				e = math.Exp2(-float64(dt) * inv)
-				atomic.StoreUint64(&decay[dt], math.Float64bits(e))
 			}
-		} else {
-			e = math.Exp2(-float64(dt) * inv)
+			vc := v[c]*e + 1
+			v[c], last[c] = vc, t
+			keep[i] = uint8(b2i(vc > threshold))
 		}
-		vc := v[c]*e + 1
-		v[c], last[c] = vc, t
-		// Kept or not is a coin flip on noisy data: every event writes a slot, a kept one advances j.
-		T[j], X[j], Y[j], P[j] = t, X0[i], Y0[i], P0[i]
-		j += b2i(vc > threshold)
+		for i, t := range T0 {
+			T[j], X[j], Y[j], P[j] = t, X0[i], Y0[i], P0[i]
+			j += int(keep[i])
+		}
 	}
 	out.Truncate(start + j)
 	return nil
