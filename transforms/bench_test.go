@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/evtool/evtool/events"
 )
@@ -37,9 +38,7 @@ func BenchmarkFilters(b *testing.B) {
 				b.Fatal(err)
 			}
 			var out events.Batch
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			cpu0, cpuOK := threadCPU()
+			m := startRates()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				st, _ := c.NewStream(g34, 1, "")
@@ -51,11 +50,32 @@ func BenchmarkFilters(b *testing.B) {
 				out.Reset()
 				st.Flush(&out)
 			}
-			b.ReportMetric(float64(in.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
-			if cpu1, ok := threadCPU(); ok && cpuOK && cpu1 > cpu0 {
-				b.ReportMetric(float64(in.Len())*float64(b.N)/(cpu1-cpu0).Seconds()/1e6, "Mevents/cpu-s")
-			}
+			m.report(b, in.Len())
 		})
+	}
+}
+
+// rates measures a benchmark's speed in M events per second of wall time and, where the platform
+// tells it, per second of the benchmark thread's CPU time.
+type rates struct {
+	cpu0 time.Duration
+	ok   bool
+}
+
+// startRates pins the benchmark to its thread, so the thread's CPU time is the benchmark's.
+func startRates() rates {
+	runtime.LockOSThread()
+	c, ok := threadCPU()
+	return rates{c, ok}
+}
+
+// report reports the rates for events processed per iteration.
+func (m rates) report(b *testing.B, events int) {
+	defer runtime.UnlockOSThread()
+	total := float64(events) * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds()/1e6, "Mevents/s")
+	if c, ok := threadCPU(); ok && m.ok && c > m.cpu0 {
+		b.ReportMetric(total/(c-m.cpu0).Seconds()/1e6, "Mevents/cpu-s")
 	}
 }
 
@@ -67,9 +87,10 @@ func BenchmarkFramesTimeBins(b *testing.B) {
 	r, _ := c.Representation()
 	f := r.(*Frames)
 	var out Tensor
+	m := startRates()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		f.ComputeInto(&sample, g34, &out)
 	}
-	b.ReportMetric(float64(sample.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+	m.report(b, sample.Len())
 }
