@@ -5,9 +5,10 @@
 //
 // The files follow the concepts: noise.go (denoise, fast decay, refractory, hot pixels, arbiter lines),
 // spatial.go and mask.go (crop, flips, downsampling, pixel masks), temporal.go (time crop, align, offset,
-// scale, reversal), polarity.go, drop.go (seeded and counting drops), augment.go (jitter, added noise),
-// and the representations in frames.go, timebins.go and represent.go. Each type registers its Def beside
-// itself; modes are decided when a stage is built, never per event.
+// scale, reversal), polarity.go, drop.go (seeded and counting drops), augment.go (jitter, added noise;
+// normal.go samples its Gaussians), and the representations in frames.go (and frames_compat.go),
+// timebins.go (the one time binning, shared with package snn) and represent.go. Each type registers its
+// Def beside itself; modes are decided when a stage is built, never per event.
 //
 // A Chain is a list of filters, optionally followed by one representation. It has one text form,
 // `name(key=value, …)` per transform (several joined with `|`), which Parse reads and String writes back;
