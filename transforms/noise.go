@@ -82,15 +82,16 @@ func (d *denoise) Flush(*events.Batch) error { return nil }
 // --- denoise, fast-decay mode (dv-processing's FastDecayNoiseFilter) ---
 
 type fastDecay struct {
-	halfLife     float64
-	sub          int
-	threshold    float64
-	w, h         int
-	v            []float64
-	last         []int64
-	xCell, yCell []int32 // x/sub and (y/sub)·(cells per row), tabulated: two divisions per event cost more than the rest
-	decay        []uint64
-	started      bool
+	halfLife  float64
+	sub       int
+	threshold float64
+	w, h      int
+	v         []float64
+	last      []int64
+	xCell     []int32 // x/sub and (y/sub)·(cells per row), tabulated: two divisions per event cost more
+	yCell     []int   // than the rest of the work
+	decay     []uint64
+	started   bool
 }
 
 func (f *fastDecay) Reset(in Shape, _ *rand.Rand) (Shape, error) {
@@ -109,7 +110,7 @@ func (f *fastDecay) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 		f.xCell = append(f.xCell, int32(x/f.sub))
 	}
 	for y := 0; y < f.h; y++ {
-		f.yCell = append(f.yCell, int32(y/f.sub*cw))
+		f.yCell = append(f.yCell, y/f.sub*cw)
 	}
 	f.decay = decayTable(f.halfLife)
 	f.started = false
@@ -141,7 +142,7 @@ func (f *fastDecay) Process(in, out *events.Batch) error {
 				keep[i] = 0
 				continue
 			}
-			c := int(yCell[y] + xCell[x])
+			c := yCell[y] + int(xCell[x])
 			dt := t - last[c]
 			// 2^(−Δt/half-life), remembered per Δt: math.Exp2 costs more than everything else here.
 			var e float64
