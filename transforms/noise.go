@@ -416,13 +416,17 @@ type hotRelative struct {
 	w, h   int
 	held   events.Batch
 	// px is per pixel of the current window, with a border of zeros standing for the off-sensor
-	// neighbours ((w+2)×(h+2)): the event count in the low 32 bits, the verdict above (0 undecided, 1 keep,
-	// 2 hot), so forgetting a pixel is one store.
-	px      []uint64
-	t0      int64
-	k       int64
-	started bool
-	hot     int // hot (pixel, window) pairs seen
+	// neighbours ((w+2)×(h+2)), and one more cell that off-sensor events count in: the event count in
+	// the low 32 bits, bit 32 set once the pixel's hot pixels are counted; forgetting a pixel is one
+	// store.
+	px []uint64
+	// The px index of every event held, and of every event of the batch being processed: worked out
+	// once, when counting.
+	heldAt, at []int32
+	t0         int64
+	k          int64
+	started    bool
+	hot        int // hot (pixel, window) pairs seen
 }
 
 func (f *hotRelative) Reset(in Shape, _ *rand.Rand) (Shape, error) {
@@ -430,57 +434,54 @@ func (f *hotRelative) Reset(in Shape, _ *rand.Rand) (Shape, error) {
 		return in, err
 	}
 	f.w, f.h = in.Geometry.Width, in.Geometry.Height
-	n := (f.w + 2) * (f.h + 2)
+	n := (f.w+2)*(f.h+2) + 1
 	if len(f.px) != n {
 		f.px = make([]uint64, n)
 	}
 	clear(f.px)
 	f.held.Reset()
+	f.heldAt = f.heldAt[:0]
 	f.started, f.hot = false, 0
 	return in, nil
 }
 
 // decide emits the events of b, part of the window being closed, whose pixel is not hot there: a pixel is
 // hot when 1 + its count ≥ r · max(1 + each 4-neighbour's count), off-sensor neighbours counting 1. The
-// verdict is made at the pixel's first event and kept for the rest of the window.
-func (f *hotRelative) decide(b, out *events.Batch) {
-	pw, w, h, px, r := f.w+2, f.w, f.h, f.px, f.r
+// verdict is made at the pixel's first event and kept for the rest of the window. at holds the events'
+// px indices.
+func (f *hotRelative) decide(b *events.Batch, at []int32, out *events.Batch) {
+	pw, px, r := f.w+2, f.px, f.r
+	off := int32(len(px) - 1) // the off-sensor cell
 	start := out.Len()
 	T, X, Y, P := out.Extend(b.Len())
 	X, Y, P = X[:len(T)], Y[:len(T)], P[:len(T)] // one bounds check covers the four
 	j, hot := 0, 0
-	X0, Y0, P0 := b.X[:len(b.T)], b.Y[:len(b.T)], b.P[:len(b.T)]
+	X0, Y0, P0, at := b.X[:len(b.T)], b.Y[:len(b.T)], b.P[:len(b.T)], at[:len(b.T)]
 	for i, t := range b.T {
-		x, y := int(X0[i]), int(Y0[i])
-		if x >= w || y >= h {
+		if at[i] == off {
 			continue // outside the sensor: dropped
 		}
-		k := (y+1)*pw + x + 1
+		k := int(at[i])
 		s := px[k]
-		v := s >> 32
-		if v == 0 {
-			m := 1 + int64(max(uint32(px[k-1]), uint32(px[k+1]), uint32(px[k-pw]), uint32(px[k+pw])))
-			isHot := b2i(!(float64(1+int64(uint32(s))) < r*float64(m)))
-			v = uint64(1 + isHot)
-			px[k] = s | v<<32
-			hot += isHot
-		}
+		// The counts are final, so the verdict is the same at each of the pixel's events: computed every
+		// time, without a branch; the pixel's first event (no verdict yet) counts a hot pixel.
+		m := 1 + int64(max(uint32(px[k-1]), uint32(px[k+1]), uint32(px[k-pw]), uint32(px[k+pw])))
+		isHot := b2i(!(float64(1+int64(uint32(s))) < r*float64(m)))
+		hot += isHot & b2i(s>>32 == 0)
+		px[k] = s | 1<<32 // decided
 		// Hot or not is a coin flip on noisy data: every event writes a slot, a kept one advances j.
 		T[j], X[j], Y[j], P[j] = t, X0[i], Y0[i], P0[i]
-		j += int(v & 1)
+		j += 1 - isHot
 	}
 	f.hot += hot
 	out.Truncate(start + j)
 }
 
-// forget clears the counts and verdicts of b's pixels for the next window.
-func (f *hotRelative) forget(b *events.Batch) {
-	pw, w, h, px := f.w+2, f.w, f.h, f.px
-	X0, Y0 := b.X[:len(b.T)], b.Y[:len(b.T)]
-	for i := range X0 {
-		if x, y := int(X0[i]), int(Y0[i]); x < w && y < h {
-			px[(y+1)*pw+x+1] = 0
-		}
+// forget clears the counts and verdicts of the pixels at for the next window.
+func (f *hotRelative) forget(at []int32) {
+	px := f.px
+	for _, k := range at {
+		px[k] = 0
 	}
 }
 
@@ -490,30 +491,41 @@ func (f *hotRelative) Process(in, out *events.Batch) error {
 		f.t0, f.k, f.started = in.T[0], 0, true
 	}
 	pw, w, h, px := f.w+2, f.w, f.h, f.px
+	off := int32(len(px) - 1)
+	if cap(f.at) < n {
+		f.at = make([]int32, n)
+	}
+	at := f.at[:n]
+	X0, Y0 := in.X[:n], in.Y[:n]
 	for i := 0; i < n; {
 		// The run of events in the current window is counted; a window that closes inside this batch is
 		// decided straight from it, and only the open window at the batch's end is held.
 		end := f.t0 + (f.k+1)*f.window
 		j := i
 		for ; j < n && in.T[j] < end; j++ {
-			if x, y := int(in.X[j]), int(in.Y[j]); x < w && y < h {
-				px[(y+1)*pw+x+1]++ // the count: 2^32 events of one pixel in one window cannot be held
+			k := off
+			if x, y := int(X0[j]), int(Y0[j]); x < w && y < h {
+				k = int32((y+1)*pw + x + 1)
 			}
+			at[j] = k
+			px[k]++ // the count: 2^32 events of one pixel in one window cannot be held in memory
 		}
 		run := in.Slice(i, j)
 		if j == n {
 			f.held.AppendBatch(&run)
+			f.heldAt = append(f.heldAt, at[i:j]...)
 			break
 		}
 		if f.held.Len() > 0 { // the window's start came in an earlier batch
-			f.decide(&f.held, out)
+			f.decide(&f.held, f.heldAt, out)
 		}
-		f.decide(&run, out)
+		f.decide(&run, at[i:j], out)
 		if f.held.Len() > 0 {
-			f.forget(&f.held)
+			f.forget(f.heldAt)
 			f.held.Reset()
+			f.heldAt = f.heldAt[:0]
 		}
-		f.forget(&run)
+		f.forget(at[i:j])
 		f.k = (in.T[j] - f.t0) / f.window
 		i = j
 	}
@@ -524,9 +536,10 @@ func (f *hotRelative) Process(in, out *events.Batch) error {
 func (f *hotRelative) hotPixels() int { return f.hot }
 
 func (f *hotRelative) Flush(out *events.Batch) error {
-	f.decide(&f.held, out)
-	f.forget(&f.held)
+	f.decide(&f.held, f.heldAt, out)
+	f.forget(f.heldAt)
 	f.held.Reset()
+	f.heldAt = f.heldAt[:0]
 	return nil
 }
 
