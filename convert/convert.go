@@ -2,16 +2,16 @@ package convert
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/internal/parallel"
 	"github.com/evtool/evtool/slicer"
+	"github.com/evtool/evtool/sources"
 	"github.com/evtool/evtool/transforms"
 )
 
@@ -26,7 +26,7 @@ type Options struct {
 	Progress func(done, total int64)
 	// Chain, when set, transforms every sample (streams through a recording); it is recorded as
 	// evtool.transforms. A chain ending in a representation (frames, voxel…) makes one tensor per sample,
-	// written to the Arrow tensors layout or to .npy/.npz (tensors.go).
+	// written by a format that holds tensors (tensors.go).
 	Chain *transforms.Chain
 	// Seed seeds the chain's random transforms (per sample: hash(seed, sample id, stage)).
 	Seed uint64
@@ -46,11 +46,28 @@ type Result struct {
 	Geometry events.Geometry
 }
 
-// Run converts plan into output.
-func Run(ctx context.Context, plan *Plan, output string, o Options) (*Result, error) {
+// Run converts plan into output. The plan's sensor size, source description and format settings apply
+// where o does not set them.
+func Run(ctx context.Context, plan *sources.Plan, output string, o Options) (*Result, error) {
+	if plan.Sensor.Known() && !o.Format.Sensor.Known() {
+		o.Format.Sensor = plan.Sensor
+	}
+	if o.Source == "" {
+		o.Source = plan.Source
+	}
+	for k, v := range plan.Params {
+		if _, set := o.Format.Params[k]; !set {
+			p := maps.Clone(o.Format.Params)
+			if p == nil {
+				p = map[string]string{}
+			}
+			p[k] = v
+			o.Format.Params = p
+		}
+	}
 	var outFmt *formats.Format
 	if o.Chain != nil && o.Chain.HasRepresentation() {
-		if _, err := tensorOutput(output, o.To); err != nil {
+		if _, err := formats.TensorOutputFormat(output, o.To); err != nil {
 			return nil, err
 		}
 	} else {
@@ -91,15 +108,19 @@ func Run(ctx context.Context, plan *Plan, output string, o Options) (*Result, er
 		return nil, fmt.Errorf("slicing cuts one recording into samples: give a single recording file")
 	}
 	// Several dataset files: one dataset of all their samples.
-	if m, ok, err := openMerged(plan, o.Format); err != nil {
-		return nil, err
-	} else if ok {
-		defer m.Close()
-		src := datasetSource{reader: m}
-		if o.Chain != nil && o.Chain.HasRepresentation() {
-			return convertTensors(ctx, src, m.Meta(), "", output, o)
+	if plan.Groups == nil {
+		m, ok, err := openMerged(plan, o.Format)
+		if err != nil {
+			return nil, err
 		}
-		return convertDataset(ctx, src, m.Meta(), "", output, outFmt, o)
+		if ok {
+			defer m.Close()
+			src := datasetSource{reader: m}
+			if o.Chain != nil && o.Chain.HasRepresentation() {
+				return convertTensors(ctx, src, m.Meta(), "", output, o)
+			}
+			return convertDataset(ctx, src, m.Meta(), "", output, outFmt, o)
+		}
 	}
 	meta := events.Meta{Kind: events.KindDataset, Classes: plan.Classes}
 	if o.Chain != nil && o.Chain.HasRepresentation() {
@@ -196,167 +217,6 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 	return res, nil
 }
 
-// datasetSource yields samples either from files (a Plan) or from an open dataset reader.
-type datasetSource struct {
-	plan   *Plan
-	opts   formats.Options
-	reader events.SampleReader
-}
-
-func (d datasetSource) count() int {
-	if d.reader != nil {
-		return d.reader.NumSamples()
-	}
-	return len(d.plan.Items)
-}
-
-// read decodes sample i into s. It is safe for concurrent use only for the file-backed source.
-func (d datasetSource) read(i int, s *events.Sample) error {
-	if d.reader != nil {
-		return d.reader.ReadSample(i, s)
-	}
-	it := d.plan.Items[i]
-	s.Reset()
-	s.ID, s.Label = it.ID, it.Label
-	return ReadFile(it.Path, it.Format, d.opts, &s.Events)
-}
-
-// ReadFile decodes a whole file of format f into dst (appending).
-func ReadFile(path string, f *formats.Format, o formats.Options, dst *events.Batch) error {
-	src, err := f.Open(path, o)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	r, ok := src.(events.Reader)
-	if !ok {
-		return fmt.Errorf("%s is itself a dataset; convert it on its own", path)
-	}
-	buf := events.NewBatch(1 << 16)
-	for {
-		err := r.Read(buf)
-		dst.AppendBatch(buf)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, input, output string,
-	outFmt *formats.Format, o Options) (*Result, error) {
-	if !outFmt.DatasetCreate {
-		return nil, fmt.Errorf("format %s holds one recording, not a dataset; write the dataset to .arrow (or --to nmnist for a folder of .bin files)", outFmt.Name)
-	}
-	n := src.count()
-	g := meta.Geometry
-	if o.Format.Sensor.Known() {
-		g = o.Format.Sensor
-	}
-	if !g.Known() {
-		var err error
-		if g, err = datasetGeometry(ctx, src, o.Workers); err != nil {
-			return nil, err
-		}
-	}
-	outG := g
-	if o.Chain != nil {
-		st, err := o.Chain.NewStream(shapeOf(g), o.Seed, "")
-		if err != nil {
-			return nil, err
-		}
-		outG = st.Shape().Geometry
-	}
-	out := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG, Classes: meta.Classes,
-		Source: meta.Source, Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
-	if src.plan != nil || out.Source == "" {
-		out.Source = input
-		if src.plan != nil && len(src.plan.Items) > 0 {
-			out.Source = sourceRoot(src.plan)
-		}
-	}
-	if o.Source != "" {
-		out.Source = o.Source
-	}
-	sink, err := outFmt.Create(output, out, o.Format)
-	if err != nil {
-		return nil, err
-	}
-	w, ok := sink.(events.SampleWriter)
-	if !ok {
-		sink.Abort()
-		return nil, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
-	}
-	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG}
-	workers := o.Workers
-	if src.reader != nil {
-		workers = 1 // one open reader: decode sequentially (Arrow reads are cheap)
-	}
-	err = parallel.Ordered(ctx, n, workers, func() *events.Sample { return &events.Sample{} },
-		func(i int, smp *events.Sample) error {
-			if err := src.read(i, smp); err != nil {
-				return err
-			}
-			if err := smp.Events.Validate(g); err != nil {
-				return fmt.Errorf("sample %s: %w (pass --sensor to set the sensor size)", smp.ID, err)
-			}
-			return ApplyChain(o.Chain, smp, g, o.Seed)
-		},
-		func(i int, smp *events.Sample) error {
-			if err := w.WriteSample(smp); err != nil {
-				return err
-			}
-			res.Samples++
-			res.Events += int64(smp.Events.Len())
-			if o.Progress != nil {
-				o.Progress(int64(i+1), int64(n))
-			}
-			return nil
-		})
-	if err != nil {
-		w.Abort()
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-// datasetGeometry finds the canvas of a dataset whose files do not state a sensor size: the header
-// geometry of its first sample when the format has one, else the extent over all samples passed through
-// the format's dataset knowledge (InferGeometry).
-func datasetGeometry(ctx context.Context, src datasetSource, workers int) (events.Geometry, error) {
-	if src.reader != nil {
-		workers = 1
-	}
-	n := src.count()
-	if src.plan != nil && n > 0 {
-		it := src.plan.Items[0]
-		if s, err := it.Format.Open(it.Path, src.opts); err == nil {
-			g := s.Meta().Geometry
-			s.Close()
-			if g.Known() {
-				return g, nil
-			}
-		}
-	}
-	total := events.NewStats(events.Geometry{}, false)
-	err := parallel.Ordered(ctx, n, workers, func() *events.Sample { return &events.Sample{} },
-		func(i int, s *events.Sample) error { return src.read(i, s) },
-		func(i int, s *events.Sample) error { total.Add(&s.Events); return nil })
-	if err != nil {
-		return events.Geometry{}, err
-	}
-	ext := total.Extent()
-	if src.plan != nil && n > 0 {
-		return infer(src.plan.Items[0].Format, ext), nil
-	}
-	return ext, nil
-}
-
 // recordingGeometry is a recording's sensor: --sensor, else its header's, else (one extra pass over the
 // events) the format's dataset knowledge applied to their extent.
 func recordingGeometry(meta events.Meta, input string, f *formats.Format, o formats.Options) (events.Geometry, error) {
@@ -366,39 +226,11 @@ func recordingGeometry(meta events.Meta, input string, f *formats.Format, o form
 	case meta.Geometry.Known():
 		return meta.Geometry, nil
 	}
-	ext, err := extentOf(input, f, o)
+	ext, err := sources.Extent(input, f, o)
 	if err != nil {
 		return events.Geometry{}, err
 	}
-	return infer(f, ext), nil
-}
-
-func extentOf(path string, f *formats.Format, o formats.Options) (events.Geometry, error) {
-	src, err := f.Open(path, o)
-	if err != nil {
-		return events.Geometry{}, err
-	}
-	defer src.Close()
-	r := src.(events.Reader)
-	st := events.NewStats(events.Geometry{}, false)
-	buf := events.NewBatch(1 << 16)
-	for {
-		err := r.Read(buf)
-		st.Add(buf)
-		if errors.Is(err, io.EOF) {
-			return st.Extent(), nil
-		}
-		if err != nil {
-			return events.Geometry{}, err
-		}
-	}
-}
-
-func infer(f *formats.Format, extent events.Geometry) events.Geometry {
-	if f != nil && f.InferGeometry != nil {
-		return f.InferGeometry(extent)
-	}
-	return extent
+	return sources.Infer(f, ext), nil
 }
 
 func sourceOf(meta events.Meta, input string) string {
@@ -408,7 +240,7 @@ func sourceOf(meta events.Meta, input string) string {
 	return input
 }
 
-func sourceRoot(p *Plan) string {
+func sourceRoot(p *sources.Plan) string {
 	// The common folder the ids are relative to: strip the id from the first item's path.
 	it := p.Items[0]
 	if len(it.Path) > len(it.ID) {
@@ -418,15 +250,6 @@ func sourceRoot(p *Plan) string {
 		}
 	}
 	return it.Path
-}
-
-// ApplyChain runs a chain's filters over one sample of sensor g (nothing when chain is nil).
-func ApplyChain(chain *transforms.Chain, smp *events.Sample, g events.Geometry, seed uint64) error {
-	if chain == nil {
-		return nil
-	}
-	_, err := chain.ApplySample(smp, shapeOf(g), seed)
-	return err
 }
 
 func chainText(c *transforms.Chain) string {
@@ -444,26 +267,4 @@ func joinTransforms(a, b string) string {
 		return a
 	}
 	return a + " | " + b
-}
-
-// SensorOf returns the sensor size of a recording file: its header's, else (one pass over the events)
-// the format's dataset knowledge applied to their extent.
-func SensorOf(path string, f *formats.Format, o formats.Options) (events.Geometry, error) {
-	if o.Sensor.Known() {
-		return o.Sensor, nil
-	}
-	src, err := f.Open(path, o)
-	if err != nil {
-		return events.Geometry{}, err
-	}
-	g := src.Meta().Geometry
-	src.Close()
-	if g.Known() {
-		return g, nil
-	}
-	ext, err := extentOf(path, f, o)
-	if err != nil {
-		return events.Geometry{}, err
-	}
-	return infer(f, ext), nil
 }

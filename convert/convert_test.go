@@ -11,6 +11,7 @@ import (
 	_ "github.com/evtool/evtool/formats/all"
 	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/formats/nmnist"
+	"github.com/evtool/evtool/sources"
 	"github.com/evtool/evtool/transforms"
 )
 
@@ -29,33 +30,6 @@ func writeBin(t *testing.T, path string, b *events.Batch) {
 	}
 }
 
-// Class folders are labelled in numeric order when numeric, files directly in the root are unlabelled,
-// unknown files are ignored, and ids are relative paths.
-func TestDiscoverFolder(t *testing.T) {
-	root := t.TempDir()
-	ev := events.FromEvents(events.Event{T: 1, X: 2, Y: 3, P: 1})
-	for _, p := range []string{"10/a.bin", "9/b.bin", "9/c.bin", "loose.bin"} {
-		writeBin(t, filepath.Join(root, p), ev)
-	}
-	os.WriteFile(filepath.Join(root, "README.txt"), []byte("not events"), 0o644)
-	os.MkdirAll(filepath.Join(root, ".hidden"), 0o755)
-	os.WriteFile(filepath.Join(root, ".hidden", "x.bin"), []byte{1, 2, 3, 4, 5}, 0o644)
-	plan, err := Discover([]string{root}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(plan.Classes, ",") != "9,10" {
-		t.Fatalf("classes %v, want numeric order 9,10", plan.Classes)
-	}
-	var got []string
-	for _, it := range plan.Items {
-		got = append(got, it.ID+":"+string(rune('0'+it.Label+1)))
-	}
-	if strings.Join(got, " ") != "10/a.bin:2 9/b.bin:1 9/c.bin:1 loose.bin:0" {
-		t.Fatalf("items %v", got)
-	}
-}
-
 // A recording whose file states no sensor size gets one from dataset knowledge (N-MNIST: 34×34), and
 // an event outside a forced --sensor is an error, with no output left behind.
 func TestRecordingGeometry(t *testing.T) {
@@ -63,7 +37,7 @@ func TestRecordingGeometry(t *testing.T) {
 	in := filepath.Join(dir, "a.bin")
 	writeBin(t, in, events.FromEvents(events.Event{T: 1, X: 33, Y: 20, P: 1}))
 	out := filepath.Join(dir, "a.arrow")
-	res, err := Run(context.Background(), &Plan{Recording: in}, out, Options{})
+	res, err := Run(context.Background(), &sources.Plan{Recording: in}, out, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +55,7 @@ func TestRecordingGeometry(t *testing.T) {
 	out2 := filepath.Join(dir, "b.arrow")
 	o := Options{}
 	o.Format.Sensor = events.Geometry{Width: 10, Height: 10}
-	if _, err := Run(context.Background(), &Plan{Recording: in}, out2, o); err == nil || !strings.Contains(err.Error(), "outside") {
+	if _, err := Run(context.Background(), &sources.Plan{Recording: in}, out2, o); err == nil || !strings.Contains(err.Error(), "outside") {
 		t.Fatalf("event outside --sensor: %v", err)
 	}
 	if _, err := os.Stat(out2); err == nil {
@@ -93,7 +67,7 @@ func TestRecordingGeometry(t *testing.T) {
 func TestToAndChain(t *testing.T) {
 	root := t.TempDir()
 	writeBin(t, filepath.Join(root, "1", "a.bin"), events.FromEvents(events.Event{T: 1}))
-	plan, _ := Discover([]string{root}, "")
+	plan, _ := sources.Discover([]string{root}, "")
 	_, err := Run(context.Background(), plan, filepath.Join(t.TempDir(), "x.bin"), Options{To: "arrow"})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/sources"
 )
 
 // mergedDatasets reads several dataset files as one: sample indices run through the files in the order
@@ -24,7 +25,7 @@ type mergedDatasets struct {
 
 // openMerged opens the plan's items as datasets; ok is false when the first item is not a dataset file
 // (then the items are samples, as usual).
-func openMerged(plan *Plan, o formats.Options) (m *mergedDatasets, ok bool, err error) {
+func openMerged(plan *sources.Plan, o formats.Options) (m *mergedDatasets, ok bool, err error) {
 	m = &mergedDatasets{}
 	for i, it := range plan.Items {
 		src, err := it.Format.Open(it.Path, o)

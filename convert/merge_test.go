@@ -10,6 +10,7 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/fixtures"
+	"github.com/evtool/evtool/sources"
 )
 
 // Several dataset files convert into one dataset holding all their samples, in order, ids prefixed by
@@ -18,7 +19,7 @@ func TestMergeDatasets(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.arrow"), filepath.Join(dir, "b.arrow")
 	for in, out := range map[string]string{"nmnist/Train": a, "nmnist/Test": b} {
-		plan, err := Discover([]string{fixtures.Path(t, in)}, "")
+		plan, err := sources.Discover([]string{fixtures.Path(t, in)}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -26,7 +27,7 @@ func TestMergeDatasets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	plan, err := Discover([]string{a, b}, "")
+	plan, err := sources.Discover([]string{a, b}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,16 +73,16 @@ func TestMergeDatasets(t *testing.T) {
 		}
 	}
 	// A cropped dataset has another sensor size: refused.
-	plan, _ = Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
+	plan, _ = sources.Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
 	c := filepath.Join(dir, "c.arrow")
 	if _, err := Run(context.Background(), plan, c, Options{Format: formats.Options{Sensor: events.Geometry{Width: 40, Height: 40}}}); err != nil {
 		t.Fatal(err)
 	}
-	plan, _ = Discover([]string{a, c}, "")
+	plan, _ = sources.Discover([]string{a, c}, "")
 	if _, err := Run(context.Background(), plan, filepath.Join(dir, "ac.arrow"), Options{}); err == nil || !strings.Contains(err.Error(), "must agree") {
 		t.Fatalf("merging different sensors: %v", err)
 	}
-	plan, _ = Discover([]string{a, fixtures.Path(t, "nmnist/Train/0/00002.bin")}, "")
+	plan, _ = sources.Discover([]string{a, fixtures.Path(t, "nmnist/Train/0/00002.bin")}, "")
 	if _, err := Run(context.Background(), plan, filepath.Join(dir, "ax.arrow"), Options{}); err == nil || !strings.Contains(err.Error(), "recording") {
 		t.Fatalf("merging a dataset and a recording: %v", err)
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/slicer"
+	"github.com/evtool/evtool/tensors"
 	"github.com/evtool/evtool/transforms"
 )
 
@@ -26,13 +26,10 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 	if err != nil {
 		return nil, err
 	}
-	tensors := o.Chain != nil && o.Chain.HasRepresentation()
-	if tensors {
-		if kind, err := tensorOutput(output, o.To); err != nil {
+	var tensorFmt *formats.Format
+	if o.Chain != nil && o.Chain.HasRepresentation() {
+		if tensorFmt, err = formats.TensorOutputFormat(output, o.To); err != nil {
 			return nil, err
-		} else if kind != ".arrow" {
-			// .npy/.npz announce the number of arrays up front, which slicing learns only at the end.
-			return nil, fmt.Errorf("%s: sliced tensors go to .arrow (the number of slices is known only at the end)", output)
 		}
 	}
 	out := events.Meta{Kind: events.KindDataset, Geometry: g, Source: sourceOf(meta, input),
@@ -44,8 +41,9 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 	res := &Result{Output: output, Kind: events.KindDataset}
 	var (
 		samples events.SampleWriter
-		tsink   tensorSink
+		tsink   tensors.Writer
 		smp     events.Sample
+		ts      tensors.Sample
 	)
 	fail := func(err error) (*Result, error) {
 		if samples != nil {
@@ -56,7 +54,7 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 		}
 		return nil, err
 	}
-	if !tensors {
+	if tensorFmt == nil {
 		if !outFmt.DatasetCreate {
 			return nil, fmt.Errorf("format %s holds one recording; slices make a dataset: write .arrow, .parquet or --to nmnist", outFmt.Name)
 		}
@@ -89,23 +87,23 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 			if err != nil {
 				return err
 			}
-			if tensors {
+			if tensorFmt != nil {
 				rep, err := o.Chain.Representation()
 				if err != nil {
 					return err
 				}
-				t, err := rep.Compute(&smp.Events, sh)
-				if err != nil {
+				if err := computeTensor(rep, &smp, sh, &ts); err != nil {
 					return fmt.Errorf("slice %s: %w", smp.ID, err)
 				}
 				if tsink == nil {
-					out.Kind = evarrow.KindTensors
-					if tsink, err = openTensorSink(output, ".arrow", out, rep, t, 0, true, o); err != nil {
+					out.Kind, out.Format = events.KindTensors, tensorFmt.Name
+					// The number of slices is known only at the end: formats that state it first refuse.
+					if tsink, err = openTensorSink(tensorFmt, output, out, rep, &ts.Tensor, 0, false, o); err != nil {
 						return err
 					}
-					res.Format, res.Geometry, res.Kind = "arrow", sh.Geometry, evarrow.KindTensors
+					res.Format, res.Geometry, res.Kind = tensorFmt.Name, sh.Geometry, events.KindTensors
 				}
-				if err := writeTensor(tsink, &smp, t); err != nil {
+				if err := tsink.Write(&ts); err != nil {
 					return err
 				}
 				res.Samples++

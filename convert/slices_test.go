@@ -12,6 +12,7 @@ import (
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/fixtures"
 	"github.com/evtool/evtool/slicer"
+	"github.com/evtool/evtool/sources"
 	"github.com/evtool/evtool/transforms"
 )
 
@@ -29,7 +30,7 @@ func TestConvertSlices(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	plan, err := Discover([]string{in}, "")
+	plan, err := sources.Discover([]string{in}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,174 +4,94 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/formats/evarrow"
-	"github.com/evtool/evtool/formats/npy"
 	"github.com/evtool/evtool/internal/parallel"
+	"github.com/evtool/evtool/sources"
+	"github.com/evtool/evtool/tensors"
 	"github.com/evtool/evtool/transforms"
 )
 
-// tensorSink is what a chain ending in a representation writes to: the Arrow tensors layout, or .npy/.npz.
-type tensorSink interface {
-	WriteTensor(id string, label int32, shape []int, u16 []uint16, f32 []float32) error
-	Close() error
-	Abort()
-}
-
-// TensorOutputs lists the extensions a chain ending in a representation can write.
-const TensorOutputs = ".arrow, .npy or .npz"
-
-// tensorOutput checks the output name for tensors and says which writer serves it.
-func tensorOutput(output, to string) (string, error) {
-	kind := strings.ToLower(filepath.Ext(output))
-	if to != "" {
-		kind = "." + strings.ToLower(to)
-	}
-	switch kind {
-	case ".arrow", ".npy", ".npz":
-		return kind, nil
-	}
-	return "", fmt.Errorf("%s: a chain ending in a representation makes tensors, which go to %s", output, TensorOutputs)
-}
-
-// tensorItem carries one sample and its tensor from a worker to the writer.
-type tensorItem struct {
-	smp events.Sample
-	t   *transforms.Tensor
-}
-
-// openTensorSink makes the writer once the first tensor tells the shape and element type.
-func openTensorSink(output, kind string, meta events.Meta, rep transforms.Representation, first *transforms.Tensor,
-	n int, stacked bool, o Options) (tensorSink, error) {
-	dtype := "float32"
-	if first.F32 == nil {
-		dtype = "uint16"
-	}
+// openTensorSink makes the writer once the first tensor tells the shape and element type. n is the number
+// of tensors to come (0 when unknown); single marks the one tensor of a whole recording.
+func openTensorSink(f *formats.Format, output string, meta events.Meta, rep transforms.Representation, first *tensors.Tensor,
+	n int, single bool, o Options) (tensors.Writer, error) {
 	shape := append([]int(nil), first.Shape...)
-	if kind == ".arrow" {
-		if fs, ok := rep.(transforms.FixedShaper); !ok || !fs.FixedShape() {
-			if len(shape) > 0 {
-				shape[0] = -1 // frames by window, event counts…: the number of frames varies per sample
-			}
+	if fs, ok := rep.(transforms.FixedShaper); !ok || !fs.FixedShape() {
+		if len(shape) > 0 {
+			shape[0] = -1 // frames by window, event counts…: the number of frames varies per sample
 		}
-		spec := evarrow.TensorSpec{DType: dtype, Shape: shape}
-		switch tt := o.Format.Params["tensor-type"]; tt {
-		case "", "canonical":
-		case "plain":
-			spec.Plain = true
-		default:
-			return nil, fmt.Errorf("-O tensor-type=%s: want canonical (Arrow's tensor extension types) or plain", tt)
-		}
-		return evarrow.CreateTensors(output, meta, spec, evarrow.Options{Compression: o.Format.Compression})
 	}
-	return npy.CreateTensors(output, dtype, shape, n, stacked, meta.Classes)
+	spec := tensors.Spec{DType: first.DType(), Shape: shape, Samples: n, Single: single}
+	return f.Tensors.Create(output, meta, spec, o.Format)
 }
 
-func writeTensor(w tensorSink, s *events.Sample, t *transforms.Tensor) error {
-	return w.WriteTensor(s.ID, s.Label, t.Shape, t.U16, t.F32)
+// computeTensor turns a transformed sample into its tensor sample.
+func computeTensor(rep transforms.Representation, smp *events.Sample, sh transforms.Shape, dst *tensors.Sample) error {
+	t, err := rep.Compute(&smp.Events, sh)
+	if err != nil {
+		return err
+	}
+	dst.ID, dst.Label, dst.Tensor = smp.ID, smp.Label, *t
+	return nil
 }
 
 // convertTensors runs a chain that ends in a representation over every sample (in parallel, written in
 // order) and writes the tensors.
 func convertTensors(ctx context.Context, src datasetSource, meta events.Meta, input, output string, o Options) (*Result, error) {
-	kind, err := tensorOutput(output, o.To)
+	outFmt, err := formats.TensorOutputFormat(output, o.To)
 	if err != nil {
 		return nil, err
 	}
-	n := src.count()
-	g := meta.Geometry
-	if o.Format.Sensor.Known() {
-		g = o.Format.Sensor
+	n := src.samples()
+	if n == 0 {
+		return nil, fmt.Errorf("no samples to convert")
 	}
-	if !g.Known() {
-		if g, err = datasetGeometry(ctx, src, o.Workers); err != nil {
-			return nil, err
-		}
+	g, err := src.geometry(ctx, meta, o)
+	if err != nil {
+		return nil, err
 	}
-	in := shapeOf(g)
-	st, err := o.Chain.NewStream(in, o.Seed, "")
+	st, err := o.Chain.NewStream(shapeOf(g), o.Seed, "")
+	if err != nil {
+		return nil, err
+	}
+	rep, err := o.Chain.Representation()
 	if err != nil {
 		return nil, err
 	}
 	shape := st.Shape()
-	out := events.Meta{Kind: evarrow.KindTensors, Geometry: shape.Geometry, Classes: meta.Classes,
-		Source: meta.Source, Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
-	if src.plan != nil && len(src.plan.Items) > 0 {
-		out.Source = sourceRoot(src.plan)
-	} else if out.Source == "" {
-		out.Source = input
-	}
-	if o.Source != "" {
-		out.Source = o.Source
-	}
-	res := &Result{Output: output, Format: strings.TrimPrefix(kind, "."), Kind: evarrow.KindTensors, Geometry: shape.Geometry}
-	if n == 0 {
-		return nil, fmt.Errorf("no samples to convert")
-	}
-	workers := o.Workers
-	if src.reader != nil {
-		workers = 1
-	}
-	var w tensorSink
-	err = parallel.Ordered(ctx, n, workers, func() *tensorItem { return &tensorItem{} },
-		func(i int, it *tensorItem) error {
-			if err := src.read(i, &it.smp); err != nil {
-				return err
-			}
-			if err := it.smp.Events.Validate(g); err != nil {
-				return fmt.Errorf("sample %s: %w (pass --sensor to set the sensor size)", it.smp.ID, err)
-			}
-			sh, err := o.Chain.ApplySample(&it.smp, in, o.Seed)
-			if err != nil {
-				return err
-			}
-			rep, err := o.Chain.Representation()
-			if err != nil {
-				return err
-			}
-			if it.t, err = rep.Compute(&it.smp.Events, sh); err != nil {
-				return fmt.Errorf("sample %s: %w", it.smp.ID, err)
-			}
-			return nil
-		},
-		func(i int, it *tensorItem) error {
-			if w == nil {
-				rep, err := o.Chain.Representation()
-				if err != nil {
+	out := events.Meta{Format: outFmt.Name, Kind: events.KindTensors, Geometry: shape.Geometry, Classes: meta.Classes,
+		Source: datasetSourceText(src, meta, input, o), Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
+	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindTensors, Geometry: shape.Geometry}
+	var w tensors.Writer
+	err = parallel.Ordered(ctx, src.units(), src.workers(o.Workers), func() *unit { return &unit{} },
+		func(i int, u *unit) error { return src.prepare(i, u, g, o, rep) },
+		func(i int, u *unit) error {
+			for j := range u.tensors {
+				if w == nil {
+					var err error
+					if w, err = openTensorSink(outFmt, output, out, rep, &u.tensors[j].Tensor, n, false, o); err != nil {
+						return err
+					}
+				}
+				if err := w.Write(&u.tensors[j]); err != nil {
 					return err
 				}
-				if w, err = openTensorSink(output, kind, out, rep, it.t, n, true, o); err != nil {
-					return err
+				res.Samples++
+				res.Events += int64(u.samples[j].Events.Len())
+				if o.Progress != nil {
+					o.Progress(int64(res.Samples), int64(n))
 				}
-			}
-			if err := writeTensor(w, &it.smp, it.t); err != nil {
-				return err
-			}
-			res.Samples++
-			res.Events += int64(it.smp.Events.Len())
-			if o.Progress != nil {
-				o.Progress(int64(i+1), int64(n))
 			}
 			return nil
 		})
-	if err != nil {
-		if w != nil {
-			w.Abort()
-		}
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return finish(w, err, res)
 }
 
 // recordingTensor turns a whole recording into one tensor (a one-row Arrow file, or a plain .npy).
 func recordingTensor(ctx context.Context, r events.Reader, inFmt *formats.Format, input, output string, o Options) (*Result, error) {
-	kind, err := tensorOutput(output, o.To)
+	outFmt, err := formats.TensorOutputFormat(output, o.To)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +110,7 @@ func recordingTensor(ctx context.Context, r events.Reader, inFmt *formats.Format
 	if !g.Known() {
 		st := events.NewStats(events.Geometry{}, false)
 		st.Add(b)
-		g = infer(inFmt, st.Extent())
+		g = sources.Infer(inFmt, st.Extent())
 	}
 	if err := b.Validate(g); err != nil {
 		return nil, fmt.Errorf("%s: %w (pass --sensor to set the sensor size)", input, err)
@@ -204,26 +124,26 @@ func recordingTensor(ctx context.Context, r events.Reader, inFmt *formats.Format
 	if err != nil {
 		return nil, err
 	}
-	t, err := rep.Compute(&smp.Events, sh)
-	if err != nil {
+	var ts tensors.Sample
+	if err := computeTensor(rep, smp, sh, &ts); err != nil {
 		return nil, fmt.Errorf("%s: %w", input, err)
 	}
-	out := events.Meta{Kind: evarrow.KindTensors, Geometry: sh.Geometry, Source: sourceOf(meta, input),
+	out := events.Meta{Format: outFmt.Name, Kind: events.KindTensors, Geometry: sh.Geometry, Source: sourceOf(meta, input),
 		Transforms: chainText(o.Chain)}
 	if o.Source != "" {
 		out.Source = o.Source
 	}
-	w, err := openTensorSink(output, kind, out, rep, t, 1, kind == ".npz", o)
+	w, err := openTensorSink(outFmt, output, out, rep, &ts.Tensor, 1, true, o)
 	if err != nil {
 		return nil, err
 	}
-	if err := writeTensor(w, smp, t); err != nil {
+	if err := w.Write(&ts); err != nil {
 		w.Abort()
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
-	return &Result{Output: output, Format: strings.TrimPrefix(kind, "."), Kind: evarrow.KindTensors, Samples: 1,
+	return &Result{Output: output, Format: outFmt.Name, Kind: events.KindTensors, Samples: 1,
 		Events: int64(smp.Events.Len()), Geometry: sh.Geometry}, nil
 }

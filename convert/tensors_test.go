@@ -3,6 +3,7 @@ package convert
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,21 +19,23 @@ import (
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/internal/fixtures"
+	"github.com/evtool/evtool/sources"
+	"github.com/evtool/evtool/tensors"
 	"github.com/evtool/evtool/transforms"
 )
 
 // expectedTensors computes, sample by sample, what a chain must write.
-func expectedTensors(t *testing.T, plan *Plan, chain *transforms.Chain) []*transforms.Tensor {
+func expectedTensors(t *testing.T, plan *sources.Plan, chain *transforms.Chain) []*tensors.Tensor {
 	t.Helper()
 	rep, err := chain.Representation()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []*transforms.Tensor
+	var out []*tensors.Tensor
 	for _, it := range plan.Items {
 		var s events.Sample
 		s.ID = it.ID
-		if err := ReadFile(it.Path, it.Format, Options{}.Format, &s.Events); err != nil {
+		if err := sources.ReadFile(it.Path, it.Format, Options{}.Format, &s.Events); err != nil {
 			t.Fatal(err)
 		}
 		in := transforms.Shape{Geometry: events.Geometry{Width: 34, Height: 34}, Polarities: 2}
@@ -75,7 +78,7 @@ func readArrowTensors(t *testing.T, path string) (*arrow.Schema, []arrow.RecordB
 // A chain ending in frames(bins) writes Arrow's fixed_shape_tensor, one row per sample, equal to
 // computing the frames sample by sample; frames by window write variable_shape_tensor with each shape.
 func TestConvertToArrowTensors(t *testing.T) {
-	plan, err := Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
+	plan, err := sources.Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +96,7 @@ func TestConvertToArrowTensors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Kind != evarrow.KindTensors || res.Samples != len(plan.Items) {
+		if res.Kind != events.KindTensors || res.Samples != len(plan.Items) {
 			t.Fatalf("%s: result %+v", c.spec, res)
 		}
 		want := expectedTensors(t, plan, chain)
@@ -165,7 +168,7 @@ func TestConvertToArrowTensors(t *testing.T) {
 // .npz holds x (N, B, P, H, W), y, ids and classes, as numpy.load sees them.
 func TestConvertToNPZ(t *testing.T) {
 	py := fixtures.NumPy(t)
-	plan, err := Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
+	plan, err := sources.Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +225,7 @@ print(json.dumps({"shape": list(x.shape), "dtype": str(x.dtype), "sums": [int(v)
 
 // Outputs that cannot hold tensors, and .npz with shapes that vary, are errors that leave no file.
 func TestTensorOutputErrors(t *testing.T) {
-	plan, err := Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
+	plan, err := sources.Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,34 +246,44 @@ func TestTensorOutputErrors(t *testing.T) {
 	}
 }
 
-// evarrow.OpenTensors reads back what convert wrote, in both the fixed and the variable layout.
+// Every tensor format reads back, through the registry, what convert wrote: the Arrow layout fixed and
+// variable, .npz and .npy.
 func TestReadTensorsBack(t *testing.T) {
-	plan, err := Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
+	plan, err := sources.Discover([]string{fixtures.Path(t, "nmnist/Train")}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, spec := range []string{"frames(bins=3)", "frames(count=1500, include-incomplete=true)", "voxel(bins=2)"} {
-		chain, _ := transforms.Parse(spec)
-		out := filepath.Join(t.TempDir(), "t.arrow")
+	for _, c := range []struct{ spec, ext string }{
+		{"frames(bins=3)", ".arrow"}, {"frames(count=1500, include-incomplete=true)", ".arrow"}, {"voxel(bins=2)", ".arrow"},
+		{"frames(bins=3)", ".npz"}, {"voxel(bins=2)", ".npz"}, {"frames(bins=3)", ".npy"}, {"voxel(bins=2)", ".npy"},
+	} {
+		chain, _ := transforms.Parse(c.spec)
+		out := filepath.Join(t.TempDir(), "t"+c.ext)
 		if _, err := Run(context.Background(), plan, out, Options{Chain: chain}); err != nil {
 			t.Fatal(err)
 		}
 		want := expectedTensors(t, plan, chain)
-		r, err := evarrow.OpenTensors(out)
+		r, f, err := formats.OpenTensors(out, "", formats.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.NumSamples() != len(want) {
-			t.Fatalf("%s: %d tensors", spec, r.NumSamples())
+		if f.Name != strings.TrimPrefix(c.ext, ".") || r.NumSamples() != len(want) || r.Meta().Kind != events.KindTensors {
+			t.Fatalf("%s %s: format %s, %d tensors, kind %s", c.spec, c.ext, f.Name, r.NumSamples(), r.Meta().Kind)
 		}
-		for i := len(want) - 1; i >= 0; i-- { // backwards: random access across record batches
-			got, err := r.ReadTensor(i)
-			if err != nil {
+		var got tensors.Sample
+		for i := len(want) - 1; i >= 0; i-- { // backwards: random access across record batches and streams
+			if err := r.ReadSample(i, &got); err != nil {
 				t.Fatal(err)
 			}
-			if got.ID != plan.Items[i].ID || got.Label != plan.Items[i].Label || !slices.Equal(got.Shape, want[i].Shape) ||
-				!slices.Equal(got.U16, want[i].U16) || !slices.Equal(got.F32, want[i].F32) {
-				t.Fatalf("%s: tensor %d differs (shape %v, want %v)", spec, i, got.Shape, want[i].Shape)
+			id, label := plan.Items[i].ID, plan.Items[i].Label
+			if c.ext == ".npy" { // a bare array: neither ids nor labels
+				id, label = fmt.Sprint(i), events.NoLabel
+			}
+			g := &got.Tensor
+			if got.ID != id || got.Label != label || !slices.Equal(g.Shape, want[i].Shape) ||
+				!slices.Equal(g.U16, want[i].U16) || !slices.Equal(g.F32, want[i].F32) {
+				t.Fatalf("%s %s: tensor %d differs (id %q label %d shape %v, want %q %d %v)", c.spec, c.ext, i,
+					got.ID, got.Label, g.Shape, id, label, want[i].Shape)
 			}
 		}
 		r.Close()

@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -45,7 +44,7 @@ func BenchmarkPrepareNMNISTTree(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		os.Remove(out)
-		res, err := Prepare(context.Background(), registry["nmnist"], root, out, PrepareOptions{Split: "train"})
+		res, err := prepare(registry["nmnist"], root, out, Selection{Split: "train"}, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -146,7 +146,7 @@ func TestFetchResumeAndPrepare(t *testing.T) {
 		n    int
 	}{{"train", 20}, {"test", 12}} {
 		out := filepath.Join(dir, split.name+".arrow")
-		res, err := Prepare(context.Background(), &def, dir, out, PrepareOptions{Split: split.name})
+		res, err := prepare(&def, dir, out, Selection{Split: split.name}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +161,7 @@ func TestFetchResumeAndPrepare(t *testing.T) {
 	if err := Fetch(context.Background(), &cdef, cdir, FetchOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Prepare(context.Background(), &cdef, cdir, filepath.Join(cdir, "c.arrow"), PrepareOptions{})
+	res, err := prepare(&cdef, cdir, filepath.Join(cdir, "c.arrow"), Selection{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,10 +223,10 @@ func TestPrepareNMNISTDeterministic(t *testing.T) {
 	}{{"train", "Train", 20}, {"test", "Test", 12}} {
 		a := filepath.Join(dir, split.name+"-a.arrow")
 		b := filepath.Join(dir, split.name+"-b.arrow")
-		if _, err := Prepare(context.Background(), def, root, a, PrepareOptions{Split: split.name}); err != nil {
+		if _, err := prepare(def, root, a, Selection{Split: split.name}, 0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Prepare(context.Background(), def, root, b, PrepareOptions{Split: split.name, Workers: 1}); err != nil {
+		if _, err := prepare(def, root, b, Selection{Split: split.name}, 1); err != nil {
 			t.Fatal(err)
 		}
 		da, _ := os.ReadFile(a)
@@ -254,7 +254,7 @@ func TestPrepareNMNISTDeterministic(t *testing.T) {
 		}
 		r.Close()
 	}
-	if _, err := Prepare(context.Background(), registry["ncaltech101"], root, filepath.Join(dir, "x.arrow"), PrepareOptions{Split: "train"}); err == nil {
+	if _, err := prepare(registry["ncaltech101"], root, filepath.Join(dir, "x.arrow"), Selection{Split: "train"}, 0); err == nil {
 		t.Fatal("N-Caltech101 has no train split; prepare should refuse")
 	}
 }
@@ -318,7 +318,7 @@ func TestPrepareDVSGesture(t *testing.T) {
 		return n
 	}
 	out := filepath.Join(dir, "train.arrow")
-	res, err := Prepare(context.Background(), registry["dvsgesture"], dir, out, PrepareOptions{Split: "train"})
+	res, err := prepare(registry["dvsgesture"], dir, out, Selection{Split: "train"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,8 +344,8 @@ func TestPrepareDVSGesture(t *testing.T) {
 		}
 	}
 	// per-class: the two arm-roll rows become one sample holding both rows' events.
-	res, err = Prepare(context.Background(), registry["dvsgesture"], dir, filepath.Join(dir, "all.arrow"),
-		PrepareOptions{Split: "all", DVSGestureSamples: "per-class"})
+	res, err = prepare(registry["dvsgesture"], dir, filepath.Join(dir, "all.arrow"),
+		Selection{Split: "all", DVSGestureSamples: "per-class"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,44 +382,6 @@ func sortBatch(b *events.Batch) {
 	for i, k := range idx {
 		b.T[i], b.X[i], b.Y[i], b.P[i] = c.T[k], c.X[k], c.Y[k], c.P[k]
 	}
-}
-
-func TestLoaderSeeded(t *testing.T) {
-	r := &itemReader{items: make([]convertItem, 10)}
-	l := &Loader{Data: r, BatchSize: 4, Seed: 42, Shuffle: true}
-	a, _ := l.Batches(0)
-	b, _ := l.Batches(0)
-	c, _ := l.Batches(1)
-	if len(a) != 3 || len(a[2]) != 2 || !equalBatches(a, b) || equalBatches(a, c) {
-		t.Fatalf("batches %v / %v / %v", a, b, c)
-	}
-	seen := map[int]bool{}
-	for _, bt := range a {
-		for _, i := range bt {
-			seen[i] = true
-		}
-	}
-	if len(seen) != 10 {
-		t.Fatal("an epoch must visit every sample once")
-	}
-	l.DropLast = true
-	if d, _ := l.Batches(0); len(d) != 2 {
-		t.Fatalf("DropLast: %d batches", len(d))
-	}
-}
-
-func equalBatches(a, b [][]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		for j := range a[i] {
-			if a[i][j] != b[i][j] {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 var _ = io.EOF

@@ -2,7 +2,6 @@ package datasets
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,11 +11,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/internal/parallel"
-	"github.com/evtool/evtool/transforms"
+	"github.com/evtool/evtool/sources"
 )
 
 // Clip is one labelled segment of a DVSGesture trial: events with Start ≤ t < End.
@@ -233,17 +230,18 @@ func perClassMode(mode string) (bool, error) {
 	return false, fmt.Errorf("--dvsgesture-samples %q: want rows or per-class", mode)
 }
 
-func prepareDVSGesture(ctx context.Context, def *Definition, from, out string, o PrepareOptions) (*convert.Result, error) {
-	perClass, err := perClassMode(o.DVSGestureSamples)
+// gestureInputs lists the clips of a DVSGesture split: each trial recording is read once and cut into
+// its samples, trials in parallel.
+func gestureInputs(def *Definition, from string, sel Selection) (*sources.Plan, error) {
+	perClass, err := perClassMode(sel.DVSGestureSamples)
 	if err != nil {
 		return nil, err
 	}
-	trials, err := gestureTrials(from, o.Split)
+	trials, err := gestureTrials(from, sel.Split)
 	if err != nil {
 		return nil, err
 	}
-	groups := make([][][]Clip, len(trials))
-	total := 0
+	g := &gestureGroups{trials: trials, groups: make([][][]Clip, len(trials)), opts: formats.Options{Sensor: def.Sensor}}
 	for i, tr := range trials {
 		clips, err := ReadLabelsCSV(tr.labels)
 		if err != nil {
@@ -252,146 +250,32 @@ func prepareDVSGesture(ctx context.Context, def *Definition, from, out string, o
 		if len(clips) == 0 {
 			return nil, fmt.Errorf("%s: no labelled clips", tr.labels)
 		}
-		groups[i] = gestureSamples(clips, perClass)
-		total += len(groups[i])
+		g.groups[i] = gestureSamples(clips, perClass)
+		g.total += len(g.groups[i])
 	}
-	outFmt, err := formats.OutputFormat(out, "")
-	if err != nil {
-		return nil, err
-	}
-	meta := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: def.Sensor, Classes: def.Classes,
-		Source: fmt.Sprintf("dvsgesture (%s split, %s samples) from %s", o.Split, map[bool]string{false: "rows", true: "per-class"}[perClass], from),
-	}
-	outG := def.Sensor
-	if o.Chain != nil {
-		st, err := o.Chain.NewStream(transforms.Shape{Geometry: def.Sensor, Polarities: 2}, o.Seed, "")
-		if err != nil {
-			return nil, err
-		}
-		outG = st.Shape().Geometry
-		meta.Transforms = o.Chain.String()
-	}
-	meta.Geometry = outG
-	fo := o.Format
-	if fo.Params == nil || fo.Params["batch-samples"] == "" {
+	mode := map[bool]string{false: "rows", true: "per-class"}[perClass]
+	return &sources.Plan{Dataset: true, Groups: g, Classes: def.Classes, Sensor: def.Sensor,
+		Source: fmt.Sprintf("dvsgesture (%s split, %s samples) from %s", sel.Split, mode, from),
 		// Clips hold 10^5–10^6 events: small record batches keep reading and writing memory bounded.
-		p := map[string]string{"batch-samples": "4"}
-		for k, v := range fo.Params {
-			p[k] = v
-		}
-		fo.Params = p
-	}
-	sink, err := outFmt.Create(out, meta, fo)
-	if err != nil {
-		return nil, err
-	}
-	w, ok := sink.(events.SampleWriter)
-	if !ok {
-		sink.Abort()
-		return nil, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
-	}
-	type slot struct {
-		samples []events.Sample
-	}
-	res := &convert.Result{Output: out, Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG}
-	readOpts := formats.Options{Sensor: def.Sensor}
-	err = parallel.Ordered(ctx, len(trials), o.Workers,
-		func() *slot { return &slot{} },
-		func(i int, s *slot) error {
-			g := groups[i]
-			if cap(s.samples) < len(g) {
-				s.samples = make([]events.Sample, len(g))
-			}
-			s.samples = s.samples[:len(g)]
-			if err := cutTrial(trials[i], g, readOpts, s.samples); err != nil {
-				return err
-			}
-			for j := range s.samples {
-				if err := s.samples[j].Events.Validate(def.Sensor); err != nil {
-					return fmt.Errorf("%s: %w", trials[i].aedat, err)
-				}
-				if err := convert.ApplyChain(o.Chain, &s.samples[j], def.Sensor, o.Seed); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-		func(i int, s *slot) error {
-			for j := range s.samples {
-				if err := w.WriteSample(&s.samples[j]); err != nil {
-					return err
-				}
-				res.Samples++
-				res.Events += int64(s.samples[j].Events.Len())
-				if o.Progress != nil {
-					o.Progress(int64(res.Samples), int64(total))
-				}
-			}
-			return nil
-		})
-	if err != nil {
-		w.Abort()
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return res, nil
+		Params: map[string]string{"batch-samples": "4"}}, nil
 }
 
-// gestureReader serves DVSGesture clips as samples, cutting one trial at a time (cached).
-type gestureReader struct {
-	trials  []gestureTrial
-	groups  [][][]Clip
-	index   [][2]int // sample → (trial, group)
-	meta    events.Meta
-	cached  int
-	samples []events.Sample
+// gestureGroups serves DVSGesture's clips a trial at a time (sources.Groups).
+type gestureGroups struct {
+	trials []gestureTrial
+	groups [][][]Clip // per trial: its samples, each the clips it unites
+	total  int
+	opts   formats.Options
 }
 
-func openDVSGesture(def *Definition, from, split, mode string) (events.SampleReader, error) {
-	perClass, err := perClassMode(mode)
-	if err != nil {
-		return nil, err
-	}
-	trials, err := gestureTrials(from, split)
-	if err != nil {
-		return nil, err
-	}
-	r := &gestureReader{trials: trials, cached: -1, meta: events.Meta{Format: def.Name, Kind: events.KindDataset,
-		Geometry: def.Sensor, Classes: def.Classes, Source: from}}
-	for i, tr := range trials {
-		clips, err := ReadLabelsCSV(tr.labels)
-		if err != nil {
-			return nil, err
-		}
-		g := gestureSamples(clips, perClass)
-		r.groups = append(r.groups, g)
-		for j := range g {
-			r.index = append(r.index, [2]int{i, j})
-		}
-	}
-	return r, nil
-}
+func (g *gestureGroups) Len() int     { return len(g.trials) }
+func (g *gestureGroups) Samples() int { return g.total }
 
-func (r *gestureReader) NumSamples() int   { return len(r.index) }
-func (r *gestureReader) Meta() events.Meta { return r.meta }
-func (r *gestureReader) Close() error      { return nil }
-func (r *gestureReader) ReadSample(i int, dst *events.Sample) error {
-	if i < 0 || i >= len(r.index) {
-		return fmt.Errorf("sample %d does not exist (%d samples)", i, len(r.index))
+func (g *gestureGroups) Read(i int, dst []events.Sample) ([]events.Sample, error) {
+	n := len(g.groups[i])
+	if cap(dst) < n {
+		dst = append(dst[:cap(dst)], make([]events.Sample, n-cap(dst))...)
 	}
-	ti, gi := r.index[i][0], r.index[i][1]
-	if r.cached != ti {
-		r.samples = make([]events.Sample, len(r.groups[ti]))
-		if err := cutTrial(r.trials[ti], r.groups[ti], formats.Options{Sensor: r.meta.Geometry}, r.samples); err != nil {
-			return err
-		}
-		r.cached = ti
-	}
-	s := &r.samples[gi]
-	dst.Reset()
-	dst.Label, dst.ID = s.Label, s.ID
-	dst.Events.AppendBatch(&s.Events)
-	return nil
+	dst = dst[:n]
+	return dst, cutTrial(g.trials[i], g.groups[i], g.opts, dst)
 }

@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -9,47 +8,37 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/evtool/evtool/convert"
-	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/transforms"
+	"github.com/evtool/evtool/sources"
 )
 
-// PrepareOptions steer Prepare.
-type PrepareOptions struct {
-	Split   string          // "train", "test" or "all"
-	Workers int             // 0 = all cores
-	Format  formats.Options // output compression, -O options (batch-samples…)
-	// Progress is called after each sample written (done, total).
-	Progress func(done, total int64)
-	// Chain transforms every sample (recorded as evtool.transforms); Seed seeds its random stages.
-	Chain *transforms.Chain
-	Seed  uint64
+// Selection picks what of a dataset's download to prepare.
+type Selection struct {
+	Split string // "train", "test" or "all" (the default)
 	// DVSGestureSamples: "rows" (default: one sample per labels-CSV row, 1,464 in all) or "per-class"
 	// (rows of the same class in a trial merged: 1,342, the paper's count).
 	DVSGestureSamples string
 }
 
-// Prepare turns an extracted official download under from into one dataset-layout file at out.
-func Prepare(ctx context.Context, def *Definition, from, out string, o PrepareOptions) (*convert.Result, error) {
-	if o.Split == "" {
-		o.Split = "all"
+// Inputs lists what a split of the extracted official download under from holds, in a deterministic
+// order: the sample files of a class-folder dataset, or the clips DVSGesture cuts from its trial
+// recordings. convert.Run turns the plan into one dataset file:
+//
+//	plan, err := datasets.Inputs(def, dir, datasets.Selection{Split: "train"})
+//	res, err := convert.Run(ctx, plan, "train.arrow", convert.Options{})
+func Inputs(def *Definition, from string, sel Selection) (*sources.Plan, error) {
+	if sel.Split == "" {
+		sel.Split = "all"
 	}
 	if def.Layout == DVSGesture {
-		return prepareDVSGesture(ctx, def, from, out, o)
+		return gestureInputs(def, from, sel)
 	}
-	items, classes, err := classFolderItems(def, from, o.Split)
+	items, classes, err := classFolderItems(def, from, sel.Split)
 	if err != nil {
 		return nil, err
 	}
-	plan := &convert.Plan{Dataset: true, Items: items, Classes: classes}
-	fo := o.Format
-	if def.Sensor.Known() {
-		fo.Sensor = def.Sensor
-	}
-	return convert.Run(ctx, plan, out, convert.Options{Format: fo, Workers: o.Workers, Progress: o.Progress,
-		Chain: o.Chain, Seed: o.Seed,
-		Source: fmt.Sprintf("%s (%s split) from %s", def.Name, o.Split, from)})
+	return &sources.Plan{Dataset: true, Items: items, Classes: classes, Sensor: def.Sensor,
+		Source: fmt.Sprintf("%s (%s split) from %s", def.Name, sel.Split, from)}, nil
 }
 
 // findFolder locates a split folder under root, tolerating one extra level (archives that wrap their
@@ -69,7 +58,7 @@ func findFolder(root, name string) (string, error) {
 }
 
 // classFolderItems lists the samples of a ClassFolders dataset for a split, in a deterministic order.
-func classFolderItems(def *Definition, from, split string) ([]convert.Item, []string, error) {
+func classFolderItems(def *Definition, from, split string) ([]sources.Item, []string, error) {
 	f, err := formats.Lookup(def.Format)
 	if err != nil {
 		return nil, nil, err
@@ -135,19 +124,19 @@ func classFolderItems(def *Definition, from, split string) ([]convert.Item, []st
 				classes = append(classes, fl.class)
 			}
 		}
-		convert.SortClassNames(classes)
+		sources.SortClassNames(classes)
 		for i, c := range classes {
 			folderToClass[c] = int32(i)
 		}
 	}
-	var items []convert.Item
-	perClass := map[string][]convert.Item{}
+	var items []sources.Item
+	perClass := map[string][]sources.Item{}
 	for _, fl := range files {
 		label, ok := folderToClass[fl.class]
 		if !ok {
 			return nil, nil, fmt.Errorf("%s: folder %q is not a class of %s", fl.path, fl.class, def.Name)
 		}
-		it := convert.Item{Path: fl.path, ID: fl.id, Label: label, Format: f}
+		it := sources.Item{Path: fl.path, ID: fl.id, Label: label, Format: f}
 		items = append(items, it)
 		perClass[fl.class] = append(perClass[fl.class], it)
 	}
@@ -173,37 +162,4 @@ func hasExt(p string, exts []string) bool {
 		}
 	}
 	return false
-}
-
-// Open returns every labelled sample of a dataset split from its extracted download, decoded on demand,
-// in the same order Prepare writes them. Use it to feed your own Go code without an intermediate file.
-func Open(def *Definition, from, split string) (events.SampleReader, error) {
-	if def.Layout == DVSGesture {
-		return openDVSGesture(def, from, split, "rows")
-	}
-	items, classes, err := classFolderItems(def, from, split)
-	if err != nil {
-		return nil, err
-	}
-	return &itemReader{items: items, meta: events.Meta{Format: def.Name, Kind: events.KindDataset,
-		Geometry: def.Sensor, Classes: classes, Source: from}}, nil
-}
-
-// itemReader serves files as dataset samples.
-type itemReader struct {
-	items []convert.Item
-	meta  events.Meta
-}
-
-func (r *itemReader) NumSamples() int   { return len(r.items) }
-func (r *itemReader) Meta() events.Meta { return r.meta }
-func (r *itemReader) Close() error      { return nil }
-func (r *itemReader) ReadSample(i int, dst *events.Sample) error {
-	if i < 0 || i >= len(r.items) {
-		return fmt.Errorf("sample %d does not exist (%d samples)", i, len(r.items))
-	}
-	it := r.items[i]
-	dst.Reset()
-	dst.ID, dst.Label = it.ID, it.Label
-	return convert.ReadFile(it.Path, it.Format, formats.Options{Sensor: r.meta.Geometry}, &dst.Events)
 }

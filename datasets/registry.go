@@ -1,6 +1,7 @@
 // Package datasets knows the public event-camera datasets: where they come from (official URLs and
-// published checksums), how their files are laid out, how labels and splits are defined, and how to
-// turn an official download into one labelled Arrow dataset file per split, reproducibly.
+// published checksums), how their files are laid out, and how labels and splits are defined. Inputs lists
+// the samples of a split of an official download, in a deterministic order, as a sources.Plan that
+// convert.Run turns into one labelled dataset file per split, reproducibly.
 package datasets
 
 import (

@@ -19,6 +19,7 @@ import (
 	"github.com/evtool/evtool/imagesrc"
 	"github.com/evtool/evtool/inspect"
 	"github.com/evtool/evtool/snn"
+	"github.com/evtool/evtool/sources"
 	"github.com/evtool/evtool/synth"
 	"github.com/evtool/evtool/transforms"
 	"github.com/evtool/evtool/viewer"
@@ -117,7 +118,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, p := range []*string{&res.Train, &res.Test} {
 		in := *p
 		out := strings.TrimSuffix(in, ".arrow") + "-denoised.arrow"
-		plan, err := convert.Discover([]string{in}, "")
+		plan, err := sources.Discover([]string{in}, "")
 		if err != nil {
 			return nil, err
 		}

@@ -17,12 +17,14 @@ func (g Geometry) Known() bool { return g.Width > 0 && g.Height > 0 }
 
 func (g Geometry) String() string { return fmt.Sprintf("%dx%d", g.Width, g.Height) }
 
-// Kind tells a stream of events (one recording) from a set of labelled samples.
+// Kind tells a stream of events (one recording) from a set of labelled samples, and both from the tensors
+// a representation makes of samples (package tensors).
 type Kind string
 
 const (
 	KindRecording Kind = "recording"
 	KindDataset   Kind = "dataset"
+	KindTensors   Kind = "tensors"
 )
 
 // Meta describes what a Reader delivers or what a Writer is given. Field names mirror the Arrow schema

@@ -85,6 +85,9 @@ type Format struct {
 	InferGeometry func(extent events.Geometry) events.Geometry
 	// Params documents the format-specific -O options: name → help.
 	Params map[string]string
+	// Tensors reads and writes the tensors a representation makes of samples (tensors.go); nil for
+	// formats that hold events only.
+	Tensors *TensorIO
 }
 
 // Source is what Open returns: an events.Reader or an events.SampleReader.
@@ -196,17 +199,22 @@ func ByExtension(path string) *Format {
 	return found
 }
 
+// find returns the named format, or detects path's when name is empty.
+func find(path, name string) (*Format, error) {
+	if name != "" {
+		return Lookup(name)
+	}
+	return Detect(path)
+}
+
 // Open opens path with the named format, or detects it when name is empty.
 func Open(path, name string, opts Options) (Source, *Format, error) {
-	var f *Format
-	var err error
-	if name != "" {
-		f, err = Lookup(name)
-	} else {
-		f, err = Detect(path)
-	}
+	f, err := find(path, name)
 	if err != nil {
 		return nil, nil, err
+	}
+	if f.Open == nil && f.Tensors != nil {
+		return nil, f, fmt.Errorf("%s: a %s file holds tensors, not events (evtool info and render read it)", path, f.Name)
 	}
 	if f.Open == nil {
 		return nil, f, fmt.Errorf("%s: format %s cannot be read", path, f.Name)

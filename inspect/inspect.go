@@ -1,15 +1,17 @@
 // Package inspect computes what `evtool info` reports about a file: format, layout, geometry, event
-// counts, time range and polarity balance, plus each format's own details. It streams, so a file of any
-// size is described in constant memory.
+// counts, time range and polarity balance, plus each format's own details; for a tensors file, the tensor
+// shape, element type, samples and classes. It streams, so a file of any size is described in constant
+// memory.
 package inspect
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/formats/evarrow"
+	"github.com/evtool/evtool/tensors"
 )
 
 // Report is one file's summary. JSON field names are a contract (ARCHITECTURE.md, CLI).
@@ -41,8 +43,13 @@ type Report struct {
 
 // File describes the file at path; from forces the format ("" = detect).
 func File(path, from string, o formats.Options) (*Report, error) {
-	if rep, ok := tensorFile(path, from); ok {
-		return rep, nil
+	tr, tf, err := formats.OpenTensors(path, from, o)
+	if err == nil {
+		defer tr.Close()
+		return tensorFile(path, tf, tr)
+	}
+	if !errors.Is(err, tensors.ErrNotTensors) {
+		return nil, err
 	}
 	src, f, err := formats.Open(path, from, o)
 	if err != nil {
@@ -137,36 +144,29 @@ func fill(rep *Report, meta events.Meta, st *events.Stats, f *formats.Format) {
 	rep.Width, rep.Height = g.Width, g.Height
 }
 
-// tensorFile describes an Arrow tensors file (a transform chain's output): samples, labels, tensor
-// shape and element type. ok is false for any other file.
-func tensorFile(path, from string) (*Report, bool) {
-	if from != "" && from != "arrow" {
-		return nil, false
-	}
-	if f, err := formats.Detect(path); err != nil || f.Name != "arrow" {
-		return nil, false
-	}
-	r, err := evarrow.OpenTensors(path)
-	if err != nil {
-		return nil, false
-	}
-	defer r.Close()
+// tensorFile describes a tensors file (a transform chain's output): samples, labels, tensor shape and
+// element type. It reads every tensor, so a damaged file is reported rather than described.
+func tensorFile(path string, f *formats.Format, r tensors.Reader) (*Report, error) {
 	meta := r.Meta()
+	spec := r.Spec()
 	n := r.NumSamples()
-	rep := &Report{Path: path, Format: "arrow", Kind: evarrow.KindTensors, Samples: &n, Classes: meta.Classes,
+	rep := &Report{Path: path, Format: f.Name, Kind: events.KindTensors, Samples: &n, Classes: meta.Classes,
 		Width: meta.Geometry.Width, Height: meta.Geometry.Height, Source: meta.Source, Transforms: meta.Transforms,
-		Details: map[string]any{"tensor_shape": r.Spec.Shape, "tensor_dtype": r.Spec.DType}}
+		Details: map[string]any{"tensor_shape": spec.Shape, "tensor_dtype": spec.DType}}
+	for k, v := range meta.Extra {
+		rep.Details[k] = v
+	}
 	if len(meta.Classes) > 0 {
 		rep.Labels = make([]int, len(meta.Classes))
-		for i := 0; i < n; i++ {
-			t, err := r.ReadTensor(i)
-			if err != nil {
-				break
-			}
-			if t.Label >= 0 && int(t.Label) < len(rep.Labels) {
-				rep.Labels[t.Label]++
-			}
+	}
+	var s tensors.Sample
+	for i := 0; i < n; i++ {
+		if err := r.ReadSample(i, &s); err != nil {
+			return nil, err
+		}
+		if s.Label >= 0 && int(s.Label) < len(rep.Labels) {
+			rep.Labels[s.Label]++
 		}
 	}
-	return rep, true
+	return rep, nil
 }

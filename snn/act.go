@@ -87,6 +87,14 @@ func (a *Act) sparsify(binary bool) {
 	a.HasSparse = true
 }
 
+// entry returns the value and unit index of sparse entry e.
+func (a *Act) entry(e int32) (float32, int) {
+	if a.Val == nil {
+		return 1, int(a.Idx[e])
+	}
+	return a.Val[e], int(a.Idx[e])
+}
+
 // activeCount is the number of non-zero (step, unit) pairs in the sparse form.
 func (a *Act) activeCount() int { return len(a.Idx) }
 

@@ -2,7 +2,7 @@ package snn
 
 import "math"
 
-// Adam hyper-parameters (SNN.md §5; used by every source).
+// Adam hyper-parameters (docs/snn-model.md#optimiser).
 const (
 	adamB1  = 0.9
 	adamB2  = 0.999
@@ -23,14 +23,6 @@ func newAdam(params []*Param) *adam {
 		a.v[i] = make([]float32, len(p.Data))
 	}
 	return a
-}
-
-// update applies one step with gradients grads (aligned with params).
-func (a *adam) update(params []*Param, grads [][]float32, lr, wd float64) {
-	a.step++
-	for i := range params {
-		a.updateRange(params, grads, lr, wd, i, 0, len(params[i].Data))
-	}
 }
 
 // updateRange updates values [lo, hi) of parameter i; a.step must already count this step. Disjoint

@@ -44,12 +44,12 @@ const (
 	LossMSECount   = "mse_count"
 )
 
-// DefaultBeta is the leak used when a layer does not set one (SNN.md §1).
+// DefaultBeta is the leak used when a layer does not set one (docs/snn-model.md#lif-neurons).
 const DefaultBeta = 0.9
 
 func f64(v float64) *float64 { return &v }
 
-// MLP returns the default N-MNIST-style network In-H-C (SNN.md §10.1): dense, LIF, dense, then a spiking
+// MLP returns the default N-MNIST-style network In-H-C (docs/snn-model.md#mlp): dense, LIF, dense, then a spiking
 // output layer (or a leaky-integrator readout for ce_membrane).
 func MLP(in Shape, hidden, classes int, loss string) Arch {
 	a := Arch{Input: in, Loss: loss, Layers: []LayerSpec{
@@ -114,6 +114,9 @@ type Net struct {
 	// trainable layer skips its input gradient, the one dense product of an MLP's backward pass.
 	needIn []bool
 	sur    Surrogate
+	// gen counts parameter updates, so that workers know when their copies of the weights in other
+	// layouts (convScratch) are stale.
+	gen uint64
 }
 
 // Build checks an architecture, infers every layer's shape and allocates the parameters (zero; see Init).

@@ -77,6 +77,10 @@ func (c *conv2d) forward(w *worker, in, out *Act) {
 		c.forwardGemm(w, in, out)
 		return
 	}
+	if !w.dense && c.s == 1 {
+		c.forwardSparse1(w, in, out)
+		return
+	}
 	v := out.zeroDense()
 	sparse := in.HasSparse && !w.dense
 	var wt []float32
@@ -101,11 +105,7 @@ func (c *conv2d) forward(w *worker, in, out *Act) {
 			acc := w.convAcc[:OHW*CO]
 			clear(acc)
 			for e := in.Off[t]; e < in.Off[t+1]; e++ {
-				a := float32(1)
-				if in.Val != nil {
-					a = in.Val[e]
-				}
-				idx := int(in.Idx[e])
+				a, idx := in.entry(e)
 				ci, pix := idx/IHW, idx%IHW
 				nt := c.tapList(pix/c.in.W, pix%c.in.W, w)
 				for _, tp := range w.taps[:nt] {
@@ -138,6 +138,10 @@ func (c *conv2d) backward(w *worker, in, out *Act, gOut, gIn []float32, grads []
 	Nin, Nout, OHW, IHW := c.in.Size(), c.out.Size(), c.out.H*c.out.W, c.in.H*c.in.W
 	W, CI, KK := c.w.Data, c.in.C, c.kk
 	dW, db := grads[0], grads[1]
+	if !w.dense && c.s == 1 && !out.gemm {
+		c.backward1(w, in, out, gOut, gIn, grads)
+		return
+	}
 	sparse := in.HasSparse && !w.dense
 	if !w.dense && (out.gemm || gIn != nil) {
 		c.gatherEps(w, T, gOut)
@@ -183,11 +187,7 @@ func (c *conv2d) backward(w *worker, in, out *Act, gOut, gIn []float32, grads []
 				}
 			}
 			for e := in.Off[t]; e < in.Off[t+1]; e++ {
-				a := float32(1)
-				if in.Val != nil {
-					a = in.Val[e]
-				}
-				idx := int(in.Idx[e])
+				a, idx := in.entry(e)
 				ci, pix := idx/IHW, idx%IHW
 				nt := c.tapList(pix/c.in.W, pix%c.in.W, w)
 				for _, tp := range w.taps[:nt] {
@@ -282,7 +282,7 @@ func (c *conv2d) channelLast(w *worker) []float32 {
 // gemmDensity is the input density above which the convolution runs as matrix products (im2col +
 // blas32.Gemm) rather than event-driven scatter: the scatter does density × the multiply-adds but at a
 // fraction of Gemm's speed, and they break even at roughly 15 % on the target CPU.
-const gemmDensity = 0.15
+const gemmDensity = 0.5
 
 // gatherEps copies ε into (co, t·OHW) order (w.convE) so products run over all steps at once.
 func (c *conv2d) gatherEps(w *worker, T int, gOut []float32) {

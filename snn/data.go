@@ -25,6 +25,8 @@ type Dataset struct {
 // LoadOptions tune LoadDatasetWith.
 type LoadOptions struct {
 	KeepEvents bool // keep the events for Config.Augment
+	// Progress, when set, is called every 256 samples and at the end with the samples read and the total.
+	Progress func(done, total int)
 }
 
 // Len is the number of samples.
@@ -82,10 +84,16 @@ func LoadDatasetWith(ctx context.Context, r events.SampleReader, enc Encoding, l
 	var s events.Sample
 	var scratch Encoded
 	maxLabel := int32(-1)
+	if lo.Progress != nil {
+		lo.Progress(0, n)
+	}
 	for i := 0; i < n; i++ {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
+			}
+			if lo.Progress != nil && i > 0 {
+				lo.Progress(i, n)
 			}
 		}
 		if err := r.ReadSample(i, &s); err != nil {
@@ -114,6 +122,9 @@ func LoadDatasetWith(ctx context.Context, r events.SampleReader, enc Encoding, l
 			e.Cnt = append([]uint16(nil), scratch.Cnt...)
 		}
 		d.Samples = append(d.Samples, e)
+	}
+	if lo.Progress != nil {
+		lo.Progress(n, n)
 	}
 	if len(d.Classes) == 0 {
 		for c := int32(0); c <= maxLabel; c++ {

@@ -5,7 +5,7 @@ import (
 )
 
 // dense is a fully connected layer I_t = W·x_t + b with W stored input-major (In × Out), so each active
-// input adds one contiguous row (SNN.md §6).
+// input adds one contiguous row (docs/snn-model.md#sparse-event-driven-computation).
 type dense struct {
 	in, out int
 	w, b    *Param
@@ -38,11 +38,7 @@ func (d *dense) forward(w *worker, in, out *Act) {
 		copy(row, d.b.Data)
 		if sparse {
 			for e := in.Off[t]; e < in.Off[t+1]; e++ {
-				a := float32(1)
-				if in.Val != nil {
-					a = in.Val[e]
-				}
-				i := int(in.Idx[e])
+				a, i := in.entry(e)
 				axpy(O, a, W[i*O:(i+1)*O], row)
 			}
 			w.macDone += int64(in.Off[t+1]-in.Off[t]) * int64(O)
@@ -79,11 +75,7 @@ func (d *dense) backward(w *worker, in, out *Act, gOut, gIn []float32, grads [][
 		}
 		if sparse {
 			for e := in.Off[t]; e < in.Off[t+1]; e++ {
-				a := float32(1)
-				if in.Val != nil {
-					a = in.Val[e]
-				}
-				i := int(in.Idx[e])
+				a, i := in.entry(e)
 				axpy(O, a, eps, dW[i*O:(i+1)*O])
 			}
 			w.macDone += int64(in.Off[t+1]-in.Off[t]) * int64(O)
@@ -100,12 +92,13 @@ func (d *dense) backward(w *worker, in, out *Act, gOut, gIn []float32, grads [][
 		w.macDense += int64(N) * int64(O)
 		if gIn != nil {
 			g := gIn[t*N : (t+1)*N]
-			if sparse {
+			if sparse && O >= 32 {
 				ev := blas32.Vector{N: O, Inc: 1, Data: eps}
 				for i := range g {
 					g[i] = blas32.Dot(blas32.Vector{N: O, Inc: 1, Data: W[i*O : (i+1)*O]}, ev)
 				}
 			} else {
+				// Short rows (a classifier's 10 outputs): a call per row would cost more than the row.
 				for i := range g {
 					wr := W[i*O : (i+1)*O]
 					var s float32

@@ -189,3 +189,69 @@ func TestSurrogateShapes(t *testing.T) {
 		t.Error("triangle must be positive inside its support (no sign flip)")
 	}
 }
+
+// The 2×2 max pool keeps the first maximum in row-major order, as the general loop does, ties included.
+func TestMaxPool2ArgMax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	in := Shape{3, 7, 6} // odd height: the last row is dropped
+	p := newPool(poolMax, in, 2)
+	var a, out Act
+	a.reset(2, in.Size())
+	x := a.zeroDense()
+	for i := range x {
+		x[i] = float32(rng.IntN(3)) // many ties
+	}
+	p.forward(nil, &a, &out)
+	for st := 0; st < 2; st++ {
+		for c := 0; c < in.C; c++ {
+			for oy := 0; oy < 3; oy++ {
+				for ox := 0; ox < 3; ox++ {
+					best, arg := float32(0), -1
+					for ky := 0; ky < 2; ky++ {
+						for kx := 0; kx < 2; kx++ {
+							i := (c*in.H+2*oy+ky)*in.W + 2*ox + kx
+							if arg < 0 || x[st*in.Size()+i] > best {
+								best, arg = x[st*in.Size()+i], i
+							}
+						}
+					}
+					oi := st*p.out.Size() + (c*3+oy)*3 + ox
+					if out.V[oi] != best || int(out.AuxI[oi]) != arg {
+						t.Fatalf("step %d channel %d (%d,%d): max %v at %d, want %v at %d", st, c, oy, ox, out.V[oi], out.AuxI[oi], best, arg)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The specialised LIF backward loop (atan, detached subtract reset) gives the general loop's bits.
+func TestLIFBackwardFastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	net, err := Build(Arch{Input: Shape{3, 4, 5}, Loss: LossCECount, Layers: []LayerSpec{{Type: "lif"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	T, N := 7, 60
+	w := newWorker(net, false, 0, false)
+	in := &w.acts[0]
+	in.reset(T, N)
+	for i, x := 0, in.zeroDense(); i < len(x); i++ {
+		x[i] = float32(rng.NormFloat64())
+	}
+	w.forward()
+	gOut := make([]float32, T*N)
+	for i := range gOut {
+		gOut[i] = float32(rng.NormFloat64())
+	}
+	fast, slow := make([]float32, T*N), make([]float32, T*N)
+	net.layers[0].backward(w, &w.acts[0], &w.acts[1], gOut, fast, nil)
+	lifGeneralOnly = true
+	net.layers[0].backward(w, &w.acts[0], &w.acts[1], gOut, slow, nil)
+	lifGeneralOnly = false
+	for i := range fast {
+		if math.Float32bits(fast[i]) != math.Float32bits(slow[i]) {
+			t.Fatalf("ε[%d] = %v, general loop %v", i, fast[i], slow[i])
+		}
+	}
+}

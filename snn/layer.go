@@ -6,7 +6,7 @@ type Param struct {
 	Shape []int     // PyTorch shape: Linear [out, in], Conv2d [out, in, k, k]
 	Data  []float32 // values in the layer's internal layout (see inputMajor)
 	// inputMajor marks a 2-D weight stored transposed ([in][out]) so that one input's weights are one
-	// contiguous row for the gather-add (SNN.md §6); it is transposed back on export.
+	// contiguous row for the gather-add (docs/snn-model.md#sparse-event-driven-computation); it is transposed back on export.
 	inputMajor bool
 	// decay says weight decay applies (weights yes; biases and leaks no).
 	decay bool

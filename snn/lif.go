@@ -2,7 +2,7 @@ package snn
 
 import "math"
 
-// lif is a layer of leaky integrate-and-fire neurons (SNN.md §1–2). Its input is the current I_t, its
+// lif is a layer of leaky integrate-and-fire neurons (docs/snn-model.md#lif-neurons). Its input is the current I_t, its
 // output the spikes S_t (0/1; a smooth sigmoid in gradient-check mode).
 //
 //	subtract reset: U_t = β·U_{t−1} + I_t − θ·S_{t−1}
@@ -101,12 +101,20 @@ func (l *lif) forward(w *worker, in, out *Act) {
 	}
 }
 
+// lifGeneralOnly, in tests, turns the specialised backward loop off.
+var lifGeneralOnly bool
+
 func (l *lif) backward(w *worker, in, out *Act, gOut, gIn []float32, grads [][]float32) {
 	T, N := in.T, l.shape.Size()
 	U, S := out.Aux, out.V
 	beta, theta := l.leak(), l.theta
 	band := w.band
 	var dBeta float64
+	// The common case, subtract reset detached with the atan surrogate and no band, runs in a loop of
+	// its own (the same arithmetic as the general loop below, without its per-neuron switches).
+	fast := !l.zeroReset && l.detach && band == 0 && w.sur.Name == ATan && !lifGeneralOnly
+	a := float32(w.sur.Scale)
+	half, k := a/2, float32(math.Pi)*a/2
 	for t := T - 1; t >= 0; t-- {
 		gs := gOut[t*N : (t+1)*N]
 		u := U[t*N : (t+1)*N]
@@ -116,29 +124,45 @@ func (l *lif) backward(w *worker, in, out *Act, gOut, gIn []float32, grads [][]f
 		if t+1 < T {
 			next = gIn[(t+1)*N : (t+2)*N]
 		}
-		for j := range eps {
-			x := u[j] - theta
-			if band > 0 && (x > band || x < -band) {
-				// Sparse gradient (Perez-Nieves & Goodman): a neuron far from threshold passes nothing.
-				eps[j] = 0
-				continue
-			}
-			sg := w.sur.grad(x, theta)
-			e := gs[j] * sg
-			if next != nil {
-				n := next[j]
-				switch {
-				case !l.zeroReset && l.detach:
-					e += beta * n
-				case !l.zeroReset:
-					e += n * (beta - theta*sg)
-				case l.detach:
-					e += beta * (1 - s[j]) * n
-				default:
-					e += n * (beta*(1-s[j]) - beta*u[j]*sg)
+		if fast {
+			gs, u := gs[:len(eps)], u[:len(eps)]
+			if next == nil {
+				for j := range eps {
+					z := k * (u[j] - theta)
+					eps[j] = gs[j] * (half / (1 + z*z))
+				}
+			} else {
+				next := next[:len(eps)]
+				for j := range eps {
+					z := k * (u[j] - theta)
+					eps[j] = float32(gs[j]*(half/(1+z*z))) + float32(beta*next[j])
 				}
 			}
-			eps[j] = e
+		} else {
+			for j := range eps {
+				x := u[j] - theta
+				if band > 0 && (x > band || x < -band) {
+					// Sparse gradient (Perez-Nieves & Goodman): a neuron far from threshold passes nothing.
+					eps[j] = 0
+					continue
+				}
+				sg := w.sur.grad(x, theta)
+				e := gs[j] * sg
+				if next != nil {
+					n := next[j]
+					switch {
+					case !l.zeroReset && l.detach:
+						e += beta * n
+					case !l.zeroReset:
+						e += n * (beta - theta*sg)
+					case l.detach:
+						e += beta * (1 - s[j]) * n
+					default:
+						e += n * (beta*(1-s[j]) - beta*u[j]*sg)
+					}
+				}
+				eps[j] = e
+			}
 		}
 		if l.learn && t > 0 {
 			up, sp := U[(t-1)*N:t*N], S[(t-1)*N:t*N]
@@ -157,7 +181,7 @@ func (l *lif) backward(w *worker, in, out *Act, gOut, gIn []float32, grads [][]f
 }
 
 // readout is the non-spiking leaky integrator U_t = β·U_{t−1} + I_t (no reset); its output is U_t, and
-// the ce_membrane loss takes logits = mean_t U_t (SNN.md §1 (b)).
+// the ce_membrane loss takes logits = mean_t U_t (docs/snn-model.md#readout).
 type readout struct {
 	n    int
 	beta float32

@@ -41,7 +41,7 @@ func argmax(z, tie []float64) int {
 }
 
 // lossGrad computes the loss of one sample, writes ∂L/∂out.V·scale into g (T×C) and returns the loss
-// and the predicted class (SNN.md §4).
+// and the predicted class (docs/snn-model.md#losses).
 func lossGrad(kind string, out *Act, label int, g []float32, scale float64, z, tie, p []float64) (float64, int) {
 	T, C := out.T, out.N
 	membrane := kind == LossCEMembrane

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/internal/atomicfile"
@@ -224,7 +227,7 @@ type Evaluation struct {
 	// Confusion[true][predicted] counts samples.
 	Confusion  [][]int     `json:"confusion"`
 	SpikeRates []LayerRate `json:"spike_rates"`
-	Seconds    float64     `json:"seconds"`
+	Seconds    float64     `json:"seconds"` // wall time of the evaluation`
 }
 
 // ClassResult is one class's accuracy.
@@ -248,21 +251,96 @@ func workersOrDefault(n int) int {
 	return n
 }
 
+// UnknownClassError is returned when data name a class the model was not trained on.
+type UnknownClassError struct {
+	Class string   // the data's class name
+	Known []string // the model's classes
+}
+
+func (e *UnknownClassError) Error() string {
+	return fmt.Sprintf("the model has no class %q (its classes: %s)", e.Class, strings.Join(e.Known, ", "))
+}
+
+// ClassIndex maps class names (a dataset's Classes) to the model's class indices, by name: data whose
+// class list lacks some of the model's classes, or orders them differently, are scored correctly.
+// aliases (may be nil) renames data classes first, e.g. {"ten": "0"}. A name the model does not know is
+// an *UnknownClassError.
+func (m *Model) ClassIndex(names []string, aliases map[string]string) ([]int, error) {
+	byName := make(map[string]int, len(m.Classes))
+	for i := len(m.Classes) - 1; i >= 0; i-- {
+		byName[m.Classes[i]] = i
+	}
+	for from, to := range aliases {
+		if _, ok := byName[to]; !ok {
+			return nil, fmt.Errorf("class alias %s=%s: %w", from, to, &UnknownClassError{Class: to, Known: m.Classes})
+		}
+	}
+	out := make([]int, len(names))
+	for i, name := range names {
+		if a, ok := aliases[name]; ok {
+			name = a
+		}
+		k, ok := byName[name]
+		if !ok {
+			return nil, &UnknownClassError{Class: name, Known: m.Classes}
+		}
+		out[i] = k
+	}
+	return out, nil
+}
+
+// EvalOptions tune EvaluateWith.
+type EvalOptions struct {
+	Workers int               // goroutines; 0 = all cores
+	Aliases map[string]string // data class name → model class name, for names the model does not know
+	// Progress, when set, is called now and then with the samples done and the total (one call at a
+	// time, from the evaluating goroutines).
+	Progress func(done, total int)
+}
+
 // Evaluate runs the model on every sample of d (forward only, on workers goroutines; 0 = all cores).
+// Labels are matched to the model's classes by name (see ClassIndex).
 func (m *Model) Evaluate(ctx context.Context, d *Dataset, workers int) (*Evaluation, error) {
+	return m.EvaluateWith(ctx, d, EvalOptions{Workers: workers})
+}
+
+// EvaluateWith is Evaluate with options. The result does not depend on the number of workers.
+func (m *Model) EvaluateWith(ctx context.Context, d *Dataset, o EvalOptions) (*Evaluation, error) {
+	start := time.Now()
 	if d.Encoding != m.Encoding {
 		return nil, fmt.Errorf("the data is encoded as %+v but the model expects %+v", d.Encoding, m.Encoding)
 	}
-	if len(d.Classes) > len(m.Classes) {
-		return nil, fmt.Errorf("the data has %d classes but the model knows %d", len(d.Classes), len(m.Classes))
+	lab, err := m.ClassIndex(d.Classes, o.Aliases)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Source, err)
 	}
-	W := min(workersOrDefault(workers), max(d.Len(), 1))
+	for i := range d.Samples {
+		if l := d.Samples[i].Label; l < 0 || int(l) >= len(lab) {
+			return nil, fmt.Errorf("%s: sample %d has label %d but the data name %d classes", d.Source, i, l, len(lab))
+		}
+	}
+	W := min(workersOrDefault(o.Workers), max(d.Len(), 1))
 	ws := make([]*worker, W)
 	for i := range ws {
 		ws[i] = newWorker(m.net, false, 0, false)
 	}
 	preds := make([]int, d.Len())
+	losses := make([]float64, d.Len())
 	C := len(m.Classes)
+	var done atomic.Int64
+	var mu sync.Mutex
+	report := func(n int) {
+		if o.Progress == nil {
+			return
+		}
+		v := done.Add(int64(n))
+		mu.Lock()
+		o.Progress(int(v), d.Len())
+		mu.Unlock()
+	}
+	if o.Progress != nil {
+		o.Progress(0, d.Len())
+	}
 	var wg sync.WaitGroup
 	for wi, w := range ws {
 		lo, hi := wi*d.Len()/W, (wi+1)*d.Len()/W
@@ -272,18 +350,29 @@ func (m *Model) Evaluate(ctx context.Context, d *Dataset, workers int) (*Evaluat
 			z, tie, p := make([]float64, C), make([]float64, C), make([]float64, C)
 			var g []float32
 			for i := lo; i < hi; i++ {
-				if (i-lo)%64 == 0 && ctx.Err() != nil {
-					return
+				if (i-lo)%64 == 0 {
+					if ctx.Err() != nil {
+						return
+					}
+					if i > lo {
+						report(64)
+					}
 				}
 				s := &d.Samples[i]
 				w.load(s, m.Encoding.Bins, m.Encoding.Inputs())
 				w.forward()
 				out := w.output()
 				g = growF(g, out.T*out.N)
-				l, pred := lossGrad(m.Arch.Loss, out, int(s.Label), g, 1, z, tie, p)
-				w.loss += l
+				l, pred := lossGrad(m.Arch.Loss, out, lab[s.Label], g, 1, z, tie, p)
+				losses[i] = l
 				w.samples++
 				preds[i] = pred
+			}
+			if n := (hi - lo) % 64; hi > lo {
+				if n == 0 {
+					n = 64
+				}
+				report(n)
 			}
 		}()
 	}
@@ -295,12 +384,14 @@ func (m *Model) Evaluate(ctx context.Context, d *Dataset, workers int) (*Evaluat
 	for c := range ev.Confusion {
 		ev.Confusion[c] = make([]int, C)
 	}
+	var loss float64
 	for i, p := range preds {
-		y := int(d.Samples[i].Label)
+		y := lab[d.Samples[i].Label]
 		ev.Confusion[y][p]++
 		if y == p {
 			ev.Correct++
 		}
+		loss += losses[i]
 	}
 	for c := 0; c < C; c++ {
 		cr := ClassResult{Class: m.Classes[c]}
@@ -316,12 +407,9 @@ func (m *Model) Evaluate(ctx context.Context, d *Dataset, workers int) (*Evaluat
 	if ev.Samples > 0 {
 		ev.Accuracy = float64(ev.Correct) / float64(ev.Samples)
 	}
-	var loss float64
-	for _, w := range ws {
-		loss += w.loss
-	}
 	ev.Loss = loss / float64(max(ev.Samples, 1))
 	ev.SpikeRates = spikeRates(m.net, ws, m.Encoding.Bins)
+	ev.Seconds = time.Since(start).Seconds()
 	return ev, nil
 }
 
@@ -346,8 +434,9 @@ func spikeRates(n *Net, ws []*worker, bins int) []LayerRate {
 	return out
 }
 
-// Predict classifies one sample and returns the class index and the per-class scores (spike counts, or
-// mean readout membrane for ce_membrane models).
+// Predict classifies one sample and returns the model's class index (a position in m.Classes, not in
+// the data's class list: compare names, m.Classes[k], or map the data's labels with ClassIndex) and the
+// per-class scores (spike counts, or mean readout membrane for ce_membrane models).
 func (m *Model) Predict(s *events.Sample) (int, []float64, error) {
 	en, err := NewEncoder(m.Encoding)
 	if err != nil {

@@ -28,6 +28,15 @@ func (p *pool2d) forward(w *worker, in, out *Act) {
 	T, Nin, Nout := in.T, p.in.Size(), p.out.Size()
 	in.ensureDense()
 	out.reset(T, Nout)
+	if p.kind == poolMax && p.k == 2 {
+		out.V, out.HasDense = growF(out.V, T*Nout), true // every value is written
+		out.AuxI = growI(out.AuxI, T*Nout)
+		p.max2(in, out)
+		if in.HasSparse {
+			out.sparsify(in.Val == nil)
+		}
+		return
+	}
 	v := out.zeroDense()
 	if p.kind == poolMax {
 		out.AuxI = growI(out.AuxI, T*Nout)
@@ -69,9 +78,62 @@ func (p *pool2d) forward(w *worker, in, out *Act) {
 	}
 }
 
+// max2 is the 2×2 max pool: the same maximum and arg-max (the first maximum in row-major order) as the
+// general loop, without its data-dependent branches in the inner loop.
+func (p *pool2d) max2(in, out *Act) {
+	T, Nin, Nout := in.T, p.in.Size(), p.out.Size()
+	IW, IH, OW, OH := p.in.W, p.in.H, p.out.W, p.out.H
+	for t := 0; t < T; t++ {
+		x := in.V[t*Nin : (t+1)*Nin]
+		o := out.V[t*Nout : (t+1)*Nout]
+		arg := out.AuxI[t*Nout : (t+1)*Nout]
+		for c := 0; c < p.out.C; c++ {
+			for oy := 0; oy < OH; oy++ {
+				r0 := (c*IH + 2*oy) * IW
+				row0, row1 := x[r0:r0+IW], x[r0+IW:r0+2*IW]
+				oi := (c*OH + oy) * OW
+				for ox := 0; ox < OW; ox++ {
+					// Branch-free: comparisons become 0/1 and pick indices (conv outputs are
+					// noise to a branch predictor).
+					i := 2*ox + b2i(row0[2*ox+1] > row0[2*ox])
+					j := 2*ox + b2i(row1[2*ox+1] > row1[2*ox])
+					m, n := row0[i], row1[j]
+					c := b2i(n > m)
+					idx := r0 + (1-c)*i + c*(IW+j)
+					o[oi+ox] = x[idx]
+					arg[oi+ox] = int32(idx)
+				}
+			}
+		}
+	}
+}
+
+// b2i is 1 for true, 0 for false (compiled to a SETcc, not a branch).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// gradHint describes a gradient that is zero except at one known input per pooled output: value
+// val[t·n+i] at input index idx[t·n+i] of step t. A max pool leaves it for the layer below (a convolution
+// then visits only those sites instead of scanning for non-zeros).
+type gradHint struct {
+	idx []int32
+	val []float32
+	n   int
+}
+
 func (p *pool2d) backward(w *worker, in, out *Act, gOut, gIn []float32, grads [][]float32) {
 	if gIn == nil {
 		return
+	}
+	if p.kind == poolMax {
+		w.hint = gradHint{idx: out.AuxI, val: gOut, n: p.out.Size()}
+		if w.hintOnly {
+			return // the layer below reads the hint, not gIn
+		}
 	}
 	T, Nin, Nout := in.T, p.in.Size(), p.out.Size()
 	clear(gIn[:T*Nin])

@@ -97,7 +97,7 @@ func TestEncodeBinsFollowTransformsSpec(t *testing.T) {
 	}
 }
 
-// Golden single-neuron traces, worked out by hand from SNN.md §1 (β = 0.9, θ = 1, input 0.5 each step).
+// Golden single-neuron traces, worked out by hand from docs/snn-model.md#lif-neurons (β = 0.9, θ = 1, input 0.5 each step).
 func TestGoldenSingleNeuron(t *testing.T) {
 	input := []float32{0.5, 0.5, 0.5, 0.5, 0.5, 0.5}
 	cases := []struct {
@@ -129,8 +129,17 @@ func TestGoldenSingleNeuron(t *testing.T) {
 	}
 }
 
-// The sparse gather/scatter paths and the dense reference paths compute the same outputs and gradients.
+// The sparse gather/scatter paths and the dense reference paths compute the same outputs and gradients,
+// with either direction of the convolution's weight gradient.
 func TestSparseEqualsDense(t *testing.T) {
+	for _, f := range []int{0, 1, 2} {
+		forceWeightGrad = f
+		testSparseEqualsDense(t)
+	}
+	forceWeightGrad = 0
+}
+
+func testSparseEqualsDense(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	in := Shape{2, 12, 12}
 	archs := map[string]Arch{
@@ -139,6 +148,11 @@ func TestSparseEqualsDense(t *testing.T) {
 		"csnn": {Input: in, Loss: LossCECount, Layers: []LayerSpec{
 			{Type: "conv2d", Channels: 6, Kernel: 3, Stride: 1, Padding: 1}, {Type: "lif"}, {Type: "maxpool", Kernel: 2},
 			{Type: "conv2d", Channels: 8, Kernel: 3, Stride: 2}, {Type: "lif"},
+			{Type: "flatten"}, {Type: "dense", Units: 4}, {Type: "lif"},
+		}},
+		"csnn-pool-before-lif": {Input: in, Loss: LossCECount, Layers: []LayerSpec{
+			{Type: "conv2d", Channels: 5, Kernel: 5}, {Type: "maxpool", Kernel: 2}, {Type: "lif"},
+			{Type: "conv2d", Channels: 7, Kernel: 3, Padding: 2}, {Type: "maxpool", Kernel: 2}, {Type: "lif"},
 			{Type: "flatten"}, {Type: "dense", Units: 4}, {Type: "lif"},
 		}},
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 // Surrogate is the pseudo-derivative σ'(x), x = U − θ, used in place of the Heaviside step's derivative
-// in the backward pass (SNN.md §3). Thresholds are normalised to θ = 1 by convention, so the shapes are
+// in the backward pass (docs/snn-model.md#surrogate-derivatives). Thresholds are normalised to θ = 1 by convention, so the shapes are
 // the textbook ones.
 type Surrogate struct {
 	Name  string  `json:"name"`            // atan (default), fast_sigmoid, triangle, sigmoid_check

@@ -7,7 +7,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/transforms"
@@ -22,8 +24,10 @@ type Config struct {
 	LRMin       float64 // final learning rate of the cosine schedule, 0
 	WeightDecay float64 // decoupled (AdamW) weight decay on weights, 0
 	Seed        uint64  // initialisation and shuffling
-	Workers     int     // goroutines; 0 = GOMAXPROCS. Results are reproducible per (seed, workers).
-	EarlyStop   int     // stop after this many epochs without improvement (0 = never)
+	// Workers is the number of goroutines (0 = GOMAXPROCS, at most GradShards). The trained model does
+	// not depend on it: the same seed and data give the same bytes with any number of workers.
+	Workers   int
+	EarlyStop int // stop after this many epochs without improvement (0 = never)
 	// Shift augments the training samples with a random translation of up to ±Shift pixels in x and y,
 	// drawn per (seed, epoch, sample); 0 = none.
 	Shift int
@@ -37,6 +41,72 @@ type Config struct {
 
 	Checkpoint string // written after every epoch (model + optimiser state); "" = none
 	Resume     string // continue from this checkpoint (its architecture wins over Arch)
+
+	// TestAliases maps class names of the test set that the model does not know to names it does
+	// (see Model.ClassIndex).
+	TestAliases map[string]string
+
+	// OnBatch, when set, is called after every mini-batch (from Train's goroutine), for progress bars.
+	OnBatch func(BatchReport)
+	// OnTest, when set, is passed to the evaluation on the test set after every epoch as its progress
+	// callback (samples done, total).
+	OnTest func(done, total int)
+}
+
+// GradShards is the number of slices every mini-batch is cut into for the gradient: each slice has its
+// own gradient buffers and the slices are summed in a fixed order, so results do not depend on the
+// number of workers. It also caps the useful number of workers.
+const GradShards = 16
+
+// sumShards adds, for values [lo, hi) of one parameter, the copies of shards used[1:] to that of
+// used[0] (copy s starts at s·stride in arena), in shard order, block by block; calls use(b0, b1) on each
+// summed block, then zeroes every used shard's copy of it. offs and ones are scratch of len(used)−1 and
+// at least len(used) ones.
+func sumShards(arena []float32, stride int, used []int, lo, hi int, offs []int32, ones []float32, use func(b0, b1 int)) {
+	g0 := arena[used[0]*stride:]
+	for b0 := lo; b0 < hi; b0 += reduceBlock {
+		b1 := min(b0+reduceBlock, hi)
+		for j, si := range used[1:] {
+			offs[j] = int32(si*stride + b0)
+		}
+		axpyN(g0[b0:b1], arena, offs[:len(used)-1], ones)
+		use(b0, b1)
+		for _, si := range used {
+			clear(arena[si*stride+b0 : si*stride+b1])
+		}
+	}
+}
+
+// alignedFloats returns n zero floats starting on a 64-byte boundary.
+func alignedFloats(n int) []float32 {
+	buf := make([]float32, n+16)
+	off := int(uintptr(unsafe.Pointer(&buf[0]))&63) / 4
+	if off != 0 {
+		off = 16 - off
+	}
+	return buf[off : off+n : off+n]
+}
+
+// reduceBlock is how many values of a parameter the shard sum handles at a time (16 kB: they stay in L1
+// while the shards stream past).
+const reduceBlock = 4096
+
+// gradShard is one slice of a batch: its gradient buffers and statistics.
+type gradShard struct {
+	grads   [][]float32
+	lgrad   [][][]float32
+	loss    float64
+	correct int
+	samples int
+}
+
+// BatchReport is the running state of an epoch, passed to Config.OnBatch (once with Done = 0 when the
+// epoch starts, then after every batch).
+type BatchReport struct {
+	Epoch, Epochs int
+	Done, Total   int     // training samples done in this epoch, and per epoch
+	Loss          float64 // mean training loss so far in the epoch
+	Accuracy      float64 // training accuracy so far in the epoch
 }
 
 func (c *Config) defaults() {
@@ -120,17 +190,52 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 		}
 		opt = newAdam(m.net.params)
 	}
-	if len(train.Classes) > len(m.Classes) {
-		return nil, nil, fmt.Errorf("the training data has %d classes but the model has %d outputs", len(train.Classes), len(m.Classes))
+	// Training labels are matched to the model's classes by name (they differ from the data's indices
+	// when a checkpoint was made on data with another class list).
+	trainLab, err := m.ClassIndex(train.Classes, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", train.Source, err)
+	}
+	for i := range train.Samples {
+		if l := train.Samples[i].Label; l < 0 || int(l) >= len(trainLab) {
+			return nil, nil, fmt.Errorf("%s: sample %d has label %d but the data name %d classes", train.Source, i, l, len(trainLab))
+		}
 	}
 	if test != nil && test.Encoding != train.Encoding {
 		return nil, nil, fmt.Errorf("the test data is encoded as %+v, the training data as %+v", test.Encoding, train.Encoding)
 	}
 	net := m.net
-	W := min(workersOrDefault(cfg.Workers), cfg.BatchSize)
+	W := min(workersOrDefault(cfg.Workers), GradShards)
 	ws := make([]*worker, W)
 	for i := range ws {
-		ws[i] = newWorker(net, cfg.Dense, cfg.SparseGradBand, true)
+		ws[i] = newWorker(net, cfg.Dense, cfg.SparseGradBand, false)
+	}
+	// The shards' buffers of one parameter lie end to end in one arena, so that the sum over shards is
+	// one axpyN per block. They start zero and are zeroed again as they are summed.
+	// Each shard's copy starts on a cache line of its own (stride rounded up to 16 floats), so that
+	// workers writing small gradients such as biases of different shards do not share lines.
+	arena := make([][]float32, len(net.params))
+	stride := make([]int, len(net.params))
+	for pi, p := range net.params {
+		stride[pi] = (len(p.Data) + 15) &^ 15
+		arena[pi] = alignedFloats(GradShards * stride[pi])
+	}
+	shards := make([]*gradShard, GradShards)
+	for i := range shards {
+		sh := &gradShard{grads: make([][]float32, len(net.params)), lgrad: make([][][]float32, len(net.layers))}
+		for pi, p := range net.params {
+			sh.grads[pi] = arena[pi][i*stride[pi] : i*stride[pi]+len(p.Data) : i*stride[pi]+len(p.Data)]
+		}
+		for l, idx := range net.pidx {
+			for _, pi := range idx {
+				sh.lgrad[l] = append(sh.lgrad[l], sh.grads[pi])
+			}
+		}
+		shards[i] = sh
+	}
+	ones := make([]float32, GradShards)
+	for i := range ones {
+		ones[i] = 1
 	}
 	augShape := transforms.Shape{Geometry: events.Geometry{Width: m.Encoding.Width, Height: m.Encoding.Height}, Polarities: 2}
 	if cfg.Augment != nil {
@@ -166,8 +271,13 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 		for _, w := range ws {
 			w.resetStats()
 		}
+		var samples, correct int
+		var loss float64
 		perm := rand.New(rand.NewPCG(cfg.Seed, uint64(epoch)+1)).Perm(n)
 		cancelled := false
+		if cfg.OnBatch != nil {
+			cfg.OnBatch(BatchReport{Epoch: epoch + 1, Epochs: cfg.Epochs, Total: n})
+		}
 		for b := 0; b < batches; b++ {
 			if ctx.Err() != nil {
 				cancelled = true
@@ -175,49 +285,65 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 			}
 			idx := perm[b*cfg.BatchSize : min((b+1)*cfg.BatchSize, n)]
 			scale := 1 / float64(len(idx))
+			// The batch is cut into GradShards fixed slices, each with its own gradient buffers; workers
+			// take shards in any order, and the shards are summed in shard order below, so the result
+			// does not depend on the number of workers.
+			var next atomic.Int64
 			var wg sync.WaitGroup
-			for wi, w := range ws {
-				lo, hi := wi*len(idx)/W, (wi+1)*len(idx)/W
+			for _, w := range ws {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					w.zeroGrads()
 					z, tie, p := make([]float64, C), make([]float64, C), make([]float64, C)
 					last := len(w.acts) - 1
-					for _, i := range idx[lo:hi] {
-						s := &train.Samples[i]
-						if cfg.Augment != nil {
-							// Redraw the input from the events: a new augmentation every epoch.
-							a := &w.aug
-							a.smp.Reset()
-							a.smp.ID, a.smp.Label = train.Events[i].ID, train.Events[i].Label
-							a.smp.Events.AppendBatch(&train.Events[i].Events)
-							if _, err := cfg.Augment.ApplySample(&a.smp, augShape, cfg.Seed^mix64(uint64(epoch)+0x9e37)); err != nil {
-								w.err = err
-								continue
+					for {
+						si := int(next.Add(1)) - 1
+						if si >= GradShards {
+							return
+						}
+						sh := shards[si]
+						lo, hi := si*len(idx)/GradShards, (si+1)*len(idx)/GradShards
+						sh.loss, sh.correct, sh.samples = 0, 0, hi-lo
+						if hi == lo {
+							continue
+						}
+						w.lgrad = sh.lgrad // zero: cleared when last summed
+						for _, i := range idx[lo:hi] {
+							s := &train.Samples[i]
+							if cfg.Augment != nil {
+								// Redraw the input from the events: a new augmentation every epoch.
+								a := &w.aug
+								a.smp.Reset()
+								a.smp.ID, a.smp.Label = train.Events[i].ID, train.Events[i].Label
+								a.smp.Events.AppendBatch(&train.Events[i].Events)
+								if _, err := cfg.Augment.ApplySample(&a.smp, augShape, cfg.Seed^mix64(uint64(epoch)+0x9e37)); err != nil {
+									w.err = err
+									continue
+								}
+								a.enc.Encode(&a.smp.Events, &a.encoded)
+								a.encoded.Label = s.Label
+								s = &a.encoded
 							}
-							a.enc.Encode(&a.smp.Events, &a.encoded)
-							a.encoded.Label = s.Label
-							s = &a.encoded
+							if cfg.Shift > 0 {
+								h := mix64(cfg.Seed ^ mix64(uint64(epoch)<<32|uint64(i)))
+								span := uint64(2*cfg.Shift + 1)
+								dx, dy := int(h%span)-cfg.Shift, int((h>>32)%span)-cfg.Shift
+								w.loadShifted(s, bins, inputs, m.Encoding.Width, m.Encoding.Height, dx, dy)
+							} else {
+								w.load(s, bins, inputs)
+							}
+							w.forward()
+							out := w.output()
+							w.gact[last] = growF(w.gact[last], out.T*out.N)
+							y := trainLab[s.Label]
+							l, pred := lossGrad(m.Arch.Loss, out, y, w.gact[last], scale, z, tie, p)
+							sh.loss += l
+							w.samples++
+							if pred == y {
+								sh.correct++
+							}
+							w.backward()
 						}
-						if cfg.Shift > 0 {
-							h := mix64(cfg.Seed ^ mix64(uint64(epoch)<<32|uint64(i)))
-							span := uint64(2*cfg.Shift + 1)
-							dx, dy := int(h%span)-cfg.Shift, int((h>>32)%span)-cfg.Shift
-							w.loadShifted(s, bins, inputs, m.Encoding.Width, m.Encoding.Height, dx, dy)
-						} else {
-							w.load(s, bins, inputs)
-						}
-						w.forward()
-						out := w.output()
-						w.gact[last] = growF(w.gact[last], out.T*out.N)
-						l, pred := lossGrad(m.Arch.Loss, out, int(s.Label), w.gact[last], scale, z, tie, p)
-						w.loss += l
-						w.samples++
-						if pred == int(s.Label) {
-							w.correct++
-						}
-						w.backward()
 					}
 				}()
 			}
@@ -227,40 +353,48 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 					return nil, nil, fmt.Errorf("augmentation: %w", w.err)
 				}
 			}
-			// Sum the per-worker gradients in worker order (reproducible for a given worker count) and
-			// apply Adam, each worker taking a fixed slice of every parameter.
+			var used []int
+			for si, sh := range shards {
+				if sh.samples > 0 {
+					used = append(used, si)
+					loss += sh.loss
+					correct += sh.correct
+					samples += sh.samples
+				}
+			}
+			// Sum the shards' gradients in shard order into the first used one, block by block (the
+			// block stays in registers and L1 while the other shards stream past, each element summed in
+			// the same order whatever the split), apply Adam to the block and zero the shards' copies of
+			// it. Each worker takes a fixed slice of every parameter.
 			lr := cosineLR(cfg.LR, cfg.LRMin, st.Step, totalSteps)
 			opt.step++
+			g0 := shards[used[0]].grads
 			for wi := range ws {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					g0 := ws[0].grads
+					offs := make([]int32, len(used)-1)
 					for pi, p := range net.params {
-						lo, hi := wi*len(p.Data)/W, (wi+1)*len(p.Data)/W
-						d := g0[pi][lo:hi]
-						for _, w := range ws[1:] {
-							for j, v := range w.grads[pi][lo:hi] {
-								d[j] += v
-							}
-						}
-						opt.updateRange(net.params, g0, lr, cfg.WeightDecay, pi, lo, hi)
+						L := len(p.Data)
+						sumShards(arena[pi], stride[pi], used, wi*L/W, (wi+1)*L/W, offs, ones, func(b0, b1 int) {
+							opt.updateRange(net.params, g0, lr, cfg.WeightDecay, pi, b0, b1)
+						})
 					}
 				}()
 			}
 			wg.Wait()
+			net.gen++
 			st.Step++
+			if cfg.OnBatch != nil {
+				cfg.OnBatch(BatchReport{Epoch: epoch + 1, Epochs: cfg.Epochs, Done: min((b+1)*cfg.BatchSize, n), Total: n,
+					Loss: loss / float64(samples), Accuracy: float64(correct) / float64(samples)})
+			}
 		}
 		secs := time.Since(t0).Seconds()
 		er := EpochReport{Epoch: epoch + 1, Epochs: cfg.Epochs, Seconds: secs, TestAccuracy: -1, TestLoss: -1,
 			LR: cosineLR(cfg.LR, cfg.LRMin, st.Step, totalSteps)}
-		var samples, correct int
-		var loss float64
 		var done, dense int64
 		for _, w := range ws {
-			samples += w.samples
-			correct += w.correct
-			loss += w.loss
 			done += w.macDone
 			dense += w.macDense
 		}
@@ -285,7 +419,7 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 		}
 		score := -er.Loss
 		if test != nil && test.Len() > 0 {
-			ev, err := m.Evaluate(ctx, test, cfg.Workers)
+			ev, err := m.EvaluateWith(ctx, test, EvalOptions{Workers: cfg.Workers, Progress: cfg.OnTest, Aliases: cfg.TestAliases})
 			if err != nil && ctx.Err() == nil {
 				return nil, nil, err
 			}

@@ -19,6 +19,11 @@ type worker struct {
 	convE, convCols []float32 // conv scratch for the input-gradient product
 	convWt, convDWt []float32 // conv scratch: channel-last weights and weight gradient
 	convAcc         []float32 // conv scratch: one step's output or ε, channel-last
+	conv            map[*conv2d]*convScratch
+	// hint is set by a max pool's backward pass to describe its input gradient; gHint is the hint about
+	// the gradient of the layer whose backward pass is running (the layer above left it).
+	hint, gHint gradHint
+	hintOnly    bool // the layer below the one running backward reads only the hint
 
 	// statistics since the last reset
 	loss     float64
@@ -40,25 +45,32 @@ type augScratch struct {
 	encoded Encoded
 }
 
-// newWorker makes a worker; train allocates the gradient buffers (inference needs none).
+// newWorker makes a worker; with train it gets its own gradient buffers (Train gives its workers the
+// buffers of the shard they are running instead).
 func newWorker(n *Net, dense bool, band float64, train bool) *worker {
 	w := &worker{net: n, sur: n.sur, dense: dense, band: float32(band)}
 	w.acts = make([]Act, len(n.layers)+1)
 	w.gact = make([][]float32, len(n.layers)+1)
-	w.grads = make([][]float32, len(n.params))
-	for i, p := range n.params {
-		if train {
-			w.grads[i] = make([]float32, len(p.Data))
-		}
-	}
-	w.lgrad = make([][][]float32, len(n.layers))
-	for l, idx := range n.pidx {
-		for _, p := range idx {
-			w.lgrad[l] = append(w.lgrad[l], w.grads[p])
-		}
+	if train {
+		w.grads, w.lgrad = newGrads(n)
 	}
 	w.spikes = make([]float64, len(n.layers))
 	return w
+}
+
+// newGrads allocates one gradient buffer per parameter, and the per-layer views of them.
+func newGrads(n *Net) ([][]float32, [][][]float32) {
+	grads := make([][]float32, len(n.params))
+	for i, p := range n.params {
+		grads[i] = make([]float32, len(p.Data))
+	}
+	lgrad := make([][][]float32, len(n.layers))
+	for l, idx := range n.pidx {
+		for _, p := range idx {
+			lgrad[l] = append(lgrad[l], grads[p])
+		}
+	}
+	return grads, lgrad
 }
 
 // resetStats clears the statistics.
@@ -66,13 +78,6 @@ func (w *worker) resetStats() {
 	w.loss, w.correct, w.samples = 0, 0, 0
 	clear(w.spikes)
 	w.macDone, w.macDense = 0, 0
-}
-
-// zeroGrads clears the gradient buffers.
-func (w *worker) zeroGrads() {
-	for _, g := range w.grads {
-		clear(g)
-	}
 }
 
 // load puts an encoded sample into acts[0] (sparse form), translated by (dx, dy) pixels of a
@@ -140,8 +145,17 @@ func (w *worker) backward() {
 			w.gact[l] = growF(w.gact[l], in.T*in.N)
 			gIn = w.gact[l]
 		}
+		w.gHint, w.hint = w.hint, gradHint{}
+		// A stride-1 convolution that ran event-driven takes its gradient from a max pool's hint alone,
+		// so the pool need not write it out densely.
+		w.hintOnly = false
+		if l > 0 && !w.dense && !w.acts[l].gemm {
+			c, ok := w.net.layers[l-1].(*conv2d)
+			w.hintOnly = ok && c.s == 1
+		}
 		w.net.layers[l].backward(w, in, out, w.gact[l+1], gIn, w.lgrad[l])
 	}
+	w.hint, w.gHint = gradHint{}, gradHint{}
 }
 
 // output returns the last layer's activation.

@@ -39,9 +39,6 @@ func New(p Params) (*Synth, error) {
 	return &Synth{p: p, easing: e, pix: NewPixels(p.Width, p.Height, p), frame: make([]float32, p.Width*p.Height)}, nil
 }
 
-// Params returns the parameters in use.
-func (s *Synth) Params() Params { return s.p }
-
 // Geometry is the sensor size.
 func (s *Synth) Geometry() events.Geometry {
 	return events.Geometry{Width: s.p.Width, Height: s.p.Height}
@@ -243,6 +240,3 @@ func (s *Synth) SetScene(img *image.Gray, traj saccade.Trajectory) error {
 	s.placeScene(traj)
 	return nil
 }
-
-// Trajectory builds the motion the parameters describe, drawing any jitter from rng.
-func (s *Synth) Trajectory(rng *rand.Rand) (saccade.Trajectory, error) { return s.trajectory(rng) }

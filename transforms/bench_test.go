@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/tensors"
 )
 
 // nmnistLike is 1,000 samples' worth of N-MNIST-like events (34×34, ~75 µs apart) in one stream.
@@ -86,7 +87,7 @@ func BenchmarkFramesTimeBins(b *testing.B) {
 	c, _ := Parse("frames(bins=10)")
 	r, _ := c.Representation()
 	f := r.(*Frames)
-	var out Tensor
+	var out tensors.Tensor
 	m := startRates()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

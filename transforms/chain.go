@@ -6,27 +6,12 @@ import (
 	"sync"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/tensors"
 )
-
-// Tensor is a dense row-major array: counts (U16) or values (F32), one of them set.
-type Tensor struct {
-	Shape []int
-	U16   []uint16
-	F32   []float32
-}
-
-// Len is the number of elements the shape describes.
-func (t *Tensor) Len() int {
-	n := 1
-	for _, d := range t.Shape {
-		n *= d
-	}
-	return n
-}
 
 // Representation turns a whole sample into a tensor (frames, voxel grid…).
 type Representation interface {
-	Compute(b *events.Batch, in Shape) (*Tensor, error)
+	Compute(b *events.Batch, in Shape) (*tensors.Tensor, error)
 }
 
 // FixedShaper is implemented by representations that know whether every sample gets the same shape

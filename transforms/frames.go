@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/tensors"
 )
 
 // FrameMode is how frames divide a sample.
@@ -115,14 +116,14 @@ func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 func (f *Frames) FixedShape() bool { return f.Mode == ByTimeBins || f.Mode == ByEventBins }
 
 // Compute makes the frames of one sample in a new tensor.
-func (f *Frames) Compute(b *events.Batch, in Shape) (*Tensor, error) {
-	out := &Tensor{}
+func (f *Frames) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
+	out := &tensors.Tensor{}
 	return out, f.ComputeInto(b, in, out)
 }
 
 // ComputeInto makes the frames of one sample in out, reusing its buffer (training loops call this per
 // sample).
-func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *Tensor) error {
+func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *tensors.Tensor) error {
 	if !in.Geometry.Known() {
 		return fmt.Errorf("frames need the sensor size")
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/tensors"
 )
 
 // Image is one (P, H, W) frame of event counts over the whole sample (tonic's ToImage).
@@ -14,12 +15,12 @@ type Image struct{ Binary bool }
 func (im *Image) FixedShape() bool { return true }
 
 // Compute counts every event of the sample (uint16, saturating; 1 with Binary).
-func (im *Image) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+func (im *Image) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
 	if !in.Geometry.Known() {
 		return nil, fmt.Errorf("image needs the sensor size")
 	}
 	P, H, W := max(in.Polarities, 1), in.Geometry.Height, in.Geometry.Width
-	out := &Tensor{Shape: []int{P, H, W}, U16: make([]uint16, P*H*W)}
+	out := &tensors.Tensor{Shape: []int{P, H, W}, U16: make([]uint16, P*H*W)}
 	for i := range b.T {
 		x, y, p := int(b.X[i]), int(b.Y[i]), min(int(b.P[i]), P-1)
 		if x >= W || y >= H {
@@ -51,12 +52,12 @@ type Voxel struct{ Bins int }
 func (v *Voxel) FixedShape() bool { return true }
 
 // Compute makes the voxel grid of one sample.
-func (v *Voxel) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+func (v *Voxel) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
 	if !in.Geometry.Known() {
 		return nil, fmt.Errorf("voxel needs the sensor size")
 	}
 	B, H, W := v.Bins, in.Geometry.Height, in.Geometry.Width
-	out := &Tensor{Shape: []int{B, H, W}, F32: make([]float32, B*H*W)}
+	out := &tensors.Tensor{Shape: []int{B, H, W}, F32: make([]float32, B*H*W)}
 	n := b.Len()
 	if n == 0 {
 		return out, nil
@@ -161,7 +162,7 @@ type TimeSurface struct {
 func (ts *TimeSurface) FixedShape() bool { return false }
 
 // Compute makes the surfaces of one sample.
-func (ts *TimeSurface) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+func (ts *TimeSurface) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
 	if !in.Geometry.Known() {
 		return nil, fmt.Errorf("timesurface needs the sensor size")
 	}
@@ -185,7 +186,7 @@ func (ts *TimeSurface) Compute(b *events.Batch, in Shape) (*Tensor, error) {
 	if ts.Radius > 0 {
 		R, side := ts.Radius, 2*ts.Radius+1
 		stride := max(ts.Stride, 1)
-		out := &Tensor{Shape: []int{0, side, side}}
+		out := &tensors.Tensor{Shape: []int{0, side, side}}
 		for i := 0; i < n; i++ {
 			x, y, p := int(b.X[i]), int(b.Y[i]), min(int(b.P[i]), P-1)
 			if x >= W || y >= H {
@@ -215,7 +216,7 @@ func (ts *TimeSurface) Compute(b *events.Batch, in Shape) (*Tensor, error) {
 	}
 	K, t0 := windowsOf(b, ts.Every)
 	plane := P * H * W
-	out := &Tensor{Shape: []int{K, P, H, W}, F32: make([]float32, K*plane)}
+	out := &tensors.Tensor{Shape: []int{K, P, H, W}, F32: make([]float32, K*plane)}
 	i := 0
 	for k := 0; k < K; k++ {
 		s := t0 + int64(k+1)*ts.Every
@@ -277,7 +278,7 @@ type hatsEvent struct {
 
 // Compute makes the averaged surfaces. Each (cell, polarity) keeps a queue of its events newer than
 // t − Window, so the cost is O(N · events in the window) rather than tonic's O(N²) per cell.
-func (h *HATS) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+func (h *HATS) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
 	if !in.Geometry.Known() {
 		return nil, fmt.Errorf("hats needs the sensor size")
 	}
@@ -291,7 +292,7 @@ func (h *HATS) Compute(b *events.Batch, in Shape) (*Tensor, error) {
 	rho := S / 2
 	cw, ch := (W+C-1)/C, (H+C-1)/C
 	cells := cw * ch
-	out := &Tensor{Shape: []int{cells, P, S, S}, F32: make([]float32, cells*P*S*S)}
+	out := &tensors.Tensor{Shape: []int{cells, P, S, S}, F32: make([]float32, cells*P*S*S)}
 	acc := make([]float64, len(out.F32))
 	counts := make([]int, cells*P)
 	queues := make([][]hatsEvent, cells*P)
@@ -374,14 +375,14 @@ type Accumulate struct {
 func (a *Accumulate) FixedShape() bool { return false }
 
 // Compute accumulates one sample.
-func (a *Accumulate) Compute(b *events.Batch, in Shape) (*Tensor, error) {
+func (a *Accumulate) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
 	if !in.Geometry.Known() {
 		return nil, fmt.Errorf("accumulate needs the sensor size")
 	}
 	H, W := in.Geometry.Height, in.Geometry.Width
 	n := b.Len()
 	K, t0 := windowsOf(b, a.Window)
-	out := &Tensor{Shape: []int{K, H, W}, F32: make([]float32, K*H*W)}
+	out := &tensors.Tensor{Shape: []int{K, H, W}, F32: make([]float32, K*H*W)}
 	v := make([]float64, H*W)
 	for i := range v {
 		v[i] = a.Neutral

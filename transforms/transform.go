@@ -1,7 +1,8 @@
 // Package transforms is evtool's transform chain: streaming event filters (denoise, refractory, crop,
 // flips, downsampling, time operations, decimation, seeded augmentations) and event→tensor
-// representations (frames, voxel grids). Each transform's exact rule is its registered help text, which
-// `evtool transforms` prints and docs/transforms.md lists.
+// representations (frames, voxel grids). The exact rule of each transform is in
+// docs/transforms-semantics.md; its registered help text, which `evtool transforms` prints and
+// docs/transforms.md lists, says it in short.
 //
 // The files follow the concepts: noise.go (denoise, fast decay, refractory, hot pixels, arbiter lines),
 // spatial.go and mask.go (crop, flips, downsampling, pixel masks), temporal.go (time crop, align, offset,

@@ -9,6 +9,7 @@ import (
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/nmnist"
 	"github.com/evtool/evtool/internal/fixtures"
+	"github.com/evtool/evtool/tensors"
 )
 
 type ev = events.Event
@@ -103,7 +104,7 @@ func TestCrop(t *testing.T) {
 	}
 }
 
-// The 7 actions of §3.2 on a non-square 4×3 sensor.
+// The 7 actions of transpose on a non-square 4×3 sensor.
 func TestTranspose(t *testing.T) {
 	in := Shape{Geometry: events.Geometry{Width: 4, Height: 3}, Polarities: 2}
 	e := ev{T: 1, X: 1, Y: 0}
@@ -252,7 +253,7 @@ func TestParser(t *testing.T) {
 	}
 }
 
-func frames(t *testing.T, spec string, in Shape, evs ...ev) *Tensor {
+func frames(t *testing.T, spec string, in Shape, evs ...ev) *tensors.Tensor {
 	t.Helper()
 	c, err := Parse(spec)
 	if err != nil {
@@ -266,7 +267,7 @@ func frames(t *testing.T, spec string, in Shape, evs ...ev) *Tensor {
 	return ts
 }
 
-func frameTotals(ts *Tensor) []int {
+func frameTotals(ts *tensors.Tensor) []int {
 	plane := ts.Len() / max(ts.Shape[0], 1)
 	out := make([]int, ts.Shape[0])
 	for k := range out {

@@ -8,8 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evtool/evtool/convert"
-	"github.com/evtool/evtool/formats/evarrow"
+	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/sources"
 )
 
 // convertHooks lets other verb files (transforms) add flags to convert and turn them into options,
@@ -51,7 +52,7 @@ The output is written to a temporary file and moved into place only when everyth
 		if err != nil {
 			return err
 		}
-		plan, err := convert.Discover(args, from)
+		plan, err := sources.Discover(args, from)
 		if err != nil {
 			return err
 		}
@@ -81,10 +82,10 @@ The output is written to a temporary file and moved into place only when everyth
 		}
 		defer reportTally(o.Chain)
 		switch {
-		case res.Kind == evarrow.KindTensors:
+		case res.Kind == events.KindTensors:
 			cli.Infof("wrote %s: %s tensors of %d samples (%d events after filtering), from a %dx%d sensor", res.Output,
 				res.Format, res.Samples, res.Events, res.Geometry.Width, res.Geometry.Height)
-		case res.Kind == "dataset":
+		case res.Kind == events.KindDataset:
 			cli.Infof("wrote %s: %s dataset, %d samples, %d events, %dx%d", res.Output, res.Format, res.Samples,
 				res.Events, res.Geometry.Width, res.Geometry.Height)
 		default:

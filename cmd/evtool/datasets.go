@@ -118,20 +118,21 @@ func init() {
 		if err != nil {
 			return err
 		}
-		co := convert.Options{}
+		co := convert.Options{Format: fo, Workers: workers}
 		for _, apply := range applyHooks {
 			if err := apply(&co); err != nil {
 				return err
 			}
 		}
+		plan, err := datasets.Inputs(d, from, datasets.Selection{Split: split, DVSGestureSamples: gestureMode})
+		if err != nil {
+			return err
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
 		bar := cli.NewProgress(-1, "preparing "+d.Name, false)
-		res, err := datasets.Prepare(ctx, d, from, out, datasets.PrepareOptions{
-			Split: split, Workers: workers, Format: fo, DVSGestureSamples: gestureMode,
-			Chain: co.Chain, Seed: co.Seed,
-			Progress: func(done, total int64) { bar.Set(done) },
-		})
+		co.Progress = func(done, total int64) { bar.Set(done) }
+		res, err := convert.Run(ctx, plan, out, co)
 		bar.Done()
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	be "encoding/binary"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -13,8 +14,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/evtool/evtool/internal/fixtures"
 )
@@ -200,6 +203,7 @@ func docWorkspace(t *testing.T) string {
 		{"convert", "recording.aedat4", "-o", "recording.csv"},
 		{"convert", "N-MNIST/Train", "-o", "train.arrow"},
 		{"convert", "N-MNIST/Test", "-o", "test.arrow"},
+		{"convert", "N-MNIST/Train", "-o", "frames.npz", "-t", "frames(bins=10)"},
 		{"train", "--data", "train.arrow", "--epochs", "1", "-o", "mlp.safetensors"},
 	} {
 		cmd := exec.Command(binary, append([]string{"-q"}, args...)...)
@@ -286,5 +290,116 @@ func photos(t *testing.T, dir string) {
 		}
 		png.Encode(f, img)
 		f.Close()
+	}
+}
+
+// headingSlugs returns the anchors GitHub makes of a Markdown file's headings: lower case, letters,
+// digits, spaces, hyphens and underscores kept, spaces turned into hyphens, repeats numbered -1, -2, ….
+func headingSlugs(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slugs := map[string]bool{}
+	seen := map[string]int{}
+	fence := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "```") {
+			fence = !fence
+		}
+		if fence || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		text := strings.TrimSpace(strings.TrimLeft(line, "#"))
+		var b strings.Builder
+		for _, r := range strings.ToLower(text) {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		slug := b.String()
+		if n := seen[slug]; n > 0 {
+			seen[slug]++
+			slug = fmt.Sprintf("%s-%d", slug, n)
+		} else {
+			seen[slug] = 1
+		}
+		slugs[slug] = true
+	}
+	return slugs
+}
+
+// TestDocLinks: every link between the README and docs/ pages, and every docs/… reference in the Go
+// sources, names a file that exists and, when it names a section, a heading of that file.
+func TestDocLinks(t *testing.T) {
+	root := filepath.Join("..", "..")
+	mdLink := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	goRef := regexp.MustCompile(`(?:^|[^\w/.-])(docs/[A-Za-z0-9_.-]+\.md(?:#[A-Za-z0-9_-]+)?)`)
+	slugs := map[string]map[string]bool{}
+	check := func(from, target string) {
+		file, anchor, _ := strings.Cut(target, "#")
+		if file == "" {
+			file = from
+		}
+		if _, err := os.Stat(file); err != nil {
+			t.Errorf("%s links to %s, which does not exist", from, target)
+			return
+		}
+		if anchor == "" || !strings.HasSuffix(file, ".md") {
+			return
+		}
+		if slugs[file] == nil {
+			slugs[file] = headingSlugs(t, file)
+		}
+		if !slugs[file][anchor] {
+			t.Errorf("%s links to %s: %s has no heading #%s", from, target, filepath.Base(file), anchor)
+		}
+	}
+	pages, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	pages = append(pages, filepath.Join(root, "README.md"))
+	links := 0
+	for _, page := range pages {
+		data, _ := os.ReadFile(page)
+		for _, m := range mdLink.FindAllStringSubmatch(string(data), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			if !strings.HasPrefix(target, "#") {
+				target = filepath.Join(filepath.Dir(page), target)
+			}
+			check(page, target)
+			links++
+		}
+	}
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != root {
+			if err == nil {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range goRef.FindAllStringSubmatch(string(data), -1) {
+			check(path, filepath.Join(root, m[1]))
+			links++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if links < 20 {
+		t.Fatalf("only %d links found: is the extraction broken?", links)
 	}
 }

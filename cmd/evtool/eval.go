@@ -17,11 +17,17 @@ func init() {
 	var model, data string
 	var asJSON bool
 	var workers int
+	var classMap []string
 	cmd := &cobra.Command{
 		Use:   "eval --model MODEL.safetensors --data TEST [--json]",
 		Short: "Evaluate a trained spiking network: accuracy, per-class accuracy, confusion matrix",
+		Long: `eval runs a trained model on every sample of a labelled dataset and prints the accuracy, the loss, the
+accuracy per class, the confusion matrix, the firing rates and the time taken. The data's labels are
+matched to the model's classes by name, so a test set may lack classes or list them in another order; a
+class the model does not know is an error unless --class-map names the model class it stands for.`,
 		Example: `  evtool eval --model mlp.safetensors --data test.arrow
-  evtool eval --model mlp.safetensors --data test.arrow --json | jq .accuracy`,
+  evtool eval --model mlp.safetensors --data test.arrow --json | jq .accuracy
+  evtool eval --model mlp.safetensors --data test.arrow --class-map zero=0 --class-map one=1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if model == "" || data == "" {
@@ -29,17 +35,24 @@ func init() {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
+			aliases, err := parseClassMap(classMap)
+			if err != nil {
+				return err
+			}
 			m, err := snn.LoadModel(model)
 			if err != nil {
 				return err
 			}
-			d, err := snn.OpenDataset(ctx, data, m.Encoding)
+			d, err := loadDataset(ctx, data, m.Encoding, false)
 			if err != nil {
 				return err
 			}
-			ev, err := m.Evaluate(ctx, d, workers)
+			bar := cli.NewCountProgress(int64(d.Len()), "evaluating", "samples")
+			ev, err := m.EvaluateWith(ctx, d, snn.EvalOptions{Workers: workers, Aliases: aliases,
+				Progress: func(done, total int) { bar.Set(int64(done)) }})
+			bar.Done()
 			if err != nil {
-				return fmt.Errorf("evaluate %s: %w", data, err)
+				return classMapHint(fmt.Errorf("evaluate %s: %w", data, err))
 			}
 			if asJSON {
 				return json.NewEncoder(os.Stdout).Encode(ev)
@@ -52,6 +65,7 @@ func init() {
 	cmd.Flags().StringVar(&data, "data", "", "labelled dataset file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	cmd.Flags().IntVar(&workers, "workers", 0, "worker goroutines (0 = all cores)")
+	cmd.Flags().StringArrayVar(&classMap, "class-map", nil, "score a data class the model does not know as one it does: NAME=MODELCLASS (repeatable)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -92,4 +106,5 @@ func printEvaluation(m *snn.Model, ev *snn.Evaluation) {
 	for _, r := range ev.SpikeRates {
 		fmt.Fprintf(w, "spikes    layer %d: %.2f %% of (neuron, step) pairs\n", r.Layer, 100*r.Rate)
 	}
+	fmt.Fprintf(w, "time      %s (%s samples/s)\n", formatDuration(ev.Seconds), thousands(float64(ev.Samples)/max(ev.Seconds, 1e-9)))
 }

@@ -14,29 +14,29 @@ import (
 func init() {
 	rootCmd.AddCommand(&cobra.Command{
 		Use:   "formats",
-		Short: "List the file formats evtool reads and writes, with their -O options",
+		Short: "List the file formats evtool reads and writes (events, and tensors for some), with their -O options",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w := os.Stdout
 			for _, f := range formats.All() {
-				rw := ""
+				var can []string
 				if f.Open != nil {
-					rw += "read"
+					can = append(can, "read")
 				}
 				if f.Create != nil {
-					if rw != "" {
-						rw += "/"
-					}
-					rw += "write"
+					can = append(can, "write")
 				}
-				fmt.Fprintf(w, "%-10s %-10s %-22s %s\n", f.Name, rw, strings.Join(f.Extensions, " "), f.Description)
+				if f.Tensors != nil {
+					can = append(can, "tensors")
+				}
+				fmt.Fprintf(w, "%-10s %-18s %-22s %s\n", f.Name, strings.Join(can, "/"), strings.Join(f.Extensions, " "), f.Description)
 				keys := make([]string, 0, len(f.Params))
 				for k := range f.Params {
 					keys = append(keys, k)
 				}
 				sort.Strings(keys)
 				for _, k := range keys {
-					fmt.Fprintf(w, "           -O %s: %s\n", k, f.Params[k])
+					fmt.Fprintf(w, "%11s-O %s: %s\n", "", k, f.Params[k])
 				}
 			}
 			return nil

@@ -9,9 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/evtool/evtool/formats/evarrow"
+	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/inspect"
-	"github.com/evtool/evtool/internal/cli"
 )
 
 func init() {
@@ -20,9 +19,13 @@ func init() {
 	var ff formatFlags
 	cmd := &cobra.Command{
 		Use:   "info [--json] FILE...",
-		Short: "Describe event files: format, layout, sensor size, event counts, time range, ON/OFF",
+		Short: "Describe event files (format, layout, sensor size, event counts, time range, ON/OFF) and tensor files",
+		Long: `Describe event files: format, layout, sensor size, event counts, time range, ON/OFF balance, and each
+format's own details. Tensor files that a chain ending in a representation wrote (.arrow, .npz, .npy) are
+described too: samples, classes, tensor shape and element type.`,
 		Example: `  evtool info recording.aedat4
-  evtool info --json Train/0/*.bin`,
+  evtool info --json Train/0/*.bin
+  evtool info frames.npz`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := ff.options()
@@ -69,7 +72,9 @@ func printReport(r *inspect.Report) {
 	if r.Inferred {
 		geom += " (inferred from the events; the file does not say)"
 	}
-	fmt.Fprintf(w, "  sensor    %s\n", geom)
+	if r.Kind != events.KindTensors || r.Width > 0 {
+		fmt.Fprintf(w, "  sensor    %s\n", geom)
+	}
 	if r.Samples != nil {
 		fmt.Fprintf(w, "  samples   %d\n", *r.Samples)
 	}
@@ -80,7 +85,7 @@ func printReport(r *inspect.Report) {
 		}
 		fmt.Fprintf(w, "  classes   %d (%s)\n", len(r.Classes), strings.Join(parts, " "))
 	}
-	if r.Kind != evarrow.KindTensors {
+	if r.Kind != events.KindTensors {
 		fmt.Fprintf(w, "  events    %d (ON %d, OFF %d)\n", r.Events, r.On, r.Off)
 	}
 	if r.TFirst != nil {
@@ -105,5 +110,4 @@ func printReport(r *inspect.Report) {
 		b, _ := json.Marshal(r.Details[k])
 		fmt.Fprintf(w, "  %-9s %s\n", k, b)
 	}
-	_ = cli.Quiet
 }

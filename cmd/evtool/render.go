@@ -1,17 +1,18 @@
 package main
 
 import (
+	"errors"
 	"image"
 	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/sources"
+	"github.com/evtool/evtool/tensors"
 	"github.com/evtool/evtool/viewer"
 )
 
@@ -56,11 +57,11 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 			if err != nil {
 				return err
 			}
-			if from == "" || from == "arrow" {
-				if tr, err := evarrow.OpenTensors(args[0]); err == nil {
-					defer tr.Close()
-					return renderTensors(tr, sample, out, scheme, scale, speed)
-				}
+			if tr, _, err := formats.OpenTensors(args[0], from, fo); err == nil {
+				defer tr.Close()
+				return renderTensors(tr, sample, out, scheme, scale, speed)
+			} else if !errors.Is(err, tensors.ErrNotTensors) {
+				return err
 			}
 			src, inFmt, err := formats.Open(args[0], from, fo)
 			if err != nil {
@@ -89,7 +90,7 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 				g = fo.Sensor
 			}
 			if !g.Known() {
-				if g, err = convert.SensorOf(args[0], inFmt, fo); err != nil {
+				if g, err = sources.SensorOf(args[0], inFmt, fo); err != nil {
 					return err
 				}
 			}
@@ -146,14 +147,15 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 
 // renderTensors draws one sample of a tensors file: each frame in the ON/OFF colours (ON − OFF where the
 // frame has both channels), scaled to its own largest value.
-func renderTensors(tr *evarrow.TensorReader, sample int, out, scheme string, scale int, speed float64) error {
+func renderTensors(tr tensors.Reader, sample int, out, scheme string, scale int, speed float64) error {
 	if sample < 0 || sample >= tr.NumSamples() {
 		return cli.Usagef("--sample %d: the file holds tensors 0..%d", sample, tr.NumSamples()-1)
 	}
-	t, err := tr.ReadTensor(sample)
-	if err != nil {
+	var s tensors.Sample
+	if err := tr.ReadSample(sample, &s); err != nil {
 		return err
 	}
+	t := &s.Tensor
 	meta := tr.Meta()
 	// A 3-D image tensor is (P, H, W): one picture; other 3-D tensors are (K, H, W) frames.
 	stages := strings.Split(meta.Transforms, "|")
@@ -164,6 +166,7 @@ func renderTensors(tr *evarrow.TensorReader, sample int, out, scheme string, sca
 		scale = max(1, 256/max(side, 1))
 	}
 	var pics []*image.RGBA
+	var err error
 	if t.F32 != nil {
 		pics, err = viewer.TensorFrames(t.F32, t.Shape, channels, scheme, scale)
 	} else {
@@ -172,7 +175,7 @@ func renderTensors(tr *evarrow.TensorReader, sample int, out, scheme string, sca
 	if err != nil {
 		return err
 	}
-	label := viewer.SampleLabel(sample, t.Label, meta.Classes)
+	label := viewer.SampleLabel(sample, s.Label, meta.Classes)
 	if err := viewer.WritePictures(out, pics, label, scheme, int(math.Round(10/max(speed, 0.01)))); err != nil {
 		return err
 	}

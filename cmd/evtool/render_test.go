@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -127,37 +128,79 @@ func TestViewWithoutDisplay(t *testing.T) {
 	}
 }
 
-// A tensors file (convert with a chain ending in frames) is described by info and drawn by render.
+// A tensors file (convert with a chain ending in frames) is described by info and drawn by render, in
+// every format that holds tensors; the same sample draws the same picture from .arrow and .npz.
 func TestTensorsInfoAndRender(t *testing.T) {
 	dir := t.TempDir()
-	tens := filepath.Join(dir, "frames.arrow")
-	if _, stderr, code := run(t, "convert", fixtures.Path(t, "nmnist/Train"), "-o", tens, "-t", "frames(bins=4)"); code != 0 {
+	var grids [][]byte
+	for _, ext := range []string{".arrow", ".npz", ".npy"} {
+		tens := filepath.Join(dir, "frames"+ext)
+		if _, stderr, code := run(t, "convert", fixtures.Path(t, "nmnist/Train"), "-o", tens, "-t", "frames(bins=4)"); code != 0 {
+			t.Fatal(stderr)
+		}
+		out, _, code := run(t, "info", "--json", tens)
+		var rep struct {
+			Format  string
+			Kind    string
+			Samples int
+			Classes []string
+			Labels  []int `json:"label_counts"`
+			Details map[string]any
+		}
+		wantClasses := 10
+		if ext == ".npy" {
+			wantClasses = 0 // a bare array
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Format != ext[1:] || rep.Kind != "tensors" ||
+			rep.Samples != 20 || len(rep.Classes) != wantClasses || fmt.Sprint(rep.Details["tensor_shape"]) != "[4 2 34 34]" ||
+			rep.Details["tensor_dtype"] != "uint16" {
+			t.Fatalf("info %s: %d %s", ext, code, out)
+		}
+		if wantClasses > 0 && fmt.Sprint(rep.Labels) != "[1 4 2 3 2 2 2 1 1 2]" {
+			t.Fatalf("info %s: label counts %v", ext, rep.Labels)
+		}
+		if text, _, _ := run(t, "info", tens); !strings.Contains(text, "samples   20") || !strings.Contains(text, "tensor_shape [4,2,34,34]") {
+			t.Fatalf("info %s:\n%s", ext, text)
+		}
+		for _, name := range []string{"t.png", "t.gif", "t_%02d.png"} {
+			o := filepath.Join(dir, ext[1:]+name)
+			if _, stderr, code := run(t, "render", tens, "--sample", "3", "-o", o, "--scale", "4"); code != 0 {
+				t.Fatalf("render %s %s: %s", ext, name, stderr)
+			}
+		}
+		f, _ := os.Open(filepath.Join(dir, ext[1:]+"t.png"))
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil || litPixels(img) < 50 {
+			t.Fatalf("%s tensor grid: %v", ext, err)
+		}
+		if seq, _ := filepath.Glob(filepath.Join(dir, ext[1:]+"t_*.png")); len(seq) != 4 {
+			t.Fatalf("%s: %d sequence files, want 4 frames", ext, len(seq))
+		}
+		grid, _ := os.ReadFile(filepath.Join(dir, ext[1:]+"t.png"))
+		grids = append(grids, grid)
+	}
+	if !bytes.Equal(grids[0], grids[1]) { // .npy has no label to draw
+		t.Fatal("sample 3 draws differently from .arrow and .npz")
+	}
+	// A single recording's .npy holds its tensor without a sample axis: -O stacked=false reads it whole.
+	rec := filepath.Join(dir, "rec.npy")
+	if _, stderr, code := run(t, "convert", fixtures.Path(t, "nmnist/Train/0/00002.bin"), "-o", rec, "-t", "frames(bins=4)"); code != 0 {
 		t.Fatal(stderr)
 	}
-	out, _, code := run(t, "info", "--json", tens)
-	var rep struct {
-		Kind    string
-		Samples int
-		Classes []string
-		Details map[string]any
+	if out, _, code := run(t, "info", "--json", "-O", "stacked=false", rec); code != 0 || !strings.Contains(out, `"samples":1`) ||
+		!strings.Contains(out, `"tensor_shape":[4,2,34,34]`) {
+		t.Fatalf("info of a recording's .npy: %s", out)
 	}
-	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Kind != "tensors" || rep.Samples != 20 ||
-		len(rep.Classes) != 10 || fmt.Sprint(rep.Details["tensor_shape"]) != "[4 2 34 34]" {
-		t.Fatalf("info: %d %s", code, out)
+	if _, stderr, code := run(t, "render", rec, "-O", "stacked=false", "-o", filepath.Join(dir, "rec_%d.png")); code != 0 {
+		t.Fatal(stderr)
 	}
-	for _, name := range []string{"t.png", "t.gif", "t_%02d.png"} {
-		o := filepath.Join(dir, name)
-		if _, stderr, code := run(t, "render", tens, "--sample", "3", "-o", o); code != 0 {
-			t.Fatalf("render %s: %s", name, stderr)
-		}
+	if seq, _ := filepath.Glob(filepath.Join(dir, "rec_*.png")); len(seq) != 4 {
+		t.Fatalf("recording: %d frames drawn, want 4", len(seq))
 	}
-	f, _ := os.Open(filepath.Join(dir, "t.png"))
-	img, err := png.Decode(f)
-	f.Close()
-	if err != nil || litPixels(img) < 50 {
-		t.Fatalf("tensor grid: %v", err)
-	}
-	if seq, _ := filepath.Glob(filepath.Join(dir, "t_*.png")); len(seq) != 4 {
-		t.Fatalf("%d sequence files, want 4 frames", len(seq))
+	// Events are not tensors: convert refuses a tensors file with a sentence.
+	if _, stderr, code := run(t, "convert", filepath.Join(dir, "frames.npz"), "-o", filepath.Join(dir, "x.arrow")); code != 1 ||
+		!strings.Contains(stderr, "holds tensors") {
+		t.Fatalf("convert of tensors: %d %s", code, stderr)
 	}
 }

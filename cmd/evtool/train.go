@@ -21,20 +21,21 @@ func init() {
 		epochs, batch, bins, hidden, earlyStop, workers, shift      int
 		lr, lrMin, wd, band                                         float64
 		seed                                                        uint64
-		binary, dense                                               bool
-		specs, augment                                              []string
+		binary, dense, asJSON                                       bool
+		specs, augment, classMap                                    []string
 	)
 	cmd := &cobra.Command{
-		Use:   "train --data TRAIN [--test TEST] [--model mlp|csnn|FILE] -o MODEL.safetensors",
+		Use:   "train --data TRAIN [--test TEST] [--model csnn|mlp|FILE] -o MODEL.safetensors",
 		Short: "Train a spiking neural network (LIF, surrogate-gradient BPTT) on a labelled event dataset",
 		Long: `train fits a leaky integrate-and-fire network to a dataset file (Arrow from convert, datasets prepare
 or synth) on the CPU. Each sample becomes --bins time bins of per-(polarity, pixel) event counts. After
-every epoch it prints the loss, accuracy, throughput and firing rates, and writes a checkpoint; the
-final model is saved as safetensors with the architecture and input encoding in its metadata.
-See docs/train.md.`,
-		Example: `  evtool train --data train.arrow --test test.arrow -o mlp.safetensors
-  evtool train --data train.arrow --model csnn --epochs 5 --lr 1e-3 -o csnn.safetensors
-  evtool train --data train.arrow --resume mlp.ckpt.safetensors --epochs 20 -o mlp.safetensors
+every epoch it prints a line with the loss, accuracy, speed and firing rates (--json: one JSON record per
+epoch on stdout) and writes a checkpoint; on a terminal, progress bars show loading, each epoch and the
+test. The final model is saved as safetensors with the architecture, input encoding and class names in
+its metadata. See docs/train.md.`,
+		Example: `  evtool train --data train.arrow -o csnn.safetensors
+  evtool train --data train.arrow --test test.arrow --model mlp --epochs 10 --batch 128 --shift 0 -o mlp.safetensors
+  evtool train --data train.arrow --resume csnn.ckpt.safetensors --epochs 20 -o csnn.safetensors
   evtool train --data train.arrow -t 'denoise(dt=5ms) | frames(bins=8)' -o denoised.safetensors
   evtool train --data train.arrow --augment 'drop-event(prob=0.1) | jitter-t(sigma=1ms)' -o augmented.safetensors`,
 		Args: cobra.NoArgs,
@@ -79,13 +80,17 @@ See docs/train.md.`,
 					return cli.Usagef("--augment takes event filters (drop-event, jitter-xy, …), not %s", aug.Stages[len(aug.Stages)-1].Def.Name)
 				}
 			}
-			trainSet, err := snn.OpenDatasetWith(ctx, data, enc, snn.LoadOptions{KeepEvents: aug != nil})
+			aliases, err := parseClassMap(classMap)
+			if err != nil {
+				return err
+			}
+			trainSet, err := loadDataset(ctx, data, enc, aug != nil)
 			if err != nil {
 				return err
 			}
 			var testSet *snn.Dataset
 			if test != "" {
-				if testSet, err = snn.OpenDataset(ctx, test, trainSet.Encoding); err != nil {
+				if testSet, err = loadDataset(ctx, test, trainSet.Encoding, false); err != nil {
 					return err
 				}
 			}
@@ -117,27 +122,13 @@ See docs/train.md.`,
 			}
 			cfg := snn.Config{Arch: arch, Epochs: epochs, BatchSize: batch, LR: lr, LRMin: lrMin, WeightDecay: wd,
 				Seed: seed, Workers: workers, EarlyStop: earlyStop, Shift: shift, Augment: aug, Dense: dense, SparseGradBand: band,
-				Checkpoint: checkpoint, Resume: resume}
-			progress := func(e snn.EpochReport) {
-				var rates []string
-				for _, r := range e.SpikeRates {
-					rates = append(rates, fmt.Sprintf("L%d %.1f%%", r.Layer, 100*r.Rate))
-				}
-				testPart := ""
-				if e.TestAccuracy >= 0 {
-					testPart = fmt.Sprintf(", test %.2f %%", 100*e.TestAccuracy)
-				}
-				mark := ""
-				if e.Improved {
-					mark = " *"
-				}
-				cli.Infof("epoch %d/%d: loss %.4f, train %.2f %%%s, %.0f samples/s, spikes %s, skipped %.0f %% of dense work, lr %.2g (%.1f s)%s",
-					e.Epoch, e.Epochs, e.Loss, 100*e.TrainAccuracy, testPart, e.SamplesPerSec, strings.Join(rates, " "),
-					100*e.SkippedWork, e.LR, e.Seconds, mark)
-			}
-			m, rep, err := snn.Train(ctx, cfg, trainSet, testSet, progress)
+				Checkpoint: checkpoint, Resume: resume, TestAliases: aliases}
+			talk := newTrainTalk(asJSON)
+			cfg.OnBatch, cfg.OnTest = talk.batch, talk.test
+			m, rep, err := snn.Train(ctx, cfg, trainSet, testSet, talk.epoch)
+			talk.close()
 			if err != nil {
-				return err
+				return classMapHint(err)
 			}
 			if rep.Stopped == "cancelled" {
 				return errors.New("interrupted; the last checkpoint is " + checkpoint)
@@ -145,18 +136,22 @@ See docs/train.md.`,
 			if err := m.Save(out); err != nil {
 				return err
 			}
-			cli.Infof("model %s (%d parameters) saved to %s after %d epochs (%s, %.1f s)",
-				m.Summary(), m.NumParams(), out, len(rep.Epochs), rep.Stopped, rep.Seconds)
+			how := "all epochs done"
+			if rep.Stopped == "early stop" {
+				how = fmt.Sprintf("stopped early: no improvement in %d epochs", earlyStop)
+			}
+			cli.Infof("saved %s: %s, %d parameters, after %s (%s) in %s",
+				out, m.Summary(), m.NumParams(), plural(len(rep.Epochs), "epoch"), how, formatDuration(rep.Seconds))
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&data, "data", "", "training dataset file (required)")
 	f.StringVar(&test, "test", "", "test dataset file, evaluated after every epoch (drives --early-stop)")
-	f.StringVar(&model, "model", "mlp", "architecture: mlp, csnn, or a JSON file (docs/train.md)")
+	f.StringVar(&model, "model", "csnn", "architecture: csnn, mlp, or a JSON file (docs/train.md)")
 	f.StringVarP(&out, "output", "o", "", "output model file (.safetensors, required)")
-	f.IntVar(&epochs, "epochs", 10, "number of epochs")
-	f.IntVar(&batch, "batch", 128, "mini-batch size")
+	f.IntVar(&epochs, "epochs", 12, "number of epochs")
+	f.IntVar(&batch, "batch", 64, "mini-batch size")
 	f.Float64Var(&lr, "lr", 2e-3, "initial learning rate (Adam, cosine decay)")
 	f.Float64Var(&lrMin, "lr-min", 0, "final learning rate of the cosine schedule")
 	f.Float64Var(&wd, "weight-decay", 0, "decoupled weight decay on weights (AdamW)")
@@ -169,12 +164,14 @@ See docs/train.md.`,
 	f.StringVar(&surrogate, "surrogate", snn.ATan, "surrogate gradient: atan (α=2), fast_sigmoid (k=25) or triangle")
 	f.Uint64Var(&seed, "seed", 1, "seed for initialisation and shuffling")
 	f.IntVar(&earlyStop, "early-stop", 0, "stop after this many epochs without improvement (0 = never)")
-	f.IntVar(&shift, "shift", 0, "augment: translate each training sample by a random ±N pixels per epoch")
-	f.IntVar(&workers, "workers", 0, "worker goroutines (0 = all cores); results are reproducible per seed and worker count")
+	f.IntVar(&shift, "shift", 1, "augment: translate each training sample by a random ±N pixels per epoch (0 = off)")
+	f.IntVar(&workers, "workers", 0, "worker goroutines (0 = all cores, at most 16); the model is the same for any number")
 	f.StringVar(&resume, "resume", "", "continue training from this checkpoint")
 	f.StringVar(&checkpoint, "checkpoint", "", "checkpoint written after every epoch (default: OUTPUT with .ckpt.safetensors)")
 	f.Float64Var(&band, "sparse-grad", 0, "sparse-gradient band: no gradient where |U−θ| exceeds it (0 = exact BPTT)")
 	f.BoolVar(&dense, "dense", false, "use the dense reference kernels (slow; for checking)")
+	f.BoolVar(&asJSON, "json", false, "print one JSON record per epoch on stdout (docs/train.md lists the fields)")
+	f.StringArrayVar(&classMap, "class-map", nil, "score a test-set class the model does not know as one it does: NAME=MODELCLASS (repeatable)")
 	rootCmd.AddCommand(cmd)
 }
 

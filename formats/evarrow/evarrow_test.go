@@ -14,6 +14,7 @@ import (
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/nmnist"
 	"github.com/evtool/evtool/internal/fixtures"
+	"github.com/evtool/evtool/tensors"
 )
 
 func randomEvents(rng *rand.Rand, n int) *events.Batch {
@@ -170,14 +171,14 @@ func FuzzOpen(f *testing.F) {
 	w.Close()
 	seed, _ := os.ReadFile(filepath.Join(dir, "seed.arrow"))
 	f.Add(seed)
-	for i, spec := range []TensorSpec{{DType: "uint16", Shape: []int{2, 1, 2}}, {DType: "float32", Shape: []int{-1, 2}}} {
+	for i, spec := range []tensors.Spec{{DType: tensors.Uint16, Shape: []int{2, 1, 2}}, {DType: tensors.Float32, Shape: []int{-1, 2}}} {
 		path := filepath.Join(dir, fmt.Sprintf("t%d.arrow", i))
 		tw, err := CreateTensors(path, events.Meta{Classes: []string{"a"}}, spec, Options{Compression: "none"})
 		if err != nil {
 			f.Fatal(err)
 		}
-		tw.WriteTensor("s", 0, []int{2, 1, 2}[:len(spec.Shape)], []uint16{1, 2, 3, 4}, nil)
-		tw.WriteTensor("t", -1, []int{1, 2}, nil, []float32{0.5, -1})
+		tw.Write(&tensors.Sample{ID: "s", Label: 0, Tensor: tensors.Tensor{Shape: []int{2, 1, 2}, U16: []uint16{1, 2, 3, 4}}})
+		tw.Write(&tensors.Sample{ID: "t", Label: -1, Tensor: tensors.Tensor{Shape: []int{1, 2}, F32: []float32{0.5, -1}}})
 		tw.Close()
 		b, _ := os.ReadFile(path)
 		f.Add(b)
@@ -188,13 +189,14 @@ func FuzzOpen(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if fl.meta.Kind == KindTensors {
+		if fl.meta.Kind == events.KindTensors {
 			tr, err := newTensorReader(fl)
 			if err != nil {
 				return
 			}
+			var s tensors.Sample
 			for i := 0; i < tr.NumSamples() && i < 100; i++ {
-				if _, err := tr.ReadTensor(i); err != nil {
+				if err := tr.ReadSample(i, &s); err != nil {
 					break
 				}
 			}

@@ -60,7 +60,7 @@ func openReader(path string, src ipc.ReadAtSeeker, f io.Closer) (fl *file, err e
 		r.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if meta.Kind == KindTensors {
+	if meta.Kind == events.KindTensors {
 		if err := checkTensorColumns(r.Schema()); err != nil {
 			r.Close()
 			return nil, fmt.Errorf("%s: not an evtool tensors file: %w", path, err)
@@ -106,7 +106,7 @@ func Open(path string) (events.Meta, any, error) {
 }
 
 func openAs(fl *file) (events.Meta, any, error) {
-	if fl.meta.Kind == KindTensors {
+	if fl.meta.Kind == events.KindTensors {
 		fl.close()
 		return fl.meta, nil, fmt.Errorf("%s holds tensors (a transform chain's output), not events: evtool info and render describe it; pyarrow reads it as numpy arrays", fl.path)
 	}

@@ -53,7 +53,7 @@ func MetaToMetadata(meta events.Meta) arrow.Metadata {
 	if meta.Kind == "" {
 		kv[KeyKind] = string(events.KindRecording)
 	}
-	if meta.Kind == events.KindDataset || meta.Kind == KindTensors {
+	if meta.Kind == events.KindDataset || meta.Kind == events.KindTensors {
 		classes := meta.Classes
 		if classes == nil {
 			classes = []string{}
@@ -93,8 +93,8 @@ func MetaFromMetadata(md arrow.Metadata) (events.Meta, error) {
 		switch events.Kind(v) {
 		case events.KindRecording, events.KindDataset:
 			m.Kind = events.Kind(v)
-		case KindTensors:
-			m.Kind = KindTensors
+		case events.KindTensors:
+			m.Kind = events.KindTensors
 		default:
 			return m, fmt.Errorf("metadata %s=%q: want recording or dataset", KeyKind, v)
 		}

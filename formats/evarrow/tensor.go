@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/tensors"
 )
 
 // The tensors layout (docs/FORMAT.md): what a transform chain ending in a representation (frames, voxel
@@ -22,9 +25,6 @@ import (
 // The extension is declared through the field's ARROW:extension:* metadata, which is how the IPC format
 // carries it; readers that do not know it see the storage type.
 
-// KindTensors is the evtool.kind of the tensors layout.
-const KindTensors events.Kind = "tensors"
-
 // Tensor layout keys and columns.
 const (
 	KeyTensorShape = "evtool.tensor_shape" // JSON list, null where the size varies per sample
@@ -35,37 +35,10 @@ const (
 	extMetadata = "ARROW:extension:metadata"
 )
 
-// TensorSpec says what a tensors file holds.
-type TensorSpec struct {
-	DType string // "uint16" or "float32"
-	// Shape of every tensor; a negative size varies per sample (then the variable-shape type is used).
-	Shape []int
-	// Plain leaves out the extension declaration: the same columns as plain Arrow types, for readers
-	// that refuse extension types (nodejs-polars with polars core 0.55 does).
-	Plain bool
-}
-
-func (s TensorSpec) fixed() bool {
-	for _, d := range s.Shape {
-		if d < 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func (s TensorSpec) size() int {
-	n := 1
-	for _, d := range s.Shape {
-		n *= d
-	}
-	return n
-}
-
-// shapeJSON renders the shape with null for varying sizes.
-func (s TensorSpec) shapeJSON() string {
-	parts := make([]any, len(s.Shape))
-	for i, d := range s.Shape {
+// shapeJSON renders a shape with null for varying sizes.
+func shapeJSON(shape []int) string {
+	parts := make([]any, len(shape))
+	for i, d := range shape {
 		if d >= 0 {
 			parts[i] = d
 		}
@@ -74,13 +47,15 @@ func (s TensorSpec) shapeJSON() string {
 	return string(b)
 }
 
-// TensorSchema is the schema of the tensors layout.
-func TensorSchema(meta events.Meta, spec TensorSpec) (*arrow.Schema, error) {
+// TensorSchema is the schema of the tensors layout. plain leaves out the extension declaration: the same
+// columns as plain Arrow types, for readers that refuse extension types (nodejs-polars with polars core
+// 0.55 does).
+func TensorSchema(meta events.Meta, spec tensors.Spec, plain bool) (*arrow.Schema, error) {
 	var elem arrow.DataType
 	switch spec.DType {
-	case "uint16":
+	case tensors.Uint16:
 		elem = arrow.PrimitiveTypes.Uint16
-	case "float32":
+	case tensors.Float32:
 		elem = arrow.PrimitiveTypes.Float32
 	default:
 		return nil, fmt.Errorf("tensor element type %q: want uint16 or float32", spec.DType)
@@ -90,24 +65,24 @@ func TensorSchema(meta events.Meta, spec TensorSpec) (*arrow.Schema, error) {
 	}
 	var typ arrow.DataType
 	var ext arrow.Metadata
-	if spec.fixed() {
-		typ = arrow.FixedSizeListOf(int32(spec.size()), elem)
+	if spec.Fixed() {
+		typ = arrow.FixedSizeListOf(int32(spec.Size()), elem)
 		ext = arrow.NewMetadata([]string{extName, extMetadata},
-			[]string{"arrow.fixed_shape_tensor", `{"shape":` + spec.shapeJSON() + `}`})
+			[]string{"arrow.fixed_shape_tensor", `{"shape":` + shapeJSON(spec.Shape) + `}`})
 	} else {
 		typ = arrow.StructOf(
 			arrow.Field{Name: "data", Type: arrow.ListOf(elem)},
 			arrow.Field{Name: "shape", Type: arrow.FixedSizeListOf(int32(len(spec.Shape)), arrow.PrimitiveTypes.Int32)},
 		)
 		ext = arrow.NewMetadata([]string{extName, extMetadata},
-			[]string{"arrow.variable_shape_tensor", `{"uniform_shape":` + spec.shapeJSON() + `}`})
+			[]string{"arrow.variable_shape_tensor", `{"uniform_shape":` + shapeJSON(spec.Shape) + `}`})
 	}
-	meta.Kind = KindTensors
+	meta.Kind = events.KindTensors
 	md := MetaToMetadata(meta)
 	keys := append(append([]string{}, md.Keys()...), KeyTensorShape, KeyTensorDType)
-	vals := append(append([]string{}, md.Values()...), spec.shapeJSON(), spec.DType)
+	vals := append(append([]string{}, md.Values()...), shapeJSON(spec.Shape), string(spec.DType))
 	smd := arrow.NewMetadata(keys, vals)
-	if spec.Plain {
+	if plain {
 		ext = arrow.Metadata{}
 	}
 	return arrow.NewSchema([]arrow.Field{
@@ -120,7 +95,7 @@ func TensorSchema(meta events.Meta, spec TensorSpec) (*arrow.Schema, error) {
 // TensorWriter streams tensors into a tensors-layout file.
 type TensorWriter struct {
 	rowFile
-	spec      TensorSpec
+	spec      tensors.Spec
 	fixedList *array.FixedSizeListBuilder
 	strct     *array.StructBuilder
 	data      *array.ListBuilder
@@ -132,7 +107,7 @@ type TensorWriter struct {
 }
 
 // CreateTensors creates a tensors file at path (atomically: nothing appears unless Close succeeds).
-func CreateTensors(path string, meta events.Meta, spec TensorSpec, o Options) (*TensorWriter, error) {
+func CreateTensors(path string, meta events.Meta, spec tensors.Spec, o Options) (*TensorWriter, error) {
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
@@ -147,8 +122,8 @@ func CreateTensors(path string, meta events.Meta, spec TensorSpec, o Options) (*
 }
 
 // NewTensorWriter writes a tensors file to out; name is used in errors.
-func NewTensorWriter(out io.Writer, name string, meta events.Meta, spec TensorSpec, o Options) (*TensorWriter, error) {
-	schema, err := TensorSchema(meta, spec)
+func NewTensorWriter(out io.Writer, name string, meta events.Meta, spec tensors.Spec, o Options) (*TensorWriter, error) {
+	schema, err := TensorSchema(meta, spec, o.PlainTensors)
 	if err != nil {
 		return nil, err
 	}
@@ -158,8 +133,9 @@ func NewTensorWriter(out io.Writer, name string, meta events.Meta, spec TensorSp
 	}
 	rb := rf.b
 	w := &TensorWriter{rowFile: rf, spec: spec}
+	w.spec.Shape = append([]int(nil), spec.Shape...)
 	var vb array.Builder
-	if spec.fixed() {
+	if spec.Fixed() {
 		w.fixedList = rb.Field(2).(*array.FixedSizeListBuilder)
 		vb = w.fixedList.ValueBuilder()
 	} else {
@@ -178,23 +154,13 @@ func NewTensorWriter(out io.Writer, name string, meta events.Meta, spec TensorSp
 	return w, nil
 }
 
-// WriteTensor appends one sample's tensor: shape and its row-major values, in u16 or f32 as the spec's
-// element type says.
-func (w *TensorWriter) WriteTensor(id string, label int32, shape []int, u16 []uint16, f32 []float32) error {
-	if len(shape) != len(w.spec.Shape) {
-		return fmt.Errorf("sample %q: tensor of %d dimensions, the file holds %d", id, len(shape), len(w.spec.Shape))
+// Write appends one sample's tensor, which must fit the spec the file was created with.
+func (w *TensorWriter) Write(s *tensors.Sample) error {
+	t := &s.Tensor
+	if err := w.spec.Check(t); err != nil {
+		return fmt.Errorf("%s: sample %q: %w", w.name, s.ID, err)
 	}
-	n := 1
-	for i, d := range shape {
-		if want := w.spec.Shape[i]; (want >= 0 && d != want) || d < 0 {
-			return fmt.Errorf("sample %q: tensor shape %v, the file holds %s", id, shape, w.spec.shapeJSON())
-		}
-		n *= d
-	}
-	if (w.u16 != nil && len(u16) != n) || (w.f32 != nil && len(f32) != n) {
-		return fmt.Errorf("sample %q: %d values for a tensor of shape %v (element type %s)", id, max(len(u16), len(f32)), shape, w.spec.DType)
-	}
-	if err := w.appendKey(id, label); err != nil {
+	if err := w.appendKey(s.ID, s.Label); err != nil {
 		return err
 	}
 	if w.fixedList != nil {
@@ -203,14 +169,14 @@ func (w *TensorWriter) WriteTensor(id string, label int32, shape []int, u16 []ui
 		w.strct.Append(true)
 		w.data.Append(true)
 		w.shape.Append(true)
-		for _, d := range shape {
+		for _, d := range t.Shape {
 			w.shapeVals.Append(int32(d))
 		}
 	}
 	if w.u16 != nil {
-		w.u16.AppendValues(u16, nil)
+		w.u16.AppendValues(t.U16, nil)
 	} else {
-		w.f32.AppendValues(f32, nil)
+		w.f32.AppendValues(t.F32, nil)
 	}
 	w.samples++
 	return w.rowDone()
@@ -224,6 +190,9 @@ func ParseTensorShape(s string) ([]int, error) {
 	var parts []*int
 	if err := json.Unmarshal([]byte(s), &parts); err != nil {
 		return nil, fmt.Errorf("%s=%q: want a JSON list of sizes: %w", KeyTensorShape, s, err)
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("%s=%q: a tensor has at least one dimension", KeyTensorShape, s)
 	}
 	out := make([]int, len(parts))
 	for i, p := range parts {
@@ -255,21 +224,45 @@ func checkTensorColumns(s *arrow.Schema) error {
 	return nil
 }
 
-// TensorReader reads a tensors-layout file by sample index.
+// TensorReader reads a tensors-layout file by sample index; it implements tensors.Reader.
 type TensorReader struct {
 	d    *DatasetReader // the row and batch bookkeeping datasets use
-	Spec TensorSpec
+	spec tensors.Spec
 }
 
-// OpenTensors opens a tensors-layout file.
+// OpenTensors opens a tensors-layout file. Given an Arrow file of events it returns an error wrapping
+// tensors.ErrNotTensors.
 func OpenTensors(path string) (*TensorReader, error) {
-	fl, err := openFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	if fl.meta.Kind != KindTensors {
+	r, err := NewTensorReader(f, path)
+	if err != nil {
+		f.Close()
+	}
+	return r, err
+}
+
+// NewTensorReader reads a tensors-layout file from src, which must give random access (an *os.File, a
+// *bytes.Reader, an *io.SectionReader); it is closed by Close when it is an io.Closer. name is used in
+// errors.
+func NewTensorReader(src io.Reader, name string) (*TensorReader, error) {
+	ras, ok := src.(ipc.ReadAtSeeker)
+	if !ok {
+		return nil, fmt.Errorf("%s: reading an Arrow file needs random access (a file, not a stream)", name)
+	}
+	var closer io.Closer = nopCloser{}
+	if c, ok := src.(io.Closer); ok {
+		closer = c
+	}
+	fl, err := openReader(name, ras, closer)
+	if err != nil {
+		return nil, err
+	}
+	if fl.meta.Kind != events.KindTensors {
 		fl.close()
-		return nil, fmt.Errorf("%s holds events (%s layout), not tensors", path, fl.meta.Kind)
+		return nil, fmt.Errorf("%s: %w (Arrow %s layout)", name, tensors.ErrNotTensors, fl.meta.Kind)
 	}
 	return newTensorReader(fl)
 }
@@ -278,9 +271,9 @@ func newTensorReader(fl *file) (*TensorReader, error) {
 	path := fl.path
 	md := fl.r.Schema().Metadata()
 	var err error
-	spec := TensorSpec{}
+	spec := tensors.Spec{}
 	if v, ok := md.GetValue(KeyTensorDType); ok {
-		spec.DType = v
+		spec.DType = tensors.DType(v)
 	}
 	if v, ok := md.GetValue(KeyTensorShape); ok {
 		if spec.Shape, err = ParseTensorShape(v); err != nil {
@@ -292,11 +285,23 @@ func newTensorReader(fl *file) (*TensorReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TensorReader{d: d, Spec: spec}, nil
+	spec.Samples = d.NumSamples()
+	return &TensorReader{d: d, spec: spec}, nil
 }
 
-// Meta describes the file (Kind is KindTensors).
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
+
+// Meta describes the file (Kind is events.KindTensors).
 func (r *TensorReader) Meta() events.Meta { return r.d.meta }
+
+// Spec is the element type and shape the file declares (−1 where the size varies per sample).
+func (r *TensorReader) Spec() tensors.Spec {
+	s := r.spec
+	s.Shape = append([]int(nil), s.Shape...)
+	return s
+}
 
 // NumSamples is the number of tensors.
 func (r *TensorReader) NumSamples() int { return r.d.NumSamples() }
@@ -304,81 +309,82 @@ func (r *TensorReader) NumSamples() int { return r.d.NumSamples() }
 // Close closes the file.
 func (r *TensorReader) Close() error { return r.d.Close() }
 
-// Tensor is one row of a tensors file.
-type Tensor struct {
-	ID    string
-	Label int32
-	Shape []int
-	U16   []uint16
-	F32   []float32
-}
-
-// ReadTensor reads tensor i (its values are copied out of the record batch).
-func (r *TensorReader) ReadTensor(i int) (*Tensor, error) {
+// ReadSample reads tensor i into dst (its values are copied out of the record batch into dst's buffers).
+func (r *TensorReader) ReadSample(i int, dst *tensors.Sample) error {
 	d := r.d
+	dst.Reset()
 	if i < 0 || i >= d.NumSamples() {
-		return nil, fmt.Errorf("%s: tensor %d does not exist (the file holds %d)", d.path, i, d.NumSamples())
+		return fmt.Errorf("%s: tensor %d does not exist (the file holds %d)", d.path, i, d.NumSamples())
 	}
 	b := d.batchOf(i)
 	rec, err := d.load(b)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	row := i - d.starts[b]
 	if row >= int(rec.NumRows()) {
-		return nil, fmt.Errorf("%s: record batch %d holds %d rows, expected at least %d", d.path, b, rec.NumRows(), row+1)
+		return fmt.Errorf("%s: record batch %d holds %d rows, expected at least %d", d.path, b, rec.NumRows(), row+1)
 	}
-	t := &Tensor{Label: events.NoLabel, ID: rec.Column(1).(*array.String).Value(row)}
+	dst.ID = rec.Column(1).(*array.String).Value(row)
 	if labels := rec.Column(0).(*array.Int32); !labels.IsNull(row) {
-		t.Label = labels.Value(row)
+		dst.Label = labels.Value(row)
 	}
+	t := &dst.Tensor
 	var values arrow.Array
 	var lo, hi int64
 	switch col := rec.Column(2).(type) {
 	case *array.FixedSizeList:
 		n := int64(col.DataType().(*arrow.FixedSizeListType).Len())
-		if !r.Spec.fixed() || int64(r.Spec.size()) != n {
-			return nil, fmt.Errorf("%s: %s=%s does not describe tensors of %d values", d.path, KeyTensorShape, r.Spec.shapeJSON(), n)
+		if !r.spec.Fixed() || int64(r.spec.Size()) != n {
+			return fmt.Errorf("%s: %s=%s does not describe tensors of %d values", d.path, KeyTensorShape, shapeJSON(r.spec.Shape), n)
 		}
-		t.Shape = append([]int(nil), r.Spec.Shape...)
+		t.Shape = append(t.Shape, r.spec.Shape...)
 		values, lo, hi = col.ListValues(), int64(row)*n, int64(row+1)*n
 	case *array.Struct:
 		data, ok1 := col.Field(0).(*array.List)
 		shape, ok2 := col.Field(1).(*array.FixedSizeList)
 		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("%s: malformed variable-shape tensor column", d.path)
+			return fmt.Errorf("%s: malformed variable-shape tensor column", d.path)
 		}
 		dims := shape.ListValues().(*array.Int32).Int32Values()
-		nd := len(r.Spec.Shape)
+		nd := len(r.spec.Shape)
 		if (row+1)*nd > len(dims) {
-			return nil, fmt.Errorf("%s: tensor %d has no shape", d.path, i)
+			return fmt.Errorf("%s: tensor %d has no shape", d.path, i)
 		}
 		n := int64(1)
 		for _, v := range dims[row*nd : (row+1)*nd] {
+			if v < 0 {
+				return fmt.Errorf("%s: tensor %d has a negative size in its shape %v", d.path, i, dims[row*nd:(row+1)*nd])
+			}
 			t.Shape = append(t.Shape, int(v))
 			n *= int64(v)
 		}
 		values = data.ListValues()
 		lo, hi = data.ValueOffsets(row)
 		if hi-lo != n {
-			return nil, fmt.Errorf("%s: tensor %d holds %d values for shape %v", d.path, i, hi-lo, t.Shape)
+			return fmt.Errorf("%s: tensor %d holds %d values for shape %v", d.path, i, hi-lo, t.Shape)
 		}
 	default:
-		return nil, fmt.Errorf("%s: tensor column of type %s", d.path, col.DataType())
+		return fmt.Errorf("%s: tensor column of type %s", d.path, col.DataType())
 	}
 	switch v := values.(type) {
 	case *array.Uint16:
-		if hi > int64(v.Len()) {
-			return nil, fmt.Errorf("%s: tensor %d lies past its column", d.path, i)
+		if lo < 0 || hi < lo || hi > int64(v.Len()) {
+			return fmt.Errorf("%s: tensor %d lies past its column", d.path, i)
 		}
-		t.U16 = append([]uint16(nil), v.Uint16Values()[lo:hi]...)
+		t.U16 = append(t.U16, v.Uint16Values()[lo:hi]...)
+		t.F32 = nil
 	case *array.Float32:
-		if hi > int64(v.Len()) {
-			return nil, fmt.Errorf("%s: tensor %d lies past its column", d.path, i)
+		if lo < 0 || hi < lo || hi > int64(v.Len()) {
+			return fmt.Errorf("%s: tensor %d lies past its column", d.path, i)
 		}
-		t.F32 = append([]float32(nil), v.Float32Values()[lo:hi]...)
+		if t.F32 == nil {
+			t.F32 = []float32{} // non-nil even when empty: the element type is float32
+		}
+		t.F32 = append(t.F32, v.Float32Values()[lo:hi]...)
+		t.U16 = nil
 	default:
-		return nil, fmt.Errorf("%s: tensor values of type %s", d.path, values.DataType())
+		return fmt.Errorf("%s: tensor values of type %s", d.path, values.DataType())
 	}
-	return t, nil
+	return nil
 }

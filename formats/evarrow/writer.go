@@ -25,6 +25,9 @@ type Options struct {
 	// last holds exactly this many, so sample i is in batch i/BatchSamples. Lower it for big samples
 	// (a DVSGesture clip holds ~10^5–10^6 events) to bound memory.
 	BatchSamples int
+	// PlainTensors writes the tensors layout without Arrow's tensor extension declaration (plain storage
+	// types), for readers that refuse extension types.
+	PlainTensors bool
 }
 
 const (

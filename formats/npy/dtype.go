@@ -83,6 +83,9 @@ func layoutOf(hd *npyarray.Header, columns []int) (*layout, error) {
 		if columns == nil {
 			columns = []int{colT, colX, colY, colP}
 		}
+		if len(dims) >= 3 {
+			return nil, fmt.Errorf("a %d-D array holds tensors, not events (evtool info and render read it)", len(dims))
+		}
 		if len(dims) != 2 || dims[1] != int64(len(columns)) {
 			return nil, fmt.Errorf("a plain array must have shape (N, %d) with columns %s; shape is %v",
 				len(columns), columnNames(columns), dims)

@@ -1,6 +1,7 @@
-// Package npy reads and writes events as NumPy .npy files, the layout Python users load with
-// numpy.load: a 1-D structured array with dtype [('t','<i8'),('x','<u2'),('y','<u2'),('p','u1')]
-// (docs/formats-csv-npy-parquet.md).
+// Package npy reads and writes NumPy files: events as .npy files, the layout Python users load with
+// numpy.load — a 1-D structured array with dtype [('t','<i8'),('x','<u2'),('y','<u2'),('p','u1')]
+// (docs/formats-csv-npy-parquet.md) — and the tensors a representation makes, as .npy arrays and .npz
+// archives (tensor.go, tensorread.go; registered as the formats npy and npz).
 //
 // The reader follows the NPY format versions 1.0, 2.0 and 3.0: the header dict is parsed as a Python
 // literal (never evaluated). It accepts other field orders and types (t as int, unsigned or float µs;
@@ -11,11 +12,13 @@ package npy
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/npyarray"
+	"github.com/evtool/evtool/tensors"
 )
 
 // Magic starts every .npy file.
@@ -39,8 +42,46 @@ func init() {
 		Params: map[string]string{
 			"columns":   `read only: column order of a plain 2-D array, e.g. "x,y,p,t" ("-" skips a column; default t,x,y,p)`,
 			"time-unit": `read only: unit of t in the file: us (default), ms, s or ns; converted to µs, rounded to the nearest`,
+			"stacked":   `tensors, read only: true (default) reads an array of 3 or more dimensions as samples along its first axis; false as one tensor (what a single recording's tensor is)`,
+		},
+		Tensors: &formats.TensorIO{
+			NewReader: func(r io.Reader, name string, o formats.Options) (tensors.Reader, error) {
+				stacked := true
+				if _, set := o.Params["stacked"]; set {
+					var err error
+					if stacked, err = o.BoolParam("stacked"); err != nil {
+						return nil, err
+					}
+				}
+				return NewTensorReader(r, name, stacked)
+			},
+			Create: func(path string, meta events.Meta, spec tensors.Spec, _ formats.Options) (tensors.Writer, error) {
+				return wrapTensorWriter(CreateTensors(path, meta, spec, false))
+			},
 		},
 	})
+	formats.Register(&formats.Format{
+		Name:        "npz",
+		Description: "NumPy .npz archive of tensors: x (N, …shape), y (int32 labels, −1 unknown), ids, classes (tensors only)",
+		Extensions:  []string{".npz"},
+		Detect:      IsNPZ,
+		Tensors: &formats.TensorIO{
+			NewReader: func(r io.Reader, name string, _ formats.Options) (tensors.Reader, error) {
+				return NewNPZReader(r, name)
+			},
+			Create: func(path string, meta events.Meta, spec tensors.Spec, _ formats.Options) (tensors.Writer, error) {
+				return wrapTensorWriter(CreateTensors(path, meta, spec, true))
+			},
+		},
+	})
+}
+
+// wrapTensorWriter keeps a failed constructor's nil from becoming a non-nil interface.
+func wrapTensorWriter(w *TensorWriter, err error) (tensors.Writer, error) {
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 // timeUnits maps a unit name onto its power of ten relative to a microsecond.

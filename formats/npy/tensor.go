@@ -7,12 +7,21 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/tensors"
 )
+
+// Tensors for NumPy and PyTorch users (docs/FORMAT.md, layout 3):
+//   - .npy: one array x of shape (N, *shape), or, for the tensor of a single recording, the tensor itself;
+//   - .npz: x (N, *shape), y (int32 labels, −1 when unknown), ids (sample ids) and classes (class names),
+//     as numpy.savez_compressed writes them.
+//
+// Every tensor of a file has one shape (frames by bins, voxel grids); the element type is uint16 (counts)
+// or float32. The readers take any C-order integer, float or bool array of three or more dimensions.
 
 // ArrayHeader renders the NPY 1.0 preamble of a plain array (descr like '<f4', C order), padded with
 // spaces to a multiple of 64 bytes as numpy pads its own.
@@ -36,46 +45,43 @@ func ArrayHeader(descr string, shape []int) []byte {
 	return append(b, '\n')
 }
 
-// TensorWriter writes the tensors a transform chain makes of a dataset for NumPy/PyTorch users:
-//   - .npy: one array x of shape (N, *shape) — or the tensor itself for a single recording;
-//   - .npz: x, plus y (int32 labels, −1 when unknown), ids (sample ids) and classes (class names), as
-//     numpy.savez_compressed writes them.
-//
-// Every tensor must have the same shape (frames by bins, voxel grids); the element type is uint16
-// (counts) or float32.
+// TensorWriter writes tensors to a .npy or .npz file.
 type TensorWriter struct {
 	file    *atomicfile.File
 	zw      *zip.Writer
 	bw      *bufio.Writer
 	name    string
-	dtype   string
-	shape   []int
-	n       int // tensors announced in x's header
-	written int
+	spec    tensors.Spec
+	descr   string
+	shape   []int // every tensor's shape: the spec's, with varying sizes taken from the first tensor
 	stacked bool
+	written int
 	labels  []int32
 	ids     []string
 	classes []string
 	buf     []byte
 }
 
-// CreateTensors creates path (.npy or .npz) for n tensors of one shape and element type ("uint16" or
-// "float32"). stacked=false writes a single tensor as it is (n must be 1, .npy only).
-func CreateTensors(path, dtype string, shape []int, n int, stacked bool, classes []string) (*TensorWriter, error) {
-	descr := map[string]string{"uint16": "<u2", "float32": "<f4"}[dtype]
+// CreateTensors creates path for spec.Samples tensors as spec describes: a .npz archive when npz is set,
+// else a .npy array. The count must be known in advance: both state it before the data. A size that
+// varies in spec.Shape is taken from the first tensor, and every later one must match it.
+func CreateTensors(path string, meta events.Meta, spec tensors.Spec, npz bool) (*TensorWriter, error) {
+	descr := map[tensors.DType]string{tensors.Uint16: "<u2", tensors.Float32: "<f4"}[spec.DType]
 	if descr == "" {
-		return nil, fmt.Errorf("tensor element type %q: want uint16 or float32", dtype)
+		return nil, fmt.Errorf("tensor element type %q: want uint16 or float32", spec.DType)
 	}
-	npz := strings.EqualFold(filepath.Ext(path), ".npz")
-	if !stacked && (n != 1 || npz) {
+	if spec.Samples <= 0 {
+		return nil, fmt.Errorf("%s: .npy and .npz state the number of tensors before the data, and it is not known in advance here (slices are counted only at the end): write .arrow", path)
+	}
+	stacked := npz || !spec.Single
+	if !stacked && spec.Samples != 1 {
 		return nil, fmt.Errorf("%s: an unstacked tensor file holds one .npy array", path)
 	}
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	w := &TensorWriter{file: f, name: path, dtype: dtype, shape: append([]int(nil), shape...), n: n,
-		stacked: stacked, classes: classes}
+	w := &TensorWriter{file: f, name: path, spec: spec, descr: descr, stacked: stacked, classes: meta.Classes}
 	var out io.Writer = f
 	if npz {
 		w.zw = zip.NewWriter(f)
@@ -85,43 +91,56 @@ func CreateTensors(path, dtype string, shape []int, n int, stacked bool, classes
 		}
 	}
 	w.bw = bufio.NewWriterSize(out, 1<<20)
-	full := shape
-	if stacked {
-		full = append([]int{n}, shape...)
-	}
-	if _, err := w.bw.Write(ArrayHeader(descr, full)); err != nil {
-		f.Abort()
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
 	return w, nil
 }
 
-// WriteTensor appends one tensor (values in u16 or f32, as the element type says).
-func (w *TensorWriter) WriteTensor(id string, label int32, shape []int, u16 []uint16, f32 []float32) error {
-	if w.written == w.n {
-		return fmt.Errorf("%s: more than the %d tensors announced", w.name, w.n)
+// Write appends one tensor.
+func (w *TensorWriter) Write(s *tensors.Sample) error {
+	t := &s.Tensor
+	if w.written == w.spec.Samples {
+		return fmt.Errorf("%s: more than the %d tensors announced", w.name, w.spec.Samples)
 	}
-	if fmt.Sprint(shape) != fmt.Sprint(w.shape) {
-		return fmt.Errorf("sample %q: tensor shape %v, earlier samples %v: a .npy/.npz array needs one shape (frames by window vary per sample: use frames(bins=…), or write .arrow)", id, shape, w.shape)
+	if w.written == 0 {
+		if len(t.Shape) != len(w.spec.Shape) {
+			return fmt.Errorf("%s: sample %q: tensor shape %v, the file holds %s", w.name, s.ID, t.Shape, tensors.ShapeString(w.spec.Shape))
+		}
+		w.shape = make([]int, len(t.Shape))
+		for i, d := range w.spec.Shape {
+			if d < 0 {
+				d = t.Shape[i]
+			}
+			w.shape[i] = d
+		}
+		full := w.shape
+		if w.stacked {
+			full = append([]int{w.spec.Samples}, w.shape...)
+		}
+		if _, err := w.bw.Write(ArrayHeader(w.descr, full)); err != nil {
+			return fmt.Errorf("write %s: %w", w.name, err)
+		}
 	}
-	var err error
-	if w.dtype == "uint16" {
-		w.buf = w.buf[:0]
-		for _, v := range u16 {
+	if fmt.Sprint(t.Shape) != fmt.Sprint(w.shape) {
+		return fmt.Errorf("sample %q: tensor shape %v, earlier samples %v: a .npy/.npz array needs one shape (frames by window vary per sample: use frames(bins=…), or write .arrow)", s.ID, t.Shape, w.shape)
+	}
+	if err := (tensors.Spec{DType: w.spec.DType, Shape: w.shape}).Check(t); err != nil {
+		return fmt.Errorf("%s: sample %q: %w", w.name, s.ID, err)
+	}
+	w.buf = w.buf[:0]
+	if w.spec.DType == tensors.Uint16 {
+		for _, v := range t.U16 {
 			w.buf = binary.LittleEndian.AppendUint16(w.buf, v)
 		}
 	} else {
-		w.buf = w.buf[:0]
-		for _, v := range f32 {
+		for _, v := range t.F32 {
 			w.buf = binary.LittleEndian.AppendUint32(w.buf, math.Float32bits(v))
 		}
 	}
-	if _, err = w.bw.Write(w.buf); err != nil {
+	if _, err := w.bw.Write(w.buf); err != nil {
 		return fmt.Errorf("write %s: %w", w.name, err)
 	}
 	w.written++
-	w.labels = append(w.labels, label)
-	w.ids = append(w.ids, id)
+	w.labels = append(w.labels, s.Label)
+	w.ids = append(w.ids, s.ID)
 	return nil
 }
 
@@ -145,9 +164,9 @@ func stringArray(strs []string) []byte {
 
 // Close finishes the arrays and moves the file into place.
 func (w *TensorWriter) Close() error {
-	if w.written != w.n {
+	if w.written != w.spec.Samples {
 		w.Abort()
-		return fmt.Errorf("%s: %d tensors written, %d announced", w.name, w.written, w.n)
+		return fmt.Errorf("%s: %d tensors written, %d announced", w.name, w.written, w.spec.Samples)
 	}
 	if err := w.bw.Flush(); err != nil {
 		w.Abort()

@@ -46,11 +46,6 @@ func Infof(format string, a ...any) {
 	fmt.Fprintf(Stderr, format+"\n", a...)
 }
 
-// Warnf prints a warning to stderr (even with --quiet: warnings are about the data).
-func Warnf(format string, a ...any) {
-	fmt.Fprintf(Stderr, "warning: "+format+"\n", a...)
-}
-
 // Progress is a progress bar that draws only when stderr is a terminal and --quiet is off.
 type Progress struct{ bar *progressbar.ProgressBar }
 
@@ -76,10 +71,27 @@ func NewProgress(total int64, what string, isBytes bool) *Progress {
 	return &Progress{bar: progressbar.NewOptions64(total, opts...)}
 }
 
-// Add advances the bar.
-func (p *Progress) Add(n int64) {
+// NewCountProgress starts a bar counting items of the given unit ("samples": the rate reads
+// "samples/s"), with a description that Describe can change as the work goes.
+func NewCountProgress(total int64, what, unit string) *Progress {
+	if Quiet || !StderrIsTerminal() {
+		return &Progress{}
+	}
+	return &Progress{bar: progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString(unit),
+		progressbar.OptionThrottle(100_000_000),
+		progressbar.OptionClearOnFinish(),
+	)}
+}
+
+// Describe replaces the bar's description.
+func (p *Progress) Describe(what string) {
 	if p.bar != nil {
-		p.bar.Add64(n)
+		p.bar.Describe(what)
 	}
 }
 

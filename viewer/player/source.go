@@ -7,9 +7,9 @@ import (
 	"os"
 	"sync"
 
-	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/sources"
 	"github.com/evtool/evtool/viewer"
 )
 
@@ -79,7 +79,7 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	case events.Reader:
 		s.Close()
 		if !g.Known() {
-			if g, err = convert.SensorOf(path, f, fo); err != nil {
+			if g, err = sources.SensorOf(path, f, fo); err != nil {
 				return nil, err
 			}
 		}
@@ -131,7 +131,6 @@ type datasetPlaylist struct {
 	r       events.SampleReader
 	g       events.Geometry
 	classes []string
-	buf     events.Sample
 }
 
 func (p *datasetPlaylist) Len() int                  { return p.r.NumSamples() }
@@ -148,13 +147,13 @@ func (p *datasetPlaylist) Open(i int) (Recording, string, error) {
 
 type folderPlaylist struct {
 	path string
-	plan *convert.Plan
+	plan *sources.Plan
 	fo   formats.Options
 	g    events.Geometry
 }
 
 func openFolder(path, from string, fo formats.Options) (Playlist, error) {
-	plan, err := convert.Discover([]string{path}, from)
+	plan, err := sources.Discover([]string{path}, from)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +163,7 @@ func openFolder(path, from string, fo formats.Options) (Playlist, error) {
 	g := fo.Sensor
 	if !g.Known() {
 		it := plan.Items[0]
-		if g, err = convert.SensorOf(it.Path, it.Format, fo); err != nil {
+		if g, err = sources.SensorOf(it.Path, it.Format, fo); err != nil {
 			return nil, err
 		}
 	}
@@ -178,7 +177,7 @@ func (p *folderPlaylist) Close() error              { return nil }
 func (p *folderPlaylist) Open(i int) (Recording, string, error) {
 	it := p.plan.Items[i]
 	b := events.NewBatch(0)
-	if err := convert.ReadFile(it.Path, it.Format, p.fo, b); err != nil {
+	if err := sources.ReadFile(it.Path, it.Format, p.fo, b); err != nil {
 		return nil, "", err
 	}
 	return newMemoryRecording(b), viewer.SampleLabel(i, it.Label, p.plan.Classes) + " " + it.ID, nil

@@ -1,7 +1,8 @@
-// Package convert turns inputs of any registered format into an output of any writable format: one
-// recording streams through; a folder of per-sample files (N-MNIST's Train/<digit>/*.bin layout, or any
-// <class>/<file> tree) becomes one labelled dataset, decoded on all cores in a deterministic order.
-package convert
+// Package sources finds and opens what commands read events from: the files of a folder tree or a list
+// (Discover: N-MNIST's Train/<digit>/*.bin layout, or any <class>/<file> tree, becomes labelled samples in
+// a deterministic order), a whole file's events (ReadFile), and a recording's sensor size when its file
+// does not say (SensorOf). convert, datasets and the player share it; it knows nothing of outputs.
+package sources
 
 import (
 	"fmt"
@@ -26,13 +27,34 @@ type Item struct {
 
 // Plan is what the inputs turned out to be.
 type Plan struct {
-	// Dataset is true when the inputs form a set of samples (a folder, or several files).
+	// Dataset is true when the inputs form a set of samples (a folder, several files, Groups).
 	Dataset bool
 	// Recording is the single input file when Dataset is false.
 	Recording string
 	// Items are the samples, sorted by id (deterministic row order).
 	Items   []Item
 	Classes []string
+	// Groups, when set, yields the samples instead of Items: samples cut from larger inputs, such as
+	// DVSGesture's clips from its trial recordings.
+	Groups Groups
+	// Sensor is the samples' sensor size when it is known from outside the files (a dataset's
+	// definition); zero otherwise.
+	Sensor events.Geometry
+	// Source describes the inputs for evtool.source; empty means their path.
+	Source string
+	// Params are format settings the inputs call for, applied to the output unless the caller sets them
+	// (DVSGesture's long clips want small record batches: "batch-samples" = "4").
+	Params map[string]string
+}
+
+// Groups is a dataset whose samples are decoded a group at a time: DVSGesture's clips are cut from one
+// trial recording, read once. Distinct groups may be read concurrently.
+type Groups interface {
+	// Len is the number of groups; Samples the number of samples in all of them.
+	Len() int
+	Samples() int
+	// Read decodes group i's samples into dst, reusing its samples' buffers, and returns them.
+	Read(i int, dst []events.Sample) ([]events.Sample, error)
 }
 
 // Discover classifies the inputs. A folder is walked recursively; every file whose format is readable

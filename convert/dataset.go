@@ -1,0 +1,253 @@
+package convert
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/internal/parallel"
+	"github.com/evtool/evtool/sources"
+	"github.com/evtool/evtool/tensors"
+	"github.com/evtool/evtool/transforms"
+)
+
+// datasetSource yields the samples of a dataset in units that workers decode concurrently: a file of a
+// plan, a group of a plan's Groups (several samples cut from one recording), or a sample of an open
+// dataset reader, which is decoded one unit at a time.
+type datasetSource struct {
+	plan   *sources.Plan
+	opts   formats.Options
+	reader events.SampleReader
+}
+
+// unit is a worker's slot: one unit's samples and, for a chain ending in a representation, their tensors.
+type unit struct {
+	samples []events.Sample
+	tensors []tensors.Sample
+}
+
+func (d datasetSource) groups() sources.Groups {
+	if d.reader == nil {
+		return d.plan.Groups
+	}
+	return nil
+}
+
+func (d datasetSource) units() int {
+	switch {
+	case d.reader != nil:
+		return d.reader.NumSamples()
+	case d.plan.Groups != nil:
+		return d.plan.Groups.Len()
+	}
+	return len(d.plan.Items)
+}
+
+// samples is the number of samples in all units.
+func (d datasetSource) samples() int {
+	if g := d.groups(); g != nil {
+		return g.Samples()
+	}
+	return d.units()
+}
+
+// workers is how many units may be decoded at once: one open reader decodes sequentially (Arrow reads
+// are cheap).
+func (d datasetSource) workers(n int) int {
+	if d.reader != nil {
+		return 1
+	}
+	return n
+}
+
+// files are the plan's sample files, or nil when the samples come from elsewhere.
+func (d datasetSource) files() []sources.Item {
+	if d.reader != nil || d.plan.Groups != nil {
+		return nil
+	}
+	return d.plan.Items
+}
+
+// read decodes unit i into dst, reusing its samples, and returns the unit's samples.
+func (d datasetSource) read(i int, dst []events.Sample) ([]events.Sample, error) {
+	if g := d.groups(); g != nil {
+		return g.Read(i, dst)
+	}
+	if cap(dst) == 0 {
+		dst = make([]events.Sample, 1)
+	}
+	dst = dst[:1]
+	s := &dst[0]
+	if d.reader != nil {
+		return dst, d.reader.ReadSample(i, s)
+	}
+	it := d.plan.Items[i]
+	s.Reset()
+	s.ID, s.Label = it.ID, it.Label
+	return dst, sources.ReadFile(it.Path, it.Format, d.opts, &s.Events)
+}
+
+// prepare reads unit i into u and readies its samples for the output: each must lie on sensor g, goes
+// through the chain's filters and, when rep is set, becomes a tensor.
+func (d datasetSource) prepare(i int, u *unit, g events.Geometry, o Options, rep transforms.Representation) error {
+	var err error
+	if u.samples, err = d.read(i, u.samples); err != nil {
+		return err
+	}
+	if rep != nil {
+		u.tensors = slices.Grow(u.tensors[:0], len(u.samples))[:len(u.samples)]
+	}
+	for j := range u.samples {
+		smp := &u.samples[j]
+		if err := smp.Events.Validate(g); err != nil {
+			return fmt.Errorf("sample %s: %w (pass --sensor to set the sensor size)", smp.ID, err)
+		}
+		if o.Chain == nil {
+			continue
+		}
+		sh, err := o.Chain.ApplySample(smp, shapeOf(g), o.Seed)
+		if err != nil {
+			return err
+		}
+		if rep != nil {
+			if err := computeTensor(rep, smp, sh, &u.tensors[j]); err != nil {
+				return fmt.Errorf("sample %s: %w", smp.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// geometry is the sensor the dataset's samples lie on: --sensor, the source's own, else datasetGeometry.
+func (d datasetSource) geometry(ctx context.Context, meta events.Meta, o Options) (events.Geometry, error) {
+	switch {
+	case o.Format.Sensor.Known():
+		return o.Format.Sensor, nil
+	case meta.Geometry.Known():
+		return meta.Geometry, nil
+	}
+	return datasetGeometry(ctx, d, o.Workers)
+}
+
+func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, input, output string,
+	outFmt *formats.Format, o Options) (*Result, error) {
+	if !outFmt.DatasetCreate {
+		return nil, fmt.Errorf("format %s holds one recording, not a dataset; write the dataset to .arrow (or --to nmnist for a folder of .bin files)", outFmt.Name)
+	}
+	n := src.samples()
+	g, err := src.geometry(ctx, meta, o)
+	if err != nil {
+		return nil, err
+	}
+	outG := g
+	if o.Chain != nil {
+		st, err := o.Chain.NewStream(shapeOf(g), o.Seed, "")
+		if err != nil {
+			return nil, err
+		}
+		outG = st.Shape().Geometry
+	}
+	out := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG, Classes: meta.Classes,
+		Source: datasetSourceText(src, meta, input, o), Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
+	sink, err := outFmt.Create(output, out, o.Format)
+	if err != nil {
+		return nil, err
+	}
+	w, ok := sink.(events.SampleWriter)
+	if !ok {
+		sink.Abort()
+		return nil, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
+	}
+	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG}
+	err = parallel.Ordered(ctx, src.units(), src.workers(o.Workers), func() *unit { return &unit{} },
+		func(i int, u *unit) error { return src.prepare(i, u, g, o, nil) },
+		func(i int, u *unit) error {
+			for j := range u.samples {
+				smp := &u.samples[j]
+				if err := w.WriteSample(smp); err != nil {
+					return err
+				}
+				res.Samples++
+				res.Events += int64(smp.Events.Len())
+				if o.Progress != nil {
+					o.Progress(int64(res.Samples), int64(n))
+				}
+			}
+			return nil
+		})
+	return finish(w, err, res)
+}
+
+// output is a writer of any kind: events, samples or tensors.
+type output interface {
+	Close() error
+	Abort()
+}
+
+// finish closes the output after a run that succeeded, or removes it after one that failed (w is nil when
+// the run failed before creating it).
+func finish(w output, err error, res *Result) (*Result, error) {
+	if err != nil {
+		if w != nil {
+			w.Abort()
+		}
+		return nil, err
+	}
+	if w == nil {
+		return nil, fmt.Errorf("no samples to convert")
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// datasetSourceText is what a dataset output records as evtool.source: --source, else the folder the
+// sample files came from, else the input's own record, else the input.
+func datasetSourceText(src datasetSource, meta events.Meta, input string, o Options) string {
+	switch {
+	case o.Source != "":
+		return o.Source
+	case len(src.files()) > 0:
+		return sourceRoot(src.plan)
+	case src.reader == nil || meta.Source == "":
+		return input
+	}
+	return meta.Source
+}
+
+// datasetGeometry finds the canvas of a dataset whose files do not state a sensor size: the header
+// geometry of its first sample when the format has one, else the extent over all samples passed through
+// the format's dataset knowledge (InferGeometry).
+func datasetGeometry(ctx context.Context, src datasetSource, workers int) (events.Geometry, error) {
+	files := src.files()
+	if len(files) > 0 {
+		it := files[0]
+		if s, err := it.Format.Open(it.Path, src.opts); err == nil {
+			g := s.Meta().Geometry
+			s.Close()
+			if g.Known() {
+				return g, nil
+			}
+		}
+	}
+	total := events.NewStats(events.Geometry{}, false)
+	err := parallel.Ordered(ctx, src.units(), src.workers(workers), func() *unit { return &unit{} },
+		func(i int, u *unit) (err error) { u.samples, err = src.read(i, u.samples); return err },
+		func(i int, u *unit) error {
+			for j := range u.samples {
+				total.Add(&u.samples[j].Events)
+			}
+			return nil
+		})
+	if err != nil {
+		return events.Geometry{}, err
+	}
+	ext := total.Extent()
+	if len(files) > 0 {
+		return sources.Infer(files[0].Format, ext), nil
+	}
+	return ext, nil
+}

@@ -1,0 +1,105 @@
+package formats
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/tensors"
+)
+
+// TensorIO is a format's support for tensors: what a transform chain ending in a representation (frames,
+// voxel grid…) makes of each sample. A file format may hold events, tensors or both (an Arrow file holds
+// one recording, a dataset or tensors; a .npy file a structured array of events or a plain array).
+type TensorIO struct {
+	// NewReader reads tensors from r (closed by the Reader's Close when it is an io.Closer); name is used
+	// in errors. Formats that need random access take an *os.File, *bytes.Reader or *io.SectionReader.
+	// Given content of this format that holds events it returns an error wrapping tensors.ErrNotTensors.
+	// Nil when the format cannot read tensors back.
+	NewReader func(r io.Reader, name string, opts Options) (tensors.Reader, error)
+	// Create opens a tensors output for tensors as spec describes (shape −1 where a size varies per
+	// sample; Samples when the count is known in advance). Nil when the format cannot write tensors.
+	Create func(path string, meta events.Meta, spec tensors.Spec, opts Options) (tensors.Writer, error)
+}
+
+// OpenTensors opens a tensors file with the named format, or the detected one when name is empty. When
+// the file holds events (or its format holds events only), the error wraps tensors.ErrNotTensors, so
+// callers that accept both can fall back to Open.
+func OpenTensors(path, name string, opts Options) (tensors.Reader, *Format, error) {
+	f, err := find(path, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.Tensors == nil || f.Tensors.NewReader == nil {
+		return nil, f, fmt.Errorf("%s: %w (format %s)", path, tensors.ErrNotTensors, f.Name)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, f, err
+	}
+	r, err := f.Tensors.NewReader(fh, path, opts)
+	if err != nil {
+		fh.Close()
+		return nil, f, err
+	}
+	return r, f, nil
+}
+
+// TensorOutputFormat finds the format to write tensors to path with: the named one if given, else the one
+// the extension says.
+func TensorOutputFormat(path, name string) (*Format, error) {
+	if name != "" {
+		f, err := Lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		if f.Tensors == nil || f.Tensors.Create == nil {
+			return nil, fmt.Errorf("format %s cannot hold tensors (a chain ending in a representation makes tensors; formats that hold them: %s)",
+				f.Name, strings.Join(TensorWritableNames(), ", "))
+		}
+		return f, nil
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	for _, f := range All() {
+		if f.Tensors == nil || f.Tensors.Create == nil {
+			continue
+		}
+		for _, e := range f.Extensions {
+			if e == ext {
+				return f, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%s: a chain ending in a representation makes tensors, which go to %s", path, TensorExtensions())
+}
+
+// TensorWritableNames lists the formats that can write tensors, sorted.
+func TensorWritableNames() []string {
+	var names []string
+	for _, f := range All() {
+		if f.Tensors != nil && f.Tensors.Create != nil {
+			names = append(names, f.Name)
+		}
+	}
+	return names
+}
+
+// TensorExtensions lists the main extension of every format that writes tensors: ".arrow, .npy or .npz".
+func TensorExtensions() string {
+	var exts []string
+	for _, f := range All() {
+		if f.Tensors != nil && f.Tensors.Create != nil && len(f.Extensions) > 0 {
+			exts = append(exts, f.Extensions[0])
+		}
+	}
+	switch len(exts) {
+	case 0:
+		return "no registered format"
+	case 1:
+		return exts[0]
+	}
+	return strings.Join(exts[:len(exts)-1], ", ") + " or " + exts[len(exts)-1]
+}
