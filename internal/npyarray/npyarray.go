@@ -87,6 +87,28 @@ func ReadHeader(r io.Reader) (*Header, error) {
 	return h, nil
 }
 
+// AppendHeader appends the preamble of format version major (1, or 2 and 3 for dicts past 64 KiB) and the
+// header dict, padded with spaces and a newline to a multiple of 64 bytes as numpy pads it.
+func AppendHeader(b []byte, major byte, dict string) []byte {
+	pre := 10
+	if major > 1 {
+		pre = 12
+	}
+	total := (pre + len(dict) + 1 + 63) / 64 * 64
+	b = append(b, Magic...)
+	b = append(b, major, 0)
+	if n := total - pre; major == 1 {
+		b = binary.LittleEndian.AppendUint16(b, uint16(n))
+	} else {
+		b = binary.LittleEndian.AppendUint32(b, uint32(n))
+	}
+	b = append(b, dict...)
+	for range total - pre - len(dict) - 1 {
+		b = append(b, ' ')
+	}
+	return append(b, '\n')
+}
+
 // parseHeader checks the header dict: a C-order array with a shape of non-negative integers.
 func parseHeader(text string) (*Header, error) {
 	v, err := parseLiteral(text)

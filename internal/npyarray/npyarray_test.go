@@ -12,22 +12,9 @@ import (
 	"testing"
 )
 
-// file makes a .npy file of format version major with the given header dict, padded as numpy pads it
-// (preamble + dict + newline a multiple of 64 bytes), followed by body.
+// file makes a .npy file of format version major with the given header dict, then body.
 func file(major byte, dict string, body []byte) []byte {
-	pre := 10
-	if major > 1 {
-		pre = 12
-	}
-	total := (pre + len(dict) + 1 + 63) / 64 * 64
-	h := dict + strings.Repeat(" ", total-pre-len(dict)-1) + "\n"
-	b := append([]byte(Magic), major, 0)
-	if major == 1 {
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(h)))
-	} else {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(h)))
-	}
-	return append(append(b, h...), body...)
+	return append(AppendHeader(nil, major, dict), body...)
 }
 
 func TestReadHeader(t *testing.T) {
