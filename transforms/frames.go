@@ -186,6 +186,19 @@ func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *tensors.Tensor) err
 	switch f.Mode {
 	case ByTimeWindow:
 		Wt, S := f.Window, f.Window-f.Overlap
+		if S == Wt {
+			// No overlap: an event is in frame ⌊u/S⌋ alone, worked out when the events enter a frame.
+			lo, hi, k := int64(1), int64(0), int64(0) // the frame [lo, hi) of the last event: none yet
+			for i := i0; i < i1; i++ {
+				if t := b.T[i]; t < lo || t >= hi {
+					k = (t - t0) / S
+					lo = t0 + k*S
+					hi = lo + S
+				}
+				add(int(k), i)
+			}
+			break
+		}
 		for i := i0; i < i1; i++ {
 			u := b.T[i] - t0
 			// frames k with k·S ≤ u < k·S + W_t

@@ -140,26 +140,29 @@ func parseAction(name string) action {
 // swapsAxes reports whether the action turns a W×H sensor into H×W.
 func (a action) swapsAxes() bool { return a >= rot90CW }
 
-// affine returns the action on a W×H sensor as x' = cx + xx·x + xy·y, y' = cy + yx·x + yy·y, so one loop
-// serves all eight without a per-event switch.
-func (a action) affine(W, H int) (cx, xx, xy, cy, yx, yy int) {
+// mapping returns the action on a W×H sensor as: swap x and y or not, then per axis v' = (v ^ n) + a in
+// uint16 arithmetic, which is v (n = 0, a = 0) or M − 1 − v (n = 0xFFFF, a = M, since v ^ 0xFFFF = −v − 1):
+// two loops serve all eight, with no per-event switch or multiplication.
+func (a action) mapping(W, H int) (swap bool, nx, ax, ny, ay uint16) {
+	const flip = 0xFFFF
+	w, h := uint16(W), uint16(H)
 	switch a {
 	case flipLR:
-		return W - 1, -1, 0, 0, 0, 1
+		return false, flip, w, 0, 0
 	case flipUD:
-		return 0, 1, 0, H - 1, 0, -1
+		return false, 0, 0, flip, h
 	case rot180:
-		return W - 1, -1, 0, H - 1, 0, -1
+		return false, flip, w, flip, h
 	case rot90CW: // (H−1−y, x)
-		return H - 1, 0, -1, 0, 1, 0
+		return true, flip, h, 0, 0
 	case rot90CCW: // (y, W−1−x)
-		return 0, 0, 1, W - 1, -1, 0
+		return true, 0, 0, flip, w
 	case transposeXY: // (y, x)
-		return 0, 0, 1, 0, 1, 0
+		return true, 0, 0, 0, 0
 	case antitranspose: // (H−1−y, W−1−x)
-		return H - 1, 0, -1, W - 1, -1, 0
+		return true, flip, h, flip, w
 	}
-	return 0, 1, 0, 0, 0, 1
+	return false, 0, 0, 0, 0
 }
 
 type transpose struct {
@@ -167,8 +170,9 @@ type transpose struct {
 	random bool    // random-flip-lr/ud: apply action with probability prob, one draw per sample
 	prob   float64 // random-flip-lr/ud
 	w, h   int
-	// This sample's map: x' = cx + xx·x + xy·y, y' = cy + yx·x + yy·y.
-	cx, xx, xy, cy, yx, yy int
+	// This sample's map (see mapping).
+	swap           bool
+	nx, ax, ny, ay uint16
 }
 
 func (tr *transpose) Reset(in Shape, rng *rand.Rand) (Shape, error) {
@@ -180,7 +184,7 @@ func (tr *transpose) Reset(in Shape, rng *rand.Rand) (Shape, error) {
 	if tr.random && !(rng.Float64() < tr.prob) {
 		active = identity
 	}
-	tr.cx, tr.xx, tr.xy, tr.cy, tr.yx, tr.yy = active.affine(tr.w, tr.h)
+	tr.swap, tr.nx, tr.ax, tr.ny, tr.ay = active.mapping(tr.w, tr.h)
 	if active.swapsAxes() {
 		in.Geometry = events.Geometry{Width: tr.h, Height: tr.w}
 	}
@@ -190,17 +194,29 @@ func (tr *transpose) Reset(in Shape, rng *rand.Rand) (Shape, error) {
 func (tr *transpose) Process(in, out *events.Batch) error {
 	start := out.Len()
 	T, X, Y, P := out.Extend(in.Len())
+	X, Y, P = X[:len(T)], Y[:len(T)], P[:len(T)] // one bounds check covers the four
 	j := 0
 	W, H := uint16(tr.w), uint16(tr.h)
-	cx, xx, xy, cy, yx, yy := tr.cx, tr.xx, tr.xy, tr.cy, tr.yx, tr.yy
-	for i, t := range in.T {
-		x, y := in.X[i], in.Y[i]
-		if x >= W || y >= H {
-			continue
+	nx, ax, ny, ay := tr.nx, tr.ax, tr.ny, tr.ay
+	X0, Y0, P0 := in.X[:len(in.T)], in.Y[:len(in.T)], in.P[:len(in.T)]
+	if tr.swap {
+		for i, t := range in.T {
+			x, y := X0[i], Y0[i]
+			if x >= W || y >= H {
+				continue
+			}
+			T[j], X[j], Y[j], P[j] = t, y^nx+ax, x^ny+ay, P0[i]
+			j++
 		}
-		xi, yi := int(x), int(y)
-		T[j], X[j], Y[j], P[j] = t, uint16(cx+xx*xi+xy*yi), uint16(cy+yx*xi+yy*yi), in.P[i]
-		j++
+	} else {
+		for i, t := range in.T {
+			x, y := X0[i], Y0[i]
+			if x >= W || y >= H {
+				continue
+			}
+			T[j], X[j], Y[j], P[j] = t, x^nx+ax, y^ny+ay, P0[i]
+			j++
+		}
 	}
 	out.Truncate(start + j)
 	return nil
