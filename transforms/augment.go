@@ -1,11 +1,9 @@
 package transforms
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/evtool/evtool/events"
 )
@@ -127,10 +125,12 @@ type jitterT struct {
 	sigma   float64
 	bound   int64 // ⌈6σ⌉: the jitter is clamped to ±bound, so a reorder buffer of that much time suffices
 	clipNeg bool
-	rng     *rand.Rand
+	src     *rand.PCG
+	norm    libNormals   // rng.NormFloat64's values, drawn without a call per value through rng's Source
 	pend    events.Batch // jittered events not yet emitted, in arrival order
 	rest    events.Batch // scratch for compaction
 	order   []timeIndex
+	scratch []timeIndex // sortTimeIndex's
 }
 
 // timeIndex orders held events by (t, arrival): an unstable sort on it is a stable sort on t.
@@ -139,8 +139,10 @@ type timeIndex struct {
 	i int32
 }
 
+func (j *jitterT) useSource(src *rand.PCG) { j.src = src }
+
 func (j *jitterT) Reset(in Shape, rng *rand.Rand) (Shape, error) {
-	j.rng = rng
+	j.norm.reset(rng, j.src)
 	j.pend.Reset()
 	j.bound = int64(math.Ceil(6 * j.sigma))
 	return in, nil
@@ -151,7 +153,7 @@ func (j *jitterT) Process(in, out *events.Batch) error {
 	T, X, Y, P := j.pend.Extend(in.Len())
 	n := 0
 	for i, t := range in.T {
-		d := int64(math.Round(j.sigma * j.rng.NormFloat64()))
+		d := int64(math.Round(j.sigma * j.norm.next()))
 		t += min(max(d, -j.bound), j.bound)
 		if t < 0 {
 			if !j.clipNeg {
@@ -186,7 +188,7 @@ func (j *jitterT) emit(out *events.Batch, limit int64) {
 	if len(j.order) == 0 {
 		return
 	}
-	sortTimeIndex(j.order)
+	sortTimeIndex(j.order, &j.scratch)
 	start := out.Len()
 	T, X, Y, P := out.Extend(len(j.order))
 	for k, o := range j.order {
@@ -236,11 +238,12 @@ func init() {
 		}})
 }
 
-// sortTimeIndex sorts by (t, arrival). The input was time-ordered and each event moved by a few σ, so the
-// keys are nearly sorted: insertion sort is close to linear. It gives up to a general sort once the
-// moves add up to more than 64 per event (a σ large against the event spacing).
-func sortTimeIndex(o []timeIndex) {
-	budget := 64 * len(o)
+// sortTimeIndex sorts by (t, arrival), stably by t, using scratch (grown as needed). The input was
+// time-ordered and each event moved by a few σ, so the keys are nearly sorted: insertion sort is close to
+// linear. Once its moves add up to more than 8 per event (a σ wide against the event spacing, or noise
+// spread over the sample), a radix sort finishes the job in a few passes over the data.
+func sortTimeIndex(o []timeIndex, scratch *[]timeIndex) {
+	budget := 8 * len(o)
 	for i := 1; i < len(o); i++ {
 		v := o[i]
 		k := i
@@ -250,14 +253,42 @@ func sortTimeIndex(o []timeIndex) {
 		}
 		o[k] = v
 		if budget -= i - k; budget < 0 {
-			slices.SortFunc(o, func(a, b timeIndex) int {
-				if a.t != b.t {
-					return cmp.Compare(a.t, b.t)
-				}
-				return cmp.Compare(a.i, b.i)
-			})
+			radixSortTimeIndex(o, scratch)
 			return
 		}
+	}
+}
+
+// radixSortTimeIndex sorts stably by t: least significant 11 bits of t − min first, each pass a stable
+// counting sort, as many passes as the span of times needs.
+func radixSortTimeIndex(o []timeIndex, scratch *[]timeIndex) {
+	lo, hi := o[0].t, o[0].t
+	for _, v := range o {
+		lo, hi = min(lo, v.t), max(hi, v.t)
+	}
+	if cap(*scratch) < len(o) {
+		*scratch = make([]timeIndex, len(o))
+	}
+	src, dst := o, (*scratch)[:len(o)]
+	span := uint64(hi) - uint64(lo)
+	for shift := uint(0); shift < 64 && span>>shift != 0; shift += 11 {
+		var start [1 << 11]int
+		for _, v := range src {
+			start[(uint64(v.t)-uint64(lo))>>shift&(1<<11-1)]++
+		}
+		sum := 0
+		for d, c := range start {
+			start[d], sum = sum, sum+c
+		}
+		for _, v := range src {
+			d := (uint64(v.t) - uint64(lo)) >> shift & (1<<11 - 1)
+			dst[start[d]] = v
+			start[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &o[0] {
+		copy(o, src)
 	}
 }
 
@@ -267,11 +298,12 @@ func sortTimeIndex(o []timeIndex) {
 // (inclusive integers), merged by time with the sample's own events first on ties. It needs the
 // whole sample; an empty sample stays empty (there is no time range to draw from).
 type uniformNoise struct {
-	n     int
-	g     events.Geometry
-	rng   *rand.Rand
-	held  events.Batch
-	order []timeIndex
+	n       int
+	g       events.Geometry
+	rng     *rand.Rand
+	held    events.Batch
+	order   []timeIndex
+	scratch []timeIndex // sortTimeIndex's
 }
 
 func (u *uniformNoise) Reset(in Shape, rng *rand.Rand) (Shape, error) {
@@ -300,7 +332,7 @@ func (u *uniformNoise) Flush(out *events.Batch) error {
 	for i, t := range h.T {
 		u.order = append(u.order, timeIndex{t, int32(i)})
 	}
-	sortTimeIndex(u.order)
+	sortTimeIndex(u.order, &u.scratch)
 	start := out.Len()
 	T, X, Y, P := out.Extend(h.Len())
 	for k, o := range u.order {

@@ -1,8 +1,10 @@
 package transforms
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/evtool/evtool/events"
@@ -150,4 +152,31 @@ func TestJitterT(t *testing.T) {
 	evs := []ev{{T: 5, X: 1}, {T: 5, X: 2}, {T: 5, X: 3}}
 	got, _ = apply(t, "jitter-t(sigma=0us)", g34, evs...)
 	want(t, got, evs...)
+}
+
+// sortTimeIndex equals a stable sort by time on nearly sorted keys (insertion sort), on keys spread wide
+// (the radix sort it switches to), and on times across the whole int64 range, ties included.
+func TestSortTimeIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var scratch []timeIndex
+	for trial, spread := range []int64{0, 3, 50, 1 << 20, 1 << 62} {
+		for _, n := range []int{0, 1, 2, 100, 5000} {
+			o := make([]timeIndex, n)
+			for i := range o {
+				o[i] = timeIndex{int64(i)*10 + rng.Int64N(spread+1) - spread/2, int32(i)}
+				if trial == 4 && i%3 == 0 {
+					o[i].t = [...]int64{math.MinInt64, math.MaxInt64, 0}[i%9/3]
+				}
+				if i%7 == 0 && i > 0 {
+					o[i].t = o[i-1].t // ties keep arrival order
+				}
+			}
+			want := slices.Clone(o)
+			slices.SortStableFunc(want, func(a, b timeIndex) int { return cmp.Compare(a.t, b.t) })
+			sortTimeIndex(o, &scratch)
+			if !slices.Equal(o, want) {
+				t.Fatalf("spread %d, %d keys: not a stable sort by time", spread, n)
+			}
+		}
+	}
 }

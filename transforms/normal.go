@@ -198,3 +198,140 @@ func roundedNormalOf(sigma float64) *roundedNormal {
 	}
 	return r
 }
+
+// libNormals draws exactly the values rand.Rand.NormFloat64 draws from the same PCG source, without an
+// interface call per draw, so jitter-t keeps the library's stream at a lower cost. The library's ziggurat
+// takes one 64-bit draw u, with j = int32(u) and layer i = u>>32 & 127, and returns j·w[i] whenever
+// |j| < k[i] (97 % of draws). libNormals does that step itself, with k and w read back from the library
+// once by probing NormFloat64 with chosen draws, and hands any other draw, already taken, to NormFloat64
+// itself through a source that replays it. Should the library ever compute its common case differently,
+// the check after probing fails and every draw goes to the library: slower, still exact.
+type libNormals struct {
+	rng    *rand.Rand // the stage's generator
+	src    *rand.PCG  // its source, or nil: every draw through rng
+	lib    *libZiggurat
+	replay replaySource
+	slow   *rand.Rand // NormFloat64 over replay
+}
+
+// replaySource gives back one draw already taken, then continues the PCG.
+type replaySource struct {
+	src  *rand.PCG
+	u    uint64
+	have bool
+}
+
+func (r *replaySource) Uint64() uint64 {
+	if r.have {
+		r.have = false
+		return r.u
+	}
+	return r.src.Uint64()
+}
+
+// reset binds the normals to a stage's generator rng and its source src (see sourced).
+func (n *libNormals) reset(rng *rand.Rand, src *rand.PCG) {
+	n.rng, n.src, n.lib = rng, src, probedZiggurat()
+	n.replay = replaySource{src: src}
+	if n.slow == nil {
+		n.slow = rand.New(&n.replay)
+	}
+}
+
+// next is the next value rng.NormFloat64 would return.
+func (n *libNormals) next() float64 {
+	if n.src == nil {
+		return n.rng.NormFloat64()
+	}
+	u := n.src.Uint64()
+	j := int32(u)
+	m := j >> 31
+	if i := u >> 32 & 0x7f; uint32((j^m)-m) < n.lib.k[i] { // |j|, with |−2^31| = 2^31 as the library has it
+		return float64(j) * n.lib.w[i]
+	}
+	n.replay.u, n.replay.have = u, true
+	return n.slow.NormFloat64()
+}
+
+// libZiggurat is the library's layer bounds k and widths w (as float64); k[i] = 0 leaves layer i to it.
+type libZiggurat struct {
+	k [128]uint32
+	w [128]float64
+}
+
+var libZig struct {
+	once sync.Once
+	t    libZiggurat
+	ok   bool // the probed tables reproduced the library on every check
+}
+
+func probedZiggurat() *libZiggurat {
+	libZig.once.Do(func() { libZig.t, libZig.ok = probeLibZiggurat() })
+	return &libZig.t
+}
+
+// probeSource returns a chosen first draw, then draws that end NormFloat64 at once (layer 2, j = 0), and
+// counts the draws taken: one draw means the common case.
+type probeSource struct {
+	first uint64
+	calls int
+}
+
+func (p *probeSource) Uint64() uint64 {
+	if p.calls++; p.calls == 1 {
+		return p.first
+	}
+	return 2 << 32
+}
+
+// probeLibZiggurat reads k and w back from rand.Rand.NormFloat64 and checks them on the edges of every
+// layer and on random draws. On a mismatch it returns empty tables (every draw then goes to the library).
+func probeLibZiggurat() (libZiggurat, bool) {
+	src := &probeSource{}
+	lib := rand.New(src)
+	draw := func(u uint64) (float64, bool) {
+		src.first, src.calls = u, 0
+		x := lib.NormFloat64()
+		return x, src.calls == 1
+	}
+	var t libZiggurat
+	for i := range t.k {
+		base := uint64(i) << 32
+		w, common := draw(base | 1)
+		if !common {
+			continue // k[i] ≤ 1: the layer stays with the library
+		}
+		// The common case holds for 0 ≤ j < k[i]: find k[i] by bisection.
+		lo, hi := uint64(1), uint64(1)<<31
+		for hi-lo > 1 {
+			mid := (lo + hi) / 2
+			if _, c := draw(base | mid); c {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		t.k[i], t.w[i] = uint32(hi), w
+	}
+	check := func(u uint64) bool {
+		x, common := draw(u)
+		j, i := int32(u), u>>32&0x7f
+		m := j >> 31
+		ours := uint32((j^m)-m) < t.k[i]
+		return ours == common && (!ours || x == float64(j)*t.w[i])
+	}
+	for i := range uint64(128) {
+		for _, j := range []int64{0, 1, -1, int64(t.k[i]) - 1, int64(t.k[i]), -int64(t.k[i]) + 1, -int64(t.k[i]), 1<<31 - 1, -1 << 31} {
+			if !check(i<<32 | uint64(uint32(j))) {
+				return libZiggurat{}, false
+			}
+		}
+	}
+	rng := rand.NewPCG(1, 2)
+	for range 20000 {
+		if !check(rng.Uint64()) {
+			return libZiggurat{}, false
+		}
+	}
+	return t, true
+}

@@ -90,3 +90,29 @@ func TestRoundedNormalLaw(t *testing.T) {
 		}
 	}
 }
+
+// libNormals gives exactly rand.Rand.NormFloat64's values from the same source (jitter-t's stream), with
+// the library's tables read back (if a Go release changed NormFloat64's common case, every draw would go
+// to the library: still exact, and this test says so); without a source it draws through the generator.
+func TestLibNormalsAreTheLibrarys(t *testing.T) {
+	var n libNormals
+	src := rand.NewPCG(5, 6)
+	n.reset(rand.New(src), src)
+	if !libZig.ok {
+		t.Error("the probed ziggurat does not reproduce rand.Rand.NormFloat64: every draw goes to the library")
+	}
+	ref := rand.New(rand.NewPCG(5, 6))
+	for i := range 2_000_000 {
+		if a, b := n.next(), ref.NormFloat64(); a != b {
+			t.Fatalf("draw %d: %v, the library %v", i, a, b)
+		}
+	}
+	var m libNormals
+	m.reset(rand.New(rand.NewPCG(7, 8)), nil)
+	ref = rand.New(rand.NewPCG(7, 8))
+	for i := range 1000 {
+		if a, b := m.next(), ref.NormFloat64(); a != b {
+			t.Fatalf("without a source, draw %d: %v, the library %v", i, a, b)
+		}
+	}
+}

@@ -69,9 +69,21 @@ func (s Stats) Reduction() float64 {
 // SampleRNG returns the PRNG of one stage for one sample: hash(seed, sample id, stage index), so results
 // do not depend on worker counts or batch sizes.
 func SampleRNG(seed uint64, sampleID string, stage int) *rand.Rand {
+	return rand.New(sampleSource(seed, sampleID, stage))
+}
+
+// sampleSource is SampleRNG's source.
+func sampleSource(seed uint64, sampleID string, stage int) *rand.PCG {
 	h := fnv.New64a()
 	h.Write([]byte(sampleID))
-	return rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, h.Sum64()+uint64(stage)*0xbf58476d1ce4e5b9))
+	return rand.NewPCG(seed^0x9e3779b97f4a7c15, h.Sum64()+uint64(stage)*0xbf58476d1ce4e5b9)
+}
+
+// sourced is a filter that draws from its generator's PCG source directly (a call through rand.Rand's
+// Source interface per draw costs more than the work). The stream gives it the source of the generator
+// it then passes to Reset, so the draws are the same.
+type sourced interface {
+	useSource(src *rand.PCG)
 }
 
 // stage is one filter of a running chain.
