@@ -83,26 +83,22 @@ func Run(ctx context.Context, plan *sources.Plan, output string, o Options) (*Re
 		}
 		defer src.Close()
 		tensors := o.Chain != nil && o.Chain.HasRepresentation()
-		if r, ok := src.(events.Reader); ok && o.Slice != nil {
-			return sliceRecording(ctx, r, inFmt, plan.Recording, output, outFmt, o)
+		if src.Events != nil && o.Slice != nil {
+			return sliceRecording(ctx, src.Events, inFmt, plan.Recording, output, outFmt, o)
 		}
 		if o.Slice != nil {
 			return nil, fmt.Errorf("%s is a dataset already: slicing cuts one recording into samples", plan.Recording)
 		}
-		switch s := src.(type) {
-		case events.SampleReader:
+		if s := src.Samples; s != nil {
 			if tensors {
 				return convertTensors(ctx, datasetSource{reader: s}, s.Meta(), plan.Recording, output, o)
 			}
 			return convertDataset(ctx, datasetSource{reader: s}, s.Meta(), plan.Recording, output, outFmt, o)
-		case events.Reader:
-			if tensors {
-				return recordingTensor(ctx, s, inFmt, plan.Recording, output, o)
-			}
-			return convertRecording(ctx, s, inFmt, plan.Recording, output, outFmt, o)
-		default:
-			return nil, fmt.Errorf("%s: format %s returned an unusable reader", plan.Recording, inFmt.Name)
 		}
+		if tensors {
+			return recordingTensor(ctx, src.Events, inFmt, plan.Recording, output, o)
+		}
+		return convertRecording(ctx, src.Events, inFmt, plan.Recording, output, outFmt, o)
 	}
 	if o.Slice != nil {
 		return nil, fmt.Errorf("slicing cuts one recording into samples: give a single recording file")
@@ -154,8 +150,8 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 	if err != nil {
 		return nil, err
 	}
-	w, ok := sink.(events.Writer)
-	if !ok {
+	w := sink.Events
+	if w == nil {
 		sink.Abort()
 		return nil, fmt.Errorf("format %s cannot write a recording", outFmt.Name)
 	}

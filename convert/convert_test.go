@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
 	_ "github.com/evtool/evtool/formats/all"
 	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/formats/nmnist"
@@ -18,7 +19,7 @@ import (
 func writeBin(t *testing.T, path string, b *events.Batch) {
 	t.Helper()
 	os.MkdirAll(filepath.Dir(path), 0o755)
-	w, err := nmnist.Create(path, false)
+	w, err := nmnist.Create(path, events.Meta{}, formats.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

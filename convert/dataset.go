@@ -155,8 +155,8 @@ func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, in
 	if err != nil {
 		return nil, err
 	}
-	w, ok := sink.(events.SampleWriter)
-	if !ok {
+	w := sink.Samples
+	if w == nil {
 		sink.Abort()
 		return nil, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
 	}

@@ -33,8 +33,8 @@ func openMerged(plan *sources.Plan, o formats.Options) (m *mergedDatasets, ok bo
 			m.Close()
 			return nil, true, err
 		}
-		r, isSet := src.(events.SampleReader)
-		if !isSet {
+		r := src.Samples
+		if r == nil {
 			src.Close()
 			if i == 0 {
 				return nil, false, nil

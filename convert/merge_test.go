@@ -42,7 +42,7 @@ func TestMergeDatasets(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { src.Close() })
-		return src.(events.SampleReader)
+		return src.Samples
 	}
 	ra, rb, rm := open(a), open(b), open(merged)
 	if rm.NumSamples() != ra.NumSamples()+rb.NumSamples() || res.Samples != rm.NumSamples() {

@@ -70,8 +70,7 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 		if err != nil {
 			return nil, err
 		}
-		var ok bool
-		if samples, ok = sink.(events.SampleWriter); !ok {
+		if samples = sink.Samples; samples == nil {
 			sink.Abort()
 			return nil, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
 		}

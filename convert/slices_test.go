@@ -24,7 +24,7 @@ func TestConvertSlices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := events.ReadAll(src.(events.Reader))
+	all, err := events.ReadAll(src.Events)
 	src.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +45,7 @@ func TestConvertSlices(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	ds := d.(events.SampleReader)
+	ds := d.Samples
 	t0, D := all.T[0], all.T[all.Len()-1]+1-all.T[0]
 	K := int((D-100_000)/70_000 + 1)
 	if ds.NumSamples() != K || res.Samples != K {
@@ -81,7 +81,7 @@ func TestConvertSlices(t *testing.T) {
 	}
 	d2, _, _ := formats.Open(out2, "", formats.Options{})
 	defer d2.Close()
-	l := d2.(events.SampleReader)
+	l := d2.Samples
 	for i, iv := range ivs {
 		if err := l.ReadSample(i, &s); err != nil {
 			t.Fatal(err)

@@ -1,14 +1,19 @@
 package datasets
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/nmnist"
+	"github.com/evtool/evtool/internal/fixtures"
 )
 
 // BenchmarkPrepareNMNISTTree prepares a generated N-MNIST-sized tree: 60,000 .bin files of ~4,100
@@ -31,7 +36,7 @@ func BenchmarkPrepareNMNISTTree(b *testing.B) {
 		}
 		p := filepath.Join(root, "Train", fmt.Sprint(i%10), fmt.Sprintf("%05d.bin", i))
 		os.MkdirAll(filepath.Dir(p), 0o755)
-		w, err := nmnist.Create(p, false)
+		w, err := nmnist.Create(p, events.Meta{}, formats.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -53,4 +58,59 @@ func BenchmarkPrepareNMNISTTree(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+var peerTimed bool // the peer's timing runs once, not once per b.N round
+
+// BenchmarkPrepareSHD prepares an SHD-like file written with h5py: 10,000 samples of ~5,000 spikes
+// (EVTOOL_BENCH_SAMPLES and EVTOOL_BENCH_SPIKES change them), to a dataset file with the compression of
+// EVTOOL_BENCH_COMPRESSION (zstd by default), and reports events/s on all cores. With -v it also times
+// the peer's read path (tonic's SHD.__getitem__ through h5py) over the same file.
+func BenchmarkPrepareSHD(b *testing.B) {
+	n, mean := 10000, 5000
+	if v := os.Getenv("EVTOOL_BENCH_SAMPLES"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	if v := os.Getenv("EVTOOL_BENCH_SPIKES"); v != "" {
+		fmt.Sscan(v, &mean)
+	}
+	py := fixtures.Python(b, "h5py", "numpy")
+	dir := b.TempDir()
+	out, err := exec.Command(py, "testdata/shd_bench_gen.py", dir, fmt.Sprint(n), fmt.Sprint(mean)).Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var spikes int64
+	fmt.Sscan(string(out), &spikes)
+	def := registry["shd"]
+	dst := filepath.Join(b.TempDir(), "shd.arrow")
+	o := convert.Options{Format: formats.Options{Compression: os.Getenv("EVTOOL_BENCH_COMPRESSION")}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		os.Remove(dst)
+		plan, err := Inputs(def, dir, Selection{Split: "train"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := convert.Run(context.Background(), plan, dst, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Events != spikes {
+			b.Fatalf("%d events, want %d", res.Events, spikes)
+		}
+	}
+	b.ReportMetric(float64(spikes)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+	b.StopTimer()
+	if testing.Verbose() && !peerTimed {
+		peerTimed = true
+		peer, err := exec.Command(py, "testdata/shd_bench_tonic.py", filepath.Join(dir, "shd_train.h5")).Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var evs int64
+		var secs float64
+		fmt.Sscan(string(peer), &evs, &secs)
+		b.Logf("peer (tonic's SHD read path via h5py): %d events in %.2f s = %.2f M events/s (read only, nothing written)", evs, secs, float64(evs)/secs/1e6)
+	}
 }

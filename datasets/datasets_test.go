@@ -269,7 +269,7 @@ func writeRecording(t *testing.T, path string, b *events.Batch) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := sink.(events.Writer)
+	w := sink.Events
 	if err := w.Write(b); err != nil {
 		t.Fatal(err)
 	}

@@ -178,8 +178,8 @@ func cutTrial(tr gestureTrial, groups [][]Clip, opts formats.Options, dst []even
 		return err
 	}
 	defer src.Close()
-	r, ok := src.(events.Reader)
-	if !ok {
+	r := src.Events
+	if r == nil {
 		return fmt.Errorf("%s is not a recording", tr.aedat)
 	}
 	lo, hi := groups[0][0].Start, groups[0][0].End

@@ -24,20 +24,23 @@ func extractAll(archive, dir string, inner []string) error {
 		return err
 	}
 	for _, name := range inner {
-		var found string
+		// A name may be a pattern (ASL-DVS ships one zip per letter): every match is unpacked.
+		var found []string
 		filepath.WalkDir(tmp, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && d.Name() == name && found == "" {
-				found = p
+			if ok, _ := filepath.Match(name, d.Name()); err == nil && !d.IsDir() && ok {
+				found = append(found, p)
 			}
 			return nil
 		})
-		if found == "" {
+		if len(found) == 0 {
 			return fmt.Errorf("the archive does not contain %s", name)
 		}
-		if err := extract(found, filepath.Dir(found)); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		for _, p := range found {
+			if err := extract(p, filepath.Dir(p)); err != nil {
+				return fmt.Errorf("%s: %w", filepath.Base(p), err)
+			}
+			os.Remove(p)
 		}
-		os.Remove(found)
 	}
 	entries, err := os.ReadDir(tmp)
 	if err != nil {

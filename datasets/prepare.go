@@ -18,6 +18,8 @@ type Selection struct {
 	// DVSGestureSamples: "rows" (default: one sample per labels-CSV row, 1,464 in all) or "per-class"
 	// (rows of the same class in a trial merged: 1,342, the paper's count).
 	DVSGestureSamples string
+	// Window cuts unlabelled recordings into samples of this many µs (DSEC); 0: the dataset's default.
+	Window int64
 }
 
 // Inputs lists what a split of the extracted official download under from holds, in a deterministic
@@ -33,12 +35,15 @@ func Inputs(def *Definition, from string, sel Selection) (*sources.Plan, error) 
 	if def.Layout == DVSGesture {
 		return gestureInputs(def, from, sel)
 	}
+	if def.Source != nil {
+		return containerInputs(def, from, sel)
+	}
 	items, classes, err := classFolderItems(def, from, sel.Split)
 	if err != nil {
 		return nil, err
 	}
 	return &sources.Plan{Dataset: true, Items: items, Classes: classes, Sensor: def.Sensor,
-		Source: fmt.Sprintf("%s (%s split) from %s", def.Name, sel.Split, from)}, nil
+		Source: fmt.Sprintf("%s (%s split) from %s", def.Name, sel.Split, from), Params: def.ReadParams}, nil
 }
 
 // findFolder locates a split folder under root, tolerating one extra level (archives that wrap their
@@ -77,7 +82,7 @@ func classFolderItems(def *Definition, from, split string) ([]sources.Item, []st
 	case def.RatioSplit > 0 && (split == "train" || split == "test"):
 		folders, ratio = []string{def.Splits["all"]}, split
 	default:
-		return nil, nil, fmt.Errorf("%s has no split %q (splits: %s)", def.Name, split, strings.Join(def.SplitNames(), ", "))
+		return nil, nil, noSplit(def, split)
 	}
 	folderToClass := map[string]int32{}
 	classes := def.Classes
@@ -101,7 +106,7 @@ func classFolderItems(def *Definition, from, split string) ([]sources.Item, []st
 			if err != nil {
 				return err
 			}
-			if d.IsDir() || !hasExt(p, def.Extensions) || strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() || !hasExt(p, def.Extensions) || strings.HasPrefix(d.Name(), ".") || excluded(def, d.Name()) {
 				return nil
 			}
 			rel, _ := filepath.Rel(from, p)

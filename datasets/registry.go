@@ -21,6 +21,8 @@ const (
 	// DVSGesture: userNN_<lighting>.aedat recordings (AEDAT 3.1) cut into clips by
 	// userNN_<lighting>_labels.csv rows; split by trials_to_train.txt / trials_to_test.txt.
 	DVSGesture Layout = "dvsgesture"
+	// Container: the samples live inside container files (HDF5, .mat) and Definition.Source lists them.
+	Container Layout = "container"
 )
 
 // Download is one file of a dataset's official distribution.
@@ -63,10 +65,17 @@ type Definition struct {
 	// from this page.
 	ManualPage  string
 	ManualFiles []string
-	License     string
-	Citation    string
-	Notes       string
-	Samples     string // published sample counts, for the user's reference
+	// Source, when set, lists and decodes the samples itself (Layout Container: SHD's HDF5 arrays, one
+	// recording per DSEC folder…); see sources.go.
+	Source Source
+	// ReadParams are the -O options the dataset's files are read with (ASL-DVS: flip-y).
+	ReadParams map[string]string
+	// Exclude lists base-name patterns (path.Match) of files that are not samples (ST-MNIST's LUT files).
+	Exclude  []string
+	License  string
+	Citation string
+	Notes    string
+	Samples  string // published sample counts, for the user's reference
 }
 
 // Fetchable reports whether `evtool datasets fetch` can download the dataset by itself.

@@ -18,7 +18,7 @@ func ExampleOpen() {
 	dir, _ := os.MkdirTemp("", "formats-example")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "00001.bin")
-	w, _ := nmnist.Create(path, false)
+	w, _ := nmnist.Create(path, events.Meta{}, formats.Options{})
 	w.Write(events.FromEvents(events.Event{T: 5, X: 1, Y: 2, P: 1}, events.Event{T: 9, X: 3, Y: 4, P: 0}))
 	w.Close()
 
@@ -27,7 +27,7 @@ func ExampleOpen() {
 		panic(err)
 	}
 	defer src.Close()
-	r := src.(events.Reader) // a dataset file gives an events.SampleReader instead
+	r := src.Events // a dataset file gives src.Samples instead
 	buf := events.NewBatch(1 << 16)
 	for {
 		err := r.Read(buf)

@@ -5,6 +5,7 @@ package formats
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +23,7 @@ import (
 type Options struct {
 	// Sensor overrides the sensor size (CLI --sensor WxH).
 	Sensor events.Geometry
-	// Compression for writers that compress: "zstd" (default), "lz4", "none".
+	// Compression names the writer's codec, one of its format's Compressions; empty means the first.
 	Compression string
 	// Params holds format-specific settings, e.g. "chip"="davis346", "overflow-markers"="true".
 	Params map[string]string
@@ -34,6 +35,21 @@ func (o Options) Param(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// WithDefault returns o with the format-specific setting key set to val unless o sets it already (o's
+// map is not modified).
+func (o Options) WithDefault(key, val string) Options {
+	if _, ok := o.Params[key]; ok {
+		return o
+	}
+	p := make(map[string]string, len(o.Params)+1)
+	for k, v := range o.Params {
+		p[k] = v
+	}
+	p[key] = val
+	o.Params = p
+	return o
 }
 
 // BoolParam returns a format-specific boolean setting ("true", "1", "yes" or an empty value mean true).
@@ -72,35 +88,152 @@ type Format struct {
 	// Detect reports whether the first bytes of a file look like this format (head holds up to 4 KiB,
 	// less for short files). Nil for formats without magic bytes; they are found by extension only.
 	Detect func(head []byte) bool
-	// Open opens a file for reading; it returns an events.Reader (one recording) or an
-	// events.SampleReader (a dataset). Nil when the format is write-only.
-	Open func(path string, opts Options) (Source, error)
-	// Create opens an output. For meta.Kind == dataset it returns an events.SampleWriter, otherwise an
-	// events.Writer. Nil when the format is read-only.
+	// NewReader reads the format from r (closed by the Source's Close when it is an io.Closer); name is
+	// used in errors and metadata. Nil when the format is write-only. Open calls it on a file.
+	NewReader func(r io.Reader, name string, opts Options) (Source, error)
+	// RandomAccess says that NewReader needs r to be a file, not a stream: an io.ReaderAt whose length
+	// input can tell (an *os.File, *bytes.Reader, *io.SectionReader), because the format keeps its
+	// index at the end (Arrow, Parquet).
+	RandomAccess bool
+	// Create opens an output. For meta.Kind == dataset it returns a Sink with Samples set, otherwise one
+	// with Events set. Nil when the format is read-only.
 	Create func(path string, meta events.Meta, opts Options) (Sink, error)
 	// DatasetCreate reports whether Create accepts datasets (e.g. a folder of per-sample files).
 	DatasetCreate bool
+	// WriteDefault makes this format the one an output path with its extension gets when several
+	// writable formats share the extension (.raw: EVT 2.0, .aedat: AEDAT 3.1).
+	WriteDefault bool
 	// InferGeometry gives the sensor size from the extent of the events when the file does not say
 	// (dataset knowledge such as "fits 34x34: N-MNIST"). Nil means: use the extent.
 	InferGeometry func(extent events.Geometry) events.Geometry
 	// Params documents the format-specific -O options: name → help.
 	Params map[string]string
+	// Compressions lists the codecs the writer accepts in Options.Compression, its default first; nil when
+	// the format does not compress. The CLI's --compression check, `evtool formats` and the docs use it.
+	Compressions []string
 	// Tensors reads and writes the tensors a representation makes of samples (tensors.go); nil for
 	// formats that hold events only.
 	Tensors *TensorIO
+	// Conformance tells the conformance kit (formats/formattest) what valid content of this format is.
+	Conformance Conformance
 }
 
-// Source is what Open returns: an events.Reader or an events.SampleReader.
-type Source interface {
-	Meta() events.Meta
-	Close() error
+// CheckCompression reports whether the format's writer accepts the codec name (empty: its default).
+func (f *Format) CheckCompression(name string) error {
+	if name == "" {
+		return nil
+	}
+	if len(f.Compressions) == 0 {
+		return fmt.Errorf("format %s does not compress its output", f.Name)
+	}
+	for _, c := range f.Compressions {
+		if strings.EqualFold(c, name) {
+			return nil
+		}
+	}
+	return fmt.Errorf("format %s does not offer compression %q (it offers %s)", f.Name, name, List(f.Compressions))
 }
 
-// Sink is what Create returns: an events.Writer or an events.SampleWriter.
-type Sink interface {
-	Close() error
-	Abort()
+// List joins names as prose: "a", "a or b", "a, b or c".
+func List(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
+
+// Conformance describes, for the conformance kit (formats/formattest), the content a format stores. The
+// kit tests every registered format with it: the zero value suits a writable format that stores small
+// recordings of any sensor; a format fills in what differs.
+type Conformance struct {
+	// Options are the settings the kit writes and reads with.
+	Options Options
+	// Geometry is the sensor size the kit writes with; events lie inside it. Zero means 64x64.
+	Geometry events.Geometry
+	// Extremes are events at the edges of what the format stores, in time order: the largest
+	// coordinates, the earliest and the latest timestamps, the longest gap. The kit checks that they
+	// survive a write and a read.
+	Extremes []events.Event
+	// Encode makes file content from events, for a format evtool reads but does not write (Create nil).
+	Encode func(b *events.Batch, g events.Geometry) []byte
+	// Framed says that a file states its length (a record count, a footer), so that any cut is reported.
+	Framed bool
+	// LibraryAllocs are the allocations per 1,000 events that a library the reader builds on makes and
+	// evtool cannot avoid; the kit's allocation check allows them. Say which library, and why.
+	LibraryAllocs float64
+	// Files are valid files relative to the fixture folder ($EVTOOL_FIXTURES), for a read-only format
+	// without Encode or besides it: the kit reads them intact as the reference and checks batch sizes,
+	// hostile sources, truncation and detection on them too.
+	Files []string
+}
+
+// Source is an opened input: Events for a recording (a stream of events), Samples for a dataset
+// (random access to labelled samples). Exactly one of them is set.
+type Source struct {
+	Events  events.Reader
+	Samples events.SampleReader
+}
+
+// Meta describes the input.
+func (s Source) Meta() events.Meta {
+	if s.Samples != nil {
+		return s.Samples.Meta()
+	}
+	return s.Events.Meta()
+}
+
+// Close closes the input.
+func (s Source) Close() error {
+	if s.Samples != nil {
+		return s.Samples.Close()
+	}
+	return s.Events.Close()
+}
+
+// Sink is what Create returns: Events for a recording, Samples for a dataset. Exactly one is set.
+type Sink struct {
+	Events  events.Writer
+	Samples events.SampleWriter
+}
+
+// Close finishes the output and moves it into place.
+func (s Sink) Close() error {
+	if s.Samples != nil {
+		return s.Samples.Close()
+	}
+	return s.Events.Close()
+}
+
+// Abort discards the output.
+func (s Sink) Abort() {
+	if s.Samples != nil {
+		s.Samples.Abort()
+	} else {
+		s.Events.Abort()
+	}
+}
+
+// Open opens a file of this format.
+func (f *Format) Open(path string, opts Options) (Source, error) {
+	if f.NewReader == nil {
+		return Source{}, fmt.Errorf("%s: format %s cannot be read", path, f.Name)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return Source{}, err
+	}
+	src, err := f.NewReader(fh, path, opts)
+	if err != nil {
+		fh.Close()
+		return Source{}, err
+	}
+	return src, nil
+}
+
+// ErrTimeRange is wrapped by the errors of writers given timestamps their format cannot store compactly
+// (an absolute time near 10^15 µs, a gap of hours): shifting the times to start at 0 — the time-align
+// transform — is usually the fix, and the error says so.
+var ErrTimeRange = errors.New("timestamps outside what the format stores")
 
 var (
 	mu       sync.RWMutex
@@ -108,7 +241,16 @@ var (
 )
 
 // Register adds a format. It panics on a duplicate name, which is a programming error caught at start-up.
+// The Create of a format without DatasetCreate refuses datasets here, once for all formats.
 func Register(f *Format) {
+	if create := f.Create; create != nil && !f.DatasetCreate {
+		f.Create = func(path string, meta events.Meta, o Options) (Sink, error) {
+			if meta.Kind == events.KindDataset {
+				return Sink{}, fmt.Errorf("%s: format %s holds one recording per file, not a dataset; write the dataset as arrow or parquet (or as a folder of nmnist .bin files)", path, f.Name)
+			}
+			return create(path, meta, o)
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := registry[f.Name]; dup {
@@ -191,7 +333,7 @@ func ByExtension(path string) *Format {
 	var found *Format
 	for _, f := range All() {
 		for _, e := range f.Extensions {
-			if e == ext && (found == nil || (found.Open == nil && f.Open != nil)) {
+			if e == ext && (found == nil || (found.NewReader == nil && f.NewReader != nil)) {
 				found = f
 			}
 		}
@@ -211,17 +353,14 @@ func find(path, name string) (*Format, error) {
 func Open(path, name string, opts Options) (Source, *Format, error) {
 	f, err := find(path, name)
 	if err != nil {
-		return nil, nil, err
+		return Source{}, nil, err
 	}
-	if f.Open == nil && f.Tensors != nil {
-		return nil, f, fmt.Errorf("%s: a %s file holds tensors, not events (evtool info and render read it)", path, f.Name)
-	}
-	if f.Open == nil {
-		return nil, f, fmt.Errorf("%s: format %s cannot be read", path, f.Name)
+	if f.NewReader == nil && f.Tensors != nil {
+		return Source{}, f, fmt.Errorf("%s: a %s file holds tensors, not events (evtool info and render read it)", path, f.Name)
 	}
 	src, err := f.Open(path, opts)
 	if err != nil {
-		return nil, f, err
+		return Source{}, f, err
 	}
 	return src, f, nil
 }
@@ -241,7 +380,7 @@ func OutputFormat(path, name string) (*Format, error) {
 				continue
 			}
 			for _, e := range g.Extensions {
-				if e == ext {
+				if e == ext && (f == nil || !f.WriteDefault) {
 					f = g
 				}
 			}
@@ -269,3 +408,36 @@ func writableNames() []string {
 
 // HasPrefix is a helper for Detect functions.
 func HasPrefix(head []byte, magic string) bool { return bytes.HasPrefix(head, []byte(magic)) }
+
+// EventSource makes the Source of a recording reader's constructor result (nil stays nil on error), so
+// registrations read: NewReader: func(…) (formats.Source, error) { return formats.EventSource(NewReader(…)) }.
+func EventSource[R events.Reader](r R, err error) (Source, error) {
+	if err != nil {
+		return Source{}, err
+	}
+	return Source{Events: r}, nil
+}
+
+// SampleSource is EventSource for a dataset reader.
+func SampleSource[R events.SampleReader](r R, err error) (Source, error) {
+	if err != nil {
+		return Source{}, err
+	}
+	return Source{Samples: r}, nil
+}
+
+// EventSink makes the Sink of a recording writer's constructor result.
+func EventSink[W events.Writer](w W, err error) (Sink, error) {
+	if err != nil {
+		return Sink{}, err
+	}
+	return Sink{Events: w}, nil
+}
+
+// SampleSink makes the Sink of a dataset writer's constructor result.
+func SampleSink[W events.SampleWriter](w W, err error) (Sink, error) {
+	if err != nil {
+		return Sink{}, err
+	}
+	return Sink{Samples: w}, nil
+}

@@ -1,10 +1,7 @@
 package formats_test
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,40 +9,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"testing/iotest"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	_ "github.com/evtool/evtool/formats/all"
+	"github.com/evtool/evtool/formats/formattest"
 	"github.com/evtool/evtool/tensors"
 )
 
-// tensorSamples makes n samples of shape (first_i, 2, 3, 4) — first_i = 3 unless vary — with values at
-// the extremes of dtype, the classes' labels and NoLabel, and ids in several scripts.
-func tensorSamples(rng *rand.Rand, n int, dtype tensors.DType, vary bool) []tensors.Sample {
-	f32 := []float32{0, float32(math.Copysign(0, -1)), 1, -1, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.Inf(1)), 0.1}
-	u16 := []uint16{0, 1, 65535, 256, 255}
-	out := make([]tensors.Sample, n)
-	for i := range out {
-		first := 3
-		if vary {
-			first = 1 + i%4
-		}
-		t := tensors.Tensor{Shape: []int{first, 2, 3, 4}}
-		for k := 0; k < t.Len(); k++ {
-			if dtype == tensors.Uint16 {
-				t.U16 = append(t.U16, u16[rng.IntN(len(u16))])
-			} else {
-				t.F32 = append(t.F32, f32[rng.IntN(len(f32))])
-			}
-		}
-		out[i] = tensors.Sample{ID: fmt.Sprintf("Train/%d/é-日本-%05d.bin", i%3, i), Label: int32(i%4) - 1, Tensor: t}
-	}
-	return out
-}
-
-var tensorMeta = events.Meta{Kind: events.KindTensors, Geometry: events.Geometry{Width: 4, Height: 3},
-	Classes: []string{"zero", "один", "2"}, Transforms: "frames(bins=3)", Source: "test"}
+var (
+	tensorSamples = formattest.RandomTensors
+	tensorMeta    = formattest.TensorMeta
+)
 
 func writeTensors(t *testing.T, f *formats.Format, path string, spec tensors.Spec, samples []tensors.Sample) error {
 	t.Helper()
@@ -110,9 +85,11 @@ func diffSample(i int, g, w *tensors.Sample, bare bool) string {
 	return ""
 }
 
-// Every format that holds tensors keeps the promises event formats keep: write → read identity (through
-// the registry's detection), refusal of what it cannot store with nothing left behind, errors and never
-// a hang or a panic on truncated or stalling input, and detection of its own output.
+// Every format that holds tensors reads them back through the registry with their spec, classes and
+// random access (backwards too), stores or refuses shapes that vary per sample, and refuses what does
+// not fit its spec with nothing left behind. The conformance kit (formats/formattest, run on every
+// format by formats/all) checks the rest: identity at the value extremes, hostile and cut input,
+// Abort, detection.
 func TestEveryTensorFormat(t *testing.T) {
 	n := 0
 	for _, f := range formats.All() {
@@ -177,9 +154,6 @@ func testTensorFormat(t *testing.T, f *formats.Format) {
 				t.Fatalf("%s: sample %d of %d read", path, n, n)
 			}
 			r.Close()
-			data, _ := os.ReadFile(path)
-			testTruncatedTensors(t, f, path, data, want)
-			testHostileTensorSources(t, f, path, data, want)
 		}
 	}
 
@@ -224,82 +198,5 @@ func testTensorFormat(t *testing.T, f *formats.Format) {
 			names = append(names, e.Name())
 		}
 		t.Fatalf("the folder holds %v", names)
-	}
-}
-
-// testTruncatedTensors cuts the file everywhere (sampled in long files): opening and reading every sample
-// must fail — a truncated file is never taken for a whole one — and never panic. The samples read before
-// the error are the file's first ones, and an error inside the data says the file is truncated, at an
-// offset inside it.
-func testTruncatedTensors(t *testing.T, f *formats.Format, path string, data []byte, want []tensors.Sample) {
-	step := max(1, len(data)/300)
-	cut := filepath.Join(filepath.Dir(path), "cut"+filepath.Ext(path))
-	defer os.Remove(cut)
-	for size := 0; size < len(data); size += step {
-		os.WriteFile(cut, data[:size], 0o644)
-		r, _, err := formats.OpenTensors(cut, f.Name, formats.Options{})
-		if err != nil {
-			if errors.Is(err, tensors.ErrNotTensors) {
-				t.Fatalf("%s cut at %d: %v", path, size, err)
-			}
-			continue
-		}
-		got, err := readTensors(r)
-		r.Close()
-		if err == nil {
-			t.Fatalf("%s cut at %d of %d bytes: all %d samples read without an error", path, size, len(data), len(got))
-		}
-		var de *events.DecodeError
-		if !errors.As(err, &de) || !errors.Is(err, events.ErrTruncated) || de.Offset < 0 || de.Offset > int64(size) {
-			t.Fatalf("%s cut at %d: want a DecodeError wrapping ErrTruncated inside the file, got %v", path, size, err)
-		}
-		if d := diffTensors(got, want[:len(got)]); len(got) > 0 && d != "" {
-			t.Fatalf("%s cut at %d: the samples before the cut differ: %s", path, size, d)
-		}
-	}
-}
-
-// stall serves its data, then returns (0, nil) forever.
-type stall struct{ r io.Reader }
-
-func (s *stall) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	if err == io.EOF {
-		return 0, nil
-	}
-	return n, err
-}
-
-// testHostileTensorSources reads through one-byte reads, a source that fails, and one that stalls:
-// the same content, or an error — never a hang. Formats that need random access must say so for a stream.
-func testHostileTensorSources(t *testing.T, f *formats.Format, path string, data []byte, want []tensors.Sample) {
-	read := func(src io.Reader) ([]tensors.Sample, error) {
-		r, err := f.Tensors.NewReader(src, path, formats.Options{})
-		if err != nil {
-			return nil, err
-		}
-		defer r.Close()
-		return readTensors(r)
-	}
-	got, err := read(iotest.OneByteReader(bytes.NewBuffer(data)))
-	if err != nil {
-		if !strings.Contains(err.Error(), "random access") {
-			t.Fatalf("%s one byte at a time: %v", path, err)
-		}
-		return // the format reads files, not streams
-	}
-	if d := diffTensors(got, want); d != "" {
-		t.Fatalf("%s one byte at a time: %s", path, d)
-	}
-	if got, err := read(iotest.DataErrReader(bytes.NewBuffer(data))); err != nil || diffTensors(got, want) != "" {
-		t.Fatalf("%s with the error on the last data: %v", path, err)
-	}
-	fail := errors.New("disk on fire")
-	half := io.MultiReader(bytes.NewReader(data[:len(data)/2]), iotest.ErrReader(fail))
-	if _, err := read(half); !errors.Is(err, fail) {
-		t.Fatalf("%s failing half way: %v", path, err)
-	}
-	if _, err := read(&stall{bytes.NewReader(data[:len(data)-1])}); err == nil {
-		t.Fatalf("%s stalling: no error", path)
 	}
 }

@@ -6,7 +6,6 @@ package inspect
 
 import (
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/evtool/evtool/events"
@@ -58,8 +57,9 @@ func File(path, from string, o formats.Options) (*Report, error) {
 	defer src.Close()
 	rep := &Report{Path: path, Format: f.Name}
 	st := events.NewStats(events.Geometry{}, false)
-	switch s := src.(type) {
-	case events.SampleReader:
+	switch {
+	case src.Samples != nil:
+		s := src.Samples
 		rep.Kind = events.KindDataset
 		n := s.NumSamples()
 		rep.Samples = &n
@@ -82,7 +82,8 @@ func File(path, from string, o formats.Options) (*Report, error) {
 			addSample(st, one)
 		}
 		fill(rep, meta, st, f)
-	case events.Reader:
+	default:
+		s := src.Events
 		rep.Kind = events.KindRecording
 		buf := events.NewBatch(1 << 16)
 		for {
@@ -96,8 +97,6 @@ func File(path, from string, o formats.Options) (*Report, error) {
 			}
 		}
 		fill(rep, s.Meta(), st, f)
-	default:
-		return nil, fmt.Errorf("%s: format %s returned an unusable reader", path, f.Name)
 	}
 	return rep, nil
 }

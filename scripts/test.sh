@@ -37,5 +37,29 @@ if [ -s scripts/test-packages.txt ] && command -v apt-get >/dev/null 2>&1; then
 fi
 
 export CGO_ENABLED=0
+
+# staticcheck at a pinned version, installed with `go install` when missing or different.
+staticcheck_version=v0.8.2 # staticcheck 2026.2.2
+gobin="$(go env GOBIN)"
+[ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+if ! "$gobin/staticcheck" -version 2>/dev/null | grep -q "(${staticcheck_version#v})"; then
+  echo "installing staticcheck $staticcheck_version" >&2
+  go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
+fi
+
 go vet ./...
+"$gobin/staticcheck" ./...
 go test -count=1 -timeout 30m "$@" ./...
+# Every benchmark once: they build their inputs and check their outputs, so they must keep working.
+go test -count=1 -run '^$' -bench . -benchtime 1x -timeout 20m ./...
+
+# The desktops evtool builds for without cgo (README, "Install"), player included; compiled, not run.
+# Optimisation off (-N -l) makes the foreign builds about a third faster; this machine's own platform was
+# just built by the tests, and the same flags make its build a cache hit.
+PLATFORMS="linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64"
+for platform in $PLATFORMS; do
+  echo "cross-building evtool for $platform" >&2
+  flags=(-gcflags='all=-N -l')
+  [ "$platform" = "$(go env GOOS)/$(go env GOARCH)" ] && flags=()
+  GOOS=${platform%/*} GOARCH=${platform#*/} go build ${flags[@]+"${flags[@]}"} -o /dev/null ./cmd/evtool
+done

@@ -148,8 +148,8 @@ func OpenDatasetWith(ctx context.Context, path string, enc Encoding, lo LoadOpti
 		return nil, err
 	}
 	defer src.Close()
-	sr, ok := src.(events.SampleReader)
-	if !ok {
+	sr := src.Samples
+	if sr == nil {
 		return nil, fmt.Errorf("%s holds one recording, not a dataset of labelled samples", path)
 	}
 	d, err := LoadDatasetWith(ctx, sr, enc, lo)

@@ -133,7 +133,7 @@ func discoverFolder(root string, forced *formats.Format) (*Plan, error) {
 		f := forced
 		if f == nil {
 			f = formats.ByExtension(path)
-			if f == nil || f.Open == nil {
+			if f == nil || f.NewReader == nil {
 				return nil // not an event file (labels, READMEs…)
 			}
 		}

@@ -16,8 +16,8 @@ func ReadFile(path string, f *formats.Format, o formats.Options, dst *events.Bat
 		return err
 	}
 	defer src.Close()
-	r, ok := src.(events.Reader)
-	if !ok {
+	r := src.Events
+	if r == nil {
 		return fmt.Errorf("%s is itself a dataset; convert it on its own", path)
 	}
 	buf := events.NewBatch(1 << 16)
@@ -62,8 +62,8 @@ func Extent(path string, f *formats.Format, o formats.Options) (events.Geometry,
 		return events.Geometry{}, err
 	}
 	defer src.Close()
-	r, ok := src.(events.Reader)
-	if !ok {
+	r := src.Events
+	if r == nil {
 		return events.Geometry{}, fmt.Errorf("%s is a dataset, not a recording", path)
 	}
 	st := events.NewStats(events.Geometry{}, false)

@@ -277,7 +277,7 @@ func TestStepSizeStability(t *testing.T) {
 func TestBinRoundTrip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	meta := events.Meta{Kind: events.KindDataset, Geometry: events.Geometry{Width: 34, Height: 34}}
-	w, err := nmnist.CreateFolder(dir, meta, false)
+	w, err := nmnist.CreateFolder(dir, meta, formats.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

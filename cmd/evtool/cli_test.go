@@ -39,7 +39,13 @@ func TestMain(m *testing.M) {
 // run executes evtool and returns stdout, stderr and the exit code.
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return runBinary(t, binary, args...)
+}
+
+// runBinary executes an evtool binary and returns stdout, stderr and the exit code.
+func runBinary(t *testing.T, bin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

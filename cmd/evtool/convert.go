@@ -9,6 +9,7 @@ import (
 
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
 	"github.com/evtool/evtool/sources"
 )
@@ -51,6 +52,12 @@ The output is written to a temporary file and moved into place only when everyth
 		fo, err := ff.options()
 		if err != nil {
 			return err
+		}
+		// Outputs that are not event formats (tensors to .npz) are reported by convert.Run.
+		if f, err := formats.OutputFormat(out, to); err == nil {
+			if err := checkCompression(f, fo.Compression); err != nil {
+				return err
+			}
 		}
 		plan, err := sources.Discover(args, from)
 		if err != nil {

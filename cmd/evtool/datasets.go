@@ -11,6 +11,7 @@ import (
 
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/datasets"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
 )
 
@@ -94,7 +95,7 @@ func init() {
 	fetch.Flags().StringVar(&to, "to", "", "destination folder")
 	root.AddCommand(fetch)
 
-	var from, out, split, gestureMode string
+	var from, out, split, gestureMode, window string
 	var workers int
 	var ff formatFlags
 	prepare := &cobra.Command{
@@ -118,13 +119,27 @@ func init() {
 		if err != nil {
 			return err
 		}
+		if f, err := formats.OutputFormat(out, ""); err == nil {
+			if err := checkCompression(f, fo.Compression); err != nil {
+				return err
+			}
+		}
 		co := convert.Options{Format: fo, Workers: workers}
 		for _, apply := range applyHooks {
 			if err := apply(&co); err != nil {
 				return err
 			}
 		}
-		plan, err := datasets.Inputs(d, from, datasets.Selection{Split: split, DVSGestureSamples: gestureMode})
+		win, _, err := parseDuration("window", window)
+		if err != nil {
+			return err
+		}
+		sel := datasets.Selection{Split: split, DVSGestureSamples: gestureMode, Window: win}
+		plan, err := datasets.Inputs(d, from, sel)
+		if err != nil {
+			return err
+		}
+		notes, err := datasets.Annotations(d, from, sel)
 		if err != nil {
 			return err
 		}
@@ -139,6 +154,16 @@ func init() {
 		}
 		cli.Infof("wrote %s: %s %s split, %d samples, %d events, %dx%d", res.Output, d.Name, split, res.Samples, res.Events,
 			res.Geometry.Width, res.Geometry.Height)
+		if notes != nil {
+			// The dataset's labels that are no classes (gaze, object positions) go beside it; without
+			// them the output is incomplete, so a failure removes it too.
+			path := notes.Path(out)
+			if err := notes.Write(path); err != nil {
+				os.Remove(out)
+				return err
+			}
+			cli.Infof("wrote %s: %d rows (%s)", path, notes.Rows(), notes.Doc)
+		}
 		reportTally(co.Chain)
 		return nil
 	}
@@ -146,6 +171,7 @@ func init() {
 	prepare.Flags().StringVarP(&out, "output", "o", "", "output dataset file (.arrow, .parquet)")
 	prepare.Flags().StringVar(&split, "split", "all", "train, test or all")
 	prepare.Flags().StringVar(&gestureMode, "dvsgesture-samples", "rows", "DVSGesture: rows (one sample per labels-CSV row, 1,464) or per-class (the paper's 1,342)")
+	prepare.Flags().StringVar(&window, "window", "", "DSEC: cut each recording into samples of this duration (default 100ms)")
 	prepare.Flags().IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
 	ff.register(prepare, true)
 	root.AddCommand(prepare)
@@ -161,6 +187,8 @@ func printDataset(d *datasets.Definition) {
 	fmt.Printf("  sensor      %s\n", sensor)
 	if len(d.Classes) > 0 {
 		fmt.Printf("  classes     %d: %s\n", len(d.Classes), strings.Join(d.Classes, ", "))
+	} else if d.Layout == datasets.Container {
+		fmt.Printf("  classes     as the download names them (see labels)\n")
 	} else {
 		fmt.Printf("  classes     from the class folders, sorted by name\n")
 	}

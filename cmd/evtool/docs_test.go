@@ -179,6 +179,7 @@ func docWorkspace(t *testing.T) string {
 	}
 	link(fixtures.Path(t, "nmnist/Train/0/00002.bin"), "recording.bin")
 	link(fixtures.Path(t, "aedat4/tonic_dvxplorer_sample.aedat4"), "recording.aedat4")
+	link(fixtures.Path(t, "other/stmnist/sample_stmnist.mat"), "sample_stmnist.mat")
 	linkTree(fixtures.Path(t, "nmnist/Train"), "Train")
 	linkTree(fixtures.Path(t, "nmnist/Train"), "N-MNIST/Train")
 	linkTree(fixtures.Path(t, "nmnist/Test"), "N-MNIST/Test")

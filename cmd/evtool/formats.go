@@ -20,7 +20,7 @@ func init() {
 			w := os.Stdout
 			for _, f := range formats.All() {
 				var can []string
-				if f.Open != nil {
+				if f.NewReader != nil {
 					can = append(can, "read")
 				}
 				if f.Create != nil {
@@ -30,6 +30,9 @@ func init() {
 					can = append(can, "tensors")
 				}
 				fmt.Fprintf(w, "%-10s %-18s %-22s %s\n", f.Name, strings.Join(can, "/"), strings.Join(f.Extensions, " "), f.Description)
+				if len(f.Compressions) > 0 {
+					fmt.Fprintf(w, "           --compression: %s (default), %s\n", f.Compressions[0], strings.Join(f.Compressions[1:], ", "))
+				}
 				keys := make([]string, 0, len(f.Params))
 				for k := range f.Params {
 					keys = append(keys, k)

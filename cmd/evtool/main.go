@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evtool/evtool/formats"
 	_ "github.com/evtool/evtool/formats/all"
 	"github.com/evtool/evtool/internal/cli"
 )
@@ -30,6 +31,9 @@ func init() {
 func main() {
 	if err := rootCmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "evtool:", err)
+		if errors.Is(err, formats.ErrTimeRange) {
+			fmt.Fprintln(os.Stderr, "evtool: to shift the times to start at 0, add -t time-align")
+		}
 		var ue *cli.UsageError
 		if errors.As(err, &ue) || cli.IsCobraUsageError(err) {
 			os.Exit(2)

@@ -24,8 +24,20 @@ func (ff *formatFlags) register(cmd *cobra.Command, withCompression bool) {
 	cmd.Flags().StringVar(&ff.sensor, "sensor", "", "sensor size WxH when the file does not say (e.g. 34x34, 346x260)")
 	cmd.Flags().StringArrayVarP(&ff.params, "option", "O", nil, "format-specific option key=value (repeatable; see: evtool formats)")
 	if withCompression {
-		cmd.Flags().StringVar(&ff.compression, "compression", "zstd", "output compression: zstd, lz4 or none (formats that compress)")
+		cmd.Flags().StringVar(&ff.compression, "compression", "", compressionHelp)
 	}
+}
+
+// compressionHelp describes --compression: each format has its own codecs (formats.Format.Compressions),
+// which `evtool formats` lists, so the flag's help names none.
+const compressionHelp = "output compression: one of the output format's codecs (evtool formats lists them; default: the format's first)"
+
+// checkCompression checks --compression against the output format's own codecs.
+func checkCompression(f *formats.Format, name string) error {
+	if err := f.CheckCompression(name); err != nil {
+		return cli.Usagef("--compression %s: %v", name, err)
+	}
+	return nil
 }
 
 func (ff *formatFlags) options() (formats.Options, error) {
@@ -43,11 +55,6 @@ func (ff *formatFlags) options() (formats.Options, error) {
 			return o, cli.Usagef("-O %q: want key=value", kv)
 		}
 		o.Params[k] = v
-	}
-	switch o.Compression {
-	case "", "zstd", "lz4", "none":
-	default:
-		return o, cli.Usagef("--compression %q: want zstd, lz4 or none", o.Compression)
 	}
 	return o, nil
 }

@@ -68,13 +68,10 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 				return err
 			}
 			defer src.Close()
-			var r events.Reader
+			r := src.Events
 			label := ""
 			meta := src.Meta()
-			switch s := src.(type) {
-			case events.Reader:
-				r = s
-			case events.SampleReader:
+			if s := src.Samples; s != nil {
 				if sample < 0 || sample >= s.NumSamples() {
 					return cli.Usagef("--sample %d: the dataset holds samples 0..%d", sample, s.NumSamples()-1)
 				}

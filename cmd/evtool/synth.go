@@ -93,6 +93,9 @@ any number of workers, and the same seed gives the same bytes.`,
 			if !f.DatasetCreate {
 				return cli.Usagef("format %s cannot hold a dataset; write .arrow or use --to nmnist", f.Name)
 			}
+			if err := checkCompression(f, fo.Compression); err != nil {
+				return err
+			}
 			meta := events.Meta{Kind: events.KindDataset, Geometry: events.Geometry{Width: p.Width, Height: p.Height},
 				Classes: src.Classes(), Source: fmt.Sprintf("evtool synth --preset %s from %s", preset, src.Describe())}
 			meta.SetExtra("synth.preset", preset)
@@ -101,8 +104,8 @@ any number of workers, and the same seed gives the same bytes.`,
 			if err != nil {
 				return err
 			}
-			w, ok := sink.(events.SampleWriter)
-			if !ok {
+			w := sink.Samples
+			if w == nil {
 				sink.Abort()
 				return fmt.Errorf("format %s did not open a dataset writer for %s", f.Name, out)
 			}
@@ -154,7 +157,7 @@ any number of workers, and the same seed gives the same bytes.`,
 	fl.StringArrayVar(&sets, "set", nil, "change a synthesis parameter: name=value (repeatable; see --list-params)")
 	fl.BoolVar(&listParams, "list-params", false, "print every synthesis parameter with its unit and the preset's value, then exit")
 	fl.IntVar(&workers, "workers", 0, "worker goroutines (0: all cores)")
-	fl.StringVar(&ff.compression, "compression", "zstd", "output compression: zstd, lz4 or none (formats that compress)")
+	fl.StringVar(&ff.compression, "compression", "", compressionHelp)
 	fl.StringArrayVarP(&ff.params, "option", "O", nil, "format-specific option key=value (repeatable; see evtool formats)")
 	rootCmd.AddCommand(cmd)
 }

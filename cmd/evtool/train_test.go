@@ -97,7 +97,9 @@ func TestTrainProgressOnTerminal(t *testing.T) {
 		return out.String()
 	}
 	out := term("train", "--data", train, "--test", test, "--model", "mlp", "--epochs", "2", "-o", model)
-	for _, want := range []string{"loading " + train, "epoch 1/2", "epoch 2/2  loss ", "accuracy ", "samples/s", "testing", "% |", "epoch 2 of 2: loss "} {
+	// Each epoch draws its bar (the running loss joins it once the 100 ms throttle lets a redraw through,
+	// which a fast epoch of 240 samples may never do, so it is not asserted).
+	for _, want := range []string{"loading " + train, "epoch 1/2", "epoch 2/2", "samples/s", "testing", "% |", "epoch 2 of 2: loss "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("terminal output lacks %q:\n%q", want, out)
 		}

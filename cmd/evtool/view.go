@@ -31,6 +31,9 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
   evtool view N-MNIST/Test --decay exponential --speed 0.25`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := windowMissing(); err != nil {
+				return err
+			}
 			fo, err := ff.options()
 			if err != nil {
 				return err
@@ -61,7 +64,7 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 				return err
 			}
 			defer p.Close()
-			return player.Run(p, player.RunOptions{Title: fmt.Sprintf("evtool view %s", filepath.Base(args[0]))})
+			return runWindow(p, fmt.Sprintf("evtool view %s", filepath.Base(args[0])))
 		},
 	}
 	f := cmd.Flags()

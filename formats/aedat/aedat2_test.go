@@ -14,6 +14,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/input"
 	"github.com/evtool/evtool/internal/fixtures"
 )
 
@@ -76,7 +77,7 @@ func TestHeaderFixtures(t *testing.T) {
 				t.Fatalf("file does not start with %q", first)
 			}
 			// Tiny buffers too: the 300 KB header must stream through refills.
-			for _, bufSize := range []int{defaultBufSize, 64} {
+			for _, bufSize := range []int{input.Size, 64} {
 				res, err := decodeAll(t, data, formats.Options{}, bufSize, 1<<16)
 				if err != nil {
 					t.Fatal(err)
@@ -133,7 +134,7 @@ func checkFixtureDetails(t *testing.T, name string, res result) {
 	}
 	// DAVIS240C filler words ('$$$$' = 0x24242424) have bit 10 set: external input with an unknown edge.
 	for _, tr := range res.trig {
-		if tr.Kind != TriggerExternal || tr.Raw != 0x24242424 || tr.T != 0x24242424 {
+		if tr.Kind != events.TriggerExternal || tr.Raw != 0x24242424 || tr.T != 0x24242424 {
 			t.Errorf("%s: trigger %+v, want external 0x24242424 at 0x24242424 µs", name, tr)
 		}
 	}
@@ -142,9 +143,9 @@ func checkFixtureDetails(t *testing.T, name string, res result) {
 // handBuiltDVS128 is a DVS128 AEDAT 2.0 file written byte by byte (see TestDVS128Bytes).
 func handBuiltDVS128() []byte {
 	return be32([]byte(dvs128Header),
-		5<<8|10<<1|0, 100, // ON at raw (10,5)
+		5<<8|10<<1, 100, // ON at raw (10,5): polarity bit 0
 		0<<8|0<<1|1, 200, // OFF at raw (0,0)
-		127<<8|127<<1|0, 300, // ON at raw (127,127)
+		127<<8|127<<1, 300, // ON at raw (127,127): polarity bit 0
 		0x8000|3, 350, // sync
 		0x80000000, 360, // special
 		0x00010000, 370, // invalid
@@ -159,7 +160,7 @@ func handBuiltDVS128() []byte {
 // bit 31 words are triggers; words with bits 30..16 set are invalid; the clock wraps and clamps (§0.3).
 func TestDVS128Bytes(t *testing.T) {
 	data := handBuiltDVS128()
-	for _, bufSize := range []int{defaultBufSize, 16} {
+	for _, bufSize := range []int{input.Size, 16} {
 		for _, batch := range []int{1, 3, 1 << 16} {
 			res, err := decodeAll(t, data, formats.Options{}, bufSize, batch)
 			if err != nil || res.err != nil {
@@ -174,7 +175,7 @@ func TestDVS128Bytes(t *testing.T) {
 				events.Event{T: 1<<32 + 0x10, X: 127, Y: 127, P: 1},
 				events.Event{T: 1<<32 + 0x20, X: 127, Y: 127, P: 1},
 			)
-			wantTrig := []Trigger{{T: 350, Kind: TriggerSync, Raw: 0x8003}, {T: 360, Kind: TriggerSpecial, Raw: 0x80000000}}
+			wantTrig := []events.Trigger{{T: 350, Kind: events.TriggerSync, Raw: 0x8003}, {T: 360, Kind: events.TriggerSpecial, Raw: 0x80000000}}
 			if fmt.Sprint(res.trig) != fmt.Sprint(wantTrig) {
 				t.Fatalf("triggers %v, want %v", res.trig, wantTrig)
 			}
@@ -221,7 +222,7 @@ func TestDAVISBytes(t *testing.T) {
 				events.Event{T: 30, X: uint16(W - 8), Y: uint16(H - 4), P: 1},
 				events.Event{T: 70, X: uint16(W - 2), Y: uint16(H - 2), P: 0},
 			)
-			wantTrig := []Trigger{{50, TriggerRising, 1<<10 | 3}, {51, TriggerFalling, 1<<10 | 2}, {52, TriggerPulse, 1<<10 | 4}}
+			wantTrig := []events.Trigger{{T: 50, Kind: events.TriggerRising, Raw: 1<<10 | 3}, {T: 51, Kind: events.TriggerFalling, Raw: 1<<10 | 2}, {T: 52, Kind: events.TriggerPulse, Raw: 1<<10 | 4}}
 			if fmt.Sprint(res.trig) != fmt.Sprint(wantTrig) {
 				t.Fatalf("triggers %v, want %v", res.trig, wantTrig)
 			}
@@ -253,7 +254,7 @@ func TestHeaderHashAmbiguity(t *testing.T) {
 			"#<preferences/>", "#End of Preferences for this AEChip", "# DataStartTime: System.currentTimeMillis() 123", ""}, eol)
 		// rawY = 140 puts 0x23 in the first byte: 0x23000800 = y 140, x 0, ON.
 		data := be32([]byte(hdr), 0x23000800, 10, 0x23000000|5<<12, 11)
-		for _, bufSize := range []int{defaultBufSize, 8} {
+		for _, bufSize := range []int{input.Size, 8} {
 			res, err := decodeAll(t, data, formats.Options{}, bufSize, 16)
 			if err != nil || res.err != nil {
 				t.Fatal(err, res.err)
@@ -285,7 +286,7 @@ func TestAEDAT1(t *testing.T) {
 			t.Fatalf("header %q: %v", hdr, res.err)
 		}
 		wantEvents(t, res.ev, events.Event{T: 5, X: 123, Y: 92, P: 1}, events.Event{T: 7, X: 127, Y: 127, P: 0})
-		if len(res.trig) != 1 || res.trig[0] != (Trigger{T: 6, Kind: TriggerSync, Raw: 0x8001}) {
+		if len(res.trig) != 1 || res.trig[0] != (events.Trigger{T: 6, Kind: events.TriggerSync, Raw: 0x8001}) {
 			t.Fatalf("triggers %v", res.trig)
 		}
 		if res.meta.Format != FormatV1 || res.meta.Extra["header_bytes"] != int64(len(hdr)) {
@@ -385,7 +386,7 @@ func TestRoundTrip2(t *testing.T) {
 		}
 		for name, want := range cases {
 			var buf bytes.Buffer
-			w := NewWriter2(&buf, chip, "rt.aedat")
+			w := writer2(&buf, chip)
 			if err := w.Write(want); err != nil {
 				t.Fatalf("%s/%s: %v", chip.Name, name, err)
 			}
@@ -420,7 +421,7 @@ func TestWriter2Refuses(t *testing.T) {
 		{"backwards", events.FromEvents(events.Event{T: 9}, events.Event{T: 8}), "time order"},
 		{"gap", events.FromEvents(events.Event{T: 0}, events.Event{T: 1 << 31}), "gap"},
 	} {
-		w := NewWriter2(&bytes.Buffer{}, Chips[0], "x.aedat")
+		w := writer2(&bytes.Buffer{}, Chips[0])
 		if err := w.Write(c.b); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error mentioning %q", c.name, err, c.want)
 		}
@@ -455,7 +456,7 @@ func TestRegistry2(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := events.FromEvents(events.Event{T: 5, X: 300, Y: 200, P: 1})
-	if err := sink.(events.Writer).Write(want); err != nil {
+	if err := sink.Events.Write(want); err != nil {
 		t.Fatal(err)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), ".") {
@@ -468,20 +469,14 @@ func TestRegistry2(t *testing.T) {
 	if err != nil || ff.Name != FormatV2 {
 		t.Fatal(err, ff)
 	}
-	got, err := events.ReadAll(src.(events.Reader))
+	got, err := events.ReadAll(src.Events)
 	src.Close()
 	if err != nil || !got.Equal(want) {
 		t.Fatalf("read back %v (%v)", got, err)
 	}
-	// Abort leaves nothing.
-	sink, _ = f.Create(filepath.Join(dir, "b.aedat"), events.Meta{Geometry: events.Geometry{Width: 128, Height: 128}}, formats.Options{})
-	sink.Abort()
-	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-		t.Fatalf("after Abort: %v", ents)
-	}
 }
 
-// The writer's bytes, checked against hand-built files: header per §2.3.5, inverse address transforms,
+// The writer's bytes, checked against hand-built files: the jAER header, inverse address transforms,
 // and the start offset recorded when the first time does not fit 32 bits.
 func TestWriter2Bytes(t *testing.T) {
 	const common = "#!AER-DAT2.0\r\n# This is a raw AE data file created by evtool\r\n" +
@@ -499,7 +494,7 @@ func TestWriter2Bytes(t *testing.T) {
 				0x00000800, 0, 259<<22|345<<12, 1000)},
 	} {
 		var buf bytes.Buffer
-		w := NewWriter2(&buf, c.chip, "x.aedat")
+		w := writer2(&buf, c.chip)
 		if err := w.Write(c.in); err != nil {
 			t.Fatal(err)
 		}

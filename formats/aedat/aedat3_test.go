@@ -12,6 +12,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/input"
 )
 
 const hdr31 = "#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 0: DVS128\r\n#Source 1: DAVIS346B\r\n#Start-Time: 2017-01-01 10:00:00 (TZ+0100)\r\n#!END-HEADER\r\n"
@@ -54,7 +55,7 @@ func handBuilt31() []byte {
 func TestAEDAT31Bytes(t *testing.T) {
 	data := handBuilt31()
 	seg := int64(1<<31 + 5)
-	for _, bufSize := range []int{defaultBufSize, 16, 33} {
+	for _, bufSize := range []int{input.Size, 16, 33} {
 		for _, batch := range []int{1, 2, 1 << 16} {
 			res, err := decodeAll(t, data, formats.Options{}, bufSize, batch)
 			if err != nil || res.err != nil {
@@ -67,7 +68,7 @@ func TestAEDAT31Bytes(t *testing.T) {
 				events.Event{T: seg + 7, X: 2, Y: 3, P: 1},
 				events.Event{T: seg + 7, X: 4, Y: 5, P: 0},
 			)
-			wantTrig := []Trigger{{25, TriggerRising, 2<<1 | 1}, {26, TriggerPulse, 4<<1 | 1}, {seg, TriggerReset, 1<<1 | 1}}
+			wantTrig := []events.Trigger{{T: 25, Kind: events.TriggerRising, Raw: 2<<1 | 1}, {T: 26, Kind: events.TriggerPulse, Raw: 4<<1 | 1}, {T: seg, Kind: events.TriggerReset, Raw: 1<<1 | 1}}
 			if fmt.Sprint(res.trig) != fmt.Sprint(wantTrig) {
 				t.Fatalf("triggers %v, want %v", res.trig, wantTrig)
 			}
@@ -195,7 +196,7 @@ func TestAEDAT31Faults(t *testing.T) {
 // misunderstanding of the layout).
 func TestWriter31Bytes(t *testing.T) {
 	var buf bytes.Buffer
-	w, err := NewWriter31(&buf, events.Geometry{Width: 128, Height: 128}, Writer31Options{EventsPerPacket: 2})
+	w, err := writer31(&buf, events.Geometry{Width: 128, Height: 128}, writer31Options{eventsPerPacket: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +204,7 @@ func TestWriter31Bytes(t *testing.T) {
 		events.Event{T: 1<<31 + 4, X: 0, Y: 127, P: 1}, events.Event{T: 1<<31 + 4, X: 1, Y: 2, P: 0})); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.WriteTrigger(Trigger{T: 1<<31 + 9, Kind: TriggerFalling}); err != nil {
+	if err := w.WriteTrigger(events.Trigger{T: 1<<31 + 9, Kind: events.TriggerFalling}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
@@ -235,13 +236,13 @@ func TestRoundTrip31(t *testing.T) {
 			"late":      randomEvents(rng, 100, g.Width, g.Height, 1<<50, 1000),
 		}
 		for name, want := range cases {
-			for _, o := range []Writer31Options{{}, {EventsPerPacket: 1}, {EventsPerPacket: 7, SpareSlots: 3, Source: 2, StartTime: time.Unix(1500000000, 0).UTC()}} {
+			for _, o := range []writer31Options{{}, {eventsPerPacket: 1}, {eventsPerPacket: 7, spareSlots: 3, source: 2, startTime: time.Unix(1500000000, 0).UTC()}} {
 				var buf bytes.Buffer
-				w, err := NewWriter31(&buf, g, o)
+				w, err := writer31(&buf, g, o)
 				if err != nil {
 					t.Fatal(err)
 				}
-				var wantTrig []Trigger
+				var wantTrig []events.Trigger
 				invalid := int64(0)
 				for i := 0; i < want.Len(); {
 					j := min(want.Len(), i+1+rng.IntN(50))
@@ -257,15 +258,15 @@ func TestRoundTrip31(t *testing.T) {
 						for k := range frame {
 							frame[k] = byte(rng.IntN(256))
 						}
-						if err := w.WritePacket(PacketHeader{Type: 2, Source: o.Source, Size: 64, TSOffset: 8, Capacity: 2, Number: 1, Valid: 1}, frame); err != nil {
+						if err := w.WritePacket(PacketHeader{Type: 2, Source: o.source, Size: 64, TSOffset: 8, Capacity: 2, Number: 1, Valid: 1}, frame); err != nil {
 							t.Fatal(err)
 						}
 					case 2:
-						tr := Trigger{T: t0, Kind: TriggerRising + TriggerKind(rng.IntN(3))}
+						tr := events.Trigger{T: t0, Kind: events.TriggerRising + events.TriggerKind(rng.IntN(3))}
 						if err := w.WriteTrigger(tr); err != nil {
 							t.Fatal(err)
 						}
-						tr.Raw = map[TriggerKind]uint32{TriggerRising: 5, TriggerFalling: 7, TriggerPulse: 9}[tr.Kind]
+						tr.Raw = map[events.TriggerKind]uint32{events.TriggerRising: 5, events.TriggerFalling: 7, events.TriggerPulse: 9}[tr.Kind]
 						wantTrig = append(wantTrig, tr)
 					}
 					part := want.Slice(i, j)
@@ -308,15 +309,15 @@ func TestWriter31Refuses(t *testing.T) {
 		{"backwards", events.FromEvents(events.Event{T: 9}, events.Event{T: 8}), "time order"},
 		{"negative", events.FromEvents(events.Event{T: -1}), "negative"},
 	} {
-		w, _ := NewWriter31(&bytes.Buffer{}, g, Writer31Options{})
+		w, _ := writer31(&bytes.Buffer{}, g, writer31Options{})
 		if err := w.Write(c.b); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error mentioning %q", c.name, err, c.want)
 		}
 	}
-	if _, err := NewWriter31(&bytes.Buffer{}, events.Geometry{}, Writer31Options{}); err == nil {
+	if _, err := writer31(&bytes.Buffer{}, events.Geometry{}, writer31Options{}); err == nil {
 		t.Error("unknown geometry accepted")
 	}
-	w, _ := NewWriter31(&bytes.Buffer{}, g, Writer31Options{})
+	w, _ := writer31(&bytes.Buffer{}, g, writer31Options{})
 	if err := w.WritePacket(PacketHeader{Type: 2, Size: 8, Capacity: 2, Number: 2}, make([]byte, 8)); err == nil {
 		t.Error("payload of the wrong size accepted")
 	}
@@ -335,7 +336,7 @@ func TestRegistry31(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := randomEvents(rand.New(rand.NewPCG(1, 1)), 100, 128, 128, 1000, 10)
-	if err := sink.(events.Writer).Write(want); err != nil {
+	if err := sink.Events.Write(want); err != nil {
 		t.Fatal(err)
 	}
 	if err := sink.Close(); err != nil {
@@ -345,7 +346,7 @@ func TestRegistry31(t *testing.T) {
 	if err != nil || ff.Name != FormatV3 {
 		t.Fatal(err, ff)
 	}
-	got, err := events.ReadAll(src.(events.Reader))
+	got, err := events.ReadAll(src.Events)
 	if err != nil || !got.Equal(want) {
 		t.Fatalf("read back %d events (%v)", got.Len(), err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/formattest"
 )
 
 const benchEvents = 4 << 20
@@ -27,23 +28,20 @@ func benchData(b *testing.B, kind string) []byte {
 		}{{"aedat31", events.Geometry{Width: 128, Height: 128}}, {"dvs128", events.Geometry{Width: 128, Height: 128}}, {"davis346", events.Geometry{Width: 346, Height: 260}}} {
 			ev := randomEvents(rng, benchEvents, k.g.Width, k.g.Height, 1000, 3)
 			var buf bytes.Buffer
+			var w events.Writer
+			var err error
 			if k.name == "aedat31" {
-				w, err := NewWriter31(&buf, k.g, Writer31Options{})
-				if err != nil {
-					panic(err)
-				}
-				if err := w.Write(ev); err != nil {
-					panic(err)
-				}
-				w.Close()
+				w, err = NewWriter31(&buf, "bench", events.Meta{Geometry: k.g}, formats.Options{})
 			} else {
-				chip, _ := ChipForGeometry(k.g)
-				w := NewWriter2(&buf, chip, "bench")
-				if err := w.Write(ev); err != nil {
-					panic(err)
-				}
-				w.Close()
+				w, err = NewWriter2(&buf, "bench", events.Meta{Geometry: k.g}, formats.Options{})
 			}
+			if err == nil {
+				err = w.Write(ev)
+			}
+			if err != nil {
+				panic(err)
+			}
+			w.Close()
 			benchFiles[k.name] = buf.Bytes()
 		}
 	})
@@ -52,34 +50,9 @@ func benchData(b *testing.B, kind string) []byte {
 
 // benchRead streams an in-memory file through the public reader with 64 Ki-event batches.
 func benchRead(b *testing.B, kind string) {
-	data := benchData(b, kind)
-	buf := events.NewBatch(1 << 16)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuSeconds()
-	n := 0
-	for i := 0; i < b.N; i++ {
-		r, err := NewReader(bytes.NewReader(data), "bench", formats.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		n = 0
-		for {
-			err := r.Read(buf)
-			n += buf.Len()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	if n != benchEvents {
-		b.Fatalf("decoded %d events, want %d", n, benchEvents)
-	}
-	reportRate(b, float64(b.N)*benchEvents, cpu0)
+	formattest.BenchRead(b, benchData(b, kind), benchEvents, func(r io.Reader) (events.Reader, error) {
+		return NewReader(r, "bench", formats.Options{})
+	})
 }
 
 // BenchmarkRead31 measures AEDAT 3.1 decoding (target ≥ 300 M events/s on one core).
@@ -95,15 +68,15 @@ func BenchmarkWrite31(b *testing.B) {
 	ev := randomEvents(rng, 1<<20, 128, 128, 0, 3)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := formattest.CPUSeconds()
 	for i := 0; i < b.N; i++ {
-		w, _ := NewWriter31(io.Discard, events.Geometry{Width: 128, Height: 128}, Writer31Options{})
+		w, _ := NewWriter31(io.Discard, "bench", events.Meta{Geometry: events.Geometry{Width: 128, Height: 128}}, formats.Options{})
 		if err := w.Write(ev); err != nil {
 			b.Fatal(err)
 		}
 		w.Close()
 	}
-	reportRate(b, float64(b.N)*float64(ev.Len()), cpu0)
+	formattest.ReportRate(b, float64(b.N)*float64(ev.Len()), cpu0)
 }
 
 // BenchmarkPolarityLoop measures the AEDAT 3.1 hot loop alone, on one 4096-event packet payload.
@@ -117,20 +90,11 @@ func BenchmarkPolarityLoop(b *testing.B) {
 	d := decoder3{w: 128, h: 128}
 	b.SetBytes(int64(len(payload)))
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := formattest.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		dst.Reset()
 		d.last = 0
 		d.polarity(payload, 8, 4, 0, dst)
 	}
-	reportRate(b, float64(b.N)*4096, cpu0)
-}
-
-// reportRate reports events per second of wall time and per second of CPU time (the one-core rate on a
-// shared machine, where wall time includes waiting for a core).
-func reportRate(b *testing.B, n float64, cpu0 float64) {
-	b.ReportMetric(n/b.Elapsed().Seconds()/1e6, "Mevents/s")
-	if cpu := cpuSeconds() - cpu0; cpu0 > 0 && cpu > 0 {
-		b.ReportMetric(n/cpu/1e6, "Mevents/cpu-s")
-	}
+	formattest.ReportRate(b, float64(b.N)*4096, cpu0)
 }

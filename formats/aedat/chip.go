@@ -7,13 +7,13 @@ import (
 	"github.com/evtool/evtool/events"
 )
 
-// Chip is a jAER sensor layout: how an AEDAT 1.0/2.0 address word encodes a pixel event (§2.3.2).
+// Chip is a jAER sensor layout: how an AEDAT 1.0/2.0 address word encodes a pixel event (jAER address layouts).
 type Chip struct {
 	Name   string // option value: dvs128, davis240, davis346, davis640
 	Class  string // the jAER AEChip class the writer records
 	Width  int
 	Height int
-	DAVIS  bool // DAVIS address layout (§2.3.4); false: DVS128 (§2.3.3)
+	DAVIS  bool // DAVIS address layout; false: DVS128
 }
 
 // Geometry is the chip's sensor size.

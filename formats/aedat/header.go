@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats/internal/input"
 )
 
 // Header lines with a meaning for the readers.
@@ -13,7 +14,7 @@ const (
 	endOfASCIIHeader = "#End Of ASCII Header" // jAER since 2016; capitals differ from the next one
 	endOfPreferences = "#End of Preferences for this AEChip"
 	endHeader3       = "#!END-HEADER"
-	// timeOffsetKey is the comment evtool's AEDAT 2.0 writer records its start offset in (§2.3.5); the
+	// timeOffsetKey is the comment evtool's AEDAT 1.0/2.0 writer records its start offset in; the
 	// reader adds the offset back, so the file's timestamps mean what they meant before writing.
 	timeOffsetKey = "evtool-time-offset-us:"
 	// sensorKey is the comment evtool's AEDAT 3.1 writer adds when the device name cannot tell the size.
@@ -33,26 +34,26 @@ type header2 struct {
 	endMarker   bool // "#End Of ASCII Header" was present
 }
 
-// parseHeader2 reads the `#` lines after the version line (§2.3.1). Data starts right after
+// parseHeader2 reads the `#` lines after the version line. Data starts right after
 // "#End Of ASCII Header", else at the first line that does not begin with '#'. Once the preferences block
 // has ended, a '#' starts a header line only if a short printable line follows; otherwise it is data.
 // AEDAT 1.0 headers get that check for every line (a 1.0 address can start with 0x23 for rawY = 35).
-func parseHeader2(in *input, name string, v1 bool, versionLines int) (*header2, error) {
+func parseHeader2(in *input.Input, name string, v1 bool, versionLines int) (*header2, error) {
 	h := &header2{lines: versionLines}
 	strict := v1
 	for {
-		c, ok := in.peekByte()
-		if !ok || c != '#' || (strict && !in.plausibleTextLine(v1)) {
+		c, ok := in.PeekByte()
+		if !ok || c != '#' || (strict && !plausibleTextLine(in, v1)) {
 			break
 		}
-		start := in.offset()
+		start := in.Offset()
 		budget := maxHeaderBytes - int(start)
 		if budget <= 0 {
 			return nil, &events.DecodeError{Path: name, Offset: start, Msg: "ASCII header is longer than 64 MiB"}
 		}
-		raw, ok := in.headerLine(budget)
-		if !ok {
-			return nil, &events.DecodeError{Path: name, Offset: start, Msg: "ASCII header is longer than 64 MiB"}
+		raw, err := in.Line(budget)
+		if err != nil {
+			return nil, err
 		}
 		h.lines++
 		line := string(raw)
@@ -87,7 +88,7 @@ func parseHeader2(in *input, name string, v1 bool, versionLines int) (*header2, 
 			h.timeOffset = off
 		}
 	}
-	h.size = in.offset()
+	h.size = in.Offset()
 	return h, nil
 }
 
@@ -117,19 +118,22 @@ type header3 struct {
 }
 
 // parseHeader3 reads `#` lines up to "#!END-HEADER" (LF or CRLF). Without that line (AEDAT 3.0, or a
-// damaged 3.1 header) data starts at the first line not beginning with '#' (§2.4.1).
-func parseHeader3(in *input, name string, versionLines int) (*header3, error) {
+// damaged 3.1 header) data starts at the first line not beginning with '#'.
+func parseHeader3(in *input.Input, name string, versionLines int) (*header3, error) {
 	h := &header3{lines: versionLines}
 	for {
-		c, ok := in.peekByte()
+		c, ok := in.PeekByte()
 		if !ok || c != '#' {
 			break
 		}
-		start := in.offset()
+		start := in.Offset()
 		budget := maxHeaderBytes - int(start)
-		raw, ok := in.headerLine(budget)
-		if budget <= 0 || !ok {
+		if budget <= 0 {
 			return nil, &events.DecodeError{Path: name, Offset: start, Msg: "ASCII header is longer than 64 MiB"}
+		}
+		raw, err := in.Line(budget)
+		if err != nil {
+			return nil, err
 		}
 		h.lines++
 		line := strings.TrimRight(string(raw), " ")
@@ -154,7 +158,7 @@ func parseHeader3(in *input, name string, versionLines int) (*header3, error) {
 			}
 		}
 	}
-	h.size = in.offset()
+	h.size = in.Offset()
 	return h, nil
 }
 
@@ -167,4 +171,39 @@ func parseGeometry(s string) (events.Geometry, error) {
 		return events.Geometry{}, fmt.Errorf("bad sensor size %q; want WxH", s)
 	}
 	return events.Geometry{Width: w, Height: h}, nil
+}
+
+// maxHeaderBytes caps an ASCII header (real DAVIS240C headers are ~300 KB; anything past 64 MiB is not a
+// header).
+const maxHeaderBytes = 64 << 20
+
+// plausibleTextLine reports whether the bytes ahead form a short text line: an LF within 1 KiB and only
+// printable ASCII (or tab) before it, a CR allowed right before the LF. With allowUTF8, bytes ≥ 0x80 also
+// pass. It guards the header end against binary data that happens to start with '#' (0x23). Printable
+// bytes up to the end of the input are a line cut short, not data.
+func plausibleTextLine(in *input.Input, allowUTF8 bool) bool {
+	const limit = 1024
+	in.Fill(limit + 1)
+	ahead := in.Bytes()
+	if len(ahead) > limit+1 {
+		ahead = ahead[:limit+1]
+	}
+	for i, c := range ahead {
+		switch {
+		case c == '\n':
+			return true
+		case c == '\r':
+			if i+1 == len(ahead) && in.Ended() {
+				return true // a line cut after its CR
+			}
+			if i+1 >= len(ahead) || ahead[i+1] != '\n' {
+				return false
+			}
+		case c == '\t' || (c >= 0x20 && c < 0x7F):
+		case c >= 0x80 && allowUTF8:
+		default:
+			return false
+		}
+	}
+	return in.Ended() && len(ahead) <= limit
 }

@@ -9,57 +9,38 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/formattest"
+	"github.com/evtool/evtool/formats/internal/output"
 )
 
 // result is everything a reader delivered for one input.
 type result struct {
 	ev   *events.Batch
-	trig []Trigger
+	trig []events.Trigger
 	meta events.Meta
 	err  error // the fault after the good events; nil for a clean io.EOF
 }
 
-// decodeAll reads data through the streaming reader with a given buffer size and batch capacity,
-// collecting events and triggers, and checks the Reader contract on the way: no batch beyond its
-// capacity, the fault (if any) comes once and is followed by io.EOF.
+// decodeAll reads data through the streaming reader, bufSize bytes per read call (so the reader works
+// through a window of about that size) and batches of batch events, collecting events and triggers and
+// checking the Reader contract on the way.
 func decodeAll(tb testing.TB, data []byte, o formats.Options, bufSize, batch int) (result, error) {
 	tb.Helper()
-	r, err := newReaderSize(bytes.NewReader(data), "test.aedat", o, bufSize)
+	r, err := NewReader(formattest.SmallReads(bytes.NewReader(data), bufSize), "test.aedat", o)
 	if err != nil {
 		return result{}, err
 	}
 	defer r.Close()
-	res := result{ev: events.NewBatch(0)}
-	buf := events.NewBatch(batch)
-	for {
-		err := r.Read(buf)
-		if buf.Len() > batch {
-			tb.Fatalf("Read returned %d events into a batch of capacity %d", buf.Len(), batch)
-		}
-		res.ev.AppendBatch(buf)
-		res.trig = append(res.trig, r.Triggers()...)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if buf.Len() > 0 {
-				tb.Fatalf("Read returned %d events together with error %v", buf.Len(), err)
-			}
-			res.err = err
-			if err2 := r.Read(buf); err2 != io.EOF {
-				tb.Fatalf("Read after the error %v returned %v, want io.EOF", err, err2)
-			}
-			break
-		}
-	}
+	var res result
+	res.ev, res.trig, res.err = formattest.ReadAll(tb, r, batch)
 	res.meta = r.Meta()
 	return res, nil
 }
 
-// mustDecode is decodeAll with the default buffer and 64 Ki-event batches, failing on a header error.
+// mustDecode is decodeAll in one pass with 64 Ki-event batches, failing on a header error.
 func mustDecode(tb testing.TB, data []byte, o formats.Options) result {
 	tb.Helper()
-	res, err := decodeAll(tb, data, o, defaultBufSize, 1<<16)
+	res, err := decodeAll(tb, data, o, len(data)+1, 1<<16)
 	if err != nil {
 		tb.Fatalf("open: %v", err)
 	}
@@ -67,20 +48,7 @@ func mustDecode(tb testing.TB, data []byte, o formats.Options) result {
 }
 
 // wantEvents compares a batch against a hand-made list.
-func wantEvents(tb testing.TB, got *events.Batch, want ...events.Event) {
-	tb.Helper()
-	w := events.FromEvents(want...)
-	if d := got.FirstDifference(w); d >= 0 {
-		var g, e any = "nothing", "nothing"
-		if d < got.Len() {
-			g = got.At(d)
-		}
-		if d < w.Len() {
-			e = w.At(d)
-		}
-		tb.Fatalf("event %d: got %+v, want %+v (got %d events, want %d)", d, g, e, got.Len(), w.Len())
-	}
-}
+var wantEvents = formattest.SameEvents
 
 // wantFault checks a decode error: a *events.DecodeError at offset, wrapping ErrTruncated when truncated.
 func wantFault(tb testing.TB, err error, offset int64, truncated bool) {
@@ -125,6 +93,20 @@ func pol3(valid bool, x, y uint32, on bool, ts uint32) []byte {
 		data |= 1
 	}
 	return le32(nil, data, ts)
+}
+
+// writer2 is an AEDAT 2.0 writer to w in chip's layout.
+func writer2(w io.Writer, chip Chip) *Writer2 {
+	wr, err := NewWriter2(w, "x.aedat", events.Meta{}, opts(ParamChip, chip.Name))
+	if err != nil {
+		panic(err)
+	}
+	return wr
+}
+
+// writer31 is an AEDAT 3.1 writer to w with the knobs of writer31Options.
+func writer31(w io.Writer, g events.Geometry, o writer31Options) (*Writer31, error) {
+	return newWriter31(output.New(w, "x.aedat"), g, o)
 }
 
 func opts(kv ...string) formats.Options {

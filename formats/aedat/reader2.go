@@ -3,31 +3,29 @@ package aedat
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/input"
 )
 
 // maxTriggersPerRead bounds the triggers one Read call collects; a Read stops early (possibly with no
 // events) when it is reached, so a trigger-only file still streams in constant memory.
 const maxTriggersPerRead = 1 << 16
 
-// Reader2 streams an AEDAT 1.0 or 2.0 file (§2.2, §2.3).
+// Reader2 streams an AEDAT 1.0 or 2.0 file.
 type Reader2 struct {
-	in      *input
-	src     io.Reader
+	in      *input.Input
 	name    string
 	version string
 	hdr     *header2
 	recSize int // 6 (AEDAT 1.0) or 8
 	dec     decoder2
-	done    bool
 	meta    events.Meta
 }
 
 // decoder2 turns address/timestamp records into events and triggers. It carries the clock (wrap and
-// clamp, §0.3) and the counters across buffer refills.
+// clamp) and the counters across buffer refills.
 type decoder2 struct {
 	chip       Chip
 	bit10Event bool // -O davis-bit10=event
@@ -36,7 +34,7 @@ type decoder2 struct {
 	hi   int64  // time offset (header offset + 2^32 per wrap)
 	last uint32 // last accepted raw timestamp
 
-	trig []Trigger
+	trig []events.Trigger
 
 	wraps, clamped, triggers, aps, imu, invalid, outOfRange int64
 }
@@ -59,23 +57,26 @@ func (d *decoder2) time(raw uint32) int64 {
 	return d.hi + int64(raw)
 }
 
-func newReader2(in *input, src io.Reader, name, version string, o formats.Options) (*Reader2, error) {
+func newReader2(in *input.Input, name, version string, o formats.Options) (*Reader2, error) {
 	v1 := version == "1.0"
 	versionLines := 1
-	if v1 && in.offset() == 0 {
+	if v1 && in.Offset() == 0 {
 		versionLines = 0
 	}
 	h, err := parseHeader2(in, name, v1, versionLines)
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader2{in: in, src: src, name: name, version: version, hdr: h, recSize: 8}
+	r := &Reader2{in: in, name: name, version: version, hdr: h, recSize: 8}
 	if v1 {
 		r.recSize = 6
 	}
 	chip, err := selectChip(h.chipClass, v1, o)
 	if err != nil {
-		return nil, &events.DecodeError{Path: name, Offset: h.size, Msg: err.Error()}
+		if in.Fill(1) > 0 || in.Failed() {
+			return nil, &events.DecodeError{Path: name, Offset: h.size, Msg: err.Error()}
+		}
+		chip = Chip{} // no record follows the header: no layout is needed, the sensor size is unknown
 	}
 	bit10 := o.Param(ParamDavisBit10, "trigger")
 	switch bit10 {
@@ -129,10 +130,10 @@ func selectChip(class string, v1 bool, o formats.Options) (Chip, error) {
 func (r *Reader2) Version() string { return r.version }
 
 // Triggers returns the sync/external-input records of the most recent Read.
-func (r *Reader2) Triggers() []Trigger { return r.dec.trig }
+func (r *Reader2) Triggers() []events.Trigger { return r.dec.trig }
 
 // Close closes the underlying file.
-func (r *Reader2) Close() error { return closeSrc(r.src) }
+func (r *Reader2) Close() error { return r.in.Close() }
 
 // Meta describes the stream; Extra carries the header details and the decoder's counters so far.
 func (r *Reader2) Meta() events.Meta {
@@ -170,24 +171,21 @@ func (r *Reader2) Meta() events.Meta {
 func (r *Reader2) Read(dst *events.Batch) error {
 	dst.Reset()
 	r.dec.trig = r.dec.trig[:0]
-	if r.done {
-		return io.EOF
-	}
 	want := cap(dst.T)
 	if want == 0 {
 		want = 1 << 16
 	}
 	in := r.in
 	for dst.Len() < want && len(r.dec.trig) < maxTriggersPerRead {
-		if in.buffered() < r.recSize {
-			if in.eof {
+		b := in.Bytes()
+		if len(b) < r.recSize {
+			if in.Fill(r.recSize) < r.recSize {
 				break
 			}
-			in.fill(r.recSize)
 			continue
 		}
-		n := min(in.buffered()/r.recSize, want-dst.Len(), maxTriggersPerRead-len(r.dec.trig))
-		chunk := in.buf[in.r : in.r+n*r.recSize]
+		n := min(len(b)/r.recSize, want-dst.Len(), maxTriggersPerRead-len(r.dec.trig))
+		chunk := b[:n*r.recSize]
 		if r.recSize == 6 {
 			r.dec.decodeV1(chunk, dst)
 		} else if r.dec.chip.DAVIS {
@@ -195,20 +193,12 @@ func (r *Reader2) Read(dst *events.Batch) error {
 		} else {
 			r.dec.decodeDVS128(chunk, dst)
 		}
-		in.r += n * r.recSize
+		in.Advance(n * r.recSize)
 	}
 	if dst.Len() > 0 || len(r.dec.trig) > 0 {
 		return nil
 	}
-	r.done = true
-	if in.err != nil {
-		return &events.DecodeError{Path: r.name, Offset: in.offset() + int64(in.buffered()), Msg: "read failed", Err: in.err}
-	}
-	if rem := in.buffered(); rem > 0 {
-		return &events.DecodeError{Path: r.name, Offset: in.offset(), Err: events.ErrTruncated,
-			Msg: fmt.Sprintf("file ends inside an event record of %d bytes (%d trailing bytes)", r.recSize, rem)}
-	}
-	return io.EOF
+	return in.End(fmt.Sprintf("an event record of %d bytes", r.recSize))
 }
 
 // grow makes room for n more events in dst and returns the four columns' free parts.
@@ -224,12 +214,12 @@ func commit(dst *events.Batch, j int) {
 	dst.T, dst.X, dst.Y, dst.P = dst.T[:n], dst.X[:n], dst.Y[:n], dst.P[:n]
 }
 
-func (d *decoder2) trigger(t int64, kind TriggerKind, raw uint32) {
-	d.trig = append(d.trig, Trigger{T: t, Kind: kind, Raw: raw})
+func (d *decoder2) trigger(t int64, kind events.TriggerKind, raw uint32) {
+	d.trig = append(d.trig, events.Trigger{T: t, Kind: kind, Raw: raw})
 	d.triggers++
 }
 
-// decodeDVS128 decodes whole 8-byte DVS128 records (§2.3.3): raw polarity 0 is ON, x and y are flipped.
+// decodeDVS128 decodes whole 8-byte DVS128 records: raw polarity 0 is ON, x and y are flipped.
 // Bit 15 (sync) and bit 31 (special) words are triggers; other words with bits 30..16 set are invalid.
 func (d *decoder2) decodeDVS128(src []byte, dst *events.Batch) {
 	n := len(src) / 8
@@ -242,9 +232,9 @@ func (d *decoder2) decodeDVS128(src []byte, dst *events.Batch) {
 		if a&0xFFFF8000 != 0 {
 			switch {
 			case a&0x80000000 != 0:
-				d.trigger(d.time(raw), TriggerSpecial, a)
+				d.trigger(d.time(raw), events.TriggerSpecial, a)
 			case a&0x8000 != 0:
-				d.trigger(d.time(raw), TriggerSync, a)
+				d.trigger(d.time(raw), events.TriggerSync, a)
 			default:
 				d.invalid++
 			}
@@ -272,7 +262,7 @@ func (d *decoder2) decodeV1(src []byte, dst *events.Batch) {
 		a := uint32(binary.BigEndian.Uint16(rec))
 		raw := binary.BigEndian.Uint32(rec[2:])
 		if a&0x8000 != 0 {
-			d.trigger(d.time(raw), TriggerSync, a)
+			d.trigger(d.time(raw), events.TriggerSync, a)
 			continue
 		}
 		if j >= len(T) || j >= len(X) || j >= len(Y) || j >= len(P) {
@@ -287,7 +277,7 @@ func (d *decoder2) decodeV1(src []byte, dst *events.Batch) {
 	commit(dst, j)
 }
 
-// decodeDAVIS decodes whole 8-byte DAVIS records (§2.3.4). Bit 31 words (APS samples, IMU) are skipped
+// decodeDAVIS decodes whole 8-byte DAVIS records. Bit 31 words (APS samples, IMU) are skipped
 // and counted; bit 10 words are external-input triggers unless -O davis-bit10=event; DVS words outside
 // the sensor are dropped and counted.
 func (d *decoder2) decodeDAVIS(src []byte, dst *events.Batch) {
@@ -308,14 +298,14 @@ func (d *decoder2) decodeDAVIS(src []byte, dst *events.Batch) {
 			continue
 		}
 		if a&0x400 != 0 && !d.bit10Event {
-			kind := TriggerExternal
+			kind := events.TriggerExternal
 			switch a & 0x3FF {
 			case 2:
-				kind = TriggerFalling
+				kind = events.TriggerFalling
 			case 3:
-				kind = TriggerRising
+				kind = events.TriggerRising
 			case 4:
-				kind = TriggerPulse
+				kind = events.TriggerPulse
 			}
 			d.trigger(d.time(raw), kind, a)
 			continue

@@ -3,14 +3,14 @@ package aedat
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/input"
 )
 
-// AEDAT 3.x packet constants (§2.4.2).
+// AEDAT 3.x packet constants.
 const (
 	PacketHeaderSize = 28
 	TypeSpecial      = 0
@@ -69,7 +69,7 @@ func (h PacketHeader) put(b []byte) {
 	}
 }
 
-// check applies the validation rules of §2.4.2; a violation means the file is corrupt from here on.
+// check applies the validation rules of libcaer's packet header; a violation means the file is corrupt from here on.
 func (h PacketHeader) check() error {
 	if h.Valid < 0 || h.Valid > h.Number || h.Number > h.Capacity || h.Size < 1 || h.TSOffset < 0 || h.TSOffset > h.Size-4 {
 		return fmt.Errorf("corrupt packet header (eventType %d, eventSize %d, eventTSOffset %d, eventCapacity %d, eventNumber %d, eventValid %d): want 0 ≤ valid ≤ number ≤ capacity, size ≥ 1 and 0 ≤ tsOffset ≤ size−4",
@@ -78,10 +78,9 @@ func (h PacketHeader) check() error {
 	return nil
 }
 
-// Reader3 streams the polarity events of an AEDAT 3.0 or 3.1 file (§2.4).
+// Reader3 streams the polarity events of an AEDAT 3.0 or 3.1 file.
 type Reader3 struct {
-	in      *input
-	src     io.Reader
+	in      *input.Input
 	name    string
 	version string
 	hdr     *header3
@@ -93,8 +92,6 @@ type Reader3 struct {
 	pktOffset int64
 	left      int   // slots of pkt still to decode
 	skip      int64 // bytes of pkt to skip after them
-	final     error // fault met, returned once after the good events
-	done      bool
 	meta      events.Meta
 }
 
@@ -105,7 +102,7 @@ type decoder3 struct {
 
 	segOffset int64 // added to device time; moves on each timestamp reset
 	last      int64 // latest time handed out (output is non-decreasing)
-	trig      []Trigger
+	trig      []events.Trigger
 	segments  []map[string]any
 
 	events, invalid, outOfRange, clamped, triggers, resets  int64
@@ -113,12 +110,12 @@ type decoder3 struct {
 	skipped                                                 map[string]int64
 }
 
-func newReader3(in *input, src io.Reader, name, version string, o formats.Options) (*Reader3, error) {
+func newReader3(in *input.Input, name, version string, o formats.Options) (*Reader3, error) {
 	h, err := parseHeader3(in, name, 1)
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader3{in: in, src: src, name: name, version: version, hdr: h, source: -1}
+	r := &Reader3{in: in, name: name, version: version, hdr: h, source: -1}
 	r.dec.skipped = map[string]int64{}
 	device := ""
 	if s := o.Param(ParamSource, ""); s != "" {
@@ -165,10 +162,10 @@ func newReader3(in *input, src io.Reader, name, version string, o formats.Option
 func (r *Reader3) Version() string { return r.version }
 
 // Triggers returns the external-input and timestamp-reset records of the most recent Read.
-func (r *Reader3) Triggers() []Trigger { return r.dec.trig }
+func (r *Reader3) Triggers() []events.Trigger { return r.dec.trig }
 
 // Close closes the underlying file.
-func (r *Reader3) Close() error { return closeSrc(r.src) }
+func (r *Reader3) Close() error { return r.in.Close() }
 
 // Meta describes the stream; Extra carries the header details and the decoder's counters so far.
 func (r *Reader3) Meta() events.Meta {
@@ -218,86 +215,62 @@ func (r *Reader3) Meta() events.Meta {
 func (r *Reader3) Read(dst *events.Batch) error {
 	dst.Reset()
 	r.dec.trig = r.dec.trig[:0]
-	if r.done {
-		return io.EOF
-	}
 	want := cap(dst.T)
 	if want == 0 {
 		want = 1 << 16
 	}
 	in := r.in
-	for r.final == nil && dst.Len() < want && len(r.dec.trig) < maxTriggersPerRead {
+packets:
+	for dst.Len() < want && len(r.dec.trig) < maxTriggersPerRead && !in.Failed() {
 		switch {
 		case r.left > 0:
 			size := int(r.pkt.Size)
-			if in.buffered() < size {
-				if in.eof {
-					r.final = r.truncated()
-					break
-				}
-				in.fill(size)
-				continue
+			if in.Fill(size) < size {
+				in.Stop(r.truncated())
+				break
 			}
-			n := min(r.left, in.buffered()/size)
+			b := in.Bytes()
+			n := min(r.left, len(b)/size)
 			if r.pkt.Type == TypePolarity {
 				n = min(n, want-dst.Len())
-				r.dec.polarity(in.buf[in.r:in.r+n*size], size, int(r.pkt.TSOffset), r.pkt.TSOverflow, dst)
+				r.dec.polarity(b[:n*size], size, int(r.pkt.TSOffset), r.pkt.TSOverflow, dst)
 			} else {
 				n = min(n, maxTriggersPerRead-len(r.dec.trig))
-				r.dec.special(in.buf[in.r:in.r+n*size], size, int(r.pkt.TSOffset), r.pkt.TSOverflow)
+				r.dec.special(b[:n*size], size, int(r.pkt.TSOffset), r.pkt.TSOverflow)
 			}
-			in.r += n * size
+			in.Advance(n * size)
 			r.left -= n
 		case r.skip > 0:
-			if in.buffered() == 0 {
-				if in.eof {
-					r.final = r.truncated()
-					break
-				}
-				in.fill(1)
-				continue
+			if r.skip -= in.Skip(r.skip); r.skip > 0 {
+				in.Stop(r.truncated())
 			}
-			k := int(min(int64(in.buffered()), r.skip))
-			in.r += k
-			r.skip -= int64(k)
 		default:
-			if in.buffered() < PacketHeaderSize {
-				if in.eof {
-					if in.buffered() > 0 || in.err != nil {
-						r.final = r.truncated()
-					}
-					break
+			if in.Fill(PacketHeaderSize) < PacketHeaderSize {
+				if in.Buffered() > 0 {
+					in.Stop(r.truncated())
 				}
-				in.fill(PacketHeaderSize)
-				continue
+				break packets
 			}
 			r.startPacket()
-		}
-		if in.eof && r.final == nil && in.buffered() == 0 && r.left == 0 && r.skip == 0 {
-			break
 		}
 	}
 	if dst.Len() > 0 || len(r.dec.trig) > 0 {
 		return nil
 	}
-	r.done = true
-	if r.final != nil {
-		return r.final
-	}
-	return io.EOF
+	return in.End("a packet")
 }
 
 // startPacket consumes a packet header and decides what to do with the payload: decode the used slots
 // of polarity and special packets of our source, skip everything else by size.
 func (r *Reader3) startPacket() {
 	in := r.in
-	r.pktOffset = in.offset()
-	h := parsePacketHeader(in.buf[in.r : in.r+PacketHeaderSize])
+	r.pktOffset = in.Offset()
+	h := parsePacketHeader(in.Bytes()[:PacketHeaderSize])
 	if err := h.check(); err != nil {
-		r.final = &events.DecodeError{Path: r.name, Offset: r.pktOffset, Msg: err.Error()}
+		in.Stop(in.Errorf(r.pktOffset, nil, "%v", err))
 		return
 	}
-	in.r += PacketHeaderSize
+	in.Advance(PacketHeaderSize)
 	r.pkt = h
 	total := int64(h.Capacity) * int64(h.Size)
 	decodable := (h.Type == TypePolarity || h.Type == TypeSpecial) && h.Size <= maxDecodedEventSize
@@ -319,25 +292,21 @@ func (r *Reader3) startPacket() {
 	r.skip = total - int64(h.Number)*int64(h.Size)
 }
 
-// truncated describes the end of the input in the middle of a packet (or a read failure).
+// truncated describes the end of the input in the middle of a packet (a read failure, when there was
+// one, is kept by the input and wins).
 func (r *Reader3) truncated() error {
 	in := r.in
-	if in.err != nil {
-		return &events.DecodeError{Path: r.name, Offset: in.offset() + int64(in.buffered()), Msg: "read failed", Err: in.err}
-	}
 	if r.left == 0 && r.skip == 0 {
-		return &events.DecodeError{Path: r.name, Offset: in.offset(), Err: events.ErrTruncated,
-			Msg: fmt.Sprintf("file ends inside a 28-byte packet header (%d bytes present)", in.buffered())}
+		return in.Truncated(in.Offset(), "file ends inside a 28-byte packet header (%d bytes present)", in.Buffered())
 	}
-	missing := int64(r.left)*int64(r.pkt.Size) + r.skip - int64(in.buffered())
-	return &events.DecodeError{Path: r.name, Offset: in.offset(), Err: events.ErrTruncated,
-		Msg: fmt.Sprintf("file ends inside the %s packet that starts at byte %d (%d payload bytes missing)",
-			packetTypeName(r.pkt.Type), r.pktOffset, missing)}
+	missing := int64(r.left)*int64(r.pkt.Size) + r.skip - int64(in.Buffered())
+	return in.Truncated(in.Offset(), "file ends inside the %s packet that starts at byte %d (%d payload bytes missing)",
+		packetTypeName(r.pkt.Type), r.pktOffset, missing)
 }
 
-// polarity decodes whole polarity slots (§2.4.2): valid bit 0, polarity bit 1 (1 = ON), y bits 16..2,
+// polarity decodes whole polarity slots: valid bit 0, polarity bit 1 (1 = ON), y bits 16..2,
 // x bits 31..17, and t = overflow·2^31 + the 31-bit timestamp. Invalid slots and coordinates outside the
-// sensor are dropped and counted; a time earlier than the last one is clamped (§0.3).
+// sensor are dropped and counted; a time earlier than the last one is clamped.
 func (d *decoder3) polarity(src []byte, size, tsOff int, overflow int32, dst *events.Batch) {
 	n := len(src) / size
 	T, X, Y, P := grow(dst, n)
@@ -414,12 +383,12 @@ func (d *decoder3) special(src []byte, size, tsOff int, overflow int32) {
 			d.invalid++
 			continue
 		}
-		kind := TriggerExternal
+		kind := events.TriggerExternal
 		switch (data >> 1) & 0x7F {
 		case specialTimestampReset:
 			// libcaer stamps the reset itself with INT32_MAX on the old clock; it belongs at the last time.
 			d.resets++
-			d.trigger(d.last, TriggerReset, data)
+			d.trigger(d.last, events.TriggerReset, data)
 			d.segOffset = d.last
 			// Same formula as at the top, so the result cannot depend on where a refill split the packet.
 			base = d.segOffset + int64(overflow)<<31
@@ -429,11 +398,11 @@ func (d *decoder3) special(src []byte, size, tsOff int, overflow int32) {
 			}
 			continue
 		case specialRising:
-			kind = TriggerRising
+			kind = events.TriggerRising
 		case specialFalling:
-			kind = TriggerFalling
+			kind = events.TriggerFalling
 		case specialPulse:
-			kind = TriggerPulse
+			kind = events.TriggerPulse
 		default:
 			d.specialOther++
 			continue
@@ -448,7 +417,7 @@ func (d *decoder3) special(src []byte, size, tsOff int, overflow int32) {
 	}
 }
 
-func (d *decoder3) trigger(t int64, kind TriggerKind, raw uint32) {
-	d.trig = append(d.trig, Trigger{T: t, Kind: kind, Raw: raw})
+func (d *decoder3) trigger(t int64, kind events.TriggerKind, raw uint32) {
+	d.trig = append(d.trig, events.Trigger{T: t, Kind: kind, Raw: raw})
 	d.triggers++
 }

@@ -1,54 +1,57 @@
 package aedat
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/formats/internal/output"
 )
 
-// Writer2 writes an AEDAT 2.0 file in jAER's DVS128 or DAVIS address layout (§2.3.5).
+// Writer2 writes an AEDAT 2.0 file in jAER's DVS128 or DAVIS address layout (8-byte records), or an
+// AEDAT 1.0 file (6-byte records, DVS128 only).
 //
 // Timestamps are stored as uint32 µs relative to a start offset: 0 when the first event lies in
 // [0, 2^32), else the first event's time. The offset is recorded in the header ("# evtool-time-offset-us:")
 // and added back by evtool's reader. Later times may pass 2^32: they wrap, which every jAER-style reader
 // undoes, as long as consecutive events are less than 2^31 µs (about 35 minutes) apart.
 type Writer2 struct {
-	bw      *bufio.Writer
+	out     *output.File
+	v1      bool // AEDAT 1.0: 16-bit addresses
 	chip    Chip
-	name    string
-	file    *atomicfile.File // set when the writer owns its output file
-	started bool             // header written
+	started bool // header written
 	offset  int64
 	lastT   int64
 	n       int64
-	rec     [8]byte
 }
 
-// NewWriter2 writes to w in the layout of chip; name is used in errors. The header is written with the
-// first events (it needs their start time) or at Close.
-func NewWriter2(w io.Writer, chip Chip, name string) *Writer2 {
-	return &Writer2{bw: bufio.NewWriterSize(w, 1<<16), chip: chip, name: name}
+// Create2 writes an AEDAT 2.0 file at path, atomically (nothing appears unless Close succeeds). The
+// layout is option chip, else the one that fits the sensor size (o.Sensor, else meta's).
+func Create2(path string, meta events.Meta, o formats.Options) (*Writer2, error) {
+	return output.Start(path, func(out *output.File) (*Writer2, error) { return newWriter2(out, false, meta, o) })
 }
 
-// Create2 writes an AEDAT 2.0 file at path, atomically (nothing appears unless Close succeeds).
-func Create2(path string, chip Chip) (*Writer2, error) {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w := NewWriter2(f, chip, path)
-	w.file = f
-	return w, nil
+// NewWriter2 writes AEDAT 2.0 to w (not atomically); name is used in errors.
+func NewWriter2(w io.Writer, name string, meta events.Meta, o formats.Options) (*Writer2, error) {
+	return newWriter2(output.New(w, name), false, meta, o)
 }
 
-func create2(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
-	if meta.Kind == events.KindDataset {
-		return nil, fmt.Errorf("%s: an AEDAT 2.0 file holds one recording, not a dataset; write the dataset as .arrow", path)
+// Create1 writes an AEDAT 1.0 file at path, atomically: DVS128 events as 6-byte records.
+func Create1(path string, meta events.Meta, o formats.Options) (*Writer2, error) {
+	return output.Start(path, func(out *output.File) (*Writer2, error) { return newWriter2(out, true, meta, o) })
+}
+
+// NewWriter1 writes AEDAT 1.0 to w (not atomically); name is used in errors.
+func NewWriter1(w io.Writer, name string, meta events.Meta, o formats.Options) (*Writer2, error) {
+	return newWriter2(output.New(w, name), true, meta, o)
+}
+
+func newWriter2(out *output.File, v1 bool, meta events.Meta, o formats.Options) (*Writer2, error) {
+	version := "2.0"
+	if v1 {
+		version = "1.0"
 	}
 	var chip Chip
 	if name := o.Param(ParamChip, ""); name != "" {
@@ -64,29 +67,34 @@ func create2(path string, meta events.Meta, o formats.Options) (formats.Sink, er
 		}
 		c, ok := ChipForGeometry(g)
 		if !ok {
-			return nil, fmt.Errorf("%s: AEDAT 2.0 stores only the %s layouts and the %s sensor matches none; pass -O %s=<name> (events must fit it)",
-				path, chipNames(), g, ParamChip)
+			return nil, fmt.Errorf("%s: AEDAT %s stores only the %s layouts and the %s sensor matches none; set option %s (events must fit it)",
+				out.Name(), version, chipNames(), g, ParamChip)
 		}
 		chip = c
 	}
-	return Create2(path, chip)
+	if v1 && chip.DAVIS {
+		return nil, fmt.Errorf("%s: AEDAT 1.0 stores 16-bit DVS128 addresses only, not the %s layout", out.Name(), chip.Name)
+	}
+	return &Writer2{out: out, v1: v1, chip: chip}, nil
 }
 
-func (w *Writer2) header(offset int64) error {
+func (w *Writer2) header(offset int64) {
 	w.offset, w.lastT, w.started = offset, offset, true
 	hdr := "#!AER-DAT2.0\r\n" +
 		"# This is a raw AE data file created by evtool\r\n" +
 		"# Data format is int32 address, int32 timestamp (8 bytes total), repeated for each event\r\n" +
 		"# Timestamps tick: 1 us\r\n" +
 		"# AEChip: " + w.chip.Class + "\r\n"
+	if w.v1 {
+		hdr = "#!AER-DAT1.0\r\n" +
+			"# This is a raw AE data file created by evtool\r\n" +
+			"# Data format is int16 address, int32 timestamp (6 bytes total), repeated for each event\r\n" +
+			"# Timestamps tick: 1 us\r\n"
+	}
 	if offset != 0 {
 		hdr += fmt.Sprintf("# %s %d\r\n", timeOffsetKey, offset)
 	}
-	hdr += endOfASCIIHeader + "\r\n"
-	if _, err := w.bw.WriteString(hdr); err != nil {
-		return fmt.Errorf("write %s: %w", w.name, err)
-	}
-	return nil
+	w.out.WriteString(hdr + endOfASCIIHeader + "\r\n")
 }
 
 // Write encodes a batch. Events must be in time order and inside the chip's sensor.
@@ -99,63 +107,53 @@ func (w *Writer2) Write(b *events.Batch) error {
 		if t0 := b.T[0]; t0 < 0 || t0 >= 1<<32 {
 			off = t0
 		}
-		if err := w.header(off); err != nil {
-			return err
-		}
+		w.header(off)
 	}
+	name := w.out.Name()
 	width, height := uint16(w.chip.Width), uint16(w.chip.Height)
 	for i := 0; i < b.Len(); i++ {
 		t, x, y, p := b.T[i], b.X[i], b.Y[i], b.P[i]
 		if x >= width || y >= height || p > 1 {
 			return fmt.Errorf("%s: event %d (x=%d y=%d p=%d) does not fit the %s sensor (%dx%d)",
-				w.name, w.n, x, y, p, w.chip.Name, width, height)
+				name, w.n, x, y, p, w.chip.Name, width, height)
 		}
 		if t < w.lastT {
 			return fmt.Errorf("%s: event %d: timestamp %d µs is earlier than the previous one (%d); AEDAT needs events in time order",
-				w.name, w.n, t, w.lastT)
+				name, w.n, t, w.lastT)
 		}
 		if w.n > 0 && t-w.lastT >= 1<<31 {
-			return fmt.Errorf("%s: event %d: a gap of %d µs after the previous event cannot be stored (AEDAT 2.0 timestamps are 32 bits; gaps must stay under 2^31 µs)",
-				w.name, w.n, t-w.lastT)
+			return fmt.Errorf("%s: event %d: a gap of %d µs after the previous event cannot be stored (AEDAT timestamps are 32 bits; gaps must stay under 2^31 µs): %w",
+				name, w.n, t-w.lastT, formats.ErrTimeRange)
 		}
 		var a uint32
-		if w.chip.DAVIS {
+		switch {
+		case w.chip.DAVIS:
 			a = uint32(height-1-y)<<22 | uint32(width-1-x)<<12 | uint32(p)<<11
-		} else {
+		default:
 			a = uint32(127-y)<<8 | uint32(127-x)<<1 | uint32(1-p)
 		}
-		binary.BigEndian.PutUint32(w.rec[:4], a)
-		binary.BigEndian.PutUint32(w.rec[4:], uint32(t-w.offset))
-		if _, err := w.bw.Write(w.rec[:]); err != nil {
-			return fmt.Errorf("write %s: %w", w.name, err)
+		if w.v1 {
+			w.out.Buf = binary.BigEndian.AppendUint16(w.out.Buf, uint16(a))
+		} else {
+			w.out.Buf = binary.BigEndian.AppendUint32(w.out.Buf, a)
 		}
+		w.out.Buf = binary.BigEndian.AppendUint32(w.out.Buf, uint32(t-w.offset))
+		w.out.Spill()
 		w.lastT = t
 		w.n++
 	}
-	return nil
+	return w.out.Err()
 }
 
-// Close writes what is buffered and, when the writer owns its file, moves it into place.
+// Close writes what is buffered (the header, for a file without events) and moves the file into place.
 func (w *Writer2) Close() error {
-	if !w.started {
-		if err := w.header(0); err != nil {
-			w.Abort()
-			return err
+	return w.out.Close(func() error {
+		if !w.started {
+			w.header(0)
 		}
-	}
-	if err := w.bw.Flush(); err != nil {
-		w.Abort()
-		return fmt.Errorf("write %s: %w", w.name, err)
-	}
-	if w.file != nil {
-		return w.file.Commit()
-	}
-	return nil
+		return nil
+	})
 }
 
 // Abort discards the output file.
-func (w *Writer2) Abort() {
-	if w.file != nil {
-		w.file.Abort()
-	}
-}
+func (w *Writer2) Abort() { w.out.Abort() }

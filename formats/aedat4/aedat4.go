@@ -8,6 +8,8 @@ package aedat4
 import (
 	"encoding/xml"
 	"fmt"
+	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,11 +90,18 @@ type IMU struct {
 	Mag         [3]float32
 }
 
-// Trigger is one trigger record: source 0 timestamp reset, 1/2/3 external rising/falling/pulse,
-// 4/5 generator rising/falling, 6/7 frame begin/end, 8/9 exposure begin/end.
-type Trigger struct {
-	T      int64
-	Source int8
+// triggerKinds maps the source codes of DV trigger records onto trigger kinds: 0 timestamp reset,
+// 1/2/3 external rising/falling/pulse, 4/5 generator rising/falling, 6/7 frame begin/end, 8/9 exposure
+// begin/end.
+var triggerKinds = [...]events.TriggerKind{events.TriggerReset, events.TriggerRising, events.TriggerFalling,
+	events.TriggerPulse, events.TriggerGeneratorRising, events.TriggerGeneratorFalling, events.TriggerFrameBegin,
+	events.TriggerFrameEnd, events.TriggerExposureBegin, events.TriggerExposureEnd}
+
+func triggerKind(source int8) events.TriggerKind {
+	if source >= 0 && int(source) < len(triggerKinds) {
+		return triggerKinds[source]
+	}
+	return events.TriggerExternal
 }
 
 // parseDescription reads the streams from the IOHeader's XML.
@@ -164,20 +173,24 @@ func sortedStreams(m map[int32]*Stream) []Stream {
 func init() {
 	formats.Register(&formats.Format{
 		Name:        "aedat4",
-		Description: "iniVation DV AEDAT 4.0 (events, frames, IMU, triggers; LZ4 or zstd; FTAB index)",
+		Description: "iniVation DV AEDAT 4.0 (events, frames, IMU, triggers; FTAB index)",
 		Extensions:  []string{".aedat4"},
 		Detect:      func(head []byte) bool { return formats.HasPrefix(head, Magic) },
-		Open:        func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
-		Create:      create,
+		NewReader: func(r io.Reader, name string, o formats.Options) (formats.Source, error) {
+			return formats.EventSource(NewReader(r, name, o))
+		},
+		Create: func(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
+			return formats.EventSink(Create(path, meta, o))
+		},
+		// LZ4 first: what DV and faery write.
+		Compressions: []string{"lz4", "zstd", "none"},
 		Params: map[string]string{
 			"stream": "read the events of this stream id (default: the first EVTS stream)",
 		},
+		Conformance: formats.Conformance{
+			Geometry: events.Geometry{Width: 32767, Height: 32767},
+			Extremes: []events.Event{{T: math.MinInt64 + 1, X: 32766, Y: 0, P: 1}, {T: -1, X: 0, Y: 32766},
+				{T: 1_600_000_000_000_000, X: 32766, Y: 32766, P: 1}, {T: math.MaxInt64, X: 1, Y: 1}},
+		},
 	})
-}
-
-func create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
-	if meta.Kind == events.KindDataset {
-		return nil, fmt.Errorf("aedat4 holds one recording, not a dataset")
-	}
-	return Create(path, meta.Geometry, WriterOptions{Compression: o.Compression})
 }

@@ -26,12 +26,16 @@ func (r *Reader) Table() ([]TableEntry, error) {
 	if r.ftab != nil || r.dataTable < 0 {
 		return r.ftab, nil
 	}
+	ra, ok := r.in.Source().(io.ReaderAt)
+	if !ok || r.size < 0 {
+		return nil, fmt.Errorf("%s: the data table needs a file, not a stream", r.path)
+	}
 	n := r.size - r.dataTable
 	if n <= 0 || n > maxPayload {
 		return nil, r.fail(r.dataTable, "the data table position lies past the end of the file", nil)
 	}
 	raw := make([]byte, n)
-	if _, err := r.seekRead(r.dataTable, raw); err != nil {
+	if _, err := ra.ReadAt(raw, r.dataTable); err != nil && err != io.EOF {
 		return nil, r.fail(r.dataTable, "cannot read the data table", err)
 	}
 	payload, err := r.decompress(raw)
@@ -72,19 +76,6 @@ func (r *Reader) Table() ([]TableEntry, error) {
 	return entries, nil
 }
 
-// seekRead reads len(b) bytes at off and restores the streaming position.
-func (r *Reader) seekRead(off int64, b []byte) (int, error) {
-	if _, err := r.f.Seek(off, io.SeekStart); err != nil {
-		return 0, err
-	}
-	n, err := io.ReadFull(r.f, b)
-	if _, serr := r.f.Seek(r.off, io.SeekStart); serr != nil && err == nil {
-		err = serr
-	}
-	r.br.Reset(r.f)
-	return n, err
-}
-
 // SeekTime positions the reader so that the next Read returns the selected stream's events from the
 // first packet that may hold t (by the FTAB when it has times, else from the first packet), dropping
 // events earlier than t.
@@ -104,11 +95,9 @@ func (r *Reader) SeekTime(t int64) error {
 		}
 		target = e.ByteOffset - 8 + 8 + int64(e.Size) // past this packet: keep walking from the next
 	}
-	if _, err := r.f.Seek(target, io.SeekStart); err != nil {
-		return fmt.Errorf("%s: seek: %w", r.path, err)
+	if err := r.in.Reopen(target); err != nil {
+		return err
 	}
-	r.br.Reset(r.f)
-	r.off = target
 	r.pending.Reset()
 	r.pos, r.done, r.err = 0, false, nil
 	r.lastT = math.MinInt64

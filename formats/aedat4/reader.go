@@ -1,7 +1,7 @@
 package aedat4
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/input"
 	"github.com/evtool/evtool/internal/flatbuf"
 )
 
@@ -22,15 +23,15 @@ const maxPayload = 256 << 20
 // maxZstdRatio bounds the expansion a zstd packet may declare (events compress far less than this).
 const maxZstdRatio = 1024
 
+// maxHeader bounds the IOHeader of a stream whose length is unknown (real ones hold a few KB of XML).
+const maxHeader = 64 << 20
+
 // Reader streams an AEDAT 4.0 file: the events of one EVTS stream through events.Reader, and the
 // frames, IMU samples and triggers met along the way through Frames, IMUs and Triggers.
 type Reader struct {
+	in          *input.Input
 	path        string
-	f           io.ReadSeeker
-	closer      io.Closer
-	br          *bufio.Reader
-	off         int64 // file offset of the next byte br returns
-	size        int64 // file size (bounds every allocation)
+	size        int64 // file size (bounds every allocation); -1 for a stream of unknown length
 	compression int32
 	dataTable   int64 // FTAB position, -1 when absent
 	dataStart   int64 // first packet
@@ -39,7 +40,6 @@ type Reader struct {
 	geometry    events.Geometry
 	opts        formats.Options
 
-	packet  []byte // compressed payload buffer (reused)
 	payload []byte // decompressed payload buffer (reused)
 	zd      *zstd.Decoder
 
@@ -53,7 +53,7 @@ type Reader struct {
 	// What the last Read met besides events (reset at each Read).
 	frames   []Frame
 	imus     []IMU
-	triggers []Trigger
+	triggers []events.Trigger
 
 	counts struct {
 		frames, imus, triggers        int64
@@ -65,84 +65,86 @@ type Reader struct {
 
 // Open opens an AEDAT 4.0 file.
 func Open(path string, o formats.Options) (*Reader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r, err := NewReader(f, st.Size(), path, o)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r.closer = f
-	return r, nil
+	return input.Open(path, func(f *os.File) (*Reader, error) { return NewReader(f, path, o) })
 }
 
-// NewReader reads an AEDAT 4.0 file of the given size from src; name is used in errors.
-func NewReader(src io.ReadSeeker, size int64, name string, o formats.Options) (*Reader, error) {
-	r := &Reader{path: name, f: src, size: size, br: bufio.NewReaderSize(src, 256<<10), opts: o, evStream: -1,
+// NewReader reads an AEDAT 4.0 file from r (closed by Close when it is an io.Closer); name is used in
+// errors. A stream reads sequentially; Table and SeekTime need a file (an io.ReaderAt and io.Seeker).
+func NewReader(r io.Reader, name string, o formats.Options) (*Reader, error) {
+	rd := &Reader{in: input.New(r, name), path: name, size: input.Length(r), opts: o, evStream: -1,
 		lastT: math.MinInt64, skipBefore: math.MinInt64}
-	if err := r.readHeader(); err != nil {
+	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
 	if want := o.Param("stream", ""); want != "" {
 		id, err := strconv.Atoi(want)
-		s, ok := r.streams[int32(id)]
+		s, ok := rd.streams[int32(id)]
 		if err != nil || !ok || s.Type != "EVTS" {
-			return nil, fmt.Errorf("%s: -O stream=%s: no EVTS stream with that id (streams: %v)", name, want, r.Streams())
+			return nil, fmt.Errorf("%s: option stream=%s: no EVTS stream with that id (streams: %v)", name, want, rd.Streams())
 		}
-		r.evStream = int32(id)
+		rd.evStream = int32(id)
 	} else {
-		for _, s := range sortedStreams(r.streams) {
+		for _, s := range sortedStreams(rd.streams) {
 			if s.Type == "EVTS" {
-				r.evStream = s.ID
+				rd.evStream = s.ID
 				break
 			}
 		}
 	}
-	if s, ok := r.streams[r.evStream]; ok {
-		r.geometry = events.Geometry{Width: s.Width, Height: s.Height}
+	if s, ok := rd.streams[rd.evStream]; ok {
+		rd.geometry = events.Geometry{Width: s.Width, Height: s.Height}
 	}
 	if o.Sensor.Known() {
-		r.geometry = o.Sensor
+		rd.geometry = o.Sensor
 	}
-	return r, nil
+	return rd, nil
 }
 
 func (r *Reader) fail(off int64, msg string, err error) error {
-	return &events.DecodeError{Path: r.path, Offset: off, Msg: msg, Err: err}
+	return r.in.Errorf(off, err, "%s", msg)
 }
 
-// readFull reads exactly len(b) bytes, tracking the offset.
-func (r *Reader) readFull(b []byte) error {
-	n, err := io.ReadFull(r.br, b)
-	r.off += int64(n)
-	return err
+// ended is the error for input that ends at off before what is described: the read failure, when there
+// was one, else a truncation.
+func (r *Reader) ended(off int64, msg string) error {
+	if err := r.in.Err(); err != nil {
+		return err
+	}
+	return r.in.Truncated(off, "%s", msg)
+}
+
+// remaining is the number of bytes left after the current offset, or -1 when the length is unknown.
+func (r *Reader) remaining() int64 {
+	if r.size < 0 {
+		return -1
+	}
+	return r.size - r.in.Offset()
 }
 
 func (r *Reader) readHeader() error {
-	magic := make([]byte, len(Magic))
-	if err := r.readFull(magic); err != nil || string(magic) != Magic {
-		return r.fail(0, "not an AEDAT 4.0 file: want the line #!AER-DAT4.0", err)
+	in := r.in
+	in.Fill(len(Magic))
+	if head := in.Bytes(); !bytes.HasPrefix(head, []byte(Magic)) {
+		if len(head) < len(Magic) && bytes.HasPrefix([]byte(Magic), head) {
+			return r.ended(int64(len(head)), "file ends inside the #!AER-DAT4.0 line")
+		}
+		return r.fail(0, "not an AEDAT 4.0 file: want the line #!AER-DAT4.0", nil)
 	}
-	var lenb [4]byte
-	if err := r.readFull(lenb[:]); err != nil {
-		return r.fail(r.off, "file ends before the IOHeader length", events.ErrTruncated)
+	in.Advance(len(Magic))
+	lenb, ok := in.Next(4)
+	if !ok {
+		return r.ended(in.Offset(), "file ends before the IOHeader length")
 	}
-	n := int64(binary.LittleEndian.Uint32(lenb[:]))
-	if n < 8 || n > r.size-r.off {
-		return r.fail(r.off-4, fmt.Sprintf("IOHeader length %d does not fit the %d-byte file", n, r.size), events.ErrTruncated)
+	n := int64(binary.LittleEndian.Uint32(lenb))
+	if rest := r.remaining(); n < 8 || n > maxHeader || (rest >= 0 && n > rest) {
+		return r.fail(in.Offset()-4, fmt.Sprintf("IOHeader length %d does not fit the file (%d bytes left)", n, rest), events.ErrTruncated)
 	}
-	hb := make(flatbuf.Buf, n)
-	hdrOff := r.off
-	if err := r.readFull(hb); err != nil {
-		return r.fail(hdrOff, "file ends inside the IOHeader", events.ErrTruncated)
+	hdrOff := in.Offset()
+	b, ok := in.Next(int(n))
+	if !ok {
+		return r.ended(hdrOff, "file ends inside the IOHeader")
 	}
+	hb := flatbuf.Buf(b)
 	root, ok := hb.Root()
 	if !ok || hb.Identifier() != "IOHE" {
 		return r.fail(hdrOff, "the IOHeader is not a FlatBuffer with identifier IOHE", nil)
@@ -163,10 +165,10 @@ func (r *Reader) readHeader() error {
 	default:
 		return r.fail(hdrOff, fmt.Sprintf("unknown compression code %d", r.compression), nil)
 	}
-	if r.dataTable >= 0 && r.dataTable < r.off {
+	if r.dataTable >= 0 && r.dataTable < in.Offset() {
 		r.dataTable = -1 // points into the header: ignore it, read to EOF
 	}
-	r.dataStart = r.off
+	r.dataStart = in.Offset()
 	return nil
 }
 
@@ -180,7 +182,7 @@ func (r *Reader) Frames() []Frame { return r.frames }
 func (r *Reader) IMUs() []IMU { return r.imus }
 
 // Triggers returns the triggers met during the last Read.
-func (r *Reader) Triggers() []Trigger { return r.triggers }
+func (r *Reader) Triggers() []events.Trigger { return r.triggers }
 
 // Meta describes the recording.
 func (r *Reader) Meta() events.Meta {
@@ -205,10 +207,7 @@ func (r *Reader) Close() error {
 	if r.zd != nil {
 		r.zd.Close()
 	}
-	if r.closer != nil {
-		return r.closer.Close()
-	}
-	return nil
+	return r.in.Close()
 }
 
 // Read fills dst with the next events of the selected stream.
@@ -253,49 +252,49 @@ func (r *Reader) Read(dst *events.Batch) error {
 
 // nextPacket reads and decodes one packet. io.EOF ends the stream.
 func (r *Reader) nextPacket() error {
-	if r.dataTable >= 0 && r.off >= r.dataTable {
+	in := r.in
+	if r.dataTable >= 0 && in.Offset() >= r.dataTable {
 		return io.EOF
 	}
-	start := r.off
-	var hdr [8]byte
-	n, err := io.ReadFull(r.br, hdr[:])
-	r.off += int64(n)
-	if err == io.EOF {
-		if r.dataTable >= 0 {
-			return r.fail(start, fmt.Sprintf("file ends before the data table at byte %d", r.dataTable), events.ErrTruncated)
+	start := in.Offset()
+	hdr, ok := in.Next(8)
+	if !ok {
+		switch {
+		case in.Buffered() > 0 || in.Failed():
+			return r.ended(start, "file ends inside a packet header")
+		case r.dataTable >= 0:
+			return r.ended(start, fmt.Sprintf("file ends before the data table at byte %d", r.dataTable))
 		}
 		return io.EOF
-	}
-	if err != nil {
-		return r.fail(start, "file ends inside a packet header", events.ErrTruncated)
 	}
 	id := int32(binary.LittleEndian.Uint32(hdr[:4]))
 	size := int64(int32(binary.LittleEndian.Uint32(hdr[4:])))
 	// The packet must end by the data table and by the end of the file; a data table position past
 	// the end (a cut file, or a forged header) must not let a size field allocate gigabytes.
-	limit := r.size
-	if r.dataTable >= 0 && r.dataTable < limit {
-		limit = r.dataTable
+	rest := r.remaining()
+	limit := int64(maxPayload)
+	if rest >= 0 {
+		limit = rest
 	}
-	if size < 0 || size > limit-r.off {
-		if size >= 0 && size > r.size-r.off {
+	if r.dataTable >= 0 {
+		limit = min(limit, r.dataTable-in.Offset())
+	}
+	if size < 0 || size > limit {
+		if size >= 0 && rest >= 0 && size > rest {
 			return r.fail(start, fmt.Sprintf("packet of %d bytes is cut off by the end of the file", size), events.ErrTruncated)
 		}
 		return r.fail(start, fmt.Sprintf("packet size %d crosses the data table or the end of the file", size), nil)
 	}
-	if cap(r.packet) < int(size) {
-		r.packet = make([]byte, size)
-	}
-	r.packet = r.packet[:size]
-	if err := r.readFull(r.packet); err != nil {
-		return r.fail(start+8, "file ends inside a packet", events.ErrTruncated)
+	packet, ok := in.Next(int(size))
+	if !ok {
+		return r.ended(start+8, "file ends inside a packet")
 	}
 	st, ok := r.streams[id]
 	if !ok {
 		r.counts.unknownStreams++
 		return nil
 	}
-	payload, err := r.decompress(r.packet)
+	payload, err := r.decompress(packet)
 	if err != nil {
 		r.counts.badPackets++
 		return nil // one bad packet loses only itself
@@ -418,7 +417,8 @@ func (r *Reader) decodeFrame(t flatbuf.Table) {
 		r.counts.badFrames++ // unknown format or size mismatch: skip with a count, keep reading
 		return
 	}
-	f.Pixels = t.B[start : start+n]
+	// A copy: the payload buffer is reused by the next packet of the same Read.
+	f.Pixels = append([]byte(nil), t.B[start:start+n]...)
 	r.counts.frames++
 	r.frames = append(r.frames, f)
 }
@@ -459,7 +459,8 @@ func (r *Reader) decodeTriggers(root flatbuf.Table) int {
 			r.counts.badPackets++
 			continue
 		}
-		r.triggers = append(r.triggers, Trigger{T: t.Int64(0, 0), Source: t.Int8(1, 0)})
+		src := t.Int8(1, 0)
+		r.triggers = append(r.triggers, events.Trigger{T: t.Int64(0, 0), Kind: triggerKind(src), Raw: uint32(uint8(src))})
 		r.counts.triggers++
 	}
 	return n

@@ -13,26 +13,18 @@ import (
 	"github.com/pierrec/lz4/v4"
 
 	"github.com/evtool/evtool/events"
-	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/output"
 )
 
 // EventsPerPacket caps a packet, as faery does, so streaming readers keep bounded memory.
 const EventsPerPacket = 4096
 
-// WriterOptions steer the writer.
-type WriterOptions struct {
-	Compression string // "lz4" (default, as DV and faery), "zstd" or "none"
-	Source      string // camera name for the description (default "evtool")
-}
-
 // Writer writes one events stream (id 0) as AEDAT 4.0, then the FTAB index.
 type Writer struct {
-	out       io.WriteSeeker
-	file      *atomicfile.File
-	name      string
+	out       *output.File
 	codec     int32
 	g         events.Geometry
-	off       int64 // bytes written
 	dtpOffset int64 // file offset of the IOHeader's dataTablePosition (back-patched at Close)
 	pending   events.Batch
 	table     []TableEntry
@@ -41,30 +33,29 @@ type Writer struct {
 	lzw       *lz4.Writer
 	fb        []byte       // flatbuffer scratch
 	comp      bytes.Buffer // compressed scratch
-	closed    bool
 }
 
-// Create writes an AEDAT 4.0 file at path (atomically).
-func Create(path string, g events.Geometry, o WriterOptions) (*Writer, error) {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := NewWriter(f, path, g, o)
-	if err != nil {
-		f.Abort()
-		return nil, err
-	}
-	w.file = f
-	return w, nil
+// Create writes an AEDAT 4.0 file at path (atomically). The sensor size is o.Sensor, else meta's;
+// o.Compression is lz4 (the default, as DV and faery), zstd or none.
+func Create(path string, meta events.Meta, o formats.Options) (*Writer, error) {
+	return output.Start(path, func(out *output.File) (*Writer, error) { return newWriter(out, meta, o) })
 }
 
-// NewWriter writes to out (which must seek, to back-patch the header); name is used in errors.
-func NewWriter(out io.WriteSeeker, name string, g events.Geometry, o WriterOptions) (*Writer, error) {
+// NewWriter writes to w, which must be an io.WriterAt too (the header is back-patched at Close); name is
+// used in errors.
+func NewWriter(w io.Writer, name string, meta events.Meta, o formats.Options) (*Writer, error) {
+	return newWriter(output.New(w, name), meta, o)
+}
+
+func newWriter(out *output.File, meta events.Meta, o formats.Options) (*Writer, error) {
+	g := meta.Geometry
+	if o.Sensor.Known() {
+		g = o.Sensor
+	}
 	if !g.Known() || g.Width > 32767 || g.Height > 32767 {
-		return nil, fmt.Errorf("%s: AEDAT 4 needs a sensor size up to 32767x32767 (got %v); pass --sensor", name, g)
+		return nil, fmt.Errorf("%s: AEDAT 4 needs a sensor size up to 32767x32767 (got %v)", out.Name(), g)
 	}
-	w := &Writer{out: out, name: name, g: g, lastT: math.MinInt64}
+	w := &Writer{out: out, g: g, lastT: math.MinInt64}
 	switch strings.ToLower(o.Compression) {
 	case "", "lz4":
 		w.codec = CompressionLZ4
@@ -84,23 +75,8 @@ func NewWriter(out io.WriteSeeker, name string, g events.Geometry, o WriterOptio
 	default:
 		return nil, fmt.Errorf("aedat4: unknown compression %q (want lz4, zstd or none)", o.Compression)
 	}
-	src := o.Source
-	if src == "" {
-		src = "evtool"
-	}
-	if err := w.writeHeader(src); err != nil {
-		return nil, err
-	}
-	return w, nil
-}
-
-func (w *Writer) write(b []byte) error {
-	n, err := w.out.Write(b)
-	w.off += int64(n)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", w.name, err)
-	}
-	return nil
+	w.writeHeader("evtool")
+	return w, out.Err()
 }
 
 func xmlEscape(s string) string {
@@ -109,7 +85,7 @@ func xmlEscape(s string) string {
 	return b.String()
 }
 
-func (w *Writer) writeHeader(source string) error {
+func (w *Writer) writeHeader(source string) {
 	desc := fmt.Sprintf(`<dv version="2.0">
     <node name="outInfo" path="/mainloop/Recorder/outInfo/">
         <node name="0" path="/mainloop/Recorder/outInfo/0/">
@@ -149,26 +125,22 @@ func (w *Writer) writeHeader(source string) error {
 	for len(b)%8 != 0 {
 		b = append(b, 0)
 	}
-	if err := w.write([]byte(Magic)); err != nil {
-		return err
-	}
+	w.out.WriteString(Magic)
 	var n [4]byte
 	binary.LittleEndian.PutUint32(n[:], uint32(len(b)))
-	if err := w.write(n[:]); err != nil {
-		return err
-	}
-	w.dtpOffset = w.off + tbl + 8
-	return w.write(b)
+	w.out.Write(n[:])
+	w.dtpOffset = w.out.Offset() + tbl + 8
+	w.out.Write(b)
 }
 
 // Write appends events (in time order; coordinates inside the sensor).
 func (w *Writer) Write(b *events.Batch) error {
 	for i := 0; i < b.Len(); i++ {
 		if int(b.X[i]) >= w.g.Width || int(b.Y[i]) >= w.g.Height {
-			return fmt.Errorf("%s: event at (%d,%d) lies outside the %v sensor", w.name, b.X[i], b.Y[i], w.g)
+			return fmt.Errorf("%s: event at (%d,%d) lies outside the %v sensor", w.out.Name(), b.X[i], b.Y[i], w.g)
 		}
 		if b.T[i] < w.lastT {
-			return fmt.Errorf("%s: events must be in time order (%d after %d)", w.name, b.T[i], w.lastT)
+			return fmt.Errorf("%s: events must be in time order (%d after %d)", w.out.Name(), b.T[i], w.lastT)
 		}
 		w.lastT = b.T[i]
 		w.pending.Append(b.T[i], b.X[i], b.Y[i], b.P[i])
@@ -178,7 +150,7 @@ func (w *Writer) Write(b *events.Batch) error {
 			}
 		}
 	}
-	return nil
+	return w.out.Err()
 }
 
 // eventPacket lays out a size-prefixed EventPacket FlatBuffer; the 16-byte structs start 8-aligned
@@ -233,21 +205,17 @@ func (w *Writer) flush() error {
 	w.fb = eventPacket(w.fb, &w.pending)
 	c, err := w.compress(w.fb)
 	if err != nil {
-		return fmt.Errorf("%s: compress: %w", w.name, err)
+		return fmt.Errorf("%s: compress: %w", w.out.Name(), err)
 	}
 	var hdr [8]byte
 	binary.LittleEndian.PutUint32(hdr[0:], 0)
 	binary.LittleEndian.PutUint32(hdr[4:], uint32(len(c)))
-	if err := w.write(hdr[:]); err != nil {
-		return err
-	}
-	w.table = append(w.table, TableEntry{ByteOffset: w.off, StreamID: 0, Size: int32(len(c)),
+	w.out.Write(hdr[:])
+	w.table = append(w.table, TableEntry{ByteOffset: w.out.Offset(), StreamID: 0, Size: int32(len(c)),
 		Elements: int64(w.pending.Len()), StartT: w.pending.T[0], EndT: w.pending.T[w.pending.Len()-1], HasTimes: true})
-	if err := w.write(c); err != nil {
-		return err
-	}
+	w.out.Write(c)
 	w.pending.Reset()
-	return nil
+	return w.out.Err()
 }
 
 // ftab lays out the size-prefixed FileDataTable FlatBuffer.
@@ -293,41 +261,32 @@ func ftab(entries []TableEntry) []byte {
 
 // Close writes the last packet and the FTAB, back-patches dataTablePosition, and moves the file into place.
 func (w *Writer) Close() error {
-	if w.closed {
-		return nil
-	}
-	w.closed = true
-	err := w.flush()
-	if err == nil {
-		dtp := w.off
-		var c []byte
-		if c, err = w.compress(ftab(w.table)); err == nil {
-			if err = w.write(c); err == nil {
-				var v [8]byte
-				binary.LittleEndian.PutUint64(v[:], uint64(dtp))
-				if _, err = w.out.Seek(w.dtpOffset, io.SeekStart); err == nil {
-					_, err = w.out.Write(v[:])
-				}
-			}
+	defer w.release()
+	return w.out.Close(func() error {
+		if err := w.flush(); err != nil {
+			return err
 		}
-	}
-	if w.enc != nil {
-		w.enc.Close()
-	}
-	if err != nil {
-		w.Abort()
-		return fmt.Errorf("finish %s: %w", w.name, err)
-	}
-	if w.file != nil {
-		return w.file.Commit()
-	}
-	return nil
+		dtp := w.out.Offset()
+		c, err := w.compress(ftab(w.table))
+		if err != nil {
+			return fmt.Errorf("%s: compress: %w", w.out.Name(), err)
+		}
+		w.out.Write(c)
+		var v [8]byte
+		binary.LittleEndian.PutUint64(v[:], uint64(dtp))
+		return w.out.WriteAt(v[:], w.dtpOffset)
+	})
 }
 
 // Abort discards the output.
 func (w *Writer) Abort() {
-	w.closed = true
-	if w.file != nil {
-		w.file.Abort()
+	w.out.Abort()
+	w.release()
+}
+
+func (w *Writer) release() {
+	if w.enc != nil {
+		w.enc.Close()
+		w.enc = nil
 	}
 }

@@ -7,6 +7,8 @@ import (
 	_ "github.com/evtool/evtool/formats/csv"
 	_ "github.com/evtool/evtool/formats/es"
 	_ "github.com/evtool/evtool/formats/evarrow"
+	_ "github.com/evtool/evtool/formats/hdf5"
+	_ "github.com/evtool/evtool/formats/mat"
 	_ "github.com/evtool/evtool/formats/nmnist"
 	_ "github.com/evtool/evtool/formats/npy"
 	_ "github.com/evtool/evtool/formats/parquet"

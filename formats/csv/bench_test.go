@@ -8,6 +8,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/formattest"
 )
 
 // benchEvents is a 1 Mi-event recording on a 640x480 sensor, ~1 µs apart (lines of ~20 bytes).
@@ -24,7 +25,7 @@ func benchEvents() *events.Batch {
 
 func encode(b *events.Batch) []byte {
 	var buf bytes.Buffer
-	w, _ := NewWriter(&buf, "bench.csv", formats.Options{})
+	w, _ := NewWriter(&buf, "bench.csv", events.Meta{}, formats.Options{})
 	w.Write(b)
 	w.Close()
 	return buf.Bytes()
@@ -33,21 +34,9 @@ func encode(b *events.Batch) []byte {
 // BenchmarkRead reports M events/s of the streaming reader (run with -cpu 1).
 func BenchmarkRead(b *testing.B) {
 	ev := benchEvents()
-	data := encode(ev)
-	dst := events.NewBatch(1 << 16)
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		r, _ := NewReader(io.NopCloser(bytes.NewReader(data)), "bench.csv", formats.Options{})
-		n := 0
-		for r.Read(dst) == nil {
-			n += dst.Len()
-		}
-		if n != ev.Len() {
-			b.Fatalf("read %d events", n)
-		}
-	}
-	b.ReportMetric(float64(ev.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+	formattest.BenchRead(b, encode(ev), ev.Len(), func(r io.Reader) (events.Reader, error) {
+		return NewReader(r, "bench.csv", formats.Options{})
+	})
 }
 
 // BenchmarkWrite reports M events/s of the writer into memory.
@@ -56,11 +45,11 @@ func BenchmarkWrite(b *testing.B) {
 	b.SetBytes(int64(len(encode(ev))))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		w, _ := NewWriter(io.Discard, "bench.csv", formats.Options{})
+		w, _ := NewWriter(io.Discard, "bench.csv", events.Meta{}, formats.Options{})
 		if err := w.Write(ev); err != nil {
 			b.Fatal(err)
 		}
 		w.Close()
 	}
-	b.ReportMetric(float64(ev.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+	b.ReportMetric(float64(ev.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mev/s")
 }

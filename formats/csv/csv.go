@@ -11,6 +11,8 @@ package csv
 
 import (
 	"fmt"
+	"io"
+	"math"
 	"strings"
 
 	"github.com/evtool/evtool/events"
@@ -23,14 +25,23 @@ func init() {
 		Description: "delimited text, one event per line: t,x,y,p with a header (separator, columns and time unit configurable)",
 		// Not .txt: folders of samples hold README.txt and split lists; read such files with --from csv.
 		Extensions: []string{".csv"},
-		Open:       func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
-		Create:     create,
+		NewReader: func(r io.Reader, name string, o formats.Options) (formats.Source, error) {
+			return formats.EventSource(NewReader(r, name, o))
+		},
+		Create: func(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
+			return formats.EventSink(Create(path, meta, o))
+		},
 		Params: map[string]string{
 			"sep":       `field separator: "," ";" "tab" or "space" (runs of blanks); read: detected from the first line, write: "," by default`,
 			"columns":   `column order, e.g. "x,y,p,t" (names t, x, y, p; "-" skips a column); read: overrides the header, required order for files without one; write: the order to write`,
 			"header":    `read: "auto" (default: a first line that is not all numbers is a header), "true" or "false"; write: "false" omits the header line`,
 			"time-unit": `unit of t in the file: us (default), ms, s or ns; read: decimals allowed, rounded to the nearest µs; write: ms and s are written as exact decimals`,
 			"polarity":  `write only: how to write p: "01" (default: 1 = ON), "sign" (-1/1) or "bool" (false/true); the reader accepts all three`,
+		},
+		Conformance: formats.Conformance{
+			Geometry: events.Geometry{Width: 65536, Height: 65536},
+			Extremes: []events.Event{{T: math.MinInt64, X: 65535, Y: 0, P: 1}, {T: -1, X: 0, Y: 65535},
+				{T: 0, X: 65535, Y: 65535, P: 1}, {T: math.MaxInt64, X: 1, Y: 2}},
 		},
 	})
 }
@@ -167,11 +178,4 @@ func parseConfig(o formats.Options, writing bool) (config, error) {
 		return c, fmt.Errorf("option polarity=%q: want 01, sign or bool", p)
 	}
 	return c, nil
-}
-
-func create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
-	if meta.Kind == events.KindDataset {
-		return nil, fmt.Errorf("%s: CSV holds one recording, not a dataset; write the dataset to .arrow or .parquet", path)
-	}
-	return Create(path, o)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/formattest"
 )
 
 func params(kv ...string) formats.Options {
@@ -28,26 +29,13 @@ func params(kv ...string) formats.Options {
 // refill) into batches of 3 events, and returns the events and the error that ended the stream.
 func readString(t *testing.T, text string, o formats.Options) (*events.Batch, error) {
 	t.Helper()
-	r, err := NewReader(io.NopCloser(iotest.OneByteReader(strings.NewReader(text))), "in.csv", o)
+	r, err := NewReader(iotest.OneByteReader(strings.NewReader(text)), "in.csv", o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	all := events.NewBatch(0)
-	buf := events.NewBatch(3)
-	for {
-		err := r.Read(buf)
-		if err != nil && buf.Len() > 0 {
-			t.Fatalf("Read returned %d events together with error %v", buf.Len(), err)
-		}
-		all.AppendBatch(buf)
-		if err == io.EOF {
-			return all, nil
-		}
-		if err != nil {
-			return all, err
-		}
-	}
+	all, _, err := formattest.ReadAll(t, r, 3)
+	return all, err
 }
 
 func event(t int64, x, y uint16, p uint8) events.Event { return events.Event{T: t, X: x, Y: y, P: p} }
@@ -131,7 +119,7 @@ func TestReadErrors(t *testing.T) {
 
 func TestLongLineIsAnError(t *testing.T) {
 	text := "t,x,y,p\n1,1,1,1\n" + strings.Repeat("9", 300<<10) + "\n2,2,2,1\n"
-	r, _ := NewReader(io.NopCloser(strings.NewReader(text)), "long.csv", params())
+	r, _ := NewReader(strings.NewReader(text), "long.csv", params())
 	b, err := events.ReadAll(r)
 	var de *events.DecodeError
 	if b.Len() != 1 || !errors.As(err, &de) || de.Offset != 16 || !strings.Contains(de.Msg, "line 3 is longer") {
@@ -162,8 +150,7 @@ func TestRoundTrip(t *testing.T) {
 		events.FromEvents(events.Event{T: 7, X: 1, Y: 2, P: 1}),
 		events.FromEvents(events.Event{T: math.MaxInt64, X: 65535, Y: 65535, P: 1}, events.Event{T: math.MinInt64, X: 0, Y: 0, P: 0}),
 		events.FromEvents(events.Event{T: -5, X: 0, Y: 65535, P: 0}),
-		randomBatch(rng, 1000),
-		randomBatch(rng, 120000), // > 1 MiB of text: lines cross the read buffer
+		randomBatch(rng, 20000), // > 256 KiB of text: lines cross the read window
 	}
 	optionSets := []formats.Options{
 		params(),
@@ -176,7 +163,7 @@ func TestRoundTrip(t *testing.T) {
 	for bi, b := range batches {
 		for _, o := range optionSets {
 			var buf bytes.Buffer
-			w, err := NewWriter(&buf, "out.csv", o)
+			w, err := NewWriter(&buf, "out.csv", events.Meta{}, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,7 +177,7 @@ func TestRoundTrip(t *testing.T) {
 			if o.Params["header"] == "false" {
 				ro = params("sep", o.Params["sep"], "columns", "t,x,y,p")
 			}
-			r, err := NewReader(io.NopCloser(&buf), "out.csv", ro)
+			r, err := NewReader(&buf, "out.csv", ro)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -217,7 +204,7 @@ func TestWriteExactText(t *testing.T) {
 		{params("time-unit", "ns", "columns", "x,y,t,p"), "x,y,t_ns,p\n3,4,1000250000,1\n0,65535,-1000,0\n"},
 	} {
 		var buf bytes.Buffer
-		w, err := NewWriter(&buf, "out.csv", c.o)
+		w, err := NewWriter(&buf, "out.csv", events.Meta{}, c.o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,10 +223,10 @@ func TestWriteExactText(t *testing.T) {
 func TestBadOptions(t *testing.T) {
 	for _, o := range []formats.Options{params("sep", "|"), params("columns", "t,x,y"), params("columns", "t,x,x,p"),
 		params("time-unit", "h"), params("header", "maybe"), params("polarity", "yes")} {
-		if _, err := NewReader(io.NopCloser(strings.NewReader("")), "x.csv", o); err == nil && o.Params["polarity"] == "" {
+		if _, err := NewReader(strings.NewReader(""), "x.csv", o); err == nil && o.Params["polarity"] == "" {
 			t.Errorf("options %v accepted by the reader", o.Params)
 		}
-		if _, err := NewWriter(io.Discard, "x.csv", o); err == nil {
+		if _, err := NewWriter(io.Discard, "x.csv", events.Meta{}, o); err == nil {
 			t.Errorf("options %v accepted by the writer", o.Params)
 		}
 	}
@@ -262,7 +249,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := events.FromEvents(events.Event{T: 1500, X: 1, Y: 2, P: 1})
-	if err := sink.(events.Writer).Write(b); err != nil {
+	if err := sink.Events.Write(b); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
@@ -280,7 +267,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	got, err := events.ReadAll(src.(events.Reader))
+	got, err := events.ReadAll(src.Events)
 	if err != nil || !got.Equal(b) {
 		t.Fatalf("read back %v, %v", got, err)
 	}

@@ -41,7 +41,7 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		var buf bytes.Buffer
-		w, _ := NewWriter(&buf, "out.csv", formats.Options{})
+		w, _ := NewWriter(&buf, "out.csv", events.Meta{}, formats.Options{})
 		if err := w.Write(&got); err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package csv
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 
@@ -47,6 +48,14 @@ func (ps *parser) lines(data []byte, base int64, final bool, dst *events.Batch, 
 			line = line[:len(line)-1]
 		}
 		if err := ps.parseLine(line, base+int64(used), dst); err != nil {
+			if next == len(rest) && (len(rest) == 0 || rest[len(rest)-1] != '\n') {
+				// The last line has no line end: a file cut short, most likely.
+				var de *events.DecodeError
+				if errors.As(err, &de) && de.Err == nil {
+					de.Msg = "file ends inside a line (no line end): " + de.Msg
+					de.Err = events.ErrTruncated
+				}
+			}
 			return used, err
 		}
 		used += next

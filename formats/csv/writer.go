@@ -1,61 +1,46 @@
 package csv
 
 import (
-	"bufio"
-	"fmt"
 	"io"
 	"strconv"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/formats/internal/output"
 )
 
 // Writer writes events as delimited text, a header line first.
 type Writer struct {
-	bw      *bufio.Writer
-	cfg     config
-	cols    []int
-	line    []byte // reused line buffer
-	header  bool   // header still to write
-	name    string
-	file    *atomicfile.File
-	aborted bool
+	out    *output.File
+	cfg    config
+	cols   []int
+	line   []byte // reused line buffer
+	header bool   // header still to write
 }
 
 // Create writes a CSV file at path (atomically); o.Params holds the -O options.
-func Create(path string, o formats.Options) (*Writer, error) {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := NewWriter(f, path, o)
-	if err != nil {
-		f.Abort()
-		return nil, err
-	}
-	w.file = f
-	return w, nil
+func Create(path string, meta events.Meta, o formats.Options) (*Writer, error) {
+	return output.Start(path, func(out *output.File) (*Writer, error) { return newWriter(out, meta, o) })
 }
 
-// NewWriter writes CSV text to out; name is used in errors.
-func NewWriter(out io.Writer, name string, o formats.Options) (*Writer, error) {
+// NewWriter writes CSV text to w (not atomically); name is used in errors.
+func NewWriter(w io.Writer, name string, meta events.Meta, o formats.Options) (*Writer, error) {
+	return newWriter(output.New(w, name), meta, o)
+}
+
+func newWriter(out *output.File, meta events.Meta, o formats.Options) (*Writer, error) {
 	cfg, err := parseConfig(o, true)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.timeUnit == "" {
-		cfg.timeUnit = "us"
-	}
-	if cfg.timeUnit == "µs" {
+	if cfg.timeUnit == "" || cfg.timeUnit == "µs" {
 		cfg.timeUnit = "us"
 	}
 	cols := cfg.columns
 	if !cfg.hasCols {
 		cols = []int{colT, colX, colY, colP}
 	}
-	return &Writer{bw: bufio.NewWriterSize(out, 1<<16), cfg: cfg, cols: cols, header: cfg.writeHead,
-		name: name, line: make([]byte, 0, 64)}, nil
+	return &Writer{out: out, cfg: cfg, cols: cols, header: cfg.writeHead, line: make([]byte, 0, 64)}, nil
 }
 
 func (w *Writer) writeHeader() error {
@@ -79,7 +64,7 @@ func (w *Writer) writeHeader() error {
 		}
 	}
 	line = append(line, '\n')
-	_, err := w.bw.Write(line)
+	_, err := w.out.Write(line)
 	return err
 }
 
@@ -87,12 +72,12 @@ func (w *Writer) writeHeader() error {
 func (w *Writer) Write(b *events.Batch) error {
 	if w.header {
 		if err := w.writeHeader(); err != nil {
-			return fmt.Errorf("write %s: %w", w.name, err)
+			return err
 		}
 	}
 	sep := w.cfg.sep
 	for i := 0; i < b.Len(); i++ {
-		line := w.line[:0]
+		line := w.out.Buf
 		for j, r := range w.cols {
 			if j > 0 {
 				line = append(line, sep)
@@ -110,13 +95,10 @@ func (w *Writer) Write(b *events.Batch) error {
 				line = append(line, '0')
 			}
 		}
-		line = append(line, '\n')
-		if _, err := w.bw.Write(line); err != nil {
-			return fmt.Errorf("write %s: %w", w.name, err)
-		}
-		w.line = line
+		w.out.Buf = append(line, '\n')
+		w.out.Spill()
 	}
-	return nil
+	return w.out.Err()
 }
 
 // appendTime writes t µs in a unit of 10^exp µs. Coarser units get an exact decimal fraction ("1.000250"
@@ -163,28 +145,15 @@ func appendPolarity(dst []byte, p uint8, style string) []byte {
 	return append(dst, '0')
 }
 
-// Close flushes and, when the writer owns its file, moves it into place. A file with no events still
-// gets its header.
+// Close writes the header of a file without events and moves the file into place.
 func (w *Writer) Close() error {
-	if w.header {
-		if err := w.writeHeader(); err != nil {
-			w.Abort()
-			return fmt.Errorf("write %s: %w", w.name, err)
+	return w.out.Close(func() error {
+		if w.header {
+			return w.writeHeader()
 		}
-	}
-	if err := w.bw.Flush(); err != nil {
-		w.Abort()
-		return fmt.Errorf("write %s: %w", w.name, err)
-	}
-	if w.file != nil {
-		return w.file.Commit()
-	}
-	return nil
+		return nil
+	})
 }
 
 // Abort discards the output.
-func (w *Writer) Abort() {
-	if w.file != nil {
-		w.file.Abort()
-	}
-}
+func (w *Writer) Abort() { w.out.Abort() }

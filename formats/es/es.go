@@ -8,17 +8,16 @@
 package es
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
-	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/formats/internal/input"
+	"github.com/evtool/evtool/formats/internal/output"
 )
 
 // Magic opens every .es file.
@@ -41,15 +40,20 @@ func init() {
 		Description: "Event Stream .es v2 (reads DVS and ATIS streams, writes DVS; y flipped to top-left by default)",
 		Extensions:  []string{".es"},
 		Detect:      func(head []byte) bool { return formats.HasPrefix(head, Magic) },
-		Open:        func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
+		NewReader: func(r io.Reader, name string, o formats.Options) (formats.Source, error) {
+			return formats.EventSource(NewReader(r, name, o))
+		},
 		Create: func(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
-			if meta.Kind == events.KindDataset {
-				return nil, errors.New("es writes one recording per file, not a dataset")
-			}
-			return Create(path, meta, o)
+			return formats.EventSink(Create(path, meta, o))
 		},
 		Params: map[string]string{
 			"es-origin": "y origin of the .es file: bottom (default, as the Paris tools write: y is flipped) or top (no flip)",
+		},
+		Conformance: formats.Conformance{
+			Geometry: events.Geometry{Width: 65535, Height: 65535},
+			// The first event 100 s in: 787,402 overflow bytes, within the filler bound.
+			Extremes: []events.Event{{T: 0, X: 65534, Y: 0, P: 1}, {T: 126, X: 0, Y: 65534}, {T: 127, X: 1, Y: 1, P: 1},
+				{T: 100_000_000, X: 65534, Y: 65534, P: 1}},
 		},
 	})
 }
@@ -88,14 +92,7 @@ func parseHeader(b []byte, name string) (Header, error) {
 
 // Reader streams the polarity events of a DVS or ATIS .es file.
 type Reader struct {
-	name string
-	f    io.Reader
-	buf  []byte
-	r, w int
-	base int64
-	eof  bool
-	err  error
-
+	in     *input.Input
 	hdr    Header
 	geom   events.Geometry
 	flip   bool
@@ -105,21 +102,11 @@ type Reader struct {
 	ovf    int64 // overflow bytes
 	resets int64
 	drop   int64 // events outside the sensor or below the flip line
-	done   bool
 }
 
 // Open opens a .es file.
 func Open(path string, o formats.Options) (*Reader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := NewReader(f, path, o, 1<<20)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return r, nil
+	return input.Open(path, func(f *os.File) (*Reader, error) { return NewReader(f, path, o) })
 }
 
 func flipOption(o formats.Options) (bool, error) {
@@ -133,17 +120,15 @@ func flipOption(o formats.Options) (bool, error) {
 	}
 }
 
-// NewReader reads from rc with a bufSize-byte buffer; name is used in errors.
-func NewReader(rc io.ReadCloser, name string, o formats.Options, bufSize int) (*Reader, error) {
+// NewReader reads a .es stream from r (closed by Close when it is an io.Closer); name is used in errors.
+func NewReader(r io.Reader, name string, o formats.Options) (*Reader, error) {
 	flip, err := flipOption(o)
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{name: name, f: rc, buf: make([]byte, max(bufSize, 32)), flip: flip}
-	for r.w < 20 && !r.eof {
-		r.fill()
-	}
-	h, err := parseHeader(r.buf[:r.w], name)
+	rd := &Reader{in: input.New(r, name), flip: flip}
+	rd.in.Fill(20)
+	h, err := parseHeader(rd.in.Bytes(), name)
 	if err != nil {
 		return nil, err
 	}
@@ -151,29 +136,14 @@ func NewReader(rc io.ReadCloser, name string, o formats.Options, bufSize int) (*
 		return nil, fmt.Errorf("%s: this Event Stream file holds %s events, which are not polarity events; evtool converts DVS and ATIS streams only",
 			name, typeNames[h.Type])
 	}
-	r.hdr, r.r = h, h.Size
-	r.geom = events.Geometry{Width: h.Width, Height: h.Height}
+	rd.in.Advance(h.Size)
+	rd.hdr = h
+	rd.geom = events.Geometry{Width: h.Width, Height: h.Height}
 	if o.Sensor.Known() {
-		r.geom = o.Sensor
+		rd.geom = o.Sensor
 	}
-	r.flipH = r.geom.Height
-	return r, nil
-}
-
-func (r *Reader) fill() {
-	n := copy(r.buf, r.buf[r.r:r.w])
-	r.base += int64(r.r)
-	r.r, r.w = 0, n
-	for r.w < len(r.buf) && !r.eof {
-		m, err := r.f.Read(r.buf[r.w:])
-		r.w += m
-		if err == io.EOF {
-			r.eof = true
-		} else if err != nil {
-			r.eof = true
-			r.err = &events.DecodeError{Path: r.name, Offset: r.base + int64(r.w), Msg: "read failed", Err: err}
-		}
-	}
+	rd.flipH = rd.geom.Height
+	return rd, nil
 }
 
 // Header returns the file header.
@@ -181,7 +151,7 @@ func (r *Reader) Header() Header { return r.hdr }
 
 // Meta describes the stream.
 func (r *Reader) Meta() events.Meta {
-	m := events.Meta{Format: "es", Kind: events.KindRecording, Geometry: r.geom, Source: r.name}
+	m := events.Meta{Format: "es", Kind: events.KindRecording, Geometry: r.geom, Source: r.in.Name()}
 	m.SetExtra("version", fmt.Sprintf("%d.%d.%d", r.hdr.Major, r.hdr.Minor, r.hdr.Patch))
 	m.SetExtra("es_type", typeNames[r.hdr.Type])
 	m.SetExtra("header_bytes", r.hdr.Size)
@@ -197,55 +167,37 @@ func (r *Reader) Meta() events.Meta {
 }
 
 // Close closes the file.
-func (r *Reader) Close() error {
-	if c, ok := r.f.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
-}
+func (r *Reader) Close() error { return r.in.Close() }
 
 // Read fills dst with the next polarity events.
 func (r *Reader) Read(dst *events.Batch) error {
 	dst.Reset()
-	if r.done {
-		return io.EOF
-	}
 	want := cap(dst.T)
 	if want == 0 {
 		want = 1 << 16
 	}
 	dst.Grow(want)
 	T, X, Y, P := dst.T[:want], dst.X[:want], dst.Y[:want], dst.P[:want]
+	in := r.in
 	n := 0
 	for n < want {
 		var used int
 		if r.hdr.Type == TypeDVS {
-			n, used = r.decodeDVS(r.buf[r.r:r.w], T, X, Y, P, n)
+			n, used = r.decodeDVS(in.Bytes(), T, X, Y, P, n)
 		} else {
-			n, used = r.decodeATIS(r.buf[r.r:r.w], T, X, Y, P, n)
+			n, used = r.decodeATIS(in.Bytes(), T, X, Y, P, n)
 		}
-		r.r += used
-		if n < want {
-			// what is left is shorter than a record
-			if r.eof {
-				break
-			}
-			r.fill()
+		in.Advance(used)
+		// What is left is shorter than a record: a whole one needs at most 5 bytes.
+		if n < want && in.Fill(5) < 5 && used == 0 {
+			break
 		}
 	}
 	dst.T, dst.X, dst.Y, dst.P = T[:n], X[:n], Y[:n], P[:n]
 	if n > 0 {
 		return nil
 	}
-	r.done = true
-	if r.err != nil {
-		return r.err
-	}
-	if rem := r.w - r.r; rem > 0 {
-		return &events.DecodeError{Path: r.name, Offset: r.base + int64(r.r),
-			Msg: fmt.Sprintf("file ends inside a 5-byte event (%d trailing bytes)", rem), Err: events.ErrTruncated}
-	}
-	return io.EOF
+	return in.End("a 5-byte event")
 }
 
 // emit stores one event, flipping y and dropping events outside the sensor.
@@ -324,7 +276,7 @@ func (r *Reader) decodeATIS(src []byte, T []int64, X, Y []uint16, P []uint8, n i
 
 // Decode decodes a whole in-memory DVS or ATIS file into dst (appending); the fuzz entry point.
 func Decode(data []byte, name string, o formats.Options, dst *events.Batch) error {
-	r, err := NewReader(io.NopCloser(bytes.NewReader(data)), name, o, min(max(len(data)+1, 64), 1<<16))
+	r, err := NewReader(bytes.NewReader(data), name, o)
 	if err != nil {
 		return err
 	}
@@ -335,20 +287,26 @@ func Decode(data []byte, name string, o formats.Options, dst *events.Batch) erro
 
 // Writer writes DVS .es files (version 2.0.0).
 type Writer struct {
-	name  string
-	bw    *bufio.Writer
-	file  *atomicfile.File
-	geom  events.Geometry
-	flip  bool
-	last  int64
-	n     int64
-	rec   [5]byte
-	wrote bool
+	out    *output.File
+	geom   events.Geometry
+	flip   bool
+	last   int64
+	n      int64
+	filler output.FillerBudget
 }
 
-// Create writes a DVS .es file at path, atomically. The sensor size (--sensor or the input's geometry)
-// is required: it goes into the header and defines the y flip.
+// Create writes a DVS .es file at path, atomically. The sensor size (o.Sensor, else meta.Geometry) is
+// required: it goes into the header and defines the y flip.
 func Create(path string, meta events.Meta, o formats.Options) (*Writer, error) {
+	return output.Start(path, func(out *output.File) (*Writer, error) { return newWriter(out, meta, o) })
+}
+
+// NewWriter writes a DVS stream to w (not atomically); name is used in errors.
+func NewWriter(w io.Writer, name string, meta events.Meta, o formats.Options) (*Writer, error) {
+	return newWriter(output.New(w, name), meta, o)
+}
+
+func newWriter(out *output.File, meta events.Meta, o formats.Options) (*Writer, error) {
 	flip, err := flipOption(o)
 	if err != nil {
 		return nil, err
@@ -358,71 +316,60 @@ func Create(path string, meta events.Meta, o formats.Options) (*Writer, error) {
 		g = o.Sensor
 	}
 	if !g.Known() || g.Width > 65535 || g.Height > 65535 {
-		return nil, fmt.Errorf("%s: an Event Stream file needs the sensor size in its header; pass --sensor WxH (at most 65535x65535)", path)
+		return nil, fmt.Errorf("%s: an Event Stream file needs the sensor size in its header (at most 65535x65535)", out.Name())
 	}
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w := NewWriter(f, path, g, flip)
-	w.file = f
-	return w, nil
-}
-
-// NewWriter writes a DVS stream of geometry g to out (not atomically); flip stores y bottom-up.
-func NewWriter(out io.Writer, name string, g events.Geometry, flip bool) *Writer {
-	w := &Writer{name: name, bw: bufio.NewWriterSize(out, 1<<16), geom: g, flip: flip}
+	w := &Writer{out: out, geom: g, flip: flip}
 	var h [20]byte
 	copy(h[:], Magic)
 	h[12], h[13], h[14], h[15] = 2, 0, 0, TypeDVS
 	binary.LittleEndian.PutUint16(h[16:], uint16(g.Width))
 	binary.LittleEndian.PutUint16(h[18:], uint16(g.Height))
-	w.bw.Write(h[:])
-	return w
+	out.Write(h[:])
+	return w, out.Err()
 }
 
-// Write encodes a batch; events must be in time order (t ≥ 0) and inside the sensor.
+// overflowTick is the time one 0xFF byte of a DVS stream adds.
+const overflowTick = 127
+
+// Write encodes a batch; events must be in time order (t ≥ 0) and inside the sensor. A gap is stored
+// as one 0xFF byte per 127 µs, so the time a file may cover is bounded (output.FillerBudget): a first
+// timestamp near 10^15 µs (an absolute camera clock) is refused, with a hint to shift the times first.
 func (w *Writer) Write(b *events.Batch) error {
+	name := w.out.Name()
 	for i := range b.T {
 		t, x, y, p := b.T[i], b.X[i], b.Y[i], b.P[i]
 		if t < w.last || t < 0 {
-			return fmt.Errorf("%s: event %d: timestamp %d µs is negative or earlier than the previous one (%d); .es needs events in time order", w.name, w.n, t, w.last)
+			return fmt.Errorf("%s: event %d: timestamp %d µs is negative or earlier than the previous one (%d); .es needs events in time order", name, w.n, t, w.last)
 		}
 		if int(x) >= w.geom.Width || int(y) >= w.geom.Height || p > 1 {
-			return fmt.Errorf("%s: event %d (%d,%d,p=%d) lies outside the %s sensor or has a polarity other than 0/1", w.name, w.n, x, y, p, w.geom)
+			return fmt.Errorf("%s: event %d (%d,%d,p=%d) lies outside the %s sensor or has a polarity other than 0/1", name, w.n, x, y, p, w.geom)
 		}
 		if w.flip {
 			y = uint16(w.geom.Height - 1 - int(y))
 		}
 		dt := t - w.last
-		for ; dt > 126; dt -= 127 {
-			w.bw.WriteByte(0xFF)
+		if dt >= overflowTick {
+			ticks := dt / overflowTick
+			if !w.filler.Take(ticks, w.n) {
+				return fmt.Errorf("%s: event %d at %d µs: .es counts time from 0 with one overflow byte per 127 µs, and the %d µs since %s would take %d bytes: %w; shift the times to start at 0 first (time-align)",
+					name, w.n, t, dt, map[bool]string{true: "0", false: "the previous event"}[w.n == 0], ticks, formats.ErrTimeRange)
+			}
+			for ; ticks > 0; ticks-- {
+				w.out.Buf = append(w.out.Buf, 0xFF)
+				w.out.Spill()
+			}
+			dt %= overflowTick
 		}
-		w.rec[0] = byte(dt)<<1 | p
-		binary.LittleEndian.PutUint16(w.rec[1:], x)
-		binary.LittleEndian.PutUint16(w.rec[3:], y)
-		w.bw.Write(w.rec[:])
+		w.out.Buf = append(w.out.Buf, byte(dt)<<1|p, byte(x), byte(x>>8), byte(y), byte(y>>8))
+		w.out.Spill()
 		w.last = t
 		w.n++
 	}
-	return nil
+	return w.out.Err()
 }
 
 // Close flushes and moves the file into place.
-func (w *Writer) Close() error {
-	if err := w.bw.Flush(); err != nil {
-		w.Abort()
-		return fmt.Errorf("write %s: %w", w.name, err)
-	}
-	if w.file != nil {
-		return w.file.Commit()
-	}
-	return nil
-}
+func (w *Writer) Close() error { return w.out.Close(nil) }
 
 // Abort discards the output.
-func (w *Writer) Abort() {
-	if w.file != nil {
-		w.file.Abort()
-	}
-}
+func (w *Writer) Abort() { w.out.Abort() }

@@ -24,6 +24,13 @@ func FuzzDecode(f *testing.F) {
 		if i := b.CheckMonotonic(); i >= 0 {
 			t.Fatalf("time goes back at event %d", i)
 		}
+		if r, oerr := NewReader(bytes.NewReader(data), "fuzz.es", o); oerr == nil {
+			if g := r.Meta().Geometry; g.Known() {
+				if verr := b.Validate(g); verr != nil {
+					t.Fatalf("an event outside the %s sensor of the header: %v", g, verr)
+				}
+			}
+		}
 		s, serr := ScanReader(bytes.NewReader(data), "fuzz.es")
 		if err == nil && serr == nil && b.Len() > 0 && s.Events < int64(b.Len()) {
 			t.Fatalf("scan counts %d events, reader %d", s.Events, b.Len())

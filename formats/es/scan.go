@@ -1,13 +1,11 @@
 package es
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
-	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats/internal/input"
 )
 
 // Summary counts what any .es stream holds, whatever its type (for `evtool info` and tests).
@@ -37,31 +35,23 @@ func Scan(path string) (Summary, error) {
 
 // ScanReader is Scan on a stream; name is used in errors.
 func ScanReader(rd io.Reader, name string) (Summary, error) {
-	br := bufio.NewReaderSize(rd, 1<<16)
+	in := input.New(rd, name)
 	var s Summary
-	head, _ := br.Peek(20)
-	h, err := parseHeader(head, name)
+	in.Fill(20)
+	h, err := parseHeader(in.Bytes(), name)
 	if err != nil {
 		return s, err
 	}
 	s.Header = h
-	br.Discard(h.Size)
-	off := int64(h.Size)
+	in.Advance(h.Size)
 	var t int64
-	rec := make([]byte, 7)
-	trunc := func(what string) error {
-		return &events.DecodeError{Path: name, Offset: off, Msg: "file ends inside " + what, Err: events.ErrTruncated}
-	}
 	for {
-		b, err := br.ReadByte()
-		if err == io.EOF {
-			return s, nil
+		if in.Fill(1) == 0 {
+			return s, in.Err()
 		}
-		if err != nil {
-			return s, fmt.Errorf("read %s: %w", name, err)
-		}
-		start := off
-		off++
+		start := in.Offset()
+		b := in.Bytes()[0]
+		in.Advance(1)
 		var body int // bytes after the Δt byte
 		switch h.Type {
 		case TypeDVS:
@@ -103,35 +93,28 @@ func ScanReader(rd io.Reader, name string) (Summary, error) {
 		if h.Type == TypeGeneric {
 			var size int64
 			for shift := 0; ; shift += 7 {
-				c, err := br.ReadByte()
-				if err != nil {
-					off = start
-					return s, trunc("a generic event's size")
+				c, ok := in.PeekByte()
+				if !ok {
+					return s, scanEnd(in, start, "a generic event's size")
 				}
-				off++
+				in.Advance(1)
 				if shift > 56 {
-					return s, &events.DecodeError{Path: name, Offset: off - 1, Msg: "generic event size does not fit 64 bits"}
+					return s, in.Errorf(in.Offset()-1, nil, "generic event size does not fit 64 bits")
 				}
 				size |= int64(c>>1) << shift
 				if c&1 == 0 {
 					break
 				}
 			}
-			m, _ := br.Discard(int(min(size, 1<<40)))
-			off += int64(m)
-			if int64(m) != size {
-				return s, trunc(fmt.Sprintf("a %d-byte generic event", size))
+			if in.Skip(size) != size {
+				return s, scanEnd(in, start, fmt.Sprintf("a %d-byte generic event", size))
 			}
 			s.PayloadBytes += size
 		} else {
-			if _, err := io.ReadFull(br, rec[:body]); err != nil {
-				if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-					off = start
-					return s, trunc("an event record")
-				}
-				return s, fmt.Errorf("read %s: %w", name, err)
+			rec, ok := in.Next(body)
+			if !ok {
+				return s, scanEnd(in, start, "an event record")
 			}
-			off += int64(body)
 			if h.Type == TypeDisplay {
 				s.SumX += int64(rec[0])
 				s.SumY += int64(rec[1])
@@ -149,4 +132,13 @@ func ScanReader(rd io.Reader, name string) (Summary, error) {
 		s.TMax = t
 		s.SumT += t
 	}
+}
+
+// scanEnd is the error for a record cut off at the end of the input: the read failure when there was
+// one, else a truncation at the record's start.
+func scanEnd(in *input.Input, start int64, what string) error {
+	if err := in.Err(); err != nil {
+		return err
+	}
+	return in.Truncated(start, "file ends inside %s", what)
 }

@@ -2,6 +2,7 @@ package evarrow
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -132,7 +133,7 @@ func TestLabelOutOfRangeRefused(t *testing.T) {
 	}
 }
 
-// Corrupt or foreign files give an error, never a panic.
+// Corrupt, cut or foreign files give an error — a truncation for a cut file — never a panic.
 func TestCorruptFiles(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.arrow")
@@ -140,27 +141,43 @@ func TestCorruptFiles(t *testing.T) {
 	w.Write(randomEvents(rand.New(rand.NewPCG(1, 1)), 5000))
 	w.Close()
 	data, _ := os.ReadFile(good)
-	for i, mutate := range []func([]byte) []byte{
-		func(b []byte) []byte { return b[:len(b)/2] },
-		func(b []byte) []byte { return b[:10] },
-		func(b []byte) []byte { c := append([]byte{}, b...); c[len(c)/2] ^= 0xFF; c[len(c)/3] ^= 0x55; return c },
-		func(b []byte) []byte {
-			c := append([]byte{}, b...)
-			copy(c[len(c)-10-4:], []byte{0xFF, 0xFF, 0xFF, 0x7F})
+	for _, c := range []struct {
+		name      string
+		mutate    func([]byte) []byte
+		truncated bool
+	}{
+		{"half", func(b []byte) []byte { return b[:len(b)/2] }, true},
+		{"ten bytes", func(b []byte) []byte { return b[:10] }, true},
+		{"trailing magic damaged", func(b []byte) []byte { c := bytes.Clone(b); c[len(c)-1] = 'X'; return c }, true},
+		{"leading magic damaged", func(b []byte) []byte { c := bytes.Clone(b); c[0] = 'X'; return c }, false},
+		{"footer length past the file", func(b []byte) []byte {
+			c := bytes.Clone(b)
+			copy(c[len(c)-10:], []byte{0xFF, 0xFF, 0xFF, 0x7F})
 			return c
-		},
+		}, false},
+		{"footer garbled", func(b []byte) []byte {
+			c := bytes.Clone(b)
+			for i := len(c) - 60; i < len(c)-10; i++ {
+				c[i] ^= 0xA5
+			}
+			return c
+		}, false},
 	} {
 		p := filepath.Join(dir, "bad.arrow")
-		os.WriteFile(p, mutate(data), 0o644)
-		_, src, err := Open(p)
-		if err != nil {
-			continue
+		os.WriteFile(p, c.mutate(data), 0o644)
+		src, err := Open(p, formats.Options{})
+		if err == nil {
+			if src.Events == nil {
+				src.Close()
+				t.Fatalf("%s: opened as a dataset", c.name)
+			}
+			_, err = events.ReadAll(src.Events)
+			src.Close()
 		}
-		if r, ok := src.(*RecordingReader); ok {
-			_, _ = events.ReadAll(r)
-			r.Close()
+		var de *events.DecodeError
+		if err == nil || !errors.As(err, &de) || errors.Is(err, events.ErrTruncated) != c.truncated {
+			t.Errorf("%s: %v; want a decode error (truncated: %v)", c.name, err, c.truncated)
 		}
-		_ = i
 	}
 }
 
@@ -185,7 +202,7 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Add([]byte("ARROW1\x00\x00garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fl, err := openReader("fuzz.arrow", bytes.NewReader(data), io.NopCloser(nil))
+		fl, err := openReader("fuzz.arrow", io.NewSectionReader(bytes.NewReader(data), 0, int64(len(data))), nil)
 		if err != nil {
 			return
 		}
@@ -203,23 +220,22 @@ func FuzzOpen(f *testing.F) {
 			tr.Close()
 			return
 		}
-		_, src, err := openAs(fl)
+		fl.close()
+		src, err := NewReader(bytes.NewReader(data), "fuzz.arrow", formats.Options{})
 		if err != nil {
 			return
 		}
-		switch s := src.(type) {
-		case *RecordingReader:
-			events.ReadAll(s)
-			s.Close()
-		case *DatasetReader:
+		if src.Events != nil {
+			events.ReadAll(src.Events)
+		} else {
 			var smp events.Sample
-			for i := 0; i < s.NumSamples() && i < 100; i++ {
-				if s.ReadSample(i, &smp) != nil {
+			for i := 0; i < src.Samples.NumSamples() && i < 100; i++ {
+				if src.Samples.ReadSample(i, &smp) != nil {
 					break
 				}
 			}
-			s.Close()
 		}
+		src.Close()
 	})
 }
 

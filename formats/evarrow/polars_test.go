@@ -1,48 +1,24 @@
 package evarrow
 
 import (
-	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/internal/crosscheck"
 )
 
-// polarsCheck runs tools/polars-check/check.js, which reads an Arrow file with nodejs-polars — an Arrow
-// implementation independent of arrow-go (Rust). It skips when node or the npm packages are missing,
-// except in CI (CI=true), where .ci/run installs them and a skip would hide a regression.
+// polarsCheck reads an Arrow file with nodejs-polars — an Arrow implementation independent of arrow-go
+// (Rust) — and returns what tools/polars-check/check.js reports.
 func polarsCheck(t *testing.T, path string) map[string]any {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "tools", "polars-check")
-	missing := ""
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = "node is not installed"
-	} else if _, err := os.Stat(filepath.Join(dir, "node_modules", "nodejs-polars")); err != nil {
-		missing = "nodejs-polars is not installed (npm install --prefix tools/polars-check)"
+	var res []map[string]any
+	crosscheck.Polars.Run(t, &res, path)
+	if len(res) != 1 {
+		t.Fatalf("check.js printed %d reports for %s", len(res), path)
 	}
-	if missing != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("independent Arrow reader unavailable in CI: %s", missing)
-		}
-		t.Skipf("skipping the nodejs-polars cross-check: %s", missing)
-	}
-	out, err := exec.Command("node", filepath.Join(dir, "check.js"), path).Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			t.Fatalf("nodejs-polars could not read %s: %s", path, ee.Stderr)
-		}
-		t.Fatal(err)
-	}
-	var res map[string]any
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("check.js output %q: %v", out, err)
-	}
-	return res
+	return res[0]
 }
 
 func sums(b *events.Batch) (sumX, sumT int64) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -12,12 +13,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/input"
 )
 
 // file is what both readers share: the open IPC file and its parsed metadata.
 type file struct {
 	path string
-	f    io.Closer
+	f    io.Reader // closed with the file when it is an io.Closer
 	r    *ipc.FileReader
 	meta events.Meta
 }
@@ -25,35 +28,36 @@ type file struct {
 // guard turns a panic inside arrow-go (possible on corrupt input) into an error.
 func guard(path string, err *error) {
 	if r := recover(); r != nil {
-		*err = fmt.Errorf("%s: corrupt Arrow file: %v", path, r)
+		*err = &events.DecodeError{Path: path, Msg: fmt.Sprintf("corrupt Arrow file: %v", r)}
 	}
 }
 
 func openFile(path string) (*file, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	fl, err := openReader(path, f, f)
-	if err != nil {
-		f.Close()
-	}
-	return fl, err
+	return input.Open(path, func(f *os.File) (*file, error) { return openStream(f, path) })
 }
 
-// openReader reads an IPC file from src (name is used in errors); closer is closed with the file.
-func openReader(path string, src ipc.ReadAtSeeker, f io.Closer) (fl *file, err error) {
+// openStream reads an IPC file from r, which must give random access (a file, not a stream).
+func openStream(r io.Reader, name string) (*file, error) {
+	ra, size, ok := input.RandomAccess(r)
+	if !ok {
+		return nil, fmt.Errorf("%s: an Arrow file keeps its index at the end: reading it needs random access (a file, not a stream)", name)
+	}
+	return openReader(name, io.NewSectionReader(ra, 0, size), r)
+}
+
+// openReader reads an IPC file from src (name is used in errors); f is closed with the file.
+func openReader(path string, src *io.SectionReader, f io.Reader) (fl *file, err error) {
 	defer guard(path, &err)
-	size, err := src.Seek(0, io.SeekEnd)
-	if err != nil {
+	size := src.Size()
+	if err := checkMagic(path, src, size); err != nil {
 		return nil, err
 	}
 	if err := checkFooter(src, size); err != nil {
-		return nil, fmt.Errorf("%s: not a readable Arrow IPC file: %w", path, err)
+		return nil, &events.DecodeError{Path: path, Offset: size, Msg: "not a readable Arrow IPC file", Err: err}
 	}
 	r, err := ipc.NewFileReader(src, ipc.WithAllocator(boundedAllocator{memory.DefaultAllocator}))
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable Arrow IPC file: %w", path, err)
+		return nil, &events.DecodeError{Path: path, Msg: "not a readable Arrow IPC file", Err: err}
 	}
 	meta, err := MetaFromMetadata(r.Schema().Metadata())
 	if err != nil {
@@ -81,9 +85,36 @@ func openReader(path string, src ipc.ReadAtSeeker, f io.Closer) (fl *file, err e
 	return &file{path: path, f: f, r: r, meta: meta}, nil
 }
 
+// checkMagic tells a file that is not Arrow IPC from one cut short: an IPC file starts and ends with
+// the magic, so a file that starts with it (or with part of it) but does not end with it is truncated.
+func checkMagic(path string, src io.ReaderAt, size int64) error {
+	head := make([]byte, min(size, int64(len(Magic))))
+	if _, err := src.ReadAt(head, 0); err != nil && err != io.EOF {
+		return &events.DecodeError{Path: path, Msg: "read failed", Err: err}
+	}
+	if !strings.HasPrefix(Magic, string(head)) {
+		return &events.DecodeError{Path: path, Msg: "not an Arrow IPC file (it does not start with ARROW1)"}
+	}
+	const minSize = 2*len(Magic) + 2 + 4 // leading magic and padding, footer length, trailing magic
+	if size < int64(minSize) {
+		return &events.DecodeError{Path: path, Offset: size, Msg: "file ends before the Arrow footer", Err: events.ErrTruncated}
+	}
+	var tail [len(Magic)]byte
+	if _, err := src.ReadAt(tail[:], size-int64(len(Magic))); err != nil && err != io.EOF {
+		return &events.DecodeError{Path: path, Offset: size - int64(len(Magic)), Msg: "read failed", Err: err}
+	}
+	if string(tail[:]) != Magic {
+		return &events.DecodeError{Path: path, Offset: size, Msg: "file does not end with the Arrow footer and magic: it is cut short", Err: events.ErrTruncated}
+	}
+	return nil
+}
+
 func (fl *file) close() error {
 	fl.r.Close()
-	return fl.f.Close()
+	if c, ok := fl.f.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // batch loads record batch i (the caller releases it).
@@ -91,38 +122,41 @@ func (fl *file) batch(i int) (rec arrow.RecordBatch, err error) {
 	defer guard(fl.path, &err)
 	rec, err = fl.r.RecordBatchAt(i)
 	if err != nil {
-		return nil, fmt.Errorf("%s: record batch %d: %w", fl.path, i, err)
+		return nil, &events.DecodeError{Path: fl.path, Msg: fmt.Sprintf("record batch %d", i), Err: err}
 	}
 	return rec, nil
 }
 
-// Open opens an evtool Arrow file: a *RecordingReader or a *DatasetReader depending on its layout.
-func Open(path string) (events.Meta, any, error) {
-	fl, err := openFile(path)
-	if err != nil {
-		return events.Meta{}, nil, err
-	}
-	return openAs(fl)
+// Open opens an evtool Arrow file: a recording (Source.Events is a *RecordingReader) or a dataset
+// (Source.Samples is a *DatasetReader), by its layout.
+func Open(path string, o formats.Options) (formats.Source, error) {
+	return input.Open(path, func(f *os.File) (formats.Source, error) { return NewReader(f, path, o) })
 }
 
-func openAs(fl *file) (events.Meta, any, error) {
+// NewReader reads an evtool Arrow file from r, which must give random access (an *os.File,
+// *bytes.Reader or *io.SectionReader); r is closed by Close when it is an io.Closer.
+func NewReader(r io.Reader, name string, _ formats.Options) (formats.Source, error) {
+	fl, err := openStream(r, name)
+	if err != nil {
+		return formats.Source{}, err
+	}
 	if fl.meta.Kind == events.KindTensors {
-		fl.close()
-		return fl.meta, nil, fmt.Errorf("%s holds tensors (a transform chain's output), not events: evtool info and render describe it; pyarrow reads it as numpy arrays", fl.path)
+		fl.r.Close()
+		return formats.Source{}, fmt.Errorf("%s holds tensors (a transform chain's output), not events: evtool info and render describe it; pyarrow reads it as numpy arrays", name)
 	}
 	if fl.meta.Kind == events.KindDataset {
-		d, err := newDatasetReader(fl)
-		return fl.meta, d, err
+		return formats.SampleSource(newDatasetReader(fl))
 	}
-	return fl.meta, &RecordingReader{file: fl}, nil
+	return formats.Source{Events: &RecordingReader{file: fl}}, nil
 }
 
 // RecordingReader streams a recording-layout file.
 type RecordingReader struct {
 	*file
-	next int // next record batch
-	rec  arrow.RecordBatch
-	pos  int // next row in rec
+	next    int // next record batch
+	rec     arrow.RecordBatch
+	pos     int   // next row in rec
+	pending error // fault to report after the good events
 }
 
 // OpenRecording opens a recording-layout file.
@@ -144,6 +178,10 @@ func (r *RecordingReader) Meta() events.Meta { return r.meta }
 // Read fills dst with the next events.
 func (r *RecordingReader) Read(dst *events.Batch) error {
 	dst.Reset()
+	if err := r.pending; err != nil {
+		r.pending = io.EOF
+		return err
+	}
 	want := cap(dst.T)
 	if want == 0 {
 		want = 1 << 16
@@ -159,10 +197,12 @@ func (r *RecordingReader) Read(dst *events.Batch) error {
 			}
 			rec, err := r.batch(r.next)
 			if err != nil {
+				r.next = r.r.NumRecords()
 				if dst.Len() > 0 {
-					r.next = r.r.NumRecords() // report on the next call
+					r.pending = err // report on the next call
 					return nil
 				}
+				r.pending = io.EOF
 				return err
 			}
 			r.next++
@@ -213,7 +253,11 @@ func OpenDataset(path string) (*DatasetReader, error) {
 		fl.close()
 		return nil, fmt.Errorf("%s is a recording file, not a dataset", path)
 	}
-	return newDatasetReader(fl)
+	d, err := newDatasetReader(fl)
+	if err != nil {
+		fl.close()
+	}
+	return d, err
 }
 
 func newDatasetReader(fl *file) (*DatasetReader, error) {
@@ -232,7 +276,7 @@ func newDatasetReader(fl *file) (*DatasetReader, error) {
 		}
 		last, err := d.load(nb - 1)
 		if err != nil {
-			fl.close()
+			fl.r.Close()
 			return nil, err
 		}
 		d.starts[nb] = d.starts[nb-1] + int(last.NumRows())
@@ -242,7 +286,7 @@ func newDatasetReader(fl *file) (*DatasetReader, error) {
 	for i := 0; i < nb; i++ {
 		rec, err := d.load(i)
 		if err != nil {
-			fl.close()
+			fl.r.Close()
 			return nil, err
 		}
 		d.starts[i+1] = d.starts[i] + int(rec.NumRows())

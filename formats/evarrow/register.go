@@ -3,6 +3,7 @@ package evarrow
 import (
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
@@ -15,12 +16,14 @@ const Magic = "ARROW1"
 func init() {
 	formats.Register(&formats.Format{
 		Name:          "arrow",
-		Description:   "evtool Arrow IPC file (recording, dataset or tensors layout; zstd, lz4 or none)",
+		Description:   "evtool Arrow IPC file (recording, dataset or tensors layout)",
 		Extensions:    []string{".arrow", ".feather", ".ipc"},
 		Detect:        func(head []byte) bool { return formats.HasPrefix(head, Magic) },
-		Open:          open,
-		Create:        create,
+		NewReader:     NewReader,
+		RandomAccess:  true,
+		Create:        Create,
 		DatasetCreate: true,
+		Compressions:  []string{"zstd", "lz4", "none"},
 		Params: map[string]string{
 			"batch-events":  "events per record batch of a recording (default 1048576)",
 			"batch-samples": "samples per record batch of a dataset or tensors file (default 64; lower it for long samples)",
@@ -35,6 +38,12 @@ func init() {
 				return tr, nil
 			},
 			Create: createTensors,
+		},
+		Conformance: formats.Conformance{
+			Framed:   true, // the footer indexes every record batch
+			Geometry: events.Geometry{Width: 65536, Height: 65536},
+			Extremes: []events.Event{{T: math.MinInt64, X: 65535, Y: 0, P: 1}, {T: 0, X: 0, Y: 65535},
+				{T: math.MaxInt64, X: 65535, Y: 65535, P: 1}},
 		},
 	})
 }
@@ -55,26 +64,21 @@ func createTensors(path string, meta events.Meta, spec tensors.Spec, o formats.O
 	return CreateTensors(path, meta, spec, opts)
 }
 
-func open(path string, _ formats.Options) (formats.Source, error) {
-	_, src, err := Open(path)
-	if err != nil {
-		return nil, err
-	}
-	return src.(formats.Source), nil
-}
-
-func create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
+// Create writes a recording or, for meta.Kind == dataset, a dataset at path, with the -O options
+// (record batch sizes) and o.Compression: the shape every format package has; CreateRecording and
+// CreateDataset take this package's Options.
+func Create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
 	be, err := o.IntParam("batch-events", 0)
 	if err != nil {
-		return nil, err
+		return formats.Sink{}, err
 	}
 	bs, err := o.IntParam("batch-samples", 0)
 	if err != nil {
-		return nil, err
+		return formats.Sink{}, err
 	}
 	opts := Options{Compression: o.Compression, BatchEvents: be, BatchSamples: bs}
 	if meta.Kind == events.KindDataset {
-		return CreateDataset(path, meta, opts)
+		return formats.SampleSink(CreateDataset(path, meta, opts))
 	}
-	return CreateRecording(path, meta, opts)
+	return formats.EventSink(CreateRecording(path, meta, opts))
 }

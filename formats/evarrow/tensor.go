@@ -8,10 +8,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/evtool/evtool/events"
-	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/formats/internal/input"
+	"github.com/evtool/evtool/formats/internal/output"
 	"github.com/evtool/evtool/tensors"
 )
 
@@ -108,26 +108,20 @@ type TensorWriter struct {
 
 // CreateTensors creates a tensors file at path (atomically: nothing appears unless Close succeeds).
 func CreateTensors(path string, meta events.Meta, spec tensors.Spec, o Options) (*TensorWriter, error) {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := NewTensorWriter(f, path, meta, spec, o)
-	if err != nil {
-		f.Abort()
-		return nil, err
-	}
-	w.file = f
-	return w, nil
+	return output.Start(path, func(out *output.File) (*TensorWriter, error) { return newTensorWriter(out, meta, spec, o) })
 }
 
-// NewTensorWriter writes a tensors file to out; name is used in errors.
-func NewTensorWriter(out io.Writer, name string, meta events.Meta, spec tensors.Spec, o Options) (*TensorWriter, error) {
+// NewTensorWriter writes a tensors file to w (not atomically); name is used in errors.
+func NewTensorWriter(w io.Writer, name string, meta events.Meta, spec tensors.Spec, o Options) (*TensorWriter, error) {
+	return newTensorWriter(output.New(w, name), meta, spec, o)
+}
+
+func newTensorWriter(out *output.File, meta events.Meta, spec tensors.Spec, o Options) (*TensorWriter, error) {
 	schema, err := TensorSchema(meta, spec, o.PlainTensors)
 	if err != nil {
 		return nil, err
 	}
-	rf, err := newRowFile(out, name, schema, o, len(meta.Classes))
+	rf, err := newRowFile(out, schema, o, len(meta.Classes))
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +152,7 @@ func NewTensorWriter(out io.Writer, name string, meta events.Meta, spec tensors.
 func (w *TensorWriter) Write(s *tensors.Sample) error {
 	t := &s.Tensor
 	if err := w.spec.Check(t); err != nil {
-		return fmt.Errorf("%s: sample %q: %w", w.name, s.ID, err)
+		return fmt.Errorf("%s: sample %q: %w", w.out.Name(), s.ID, err)
 	}
 	if err := w.appendKey(s.ID, s.Label); err != nil {
 		return err
@@ -233,35 +227,19 @@ type TensorReader struct {
 // OpenTensors opens a tensors-layout file. Given an Arrow file of events it returns an error wrapping
 // tensors.ErrNotTensors.
 func OpenTensors(path string) (*TensorReader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := NewTensorReader(f, path)
-	if err != nil {
-		f.Close()
-	}
-	return r, err
+	return input.Open(path, func(f *os.File) (*TensorReader, error) { return NewTensorReader(f, path) })
 }
 
 // NewTensorReader reads a tensors-layout file from src, which must give random access (an *os.File, a
 // *bytes.Reader, an *io.SectionReader); it is closed by Close when it is an io.Closer. name is used in
 // errors.
 func NewTensorReader(src io.Reader, name string) (*TensorReader, error) {
-	ras, ok := src.(ipc.ReadAtSeeker)
-	if !ok {
-		return nil, fmt.Errorf("%s: reading an Arrow file needs random access (a file, not a stream)", name)
-	}
-	var closer io.Closer = nopCloser{}
-	if c, ok := src.(io.Closer); ok {
-		closer = c
-	}
-	fl, err := openReader(name, ras, closer)
+	fl, err := openStream(src, name)
 	if err != nil {
 		return nil, err
 	}
 	if fl.meta.Kind != events.KindTensors {
-		fl.close()
+		fl.r.Close()
 		return nil, fmt.Errorf("%s: %w (Arrow %s layout)", name, tensors.ErrNotTensors, fl.meta.Kind)
 	}
 	return newTensorReader(fl)
@@ -277,7 +255,7 @@ func newTensorReader(fl *file) (*TensorReader, error) {
 	}
 	if v, ok := md.GetValue(KeyTensorShape); ok {
 		if spec.Shape, err = ParseTensorShape(v); err != nil {
-			fl.close()
+			fl.r.Close()
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -288,10 +266,6 @@ func newTensorReader(fl *file) (*TensorReader, error) {
 	spec.Samples = d.NumSamples()
 	return &TensorReader{d: d, spec: spec}, nil
 }
-
-type nopCloser struct{}
-
-func (nopCloser) Close() error { return nil }
 
 // Meta describes the file (Kind is events.KindTensors).
 func (r *TensorReader) Meta() events.Meta { return r.d.meta }

@@ -12,7 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/evtool/evtool/events"
-	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/formats/internal/output"
 )
 
 // Options tune the writers.
@@ -53,34 +53,26 @@ func ipcOptions(schema *arrow.Schema, compression string) ([]ipc.Option, error) 
 
 // RecordingWriter streams events into a recording-layout file.
 type RecordingWriter struct {
-	file   *atomicfile.File
+	out    *output.File
 	fw     *ipc.FileWriter
 	schema *arrow.Schema
 	b      *array.RecordBuilder
 	limit  int
 	n      int // events in the pending batch
-	lastT  int64
 	count  int64
-	name   string
 }
 
 // CreateRecording creates a recording file at path (atomically: nothing appears unless Close succeeds).
 func CreateRecording(path string, meta events.Meta, o Options) (*RecordingWriter, error) {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := NewRecordingWriter(f, path, meta, o)
-	if err != nil {
-		f.Abort()
-		return nil, err
-	}
-	w.file = f
-	return w, nil
+	return output.Start(path, func(out *output.File) (*RecordingWriter, error) { return newRecordingWriter(out, meta, o) })
 }
 
-// NewRecordingWriter writes a recording to out; name is used in errors.
-func NewRecordingWriter(out io.Writer, name string, meta events.Meta, o Options) (*RecordingWriter, error) {
+// NewRecordingWriter writes a recording to w (not atomically); name is used in errors.
+func NewRecordingWriter(w io.Writer, name string, meta events.Meta, o Options) (*RecordingWriter, error) {
+	return newRecordingWriter(output.New(w, name), meta, o)
+}
+
+func newRecordingWriter(out *output.File, meta events.Meta, o Options) (*RecordingWriter, error) {
 	schema := RecordingSchema(meta)
 	opts, err := ipcOptions(schema, o.Compression)
 	if err != nil {
@@ -88,14 +80,14 @@ func NewRecordingWriter(out io.Writer, name string, meta events.Meta, o Options)
 	}
 	fw, err := ipc.NewFileWriter(out, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("arrow writer for %s: %w", name, err)
+		return nil, fmt.Errorf("arrow writer for %s: %w", out.Name(), err)
 	}
 	limit := o.BatchEvents
 	if limit <= 0 {
 		limit = defaultBatchEvents
 	}
-	return &RecordingWriter{fw: fw, schema: schema, b: array.NewRecordBuilder(memory.DefaultAllocator, schema),
-		limit: limit, name: name}, nil
+	return &RecordingWriter{out: out, fw: fw, schema: schema, b: array.NewRecordBuilder(memory.DefaultAllocator, schema),
+		limit: limit}, nil
 }
 
 // Write appends events; full record batches are written as they fill.
@@ -127,7 +119,7 @@ func (w *RecordingWriter) flush() error {
 	defer rec.Release()
 	w.n = 0
 	if err := w.fw.Write(rec); err != nil {
-		return fmt.Errorf("write %s: %w", w.name, err)
+		return fmt.Errorf("write %s: %w", w.out.Name(), err)
 	}
 	return nil
 }
@@ -135,25 +127,21 @@ func (w *RecordingWriter) flush() error {
 // Close writes the last batch and the footer, then moves the file into place.
 func (w *RecordingWriter) Close() error {
 	defer w.b.Release()
-	if err := w.flush(); err != nil {
-		w.Abort()
-		return err
-	}
-	if err := w.fw.Close(); err != nil {
-		w.Abort()
-		return fmt.Errorf("finish %s: %w", w.name, err)
-	}
-	if w.file != nil {
-		return w.file.Commit()
-	}
-	return nil
+	return w.out.Close(func() error { return finishIPC(w.flush, w.fw, w.out) })
 }
 
 // Abort discards the output.
-func (w *RecordingWriter) Abort() {
-	if w.file != nil {
-		w.file.Abort()
+func (w *RecordingWriter) Abort() { w.out.Abort() }
+
+// finishIPC writes the last batch and the footer of an IPC file.
+func finishIPC(flush func() error, fw *ipc.FileWriter, out *output.File) error {
+	if err := flush(); err != nil {
+		return err
 	}
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("finish %s: %w", out.Name(), err)
+	}
+	return nil
 }
 
 // DatasetWriter streams samples into a dataset-layout file.
@@ -171,22 +159,16 @@ type DatasetWriter struct {
 
 // CreateDataset creates a dataset file at path (atomically).
 func CreateDataset(path string, meta events.Meta, o Options) (*DatasetWriter, error) {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := NewDatasetWriter(f, path, meta, o)
-	if err != nil {
-		f.Abort()
-		return nil, err
-	}
-	w.file = f
-	return w, nil
+	return output.Start(path, func(out *output.File) (*DatasetWriter, error) { return newDatasetWriter(out, meta, o) })
 }
 
-// NewDatasetWriter writes a dataset to out; name is used in errors.
-func NewDatasetWriter(out io.Writer, name string, meta events.Meta, o Options) (*DatasetWriter, error) {
-	rf, err := newRowFile(out, name, DatasetSchema(meta), o, len(meta.Classes))
+// NewDatasetWriter writes a dataset to w (not atomically); name is used in errors.
+func NewDatasetWriter(w io.Writer, name string, meta events.Meta, o Options) (*DatasetWriter, error) {
+	return newDatasetWriter(output.New(w, name), meta, o)
+}
+
+func newDatasetWriter(out *output.File, meta events.Meta, o Options) (*DatasetWriter, error) {
+	rf, err := newRowFile(out, DatasetSchema(meta), o, len(meta.Classes))
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +222,7 @@ func (w *DatasetWriter) Samples() int { return w.samples }
 // rowFile is what the row-per-sample writers (datasets, tensors) share: the label and id columns (the
 // schema's first two), record batches of perBatch rows, and the atomic output file.
 type rowFile struct {
-	file       *atomicfile.File
+	out        *output.File
 	fw         *ipc.FileWriter
 	b          *array.RecordBuilder
 	label      *array.Int32Builder
@@ -248,12 +230,11 @@ type rowFile struct {
 	numLabels  int
 	perBatch   int
 	pending    int
-	name       string
 	beforeNext func() // called after each batch is written, before the next row
 }
 
 // newRowFile starts an IPC file writer for schema (plus evtool.batch_samples) on out.
-func newRowFile(out io.Writer, name string, schema *arrow.Schema, o Options, numLabels int) (rowFile, error) {
+func newRowFile(out *output.File, schema *arrow.Schema, o Options, numLabels int) (rowFile, error) {
 	per := o.BatchSamples
 	if per <= 0 {
 		per = defaultBatchSamples
@@ -265,10 +246,10 @@ func newRowFile(out io.Writer, name string, schema *arrow.Schema, o Options, num
 	}
 	fw, err := ipc.NewFileWriter(out, opts...)
 	if err != nil {
-		return rowFile{}, fmt.Errorf("arrow writer for %s: %w", name, err)
+		return rowFile{}, fmt.Errorf("arrow writer for %s: %w", out.Name(), err)
 	}
 	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	return rowFile{fw: fw, b: rb, perBatch: per, name: name, numLabels: numLabels,
+	return rowFile{out: out, fw: fw, b: rb, perBatch: per, numLabels: numLabels,
 		label: rb.Field(0).(*array.Int32Builder), id: rb.Field(1).(*array.StringBuilder)}, nil
 }
 
@@ -306,7 +287,7 @@ func (w *rowFile) flush() error {
 		w.beforeNext()
 	}
 	if err := w.fw.Write(rec); err != nil {
-		return fmt.Errorf("write %s: %w", w.name, err)
+		return fmt.Errorf("write %s: %w", w.out.Name(), err)
 	}
 	return nil
 }
@@ -314,23 +295,8 @@ func (w *rowFile) flush() error {
 // Close writes the last batch and the footer, then moves the file into place.
 func (w *rowFile) Close() error {
 	defer w.b.Release()
-	if err := w.flush(); err != nil {
-		w.Abort()
-		return err
-	}
-	if err := w.fw.Close(); err != nil {
-		w.Abort()
-		return fmt.Errorf("finish %s: %w", w.name, err)
-	}
-	if w.file != nil {
-		return w.file.Commit()
-	}
-	return nil
+	return w.out.Close(func() error { return finishIPC(w.flush, w.fw, w.out) })
 }
 
 // Abort discards the output.
-func (w *rowFile) Abort() {
-	if w.file != nil {
-		w.file.Abort()
-	}
-}
+func (w *rowFile) Abort() { w.out.Abort() }

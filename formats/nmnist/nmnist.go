@@ -3,7 +3,7 @@
 package nmnist
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/input"
+	"github.com/evtool/evtool/formats/internal/output"
 	"github.com/evtool/evtool/internal/atomicfile"
 )
 
@@ -30,18 +32,35 @@ const (
 
 func init() {
 	formats.Register(&formats.Format{
-		Name:          "nmnist",
-		Description:   "N-MNIST / N-Caltech101 .bin (ATIS 40-bit events, y==240 overflow markers)",
-		Extensions:    []string{".bin", ".bs2"},
-		Open:          func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
-		Create:        create,
+		Name:        "nmnist",
+		Description: "N-MNIST / N-Caltech101 .bin (ATIS 40-bit events, y==240 overflow markers)",
+		Extensions:  []string{".bin", ".bs2"},
+		NewReader: func(r io.Reader, name string, o formats.Options) (formats.Source, error) {
+			return formats.EventSource(NewReader(r, name, o))
+		},
+		Create: func(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
+			if meta.Kind == events.KindDataset {
+				return formats.SampleSink(CreateFolder(path, meta, o))
+			}
+			return formats.EventSink(Create(path, meta, o))
+		},
 		DatasetCreate: true,
 		InferGeometry: InferGeometry,
 		Params: map[string]string{
-			"overflow-markers": "write y==240 overflow markers so timestamps >= 2^23 µs fit (readers such as spikingjelly and SLAYER ignore them)",
+			ParamOverflowMarkers: "write y==240 overflow markers so timestamps >= 2^23 µs fit (readers such as spikingjelly and SLAYER ignore them)",
+		},
+		Conformance: formats.Conformance{
+			// With markers: the writer that could write without bound if it had none.
+			Options:  formats.Options{Params: map[string]string{ParamOverflowMarkers: "true"}},
+			Geometry: events.Geometry{Width: NMNISTSize, Height: NMNISTSize},
+			Extremes: []events.Event{{T: 0, X: 255, Y: 255, P: 1}, {T: 0, X: 0, Y: 239, P: 0}, {T: 5, X: 255, Y: 241, P: 1},
+				{T: MaxRawTime, X: 0, Y: 0, P: 0}, {T: MaxRawTime + 1, X: 1, Y: 1, P: 1}, {T: 100 * MaxRawTime, X: 2, Y: 2}},
 		},
 	})
 }
+
+// ParamOverflowMarkers is the writer option that allows timestamps of 2^23 µs and more.
+const ParamOverflowMarkers = "overflow-markers"
 
 // InferGeometry applies dataset knowledge: events that fit 34x34 are N-MNIST; otherwise (N-Caltech101) the
 // canvas is the extent of the events, never shifted.
@@ -54,47 +73,24 @@ func InferGeometry(extent events.Geometry) events.Geometry {
 
 // Reader streams events from a .bin file.
 type Reader struct {
-	path     string
-	f        io.ReadCloser
-	buf      []byte
-	r, w     int   // valid bytes are buf[r:w]
-	base     int64 // file offset of buf[0]
+	in       *input.Input
 	overflow int64 // accumulated marker time
 	markers  int64
-	pending  error // fault to report after the good events
-	eof      bool
 	meta     events.Meta
 }
 
 // Open opens a .bin file for streaming.
 func Open(path string, o formats.Options) (*Reader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	// Most .bin files are small (N-MNIST: ~20 KB): size the buffer to the file, not to the 1 MiB maximum,
-	// so converting 60,000 of them does not spend its time clearing memory.
-	size := maxBuffer
-	if st, err := f.Stat(); err == nil && st.Size() < int64(size) {
-		size = int(max(st.Size()+1, 4096))
-	}
-	return newReader(f, path, o, size), nil
+	return input.Open(path, func(f *os.File) (*Reader, error) { return NewReader(f, path, o) })
 }
 
-const maxBuffer = 1 << 20
-
-// NewReader streams records from r; name is used in errors and metadata.
-func NewReader(r io.ReadCloser, name string, o formats.Options) *Reader {
-	return newReader(r, name, o, maxBuffer)
-}
-
-func newReader(r io.ReadCloser, name string, o formats.Options, bufSize int) *Reader {
+// NewReader streams records from r (closed by Close when it is an io.Closer); name is used in errors and
+// metadata.
+func NewReader(r io.Reader, name string, o formats.Options) (*Reader, error) {
 	return &Reader{
-		path: name,
-		f:    r,
-		buf:  make([]byte, bufSize),
+		in:   input.New(r, name),
 		meta: events.Meta{Format: "nmnist", Kind: events.KindRecording, Geometry: o.Sensor, Source: name},
-	}
+	}, nil
 }
 
 // Meta describes the stream. The geometry is unknown (zero) unless given with --sensor: .bin files
@@ -106,7 +102,7 @@ func (r *Reader) Meta() events.Meta {
 }
 
 // Close closes the file.
-func (r *Reader) Close() error { return r.f.Close() }
+func (r *Reader) Close() error { return r.in.Close() }
 
 // Read fills dst with the next events.
 func (r *Reader) Read(dst *events.Batch) error {
@@ -115,57 +111,23 @@ func (r *Reader) Read(dst *events.Batch) error {
 	if want == 0 {
 		want = 1 << 16
 	}
+	in := r.in
 	for dst.Len() < want {
-		if r.w-r.r < recordSize {
-			if r.eof {
+		b := in.Bytes()
+		if len(b) < recordSize {
+			if in.Fill(recordSize) < recordSize {
 				break
 			}
-			r.fill()
 			continue
 		}
-		nrec := min((r.w-r.r)/recordSize, want-dst.Len())
-		chunk := r.buf[r.r : r.r+nrec*recordSize]
-		r.overflow, r.markers = decodeInto(chunk, dst, r.overflow, r.markers)
-		r.r += nrec * recordSize
+		nrec := min(len(b)/recordSize, want-dst.Len())
+		r.overflow, r.markers = decodeInto(b[:nrec*recordSize], dst, r.overflow, r.markers)
+		in.Advance(nrec * recordSize)
 	}
 	if dst.Len() > 0 {
 		return nil
 	}
-	if rem := r.w - r.r; rem > 0 && r.pending == nil {
-		r.pending = &events.DecodeError{Path: r.path, Offset: r.base + int64(r.r),
-			Msg: fmt.Sprintf("file ends inside a 5-byte event record (%d trailing bytes)", rem), Err: events.ErrTruncated}
-		r.r = r.w
-	}
-	if r.pending != nil {
-		err := r.pending
-		r.pending = nil
-		r.eof = true
-		return err
-	}
-	return io.EOF
-}
-
-// fill moves the unread tail to the front of the buffer and reads more.
-func (r *Reader) fill() {
-	n := copy(r.buf, r.buf[r.r:r.w])
-	r.base += int64(r.r)
-	r.r, r.w = 0, n
-	for r.w < len(r.buf) && !r.eof {
-		m, err := r.f.Read(r.buf[r.w:])
-		r.w += m
-		if err == io.EOF {
-			r.eof = true
-		} else if err != nil {
-			r.eof = true
-			r.pending = &events.DecodeError{Path: r.path, Offset: r.base + int64(r.w), Msg: "read failed", Err: err}
-		}
-		if m == 0 && err == nil {
-			continue
-		}
-		if r.w-r.r >= 64*1024 {
-			break
-		}
-	}
+	return in.End("a 5-byte event record")
 }
 
 // decodeInto appends every record of src (a whole number of records) to dst. It returns the updated
@@ -202,138 +164,119 @@ func decodeInto(src []byte, dst *events.Batch, overflow, markers int64) (int64, 
 // Decode decodes a whole in-memory file into dst (appending). It returns the events before any fault and
 // a *DecodeError for a truncated tail. name is used in errors.
 func Decode(data []byte, name string, dst *events.Batch) error {
-	whole := len(data) / recordSize * recordSize
-	decodeInto(data[:whole], dst, 0, 0)
-	if whole != len(data) {
-		return &events.DecodeError{Path: name, Offset: int64(whole),
-			Msg: fmt.Sprintf("file ends inside a 5-byte event record (%d trailing bytes)", len(data)-whole), Err: events.ErrTruncated}
-	}
-	return nil
+	r, _ := NewReader(bytes.NewReader(data), name, formats.Options{})
+	b, err := events.ReadAll(r)
+	dst.AppendBatch(b)
+	return err
 }
 
 // Writer writes events as 5-byte records.
 type Writer struct {
-	out      io.Writer
-	bw       *bufio.Writer
-	markers  bool  // write overflow markers when needed
-	written  int64 // markers written so far
-	lastT    int64
-	n        int64
-	rec      [recordSize]byte
-	name     string
-	file     *atomicfile.File // set when the writer owns its output file
-	closeErr error
+	out     *output.File
+	markers bool  // write overflow markers when needed
+	written int64 // markers written so far
+	filler  output.FillerBudget
+	lastT   int64
+	n       int64
 }
 
-// NewWriter writes records to w. With overflowMarkers, timestamps ≥ 2^23 µs are made to fit with
-// y == 240 markers; without, such timestamps are an error (spikingjelly and SLAYER ignore markers and
-// would read wrong times).
-func NewWriter(w io.Writer, name string, overflowMarkers bool) *Writer {
-	return &Writer{out: w, bw: bufio.NewWriterSize(w, 1<<16), markers: overflowMarkers, name: name}
+// Create writes a .bin file at path (atomically). Option overflow-markers makes timestamps ≥ 2^23 µs fit
+// with y == 240 markers; without it, such timestamps are an error (spikingjelly and SLAYER ignore markers
+// and would read wrong times).
+func Create(path string, meta events.Meta, o formats.Options) (*Writer, error) {
+	return output.Start(path, func(out *output.File) (*Writer, error) { return newWriter(out, o) })
 }
 
-// Create writes a .bin file at path (atomically).
-func Create(path string, overflowMarkers bool) (*Writer, error) {
-	f, err := atomicfile.Create(path)
+// NewWriter writes records to w; name is used in errors.
+func NewWriter(w io.Writer, name string, meta events.Meta, o formats.Options) (*Writer, error) {
+	return newWriter(output.New(w, name), o)
+}
+
+func newWriter(out *output.File, o formats.Options) (*Writer, error) {
+	markers, err := o.BoolParam(ParamOverflowMarkers)
 	if err != nil {
 		return nil, err
 	}
-	w := NewWriter(f, path, overflowMarkers)
-	w.file = f
-	return w, nil
+	return &Writer{out: out, markers: markers}, nil
 }
 
 // Write encodes a batch. Events must be in time order and lie in 0..255 x 0..239 (+241..255, as the byte
 // allows; 240 is the marker).
 func (w *Writer) Write(b *events.Batch) error {
+	name := w.out.Name()
 	for i := 0; i < b.Len(); i++ {
 		t, x, y := b.T[i], b.X[i], b.Y[i]
 		if t < w.lastT || t < 0 {
 			return fmt.Errorf("%s: event %d: timestamp %d µs is earlier than the previous one (%d); .bin needs events in time order",
-				w.name, w.n, t, w.lastT)
+				name, w.n, t, w.lastT)
 		}
 		if x > 255 || y > 255 || y == markerY {
 			return fmt.Errorf("%s: event %d at (%d,%d) cannot be stored: .bin holds x,y in 0..255 and y=240 is the overflow marker",
-				w.name, w.n, x, y)
+				name, w.n, x, y)
 		}
-		for t-w.written*OverflowStep > MaxRawTime {
-			if !w.markers {
-				return fmt.Errorf("%s: event %d: timestamp %d µs exceeds the 23-bit .bin limit (%d µs); pass -O overflow-markers to write y=240 markers",
-					w.name, w.n, t, MaxRawTime)
+		if t-w.written*OverflowStep > MaxRawTime {
+			if err := w.overflowMarkers(t); err != nil {
+				return err
 			}
-			w.rec = [recordSize]byte{0, markerY, 0, 0, 0}
-			if _, err := w.bw.Write(w.rec[:]); err != nil {
-				return fmt.Errorf("write %s: %w", w.name, err)
-			}
-			w.written++
 		}
 		raw := uint32(t - w.written*OverflowStep)
-		w.rec[0] = byte(x)
-		w.rec[1] = byte(y)
-		w.rec[2] = byte(raw>>16)&0x7F | b.P[i]<<7
-		w.rec[3] = byte(raw >> 8)
-		w.rec[4] = byte(raw)
-		if _, err := w.bw.Write(w.rec[:]); err != nil {
-			return fmt.Errorf("write %s: %w", w.name, err)
-		}
+		w.out.Buf = append(w.out.Buf, byte(x), byte(y), byte(raw>>16)&0x7F|b.P[i]<<7, byte(raw>>8), byte(raw))
+		w.out.Spill()
 		w.lastT = t
 		w.n++
 	}
-	return nil
+	return w.out.Err()
 }
 
-// Flush writes buffered records to the underlying writer.
-func (w *Writer) Flush() error { return w.bw.Flush() }
-
-// Close flushes and, when the writer owns its file, moves it into place.
-func (w *Writer) Close() error {
-	if err := w.bw.Flush(); err != nil {
-		w.Abort()
-		return fmt.Errorf("write %s: %w", w.name, err)
+// overflowMarkers writes the markers that bring t within the 23 bits of a record, within the output's
+// filler bound.
+func (w *Writer) overflowMarkers(t int64) error {
+	name := w.out.Name()
+	if !w.markers {
+		return fmt.Errorf("%s: event %d: timestamp %d µs exceeds the 23-bit .bin limit (%d µs): %w; set option %s to write y=240 markers, or shift the times to start at 0 (time-align)",
+			name, w.n, t, MaxRawTime, formats.ErrTimeRange, ParamOverflowMarkers)
 	}
-	if w.file != nil {
-		return w.file.Commit()
+	need := (t - w.written*OverflowStep - MaxRawTime + OverflowStep - 1) / OverflowStep
+	if need > 1<<40 || !w.filler.Take(need*recordSize, w.n) {
+		return fmt.Errorf("%s: event %d: timestamp %d µs would need %d overflow markers after %d events: %w; shift the times to start at 0 first (time-align)",
+			name, w.n, t, need, w.n, formats.ErrTimeRange)
 	}
-	return nil
+	for ; need > 0; need-- {
+		w.out.Buf = append(w.out.Buf, 0, markerY, 0, 0, 0)
+		w.out.Spill()
+		w.written++
+	}
+	return w.out.Err()
 }
+
+// Close flushes and moves the file into place.
+func (w *Writer) Close() error { return w.out.Close(nil) }
 
 // Abort discards the output.
-func (w *Writer) Abort() {
-	if w.file != nil {
-		w.file.Abort()
-	}
-}
-
-func create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
-	markers, err := o.BoolParam("overflow-markers")
-	if err != nil {
-		return nil, err
-	}
-	if meta.Kind == events.KindDataset {
-		return CreateFolder(path, meta, markers)
-	}
-	return Create(path, markers)
-}
+func (w *Writer) Abort() { w.out.Abort() }
 
 // FolderWriter writes each sample of a dataset to its own .bin file under a folder, at the path its id
 // names (so a dataset converted from an N-MNIST tree converts back to the same tree, byte for byte).
 type FolderWriter struct {
-	dir     *atomicfile.Dir
-	meta    events.Meta
-	markers bool
-	seen    map[string]bool
+	dir  *atomicfile.Dir
+	meta events.Meta
+	opts formats.Options
+	seen map[string]bool
 }
 
-// CreateFolder prepares the output folder (it must not exist yet).
-func CreateFolder(path string, meta events.Meta, overflowMarkers bool) (*FolderWriter, error) {
+// CreateFolder prepares the output folder (it must not exist yet); o as for Create.
+func CreateFolder(path string, meta events.Meta, o formats.Options) (*FolderWriter, error) {
+	if _, err := o.BoolParam(ParamOverflowMarkers); err != nil {
+		return nil, err
+	}
 	d, err := atomicfile.CreateDir(path)
 	if err != nil {
 		return nil, err
 	}
-	return &FolderWriter{dir: d, meta: meta, markers: overflowMarkers, seen: map[string]bool{}}, nil
+	return &FolderWriter{dir: d, meta: meta, opts: o, seen: map[string]bool{}}, nil
 }
 
-// SamplePath returns the relative file path for a sample: its id when that is a safe relative path,
+// samplePath returns the relative file path for a sample: its id when that is a safe relative path,
 // else <class>/<index>.bin.
 func (fw *FolderWriter) samplePath(s *events.Sample) (string, error) {
 	id := filepath.ToSlash(s.ID)
@@ -375,16 +318,16 @@ func (fw *FolderWriter) WriteSample(s *events.Sample) error {
 	if err != nil {
 		return err
 	}
-	w := NewWriter(f, rel, fw.markers)
-	if err := w.Write(&s.Events); err != nil {
-		f.Close()
-		return err
+	w, err := NewWriter(f, rel, fw.meta, fw.opts)
+	if err == nil {
+		if err = w.Write(&s.Events); err == nil {
+			err = w.Close()
+		}
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", rel, err)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("write %s: %w", rel, cerr)
 	}
-	return f.Close()
+	return err
 }
 
 // Close moves the folder into place.

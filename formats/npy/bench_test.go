@@ -1,13 +1,13 @@
 package npy
 
 import (
-	"bytes"
 	"io"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/formattest"
 )
 
 func benchEvents() *events.Batch {
@@ -23,30 +23,16 @@ func benchEvents() *events.Batch {
 
 func encode(b *events.Batch) []byte {
 	var m memFile
-	w, _ := NewWriter(&m, "bench.npy")
+	w, _ := NewWriter(&m, "bench.npy", events.Meta{}, formats.Options{})
 	w.Write(b)
 	w.Close()
 	return m.data
 }
 
 func benchRead(b *testing.B, data []byte, want int) {
-	dst := events.NewBatch(1 << 16)
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		r, err := NewReader(io.NopCloser(bytes.NewReader(data)), "bench.npy", formats.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		n := 0
-		for r.Read(dst) == nil {
-			n += dst.Len()
-		}
-		if n != want {
-			b.Fatalf("read %d events", n)
-		}
-	}
-	b.ReportMetric(float64(want)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+	formattest.BenchRead(b, data, want, func(r io.Reader) (events.Reader, error) {
+		return NewReader(r, "bench.npy", formats.Options{})
+	})
 }
 
 // BenchmarkRead: the canonical layout (fast path).
@@ -74,11 +60,11 @@ func BenchmarkWrite(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var m memFile
 		m.data = make([]byte, 0, ev.Len()*recordSize+256)
-		w, _ := NewWriter(&m, "bench.npy")
+		w, _ := NewWriter(&m, "bench.npy", events.Meta{}, formats.Options{})
 		if err := w.Write(ev); err != nil {
 			b.Fatal(err)
 		}
 		w.Close()
 	}
-	b.ReportMetric(float64(ev.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+	b.ReportMetric(float64(ev.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mev/s")
 }

@@ -31,7 +31,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Reader gave %d events, %v; Decode %d, %v", streamed.Len(), serr, got.Len(), err)
 		}
 		var out memFile
-		w, err := NewWriter(&out, "rt.npy")
+		w, err := NewWriter(&out, "rt.npy", events.Meta{}, formats.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// memFile is an in-memory Output (fuzzing through real files would spend its time in fsync).
+// memFile is an in-memory file the writer can patch (fuzzing through real files would spend its time in fsync).
 type memFile struct{ data []byte }
 
 func (m *memFile) Write(p []byte) (int, error) {

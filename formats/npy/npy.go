@@ -13,6 +13,7 @@ package npy
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/evtool/evtool/events"
@@ -37,8 +38,12 @@ func init() {
 		Description: "NumPy .npy structured array t:<i8 µs, x:<u2, y:<u2, p:u1 (also reads other field types and (N,4) arrays)",
 		Extensions:  []string{".npy"},
 		Detect:      func(head []byte) bool { return formats.HasPrefix(head, Magic) },
-		Open:        func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
-		Create:      create,
+		NewReader: func(r io.Reader, name string, o formats.Options) (formats.Source, error) {
+			return formats.EventSource(NewReader(r, name, o))
+		},
+		Create: func(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
+			return formats.EventSink(Create(path, meta, o))
+		},
 		Params: map[string]string{
 			"columns":   `read only: column order of a plain 2-D array, e.g. "x,y,p,t" ("-" skips a column; default t,x,y,p)`,
 			"time-unit": `read only: unit of t in the file: us (default), ms, s or ns; converted to µs, rounded to the nearest`,
@@ -59,12 +64,19 @@ func init() {
 				return wrapTensorWriter(CreateTensors(path, meta, spec, false))
 			},
 		},
+		Conformance: formats.Conformance{
+			Framed:   true, // the header states the record count
+			Geometry: events.Geometry{Width: 65536, Height: 65536},
+			Extremes: []events.Event{{T: math.MinInt64, X: 65535, Y: 0, P: 1}, {T: 0, X: 0, Y: 65535},
+				{T: math.MaxInt64, X: 65535, Y: 65535, P: 1}},
+		},
 	})
 	formats.Register(&formats.Format{
-		Name:        "npz",
-		Description: "NumPy .npz archive of tensors: x (N, …shape), y (int32 labels, −1 unknown), ids, classes (tensors only)",
-		Extensions:  []string{".npz"},
-		Detect:      IsNPZ,
+		Name:         "npz",
+		Description:  "NumPy .npz archive of tensors: x (N, …shape), y (int32 labels, −1 unknown), ids, classes (tensors only)",
+		Extensions:   []string{".npz"},
+		Detect:       IsNPZ,
+		RandomAccess: true, // a zip archive keeps its directory at the end
 		Tensors: &formats.TensorIO{
 			NewReader: func(r io.Reader, name string, _ formats.Options) (tensors.Reader, error) {
 				return NewNPZReader(r, name)
@@ -123,11 +135,4 @@ func parseReadOptions(o formats.Options) (readOptions, error) {
 		ro.timeExp = e
 	}
 	return ro, nil
-}
-
-func create(path string, meta events.Meta, _ formats.Options) (formats.Sink, error) {
-	if meta.Kind == events.KindDataset {
-		return nil, fmt.Errorf("%s: a .npy file holds one recording, not a dataset; write the dataset to .arrow or .parquet", path)
-	}
-	return Create(path)
 }

@@ -42,7 +42,7 @@ func TestNumPyInterop(t *testing.T) {
 	py := fixtures.NumPy(t)
 	dir := t.TempDir()
 	ours := events.FromEvents(event(-5, 0, 65535, 0), event(1<<50, 65535, 0, 1))
-	w, err := Create(filepath.Join(dir, "ours.npy"))
+	w, err := Create(filepath.Join(dir, "ours.npy"), events.Meta{}, formats.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

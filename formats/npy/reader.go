@@ -1,6 +1,7 @@
 package npy
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,35 +11,43 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/input"
 	"github.com/evtool/evtool/internal/npyarray"
 )
 
-// readHeader parses the preamble and header dict. It returns the layout and the size of the preamble,
-// i.e. the file offset of the first record.
-func readHeader(r io.Reader, path string, ro readOptions) (*layout, int64, error) {
-	hd, err := readArrayHeader(r, path)
+// readHeader parses the preamble and header dict and returns the layout; in is left at the first record.
+func readHeader(in *input.Input, ro readOptions) (*layout, error) {
+	hd, err := readArrayHeader(in)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	l, err := layoutOf(hd, ro.columns)
 	if err != nil {
-		return nil, 0, &events.DecodeError{Path: path, Offset: hd.DictOffset, Msg: "bad .npy header", Err: err}
+		return nil, in.Errorf(hd.DictOffset, err, "bad .npy header")
 	}
-	return l, hd.DataOffset, nil
+	return l, nil
 }
 
-// readArrayHeader reads the preamble and the header dict of any array, its faults as DecodeErrors of path.
-func readArrayHeader(r io.Reader, path string) (*npyarray.Header, error) {
-	hd, err := npyarray.ReadHeader(r)
+// readArrayHeader reads the preamble and the header dict of any array through npyarray, its faults as
+// decode errors of in; in is left at the data.
+func readArrayHeader(in *input.Input) (*npyarray.Header, error) {
+	hd, err := npyarray.ReadHeaderFrom(in.Next)
 	var he *npyarray.HeaderError
-	if errors.As(err, &he) {
-		de := &events.DecodeError{Path: path, Offset: he.Offset, Msg: he.Msg, Err: he.Err}
-		if he.Truncated {
-			de.Err = events.ErrTruncated
-		}
-		return nil, de
+	switch {
+	case errors.As(err, &he) && he.Truncated:
+		return nil, headerEnd(in, he.Offset, he.Msg)
+	case errors.As(err, &he):
+		return nil, in.Errorf(he.Offset, he.Err, "%s", he.Msg)
 	}
 	return hd, err
+}
+
+// headerEnd is the error for input that ends inside the header: the read failure, else a truncation.
+func headerEnd(in *input.Input, off int64, msg string) error {
+	if err := in.Err(); err != nil {
+		return err
+	}
+	return in.Truncated(off, "%s", msg)
 }
 
 // decoder turns whole records into events.
@@ -214,46 +223,32 @@ func scaleTime(v int64, exp int) (int64, bool) {
 
 // Reader streams events from a .npy file.
 type Reader struct {
-	path    string
-	f       io.ReadCloser
-	dec     decoder
-	buf     []byte
-	next    int64 // index of the next record
-	offset  int64 // file offset of the next record
-	pending error
-	done    bool
-	meta    events.Meta
+	in   *input.Input
+	dec  decoder
+	next int64 // index of the next record
+	meta events.Meta
 }
 
 // Open opens a .npy file for streaming; o.Params may hold columns and time-unit.
 func Open(path string, o formats.Options) (*Reader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := NewReader(f, path, o)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return r, nil
+	return input.Open(path, func(f *os.File) (*Reader, error) { return NewReader(f, path, o) })
 }
 
-// NewReader reads the header from f and prepares to stream its records; name is used in errors.
-func NewReader(f io.ReadCloser, name string, o formats.Options) (*Reader, error) {
+// NewReader reads the header from r (closed by Close when it is an io.Closer) and prepares to stream
+// its records; name is used in errors.
+func NewReader(r io.Reader, name string, o formats.Options) (*Reader, error) {
 	ro, err := parseReadOptions(o)
 	if err != nil {
 		return nil, err
 	}
-	l, start, err := readHeader(f, name, ro)
+	in := input.New(r, name)
+	l, err := readHeader(in, ro)
 	if err != nil {
 		return nil, err
 	}
-	chunk := max(1, (1<<20)/l.itemSize) * l.itemSize
 	m := events.Meta{Format: "npy", Kind: events.KindRecording, Geometry: o.Sensor, Source: name}
 	m.SetExtra("records", l.count)
-	return &Reader{path: name, f: f, dec: decoder{l: l, timeExp: ro.timeExp}, buf: make([]byte, chunk),
-		offset: start, meta: m}, nil
+	return &Reader{in: in, dec: decoder{l: l, timeExp: ro.timeExp}, meta: m}, nil
 }
 
 // Meta describes the stream. A .npy file carries no sensor size: it is the one given with --sensor, else
@@ -261,7 +256,7 @@ func NewReader(f io.ReadCloser, name string, o formats.Options) (*Reader, error)
 func (r *Reader) Meta() events.Meta { return r.meta }
 
 // Close closes the file.
-func (r *Reader) Close() error { return r.f.Close() }
+func (r *Reader) Close() error { return r.in.Close() }
 
 // Read fills dst with the next events (up to cap(dst.T), or 65536 when dst has no capacity).
 func (r *Reader) Read(dst *events.Batch) error {
@@ -270,81 +265,45 @@ func (r *Reader) Read(dst *events.Batch) error {
 	if want == 0 {
 		want = 1 << 16
 	}
+	in := r.in
 	size := r.dec.l.itemSize
-	for dst.Len() < want && !r.done {
-		left := r.dec.l.count - r.next
-		if left == 0 {
-			r.done = true
-			break
-		}
-		n := int(min(int64(len(r.buf)/size), int64(want-dst.Len()), left))
-		got, err := io.ReadFull(r.f, r.buf[:n*size])
-		whole := got / size
-		if bad, msg := r.dec.decode(r.buf, whole, dst); bad < whole {
-			r.fail(r.offset+int64(bad*size), fmt.Sprintf("record %d: %s", r.next+int64(bad), msg), nil)
-			break
-		}
-		r.next += int64(whole)
-		r.offset += int64(whole * size)
-		if err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				r.fail(r.offset, fmt.Sprintf("the header declares %d records; the file ends inside record %d", r.dec.l.count, r.next), events.ErrTruncated)
-			} else {
-				r.fail(r.offset, "read failed", err)
+	for dst.Len() < want && r.next < r.dec.l.count {
+		b := in.Bytes()
+		if len(b) < size {
+			if in.Fill(size) < size {
+				if !in.Failed() {
+					in.Stop(in.Truncated(in.Offset(), "the header declares %d records; the file ends inside record %d", r.dec.l.count, r.next))
+				}
+				break
 			}
+			continue
+		}
+		n := int(min(int64(len(b)/size), int64(want-dst.Len()), r.dec.l.count-r.next))
+		bad, msg := r.dec.decode(b, n, dst)
+		in.Advance(bad * size)
+		r.next += int64(bad)
+		if bad < n {
+			in.Stop(in.Errorf(in.Offset(), nil, "record %d: %s", r.next, msg))
+			break
 		}
 	}
 	if dst.Len() > 0 {
 		return nil
 	}
-	if r.pending != nil {
-		err := r.pending
-		r.pending = nil
-		return err
+	if r.next == r.dec.l.count {
+		return io.EOF // bytes after the last declared record are not events (numpy ignores them too)
 	}
-	return io.EOF
-}
-
-func (r *Reader) fail(off int64, msg string, cause error) {
-	r.pending = &events.DecodeError{Path: r.path, Offset: off, Msg: msg, Err: cause}
-	r.done = true
+	return in.End("a record")
 }
 
 // Decode decodes a whole in-memory .npy file into dst (appending), with the -O options in o. It returns
 // the events before any fault and a *DecodeError naming its byte offset.
 func Decode(data []byte, name string, o formats.Options, dst *events.Batch) error {
-	ro, err := parseReadOptions(o)
+	r, err := NewReader(bytes.NewReader(data), name, o)
 	if err != nil {
 		return err
 	}
-	l, start, err := readHeader(&byteReader{data: data}, name, ro)
-	if err != nil {
-		return err
-	}
-	body := data[start:]
-	whole := int64(len(body) / l.itemSize)
-	n := int(min(whole, l.count))
-	d := decoder{l: l, timeExp: ro.timeExp}
-	if bad, msg := d.decode(body, n, dst); bad < n {
-		return &events.DecodeError{Path: name, Offset: start + int64(bad*l.itemSize), Msg: fmt.Sprintf("record %d: %s", bad, msg)}
-	}
-	if int64(n) < l.count {
-		return &events.DecodeError{Path: name, Offset: start + int64(n*l.itemSize), Err: events.ErrTruncated,
-			Msg: fmt.Sprintf("the header declares %d records; the file ends inside record %d", l.count, n)}
-	}
-	return nil
-}
-
-type byteReader struct {
-	data []byte
-	pos  int
-}
-
-func (b *byteReader) Read(p []byte) (int, error) {
-	if b.pos >= len(b.data) {
-		return 0, io.EOF
-	}
-	n := copy(p, b.data[b.pos:])
-	b.pos += n
-	return n, nil
+	b, err := events.ReadAll(r)
+	dst.AppendBatch(b)
+	return err
 }

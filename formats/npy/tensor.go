@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/evtool/evtool/events"
-	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/formats/internal/output"
 	"github.com/evtool/evtool/internal/npyarray"
 	"github.com/evtool/evtool/tensors"
 )
@@ -41,9 +41,9 @@ func ArrayHeader(descr string, shape []int) []byte {
 
 // TensorWriter writes tensors to a .npy or .npz file.
 type TensorWriter struct {
-	file    *atomicfile.File
+	out     *output.File
 	zw      *zip.Writer
-	bw      *bufio.Writer
+	bw      io.Writer // the array's data: the file, or x.npy's buffered zip entry
 	name    string
 	spec    tensors.Spec
 	descr   string
@@ -71,20 +71,20 @@ func CreateTensors(path string, meta events.Meta, spec tensors.Spec, npz bool) (
 	if !stacked && spec.Samples != 1 {
 		return nil, fmt.Errorf("%s: an unstacked tensor file holds one .npy array", path)
 	}
-	f, err := atomicfile.Create(path)
+	f, err := output.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	w := &TensorWriter{file: f, name: path, spec: spec, descr: descr, stacked: stacked, classes: meta.Classes}
-	var out io.Writer = f
+	w := &TensorWriter{out: f, name: path, spec: spec, descr: descr, stacked: stacked, classes: meta.Classes, bw: f}
 	if npz {
 		w.zw = zip.NewWriter(f)
-		if out, err = w.zw.Create("x.npy"); err != nil {
+		x, err := w.zw.Create("x.npy")
+		if err != nil {
 			f.Abort()
 			return nil, fmt.Errorf("write %s: %w", path, err)
 		}
+		w.bw = bufio.NewWriterSize(x, 1<<20) // the compressor takes large writes best
 	}
-	w.bw = bufio.NewWriterSize(out, 1<<20)
 	return w, nil
 }
 
@@ -162,11 +162,15 @@ func (w *TensorWriter) Close() error {
 		w.Abort()
 		return fmt.Errorf("%s: %d tensors written, %d announced", w.name, w.written, w.spec.Samples)
 	}
-	if err := w.bw.Flush(); err != nil {
-		w.Abort()
-		return fmt.Errorf("write %s: %w", w.name, err)
-	}
+	return w.out.Close(w.finish)
+}
+
+// finish writes what follows x in a .npz: y, ids and classes, and the zip directory.
+func (w *TensorWriter) finish() error {
 	if w.zw != nil {
+		if err := w.bw.(*bufio.Writer).Flush(); err != nil {
+			return fmt.Errorf("write %s: %w", w.name, err)
+		}
 		y := ArrayHeader("<i4", []int{len(w.labels)})
 		for _, l := range w.labels {
 			y = binary.LittleEndian.AppendUint32(y, uint32(l))
@@ -181,17 +185,15 @@ func (w *TensorWriter) Close() error {
 				_, err = ew.Write(e.data)
 			}
 			if err != nil {
-				w.Abort()
 				return fmt.Errorf("write %s: %w", w.name, err)
 			}
 		}
 		if err := w.zw.Close(); err != nil {
-			w.Abort()
 			return fmt.Errorf("write %s: %w", w.name, err)
 		}
 	}
-	return w.file.Commit()
+	return nil
 }
 
 // Abort discards the output.
-func (w *TensorWriter) Abort() { w.file.Abort() }
+func (w *TensorWriter) Abort() { w.out.Abort() }

@@ -9,11 +9,11 @@ import (
 	"io"
 	"math"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats/internal/input"
 	"github.com/evtool/evtool/internal/npyarray"
 	"github.com/evtool/evtool/tensors"
 )
@@ -48,8 +48,8 @@ func arrayOf(hd *npyarray.Header) (descr string, shape []int64, err error) {
 
 // parseArrayHeader reads a plain array's preamble. A structured array, or one of fewer than minDims
 // dimensions, is events: the error then wraps tensors.ErrNotTensors.
-func parseArrayHeader(r io.Reader, name string, minDims int) (*arrayHeader, error) {
-	hd, err := readArrayHeader(r, name)
+func parseArrayHeader(in *input.Input, name string, minDims int) (*arrayHeader, error) {
+	hd, err := readArrayHeader(in)
 	if err != nil {
 		return nil, err
 	}
@@ -154,16 +154,16 @@ type tensorReader struct {
 	atBase int64 // offset of x's first byte in at
 	length int64 // bytes of data available through at; -1 when unknown
 
-	// Streamed access: reopen returns the array from its start; next is the sample the stream is at.
-	reopen func() (io.Reader, error)
-	stream io.Reader
+	// Streamed access: reopen returns the array's data from its start; next is the sample the stream is at.
+	reopen func() (*input.Input, error)
+	stream *input.Input
 	next   int
 	// fileOffset maps an offset in the array onto an offset in the file, for errors.
 	fileOffset func(off int64) int64
 
 	labels []int32
 	ids    []string
-	buf    []byte
+	buf    []byte // a tensor's bytes read by ReadAt
 }
 
 func (r *tensorReader) Meta() events.Meta { return r.meta }
@@ -226,28 +226,19 @@ func (r *tensorReader) ReadSample(i int, dst *tensors.Sample) error {
 			}
 			r.stream, r.next = s, 0
 		}
+		in := r.stream
 		if skip := int64(i-r.next) * r.bytes; skip > 0 {
-			n, err := io.CopyN(io.Discard, r.stream, skip)
-			if err != nil {
+			if n := in.Skip(skip); n < skip {
 				r.stream = nil
-				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-					off = int64(r.next) * r.bytes
-					return truncated(n)
-				}
-				return &events.DecodeError{Path: r.name, Offset: r.fileOffset(r.h.start + int64(r.next)*r.bytes + n), Msg: fmt.Sprintf("reading tensor %d", i), Err: err}
+				return r.streamEnd(in, i, int64(r.next)*r.bytes+n)
 			}
 		}
-		var n int64
-		var err error
-		r.buf, n, err = readGrowing(r.stream, r.buf, r.bytes)
-		raw = r.buf
-		if err != nil {
+		data, ok := in.Next(int(r.bytes)) // bounded by the tensor limit; the window grows as data arrives
+		if !ok {
 			r.stream = nil
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return truncated(n)
-			}
-			return &events.DecodeError{Path: r.name, Offset: r.fileOffset(r.h.start + off + n), Msg: fmt.Sprintf("reading tensor %d", i), Err: err}
+			return r.streamEnd(in, i, off+int64(in.Buffered()))
 		}
+		raw = data
 		r.next = i + 1
 	}
 	dst.Tensor.Shape = append(dst.Tensor.Shape, r.sample...)
@@ -255,23 +246,14 @@ func (r *tensorReader) ReadSample(i int, dst *tensors.Sample) error {
 	return nil
 }
 
-// readGrowing reads n bytes from a stream into buf (reused), growing it as the data arrives: a header
-// that announces more than the stream holds allocates no more than what came. It returns the bytes read.
-func readGrowing(src io.Reader, buf []byte, n int64) ([]byte, int64, error) {
-	const step = 1 << 20
-	buf = buf[:0]
-	for int64(len(buf)) < n {
-		want := min(n-int64(len(buf)), step)
-		if int64(cap(buf)-len(buf)) < want {
-			buf = slices.Grow(buf, int(want))
-		}
-		k, err := io.ReadFull(src, buf[len(buf):len(buf)+int(want)])
-		buf = buf[:len(buf)+k]
-		if err != nil {
-			return buf, int64(len(buf)), err
-		}
+// streamEnd is the error for a stream that ends, at array offset off, before tensor i: the read failure
+// when there was one, else a truncation.
+func (r *tensorReader) streamEnd(in *input.Input, i int, off int64) error {
+	if err := in.Err(); err != nil {
+		return &events.DecodeError{Path: r.name, Offset: r.fileOffset(r.h.start + off), Msg: fmt.Sprintf("reading tensor %d", i), Err: err}
 	}
-	return buf, n, nil
+	return &events.DecodeError{Path: r.name, Offset: r.fileOffset(r.h.start + off), Err: events.ErrTruncated,
+		Msg: fmt.Sprintf("the data ends inside tensor %d of %d", i, r.spec.Samples)}
 }
 
 // setShape derives the sample shape from the array's: samples along the first axis when stacked, else
@@ -286,7 +268,9 @@ func (r *tensorReader) setShape(stacked bool, limit int64) error {
 	size := int64(r.h.typ.size)
 	for _, d := range dims {
 		if d != 0 && size > limit/d {
-			return &events.DecodeError{Path: r.name, Offset: 0, Msg: fmt.Sprintf("shape %v: a tensor of more bytes than the file can hold (%d)", r.h.shape, limit)}
+			// The header announces more than the file holds: a cut file (or a hostile header).
+			return &events.DecodeError{Path: r.name, Offset: r.fileOffset(r.h.start), Err: events.ErrTruncated,
+				Msg: fmt.Sprintf("shape %v: a tensor of more bytes than the file holds after its header (%d)", r.h.shape, limit)}
 		}
 		size *= d
 		r.sample = append(r.sample, int(d))
@@ -303,23 +287,6 @@ func (r *tensorReader) setShape(stacked bool, limit int64) error {
 	return nil
 }
 
-// readerAt returns src's random access and its length, or nil when src is a stream.
-func readerAt(src io.Reader) (io.ReaderAt, int64) {
-	at, ok := src.(io.ReaderAt)
-	if !ok {
-		return nil, -1
-	}
-	switch s := src.(type) {
-	case interface{ Size() int64 }: // *bytes.Reader, *strings.Reader, *io.SectionReader
-		return at, s.Size()
-	case io.Seeker:
-		if n, err := s.Seek(0, io.SeekEnd); err == nil {
-			return at, n
-		}
-	}
-	return nil, -1
-}
-
 // NewTensorReader reads the tensors of a .npy file from src (closed by Close when it is an io.Closer):
 // samples along the array's first axis, or, with stacked=false, the whole array as one tensor (what
 // evtool writes for a single recording). A structured array of events, or an array of fewer than three
@@ -329,24 +296,22 @@ func NewTensorReader(src io.Reader, name string, stacked bool) (tensors.Reader, 
 	if c, ok := src.(io.Closer); ok {
 		r.closer = c
 	}
-	at, size := readerAt(src)
-	var h *arrayHeader
-	var err error
-	if at != nil {
-		h, err = parseArrayHeader(io.NewSectionReader(at, 0, size), name, 3)
-	} else {
-		h, err = parseArrayHeader(&noStall{r: src}, name, 3)
+	at, size, random := input.RandomAccess(src)
+	in := input.New(src, name)
+	if random {
+		in = input.New(io.NewSectionReader(at, 0, size), name)
 	}
+	h, err := parseArrayHeader(in, name, 3)
 	if err != nil {
 		return nil, err
 	}
 	r.h = h
 	limit := int64(math.MaxInt32) // a stream: bound a tensor, not the file
-	if at != nil {
+	if random {
 		limit = max(size-h.start, 0)
 		r.at, r.atBase, r.length = at, h.start, limit
 	} else {
-		r.stream = &noStall{r: src}
+		r.stream = in
 	}
 	if err := r.setShape(stacked, limit); err != nil {
 		return nil, err
@@ -357,25 +322,6 @@ func NewTensorReader(src io.Reader, name string, stacked bool) (tensors.Reader, 
 	return r, nil
 }
 
-// noStall ends a source that keeps returning (0, nil) with io.ErrNoProgress, as bufio does, so reading
-// from it errs instead of hanging.
-type noStall struct {
-	r     io.Reader
-	empty int
-}
-
-func (s *noStall) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	if n == 0 && err == nil && len(p) > 0 {
-		if s.empty++; s.empty >= 100 {
-			return 0, io.ErrNoProgress
-		}
-	} else {
-		s.empty = 0
-	}
-	return n, err
-}
-
 // maxRatio bounds how much a deflated member can expand (deflate's limit is about 1032:1), so sizes that
 // a hostile header or zip directory announce are checked against the bytes actually in the file.
 const maxRatio = 1100
@@ -383,12 +329,15 @@ const maxRatio = 1100
 // NewNPZReader reads the tensors of a .npz archive (x, and y, ids and classes when present) from src,
 // which must give random access (an *os.File, a *bytes.Reader, an *io.SectionReader).
 func NewNPZReader(src io.Reader, name string) (tensors.Reader, error) {
-	at, size := readerAt(src)
-	if at == nil {
+	at, size, ok := input.RandomAccess(src)
+	if !ok {
 		return nil, fmt.Errorf("%s: reading a .npz needs random access (a file, not a stream)", name)
 	}
 	zr, err := zip.NewReader(at, size)
 	if err != nil {
+		if !errors.Is(err, zip.ErrFormat) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, &events.DecodeError{Path: name, Offset: size, Msg: "reading the zip directory", Err: err}
+		}
 		return nil, &events.DecodeError{Path: name, Offset: size, Err: events.ErrTruncated,
 			Msg: fmt.Sprintf("no readable zip directory at the end (%v): the archive is cut short or not a .npz", err)}
 	}
@@ -411,12 +360,12 @@ func NewNPZReader(src io.Reader, name string) (tensors.Reader, error) {
 	if c, ok := src.(io.Closer); ok {
 		r.closer = c
 	}
-	open := func() (io.Reader, error) {
+	open := func() (*input.Input, error) {
 		rc, err := x.Open()
 		if err != nil {
 			return nil, &events.DecodeError{Path: name, Offset: offset, Msg: "x.npy", Err: err}
 		}
-		return rc, nil
+		return input.New(rc, name+": x.npy"), nil
 	}
 	s, err := open()
 	if err != nil {
@@ -431,7 +380,7 @@ func NewNPZReader(src io.Reader, name string) (tensors.Reader, error) {
 		r.at, r.atBase, r.length = at, offset+r.h.start, max(limit-r.h.start, 0)
 		r.fileOffset = func(off int64) int64 { return offset + off }
 	} else {
-		r.stream, r.reopen = s, func() (io.Reader, error) {
+		r.stream, r.reopen = s, func() (*input.Input, error) {
 			s, err := open()
 			if err != nil {
 				return nil, err
@@ -510,7 +459,8 @@ func readMember(f *zip.File, name string, limit, archive int64) (*member, error)
 		return nil, fmt.Errorf("%s: %w", full, err)
 	}
 	defer rc.Close()
-	hd, err := readArrayHeader(rc, full)
+	in := input.New(rc, full)
+	hd, err := readArrayHeader(in)
 	if err != nil {
 		return nil, err
 	}
@@ -541,10 +491,14 @@ func readMember(f *zip.File, name string, limit, archive int64) (*member, error)
 	if n > int64(f.CompressedSize64)*maxRatio+1<<16 {
 		return nil, fmt.Errorf("%s: shape %v announces more data than the archive holds", full, m.shape)
 	}
-	m.data = make([]byte, n)
-	if _, err := io.ReadFull(rc, m.data); err != nil {
+	data, ok := in.Next(int(n)) // the window grows only as data arrives
+	if !ok {
+		if err := in.Err(); err != nil {
+			return nil, err
+		}
 		return nil, &events.DecodeError{Path: name, Offset: archive, Err: events.ErrTruncated, Msg: f.Name + " ends before its data"}
 	}
+	m.data = data
 	return m, nil
 }
 

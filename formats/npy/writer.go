@@ -1,14 +1,14 @@
 package npy
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/evtool/evtool/events"
-	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/output"
 )
 
 // countWidth is the room the header keeps for the record count, so the count can be patched in on Close
@@ -31,45 +31,27 @@ func header(count int64) []byte {
 	return append(b, '\n')
 }
 
-// Output is where a Writer writes: a file it can patch the header of when it knows the record count.
-type Output interface {
-	io.Writer
-	io.WriterAt
-}
-
 // Writer writes events as a NPY 1.0 structured array.
 type Writer struct {
-	out   Output
-	bw    *bufio.Writer
+	out   *output.File
 	rec   []byte // reused encode buffer
 	count int64
-	name  string
-	file  *atomicfile.File
-	done  bool
 }
 
 // Create writes a .npy file at path (atomically).
-func Create(path string) (*Writer, error) {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	w, err := NewWriter(f, path)
-	if err != nil {
-		f.Abort()
-		return nil, err
-	}
-	w.file = f
-	return w, nil
+func Create(path string, meta events.Meta, o formats.Options) (*Writer, error) {
+	return output.Start(path, func(out *output.File) (*Writer, error) { return newWriter(out, meta) })
 }
 
-// NewWriter starts a .npy file at the beginning of out; name is used in errors.
-func NewWriter(out Output, name string) (*Writer, error) {
-	w := &Writer{out: out, bw: bufio.NewWriterSize(out, 1<<16), name: name, rec: make([]byte, 0, 4096*recordSize)}
-	if _, err := w.bw.Write(header(0)); err != nil {
-		return nil, fmt.Errorf("write %s: %w", name, err)
-	}
-	return w, nil
+// NewWriter starts a .npy file at the beginning of w, which must be an io.WriterAt too: the record
+// count is patched into the header by Close. name is used in errors.
+func NewWriter(w io.Writer, name string, meta events.Meta, o formats.Options) (*Writer, error) {
+	return newWriter(output.New(w, name), meta)
+}
+
+func newWriter(out *output.File, meta events.Meta) (*Writer, error) {
+	out.Write(header(0))
+	return &Writer{out: out, rec: make([]byte, 0, 4096*recordSize)}, out.Err()
 }
 
 // Write appends one 13-byte record per event.
@@ -84,42 +66,16 @@ func (w *Writer) Write(b *events.Batch) error {
 			binary.LittleEndian.PutUint16(r[10:], b.Y[off+i])
 			r[12] = b.P[off+i]
 		}
-		if _, err := w.bw.Write(rec); err != nil {
-			return fmt.Errorf("write %s: %w", w.name, err)
-		}
+		w.out.Write(rec)
 	}
 	w.count += int64(b.Len())
-	return nil
+	return w.out.Err()
 }
 
-// Close writes the record count into the header and, when the writer owns its file, moves it into place.
+// Close writes the record count into the header and moves the file into place.
 func (w *Writer) Close() error {
-	if w.done {
-		return nil
-	}
-	w.done = true
-	if err := w.bw.Flush(); err != nil {
-		w.abortFile()
-		return fmt.Errorf("write %s: %w", w.name, err)
-	}
-	if _, err := w.out.WriteAt(header(w.count), 0); err != nil {
-		w.abortFile()
-		return fmt.Errorf("write %s: %w", w.name, err)
-	}
-	if w.file != nil {
-		return w.file.Commit()
-	}
-	return nil
+	return w.out.Close(func() error { return w.out.WriteAt(header(w.count), 0) })
 }
 
 // Abort discards the output.
-func (w *Writer) Abort() {
-	w.done = true
-	w.abortFile()
-}
-
-func (w *Writer) abortFile() {
-	if w.file != nil {
-		w.file.Abort()
-	}
-}
+func (w *Writer) Abort() { w.out.Abort() }

@@ -25,15 +25,7 @@ func benchEvents() *events.Batch {
 func writeRecording(b testing.TB, ev *events.Batch) []byte {
 	var buf bytes.Buffer
 	w, err := NewRecordingWriter(&buf, "bench.parquet", events.Meta{}, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Write(ev); err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
+	record(b, w, err, ev)
 	return buf.Bytes()
 }
 

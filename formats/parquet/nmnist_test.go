@@ -57,6 +57,20 @@ func writeDataset(tb testing.TB, samples []events.Sample, o Options) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
 	w, err := NewDatasetWriter(&buf, "mem.parquet", nmnistMeta(), o)
+	fill(tb, w, err, samples)
+	return buf.Bytes()
+}
+
+// createDataset writes samples as a dataset file at path.
+func createDataset(tb testing.TB, path string, meta events.Meta, o Options, samples []events.Sample) {
+	tb.Helper()
+	w, err := CreateDataset(path, meta, o)
+	fill(tb, w, err, samples)
+}
+
+// fill writes samples with a new writer (err: its creation's) and closes it.
+func fill(tb testing.TB, w *DatasetWriter, err error, samples []events.Sample) {
+	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -68,7 +82,27 @@ func writeDataset(tb testing.TB, samples []events.Sample, o Options) []byte {
 	if err := w.Close(); err != nil {
 		tb.Fatal(err)
 	}
-	return buf.Bytes()
+}
+
+// createRecording writes events as a recording file at path.
+func createRecording(tb testing.TB, path string, meta events.Meta, o Options, b *events.Batch) {
+	tb.Helper()
+	w, err := CreateRecording(path, meta, o)
+	record(tb, w, err, b)
+}
+
+// record writes events with a new writer (err: its creation's) and closes it.
+func record(tb testing.TB, w *RecordingWriter, err error, b *events.Batch) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Write(b); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func countEvents(samples []events.Sample) int {

@@ -1,15 +1,19 @@
-// Package parquet reads and writes evtool's two event layouts (ARCHITECTURE.md, "Arrow layouts") as
-// Apache Parquet files, the format distributed engines (Spark, Ray, DuckDB, polars) read natively:
+// Package parquet reads and writes evtool's two event layouts as Apache Parquet files, the format
+// distributed engines (Spark, Ray, DuckDB, polars) read natively:
 //
 //   - recording: columns t:int64, x:uint16, y:uint16, p:uint8, one row per event, row groups of a bounded
 //     number of events;
 //   - dataset: one row per sample: label:int32 (null when unknown), id:utf8, t:list<int64>,
 //     x:list<uint16>, y:list<uint16>, p:list<uint8>, row groups of a bounded number of samples and events.
 //
+// It goes through arrow-go's low-level column writers and readers (parquet/file), with the schemas and
+// the repetition/definition levels written out here (schema.go), not through pqarrow, which links gRPC
+// and arrow's compute kernels into the binary.
+//
 // The Arrow schemas and the evtool.* metadata are those of formats/evarrow. The metadata is stored twice:
-// inside the serialised Arrow schema (key ARROW:schema, for Arrow readers) and as plain Parquet key-value
-// pairs, so that tools which ignore ARROW:schema (DuckDB's parquet_kv_metadata) see it too. The reader
-// relies on the plain pairs and the Parquet logical types only (see dropArrowSchema).
+// inside the serialised Arrow schema (key ARROW:schema, for Arrow readers such as pyarrow and polars) and
+// as plain Parquet key-value pairs, so that tools which ignore ARROW:schema (DuckDB's
+// parquet_kv_metadata) see it too. The reader relies on the plain pairs and the Parquet logical types only.
 //
 // Encodings are chosen for size (measured on the N-MNIST fixtures, docs/formats-csv-npy-parquet.md): t is
 // DELTA_BINARY_PACKED (event times rise slowly, so their deltas pack into ~8 bits); x, y and p are
@@ -17,7 +21,7 @@
 // dictionary itself and pads a small one to 129 entries, so every index is one whole byte that zstd's
 // entropy coder shrinks to ~4.5 bits (6-bit packed indices stay ~5.3 bits). BYTE_STREAM_SPLIT would do as
 // well, but DuckDB 1.5 rejects it for integer columns, and DuckDB must read our files. Pages are
-// zstd-compressed.
+// zstd-compressed by default.
 package parquet
 
 import (
@@ -47,15 +51,43 @@ const (
 	zstdLevel = 7
 )
 
+// Codecs are the page compressions the writer offers, by the names Options.Compression and the CLI's
+// --compression take; the first is the default. They are the codecs Parquet readers commonly accept
+// (pyarrow, polars, DuckDB, Spark without extra jars); "lz4" is written as LZ4_RAW, the block format the
+// Parquet spec recommends (the older LZ4 codec was ambiguous between framings).
+var Codecs = []struct {
+	Name  string
+	Codec compress.Compression
+}{
+	{"zstd", compress.Codecs.Zstd},
+	{"snappy", compress.Codecs.Snappy},
+	{"gzip", compress.Codecs.Gzip},
+	{"lz4", compress.Codecs.Lz4Raw},
+	{"none", compress.Codecs.Uncompressed},
+}
+
+func codecNames() []string {
+	names := make([]string, len(Codecs))
+	for i, c := range Codecs {
+		names[i] = c.Name
+	}
+	return names
+}
+
 func init() {
 	formats.Register(&formats.Format{
 		Name:          "parquet",
-		Description:   "Apache Parquet, evtool recording or dataset layout (t delta-encoded, x/y/p dictionary; zstd, lz4, snappy or none)",
+		Description:   "Apache Parquet, evtool recording or dataset layout (t delta-encoded, x/y/p dictionary)",
 		Extensions:    []string{".parquet", ".pq"},
 		Detect:        func(head []byte) bool { return formats.HasPrefix(head, Magic) },
-		Open:          open,
-		Create:        create,
+		NewReader:     NewReader,
+		RandomAccess:  true,
+		Create:        Create,
 		DatasetCreate: true,
+		Compressions:  codecNames(),
+		// The footer indexes every row group. arrow-go's AVX2 bit unpacking allocates 24 bytes for each
+		// literal run of dictionary indices (≤ 504 values) of x, y and p: about 8 per 1,000 events.
+		Conformance: formats.Conformance{Framed: true, LibraryAllocs: 10},
 		Params: map[string]string{
 			"row-group-events":  fmt.Sprintf("events per row group of a recording; a dataset row group is closed once it holds this many events (default %d)", DefaultRowGroupEvents),
 			"row-group-samples": fmt.Sprintf("samples per row group of a dataset (default %d)", DefaultRowGroupSamples),
@@ -65,7 +97,7 @@ func init() {
 
 // Options tune the writers.
 type Options struct {
-	// Compression: "zstd" (default), "lz4", "snappy", "gzip" or "none".
+	// Compression is one of Codecs by name; empty means the first (zstd).
 	Compression string
 	// RowGroupEvents bounds the events of a row group (default DefaultRowGroupEvents).
 	RowGroupEvents int
@@ -83,62 +115,36 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// codec maps the user's compression name onto a Parquet codec. "lz4" means LZ4_RAW, the block format the
-// Parquet spec recommends (the older LZ4 codec was ambiguous between framings).
+// codec maps a compression name onto its Parquet codec.
 func codec(name string) (compress.Compression, error) {
-	switch strings.ToLower(name) {
-	case "", "zstd":
-		return compress.Codecs.Zstd, nil
-	case "lz4", "lz4_raw":
-		return compress.Codecs.Lz4Raw, nil
-	case "snappy":
-		return compress.Codecs.Snappy, nil
-	case "gzip":
-		return compress.Codecs.Gzip, nil
-	case "none", "uncompressed":
-		return compress.Codecs.Uncompressed, nil
+	if name == "" {
+		return Codecs[0].Codec, nil
 	}
-	return 0, fmt.Errorf("unknown compression %q for Parquet (want zstd, lz4, snappy, gzip or none)", name)
+	for _, c := range Codecs {
+		if strings.EqualFold(name, c.Name) {
+			return c.Codec, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown compression %q for Parquet (want %s)", name, formats.List(codecNames()))
 }
 
-// columnEncoding is how one leaf column is stored; dictionary means RLE_DICTIONARY.
-type columnEncoding struct {
-	dictionary bool
-	encoding   parquet.Encoding
-}
-
-// encodings is the per-column choice (see the package comment; measured in TestNMNISTBytesPerEvent).
-var encodings = map[string]columnEncoding{
-	evarrow.ColT: {encoding: parquet.Encodings.DeltaBinaryPacked},
-	evarrow.ColX: {dictionary: true},
-	evarrow.ColY: {dictionary: true},
-	evarrow.ColP: {dictionary: true},
-}
-
-// writerProperties sets the per-column encodings. For a dataset the leaf columns are the list elements
+// writerProperties sets the codec and the per-column encodings: t DELTA_BINARY_PACKED, every other column
+// dictionary-encoded (arrow-go's default). For a dataset the leaf columns are the list elements
 // ("t.list.element"), for a recording the plain column names.
 func writerProperties(kind events.Kind, o Options) (*parquet.WriterProperties, error) {
 	c, err := codec(o.Compression)
 	if err != nil {
 		return nil, err
 	}
-	leaf := func(col string) string {
-		if kind == events.KindDataset {
-			return col + ".list.element"
-		}
-		return col
+	t := evarrow.ColT
+	if kind == events.KindDataset {
+		t += ".list.element"
 	}
 	props := []parquet.WriterProperty{
 		parquet.WithCompression(c),
-		parquet.WithMaxRowGroupLength(int64(max(o.RowGroupEvents, o.RowGroupSamples))),
 		parquet.WithCreatedBy("evtool"),
-	}
-	for _, col := range []string{evarrow.ColT, evarrow.ColX, evarrow.ColY, evarrow.ColP} {
-		e := encodings[col]
-		props = append(props, parquet.WithDictionaryFor(leaf(col), e.dictionary))
-		if !e.dictionary {
-			props = append(props, parquet.WithEncodingFor(leaf(col), e.encoding))
-		}
+		parquet.WithDictionaryFor(t, false),
+		parquet.WithEncodingFor(t, parquet.Encodings.DeltaBinaryPacked),
 	}
 	if c == compress.Codecs.Zstd {
 		props = append(props, parquet.WithCompressionLevel(zstdLevel))
@@ -146,25 +152,24 @@ func writerProperties(kind events.Kind, o Options) (*parquet.WriterProperties, e
 	return parquet.NewWriterProperties(props...), nil
 }
 
-func open(path string, _ formats.Options) (formats.Source, error) {
-	return Open(path)
-}
-
-func create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
+// Create writes a recording or, for meta.Kind == dataset, a dataset at path, with the -O options
+// (row group sizes) and o.Compression: the shape every format package has; CreateRecording and
+// CreateDataset take this package's Options.
+func Create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
 	rge, err := o.IntParam("row-group-events", 0)
 	if err != nil {
-		return nil, err
+		return formats.Sink{}, err
 	}
 	rgs, err := o.IntParam("row-group-samples", 0)
 	if err != nil {
-		return nil, err
+		return formats.Sink{}, err
 	}
 	if rge < 0 || rgs < 0 {
-		return nil, fmt.Errorf("row-group-events and row-group-samples must be positive")
+		return formats.Sink{}, fmt.Errorf("row-group-events and row-group-samples must be positive")
 	}
 	opts := Options{Compression: o.Compression, RowGroupEvents: rge, RowGroupSamples: rgs}
 	if meta.Kind == events.KindDataset {
-		return CreateDataset(path, meta, opts)
+		return formats.SampleSink(CreateDataset(path, meta, opts))
 	}
-	return CreateRecording(path, meta, opts)
+	return formats.EventSink(CreateRecording(path, meta, opts))
 }

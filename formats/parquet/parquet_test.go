@@ -2,6 +2,7 @@ package parquet
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -13,10 +14,11 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
@@ -112,18 +114,7 @@ func TestDatasetRoundTrip(t *testing.T) {
 		Classes: []string{"left", "right", "up"}, Source: "gestures"}
 	for _, o := range []Options{{}, {RowGroupSamples: 2}, {RowGroupEvents: 20000, Compression: "lz4"}} {
 		path := filepath.Join(t.TempDir(), "ds.parquet")
-		w, err := CreateDataset(path, meta, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range samples {
-			if err := w.WriteSample(&samples[i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		createDataset(t, path, meta, o, samples)
 		d, err := OpenDataset(path)
 		if err != nil {
 			t.Fatal(err)
@@ -187,7 +178,7 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw := sink.(events.SampleWriter)
+	sw := sink.Samples
 	for i := 0; i < 3; i++ {
 		s := events.Sample{Label: 0, ID: "s", Events: *events.FromEvents(event(int64(i), 1, 1, 1))}
 		if err := sw.WriteSample(&s); err != nil {
@@ -210,7 +201,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("detect: %v %v", g, err)
 	}
 	defer src.Close()
-	sr := src.(events.SampleReader)
+	sr := src.Samples
 	if sr.NumSamples() != 3 {
 		t.Fatalf("%d samples", sr.NumSamples())
 	}
@@ -231,38 +222,148 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
-// TestReadsPlainParquet: a file another tool wrote with the same columns but no ARROW:schema (only plain
-// key-value metadata) reads too.
+// TestReadsPlainParquet: files another writer made with the same columns but no ARROW:schema, other
+// nullability (optional columns, required list items, an optional list), the older converted types instead
+// of logical types, plain encodings and other page sizes read too.
 func TestReadsPlainParquet(t *testing.T) {
 	meta := events.Meta{Geometry: events.Geometry{Width: 34, Height: 34}, Source: "plain"}
-	schema := evarrow.RecordingSchema(meta)
-	var buf bytes.Buffer
-	fw, err := pqarrow.NewFileWriter(schema, &buf, nil, pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(memory.DefaultAllocator)))
-	if err != nil {
-		t.Fatal(err)
+	want := events.FromEvents(event(1, 2, 3, 1), event(4, 5, 6, 0), event(9, 33, 0, 1))
+	node := func(name string, rep parquet.Repetition, phys parquet.Type, conv schema.ConvertedType) schema.Node {
+		n, err := schema.NewPrimitiveNodeConverted(name, rep, phys, conv, 0, 0, 0, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
 	}
-	want := events.FromEvents(event(1, 2, 3, 1), event(4, 5, 6, 0))
-	rb := newRecord(t, schema, want)
-	if err := fw.Write(rb); err != nil {
-		t.Fatal(err)
+	opt, req := parquet.Repetitions.Optional, parquet.Repetitions.Required
+	props := parquet.NewWriterProperties(parquet.WithDictionaryDefault(false), parquet.WithDataPageSize(8))
+	kv := func(m events.Meta) metadata.KeyValueMetadata {
+		out := metadata.NewKeyValueMetadata()
+		md := evarrow.MetaToMetadata(m)
+		for i, k := range md.Keys() {
+			out.Append(k, md.Values()[i])
+		}
+		return out
 	}
-	rb.Release()
-	if err := fw.Close(); err != nil {
-		t.Fatal(err)
+	write := func(root *schema.GroupNode, m events.Meta, cols func(i int, cw file.ColumnChunkWriter) error) string {
+		var buf bytes.Buffer
+		fw := file.NewParquetWriter(&buf, root, file.WithWriterProps(props), file.WithWriteMetadata(kv(m)))
+		rg := fw.AppendRowGroup()
+		for i := 0; i < root.NumFields(); i++ {
+			cw, err := rg.NextColumn()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cols(i, cw); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rg.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := fw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(buf.Bytes(), []byte("ARROW:schema")) {
+			t.Fatal("the plain file carries ARROW:schema")
+		}
+		path := filepath.Join(t.TempDir(), "plain.parquet")
+		os.WriteFile(path, buf.Bytes(), 0o644)
+		return path
 	}
-	if bytes.Contains(buf.Bytes(), []byte("ARROW:schema")) {
-		t.Fatal("the plain file carries ARROW:schema")
+	int32s := func(v []uint16) []int32 {
+		out := make([]int32, len(v))
+		for i := range v {
+			out[i] = int32(v[i])
+		}
+		return out
 	}
-	path := filepath.Join(t.TempDir(), "plain.parquet")
-	os.WriteFile(path, buf.Bytes(), 0o644)
+
+	// A recording of optional columns with converted types.
+	root, _ := schema.NewGroupNode("schema", req, schema.FieldList{
+		node("t", opt, parquet.Types.Int64, schema.ConvertedTypes.Int64),
+		node("x", opt, parquet.Types.Int32, schema.ConvertedTypes.Uint16),
+		node("y", opt, parquet.Types.Int32, schema.ConvertedTypes.Uint16),
+		node("p", opt, parquet.Types.Int32, schema.ConvertedTypes.Uint8),
+	}, -1)
+	ones := []int16{1, 1, 1}
+	path := write(root, meta, func(i int, cw file.ColumnChunkWriter) error {
+		var err error
+		switch i {
+		case 0:
+			_, err = cw.(*file.Int64ColumnChunkWriter).WriteBatch(want.T, ones, nil)
+		case 1:
+			_, err = cw.(*file.Int32ColumnChunkWriter).WriteBatch(int32s(want.X), ones, nil)
+		case 2:
+			_, err = cw.(*file.Int32ColumnChunkWriter).WriteBatch(int32s(want.Y), ones, nil)
+		case 3:
+			_, err = cw.(*file.Int32ColumnChunkWriter).WriteBatch([]int32{1, 0, 1}, ones, nil)
+		}
+		return err
+	})
 	r, err := OpenRecording(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
 	got, err := events.ReadAll(r)
+	r.Close()
 	if err != nil || !got.Equal(want) || r.Meta().Source != "plain" || r.Meta().Geometry != meta.Geometry {
 		t.Fatalf("read %v, %v, meta %+v", got, err, r.Meta())
+	}
+
+	// A dataset with a required label, an optional list of required items and the older two-level list.
+	list := func(name string, item schema.Node, rep parquet.Repetition) schema.Node {
+		g, err := schema.ListOf(item, rep, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	legacy, _ := schema.NewGroupNodeConverted("p", req, schema.FieldList{node("p", parquet.Repetitions.Repeated, parquet.Types.Int32, schema.ConvertedTypes.Uint8)}, schema.ConvertedTypes.List, -1)
+	root, _ = schema.NewGroupNode("schema", req, schema.FieldList{
+		node("label", req, parquet.Types.Int32, schema.ConvertedTypes.None),
+		node("id", opt, parquet.Types.ByteArray, schema.ConvertedTypes.UTF8),
+		list("t", node("t", req, parquet.Types.Int64, schema.ConvertedTypes.None), opt),
+		list("x", node("x", req, parquet.Types.Int32, schema.ConvertedTypes.Uint16), opt),
+		list("y", node("y", opt, parquet.Types.Int32, schema.ConvertedTypes.Uint16), req),
+		legacy,
+	}, -1)
+	dsMeta := meta
+	dsMeta.Kind, dsMeta.Classes = events.KindDataset, []string{"a", "b"}
+	// Rows: sample 0 = the three events, sample 1 = a null list (t, x) or an empty one (y, p).
+	path = write(root, dsMeta, func(i int, cw file.ColumnChunkWriter) error {
+		rep := []int16{0, 1, 1, 0}
+		var err error
+		switch i {
+		case 0:
+			_, err = cw.(*file.Int32ColumnChunkWriter).WriteBatch([]int32{1, 0}, nil, nil)
+		case 1:
+			_, err = cw.(*file.ByteArrayColumnChunkWriter).WriteBatch([]parquet.ByteArray{parquet.ByteArray("s0")}, []int16{1, 0}, nil)
+		case 2:
+			_, err = cw.(*file.Int64ColumnChunkWriter).WriteBatch(want.T, []int16{2, 2, 2, 0}, rep)
+		case 3:
+			_, err = cw.(*file.Int32ColumnChunkWriter).WriteBatch(int32s(want.X), []int16{2, 2, 2, 0}, rep)
+		case 4:
+			_, err = cw.(*file.Int32ColumnChunkWriter).WriteBatch(int32s(want.Y), []int16{2, 2, 2, 0}, rep)
+		case 5:
+			_, err = cw.(*file.Int32ColumnChunkWriter).WriteBatch([]int32{1, 0, 1}, []int16{1, 1, 1, 0}, rep)
+		}
+		return err
+	})
+	d, err := OpenDataset(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var s events.Sample
+	if err := d.ReadSample(0, &s); err != nil || s.Label != 1 || s.ID != "s0" || !s.Events.Equal(want) {
+		t.Fatalf("sample 0: %v, label %d id %q events %v", err, s.Label, s.ID, s.Events)
+	}
+	if err := d.ReadSample(1, &s); err != nil || s.Label != 0 || s.ID != "" || s.Events.Len() != 0 {
+		t.Fatalf("sample 1: %v, label %d id %q events %v", err, s.Label, s.ID, s.Events)
+	}
+	if m := d.Meta(); strings.Join(m.Classes, ",") != "a,b" {
+		t.Fatalf("meta %+v", m)
 	}
 }
 
@@ -274,15 +375,7 @@ func TestCorruptFiles(t *testing.T) {
 	b := randomBatch(rng, 5000)
 	var rec, ds bytes.Buffer
 	w, err := NewRecordingWriter(&rec, "x", events.Meta{}, Options{RowGroupEvents: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	record(t, w, err, b)
 	dw, err := NewDatasetWriter(&ds, "x", events.Meta{Kind: events.KindDataset}, Options{RowGroupSamples: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -336,21 +429,9 @@ func TestCorruptFiles(t *testing.T) {
 	}
 }
 
-// newRecord builds a recording-layout record batch from events.
-func newRecord(t *testing.T, schema *arrow.Schema, b *events.Batch) arrow.RecordBatch {
-	t.Helper()
-	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer rb.Release()
-	rb.Field(0).(*array.Int64Builder).AppendValues(b.T, nil)
-	rb.Field(1).(*array.Uint16Builder).AppendValues(b.X, nil)
-	rb.Field(2).(*array.Uint16Builder).AppendValues(b.Y, nil)
-	rb.Field(3).(*array.Uint8Builder).AppendValues(b.P, nil)
-	return rb.NewRecordBatch()
-}
-
-// TestStoredArrowSchema: an Arrow reader that honours ARROW:schema (pyarrow, polars, arrow-go) sees
-// evarrow's plain layout — x and y as uint16, not the dictionary type the writer hands to pqarrow — and the
-// evtool metadata, and decodes the same events.
+// TestStoredArrowSchema: the ARROW:schema an Arrow reader (pyarrow, polars) takes the column types from is
+// evarrow's layout — x and y as uint16 — with list items named "element" as their Parquet groups, and the
+// evtool metadata.
 func TestStoredArrowSchema(t *testing.T) {
 	meta := events.Meta{Kind: events.KindDataset, Geometry: events.Geometry{Width: 34, Height: 34}, Classes: []string{"a"}}
 	var buf bytes.Buffer
@@ -358,42 +439,75 @@ func TestStoredArrowSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := randomBatch(rand.New(rand.NewPCG(4, 4)), 300)
-	for i := range want.X {
-		want.X[i], want.Y[i] = want.X[i]%34, want.Y[i]%34 // a padded, byte-wide dictionary
-	}
-	if err := w.WriteSample(&events.Sample{Label: 0, ID: "s", Events: *want}); err != nil {
+	if err := w.WriteSample(&events.Sample{Label: 0, ID: "s", Events: *events.FromEvents(event(1, 2, 3, 1))}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	tbl, err := pqarrow.ReadTable(t.Context(), bytes.NewReader(buf.Bytes()), nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
-	if _, err := layoutColumns(tbl.Schema(), evarrow.DatasetSchema(meta)); err != nil {
-		t.Fatalf("stored schema %s: %v", tbl.Schema(), err)
-	}
-	// arrow-go's ReadTable drops schema metadata; its FileReader.Schema restores it from ARROW:schema.
 	pr, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	defer pr.Close()
+	stored := pr.MetaData().KeyValueMetadata().FindValue("ARROW:schema")
+	if stored == nil {
+		t.Fatal("no ARROW:schema")
+	}
+	raw, err := base64.StdEncoding.DecodeString(*stored)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := fr.Schema()
+	rd, err := ipc.NewReader(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if md := sc.Metadata(); md.FindKey(evarrow.KeyKind) < 0 || md.Values()[md.FindKey(evarrow.KeyKind)] != "dataset" {
+	defer rd.Release()
+	got := rd.Schema()
+	want := evarrow.DatasetSchema(meta)
+	if got.NumFields() != want.NumFields() {
+		t.Fatalf("stored schema %s", got)
+	}
+	for i, f := range want.Fields() {
+		g := got.Field(i)
+		if l, ok := f.Type.(*arrow.ListType); ok {
+			gl, ok := g.Type.(*arrow.ListType)
+			if !ok || gl.ElemField().Name != "element" || !arrow.TypeEqual(gl.Elem(), l.Elem()) || !gl.ElemField().Nullable {
+				t.Errorf("stored column %s: %s; want a list of nullable %s items named element", f.Name, g.Type, l.Elem())
+			}
+		} else if g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) || g.Nullable != f.Nullable {
+			t.Errorf("stored column %v; want %v", g, f)
+		}
+	}
+	if md := got.Metadata(); md.FindKey(evarrow.KeyKind) < 0 || md.Values()[md.FindKey(evarrow.KeyKind)] != "dataset" {
 		t.Fatalf("stored schema has no evtool metadata: %v", md)
 	}
-	x := tbl.Column(3).Data().Chunk(0).(*array.List).ListValues().(*array.Uint16).Uint16Values()
-	if len(x) != want.Len() || x[0] != want.X[0] || x[len(x)-1] != want.X[len(x)-1] {
-		t.Fatalf("x decodes to %v…", x[:min(len(x), 5)])
+}
+
+// TestDocsListTheCodecs: the format page and the README name exactly the codecs the writer offers (and the
+// CLI accepts, from the registry), in order.
+func TestDocsListTheCodecs(t *testing.T) {
+	names := codecNames()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "formats-csv-npy-parquet.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sentence, ok := strings.Cut(strings.Join(strings.Fields(string(doc)), " "), "commonly accept: ")
+	sentence, _, _ = strings.Cut(sentence, ";")
+	var listed []string
+	for i, part := range strings.Split(sentence, "`") {
+		if i%2 == 1 && part != "LZ4_RAW" {
+			listed = append(listed, part)
+		}
+	}
+	if !ok || strings.Join(listed, ",") != strings.Join(names, ",") {
+		t.Errorf("docs/formats-csv-npy-parquet.md lists the codecs %v; the writer offers %v", listed, names)
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]; !strings.Contains(string(readme), want) {
+		t.Errorf("README's Parquet row does not say %q", want)
 	}
 }

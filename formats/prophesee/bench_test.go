@@ -16,6 +16,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/formattest"
 )
 
 // genEVT3Words appends EVT3 words for about n events in bursts like a real HD sensor: a TIME_HIGH every
@@ -54,40 +55,8 @@ func popcount(v uint16) int {
 
 const evt3BenchHeader = "% evt 3.0\n% format EVT3;height=720;width=1280\n% end\n"
 
-func benchRead(b *testing.B, data []byte, open func(io.ReadCloser) (events.Reader, error)) {
-	b.Helper()
-	var n int
-	buf := events.NewBatch(1 << 16)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuSeconds()
-	for i := 0; i < b.N; i++ {
-		r, err := open(io.NopCloser(bytes.NewReader(data)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		n = 0
-		for {
-			err := r.Read(buf)
-			n += buf.Len()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	reportRate(b, float64(n)*float64(b.N), cpu0)
-}
-
-// reportRate reports events per wall second and per CPU second (the one-core figure on a shared machine).
-func reportRate(b *testing.B, n, cpu0 float64) {
-	b.ReportMetric(n/b.Elapsed().Seconds()/1e6, "Mev/s")
-	if cpu := cpuSeconds() - cpu0; cpu0 > 0 && cpu > 0 {
-		b.ReportMetric(n/cpu/1e6, "Mev/cpu-s")
-	}
+func benchRead(b *testing.B, data []byte, want int, open func(io.Reader) (events.Reader, error)) {
+	formattest.BenchRead(b, data, want, open)
 }
 
 func benchEvents(n int) *events.Batch {
@@ -101,43 +70,47 @@ func benchEvents(n int) *events.Batch {
 	return out
 }
 
+var benchMeta = events.Meta{Geometry: events.Geometry{Width: 1280, Height: 720}}
+
 func BenchmarkEVT2Read(b *testing.B) {
 	var buf bytes.Buffer
-	w, _ := NewEVT2Writer(&buf, "b.raw", events.Geometry{Width: 1280, Height: 720})
+	w, _ := NewEVT2Writer(&buf, "b.raw", benchMeta, formats.Options{})
 	w.Write(benchEvents(2_000_000))
 	w.Close()
-	benchRead(b, buf.Bytes(), func(rc io.ReadCloser) (events.Reader, error) {
-		return NewRawReader(rc, "b.raw", formats.Options{}, 2, defaultBuffer)
+	benchRead(b, buf.Bytes(), 2_000_000, func(r io.Reader) (events.Reader, error) {
+		return NewRawReader(r, "b.raw", formats.Options{})
 	})
 }
 
 func BenchmarkEVT3Read(b *testing.B) {
 	data, _ := genEVT3Words([]byte(evt3BenchHeader), rand.New(rand.NewPCG(1, 1)), 2_000_000, 0)
-	benchRead(b, data, func(rc io.ReadCloser) (events.Reader, error) {
-		return NewRawReader(rc, "b.raw", formats.Options{}, 3, defaultBuffer)
+	r, _ := NewRawReader(bytes.NewReader(data), "b.raw", formats.Options{})
+	all, _ := events.ReadAll(r)
+	benchRead(b, data, all.Len(), func(r io.Reader) (events.Reader, error) {
+		return NewRawReader(r, "b.raw", formats.Options{})
 	})
 }
 
 func BenchmarkDATRead(b *testing.B) {
 	var buf bytes.Buffer
-	w, _ := NewDATWriter(&buf, "b.dat", events.Geometry{Width: 1280, Height: 720})
+	w, _ := NewDATWriter(&buf, "b.dat", benchMeta, formats.Options{})
 	w.Write(benchEvents(2_000_000))
 	w.Close()
-	benchRead(b, buf.Bytes(), func(rc io.ReadCloser) (events.Reader, error) {
-		return NewDATReader(rc, "b.dat", formats.Options{}, defaultBuffer)
+	benchRead(b, buf.Bytes(), 2_000_000, func(r io.Reader) (events.Reader, error) {
+		return NewDATReader(r, "b.dat", formats.Options{})
 	})
 }
 
 func BenchmarkEVT2Write(b *testing.B) {
 	ev := benchEvents(1_000_000)
 	b.ReportAllocs()
-	cpu0 := cpuSeconds()
+	cpu0 := formattest.CPUSeconds()
 	for i := 0; i < b.N; i++ {
-		w, _ := NewEVT2Writer(io.Discard, "b.raw", events.Geometry{Width: 1280, Height: 720})
+		w, _ := NewEVT2Writer(io.Discard, "b.raw", benchMeta, formats.Options{})
 		w.Write(ev)
 		w.Close()
 	}
-	reportRate(b, float64(ev.Len())*float64(b.N), cpu0)
+	formattest.ReportRate(b, float64(ev.Len())*float64(b.N), cpu0)
 }
 
 // BenchmarkEVT3BigFile streams a generated ~2 GB EVT3 file through the reader and reports the peak Go
@@ -175,7 +148,7 @@ func BenchmarkEVT3BigFile(b *testing.B) {
 	var n int64
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		r, err := Open(path, formats.Options{}, 3)
+		r, err := OpenRaw(path, formats.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

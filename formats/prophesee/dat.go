@@ -2,13 +2,13 @@ package prophesee
 
 import (
 	"encoding/binary"
-	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/input"
 )
 
 // DAT event types (the byte after the header).
@@ -19,9 +19,9 @@ const (
 	datEventSize = 8
 )
 
-// DATReader streams CD events from a Prophesee `.dat` file, versions 1 and 2 (FORMATS.md §4.4).
+// DATReader streams CD events from a Prophesee `.dat` file, versions 1 and 2.
 type DATReader struct {
-	in        input
+	in        *input.Input
 	hdr       header
 	version   int
 	eventType byte
@@ -38,71 +38,62 @@ type DATReader struct {
 	clamped  int64
 	wraps    int64
 	badPol   int64
-	done     bool
 	dataByte int64 // offset of the first record
 }
 
 // OpenDAT opens a DAT file for streaming.
 func OpenDAT(path string, o formats.Options) (*DATReader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := NewDATReader(f, path, o, defaultBuffer)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return r, nil
+	return input.Open(path, func(f *os.File) (*DATReader, error) { return NewDATReader(f, path, o) })
 }
 
-// NewDATReader reads a DAT stream from rc with a bufSize-byte buffer; name is used in errors.
-func NewDATReader(rc io.ReadCloser, name string, o formats.Options, bufSize int) (*DATReader, error) {
-	r := &DATReader{in: input{name: name, f: rc, buf: make([]byte, max(bufSize, 16))}}
-	hdr, err := readHeader(&r.in)
+// NewDATReader reads a DAT stream from r (closed by Close when it is an io.Closer); name is used in errors.
+func NewDATReader(r io.Reader, name string, o formats.Options) (*DATReader, error) {
+	rd := &DATReader{in: input.New(r, name)}
+	in := rd.in
+	hdr, err := readHeader(in)
 	if err != nil {
 		return nil, err
 	}
-	r.hdr = hdr
-	r.version = 2
+	rd.hdr = hdr
+	rd.version = 2
 	if v, ok := hdr.get("version"); ok {
 		switch strings.TrimSpace(v) {
 		case "1":
-			r.version = 1
+			rd.version = 1
 		case "2":
 		default:
-			return nil, &events.DecodeError{Path: name, Offset: 0, Msg: fmt.Sprintf("DAT version %q is not supported (want 1 or 2)", v)}
+			return nil, in.Errorf(0, nil, "DAT version %q is not supported (want 1 or 2)", v)
 		}
 	}
-	for r.in.w-r.in.r < 2 && !r.in.eof {
-		r.in.fill()
+	if in.Fill(2) < 2 {
+		if err := in.Err(); err != nil {
+			return nil, err
+		}
+		return nil, in.Truncated(in.Offset(), "file ends before the 2-byte event type and size")
 	}
-	if r.in.w-r.in.r < 2 {
-		return nil, &events.DecodeError{Path: name, Offset: r.in.offset(), Msg: "file ends before the 2-byte event type and size", Err: events.ErrTruncated}
-	}
-	typ, size := r.in.buf[r.in.r], r.in.buf[r.in.r+1]
+	typ, size := in.Bytes()[0], in.Bytes()[1]
 	if size != datEventSize {
-		return nil, &events.DecodeError{Path: name, Offset: r.in.offset() + 1, Msg: fmt.Sprintf("event size is %d bytes, want 8", size)}
+		return nil, in.Errorf(in.Offset()+1, nil, "event size is %d bytes, want 8", size)
 	}
 	switch typ {
 	case datEvent2D, datEventCD:
 	case datTrigger:
-		return nil, &events.DecodeError{Path: name, Offset: r.in.offset(), Msg: "this DAT file holds external triggers (type 0x0E), not CD events; evtool reads CD DAT files only"}
+		return nil, in.Errorf(in.Offset(), nil, "this DAT file holds external triggers (type 0x0E), not CD events; evtool reads CD DAT files only")
 	default:
-		return nil, &events.DecodeError{Path: name, Offset: r.in.offset(), Msg: fmt.Sprintf("unknown DAT event type 0x%02X (want 0x00 Event2D or 0x0C EventCD)", typ)}
+		return nil, in.Errorf(in.Offset(), nil, "unknown DAT event type 0x%02X (want 0x00 Event2D or 0x0C EventCD)", typ)
 	}
-	r.eventType = typ
-	r.in.r += 2
-	r.dataByte = r.in.offset()
-	r.geom, r.geomFrom = hdr.geometry(o.Sensor)
-	r.maxX, r.maxY = limit(r.geom)
-	return r, nil
+	rd.eventType = typ
+	in.Advance(2)
+	rd.dataByte = in.Offset()
+	rd.geom, rd.geomFrom = hdr.geometry(o.Sensor)
+	rd.maxX, rd.maxY = limit(rd.geom)
+	return rd, nil
 }
 
 // Meta describes the stream; geometry comes from the header or --sensor (N-CARS files have neither: the
 // caller infers it from the extent).
 func (r *DATReader) Meta() events.Meta {
-	m := events.Meta{Format: "dat", Kind: events.KindRecording, Geometry: r.geom, Source: r.in.name}
+	m := events.Meta{Format: "dat", Kind: events.KindRecording, Geometry: r.geom, Source: r.in.Name()}
 	m.SetExtra("header_bytes", r.hdr.bytes)
 	m.SetExtra("version", r.version)
 	m.SetExtra("event_type", int(r.eventType))
@@ -122,52 +113,37 @@ func (r *DATReader) Meta() events.Meta {
 }
 
 // Close closes the file.
-func (r *DATReader) Close() error {
-	if c, ok := r.in.f.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
-}
+func (r *DATReader) Close() error { return r.in.Close() }
 
 // Read fills dst with the next events.
 func (r *DATReader) Read(dst *events.Batch) error {
 	dst.Reset()
-	if r.done {
-		return io.EOF
-	}
 	want := cap(dst.T)
 	if want == 0 {
 		want = 1 << 16
 	}
 	dst.Grow(want)
 	T, X, Y, P := dst.T[:want], dst.X[:want], dst.Y[:want], dst.P[:want]
+	in := r.in
 	n := 0
 	for n < want {
-		avail := (r.in.w - r.in.r) / datEventSize * datEventSize
+		b := in.Bytes()
+		avail := len(b) / datEventSize * datEventSize
 		if avail == 0 {
-			if r.in.eof {
+			if in.Fill(datEventSize) < datEventSize {
 				break
 			}
-			r.in.fill()
 			continue
 		}
 		var used int
-		n, used = r.decode(r.in.buf[r.in.r:r.in.r+avail], T, X, Y, P, n)
-		r.in.r += used
+		n, used = r.decode(b[:avail], T, X, Y, P, n)
+		in.Advance(used)
 	}
 	dst.T, dst.X, dst.Y, dst.P = T[:n], X[:n], Y[:n], P[:n]
 	if n > 0 {
 		return nil
 	}
-	r.done = true
-	if r.in.err != nil {
-		return r.in.err
-	}
-	if rem := r.in.w - r.in.r; rem > 0 {
-		return &events.DecodeError{Path: r.in.name, Offset: r.in.offset(),
-			Msg: fmt.Sprintf("file ends inside an 8-byte DAT record (%d trailing bytes)", rem), Err: events.ErrTruncated}
-	}
-	return io.EOF
+	return in.End("an 8-byte DAT record")
 }
 
 // decode is the hot loop over whole 8-byte records.

@@ -1,11 +1,13 @@
 package prophesee
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/formattest"
 )
 
 // FuzzRaw: no input panics or hangs; every event lies inside the declared sensor and times never go back;
@@ -18,14 +20,21 @@ func FuzzRaw(f *testing.F) {
 		if big {
 			o.Params = map[string]string{"endian": "big"}
 		}
-		b := events.NewBatch(0)
-		_, err := DecodeRaw(data, "fuzz.raw", o, 2+int(v&1), b)
+		o = o.WithDefault(ParamEVT, []string{"2", "3"}[v&1])
+		r, err := NewRawReader(bytes.NewReader(data), "fuzz.raw", o)
+		if err != nil {
+			return
+		}
+		b, _, err := formattest.ReadAll(t, r, 1000)
 		var de *events.DecodeError
 		if err != nil && !errors.As(err, &de) && b.Len() > 0 {
 			t.Fatalf("events with a non-decode error: %v", err)
 		}
 		if i := b.CheckMonotonic(); i >= 0 {
 			t.Fatalf("time goes back at event %d", i)
+		}
+		if err := b.Validate(r.Meta().Geometry); err != nil {
+			t.Fatalf("an event outside the declared %v sensor: %v", r.Meta().Geometry, err)
 		}
 	})
 }

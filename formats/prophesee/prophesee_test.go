@@ -12,9 +12,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/formattest"
 	"github.com/evtool/evtool/internal/fixtures"
 )
 
@@ -35,31 +37,10 @@ var rawFixtures = []rawFixture{
 	{"prophesee/evt3/pedestrians_gen41_small.raw", 3, 166, 18377, map[int]int64{0: 4960, 2: 5000, 6: 5590, 8: 2827}, events.Geometry{Width: 1280, Height: 720}},
 }
 
-// readAllSized drains r with batches of the given capacity, checking the capacity is honoured.
-func readAllSized(t *testing.T, r events.Reader, size int, trig *[]Trigger) (*events.Batch, error) {
-	t.Helper()
-	all := events.NewBatch(0)
-	buf := events.NewBatch(size)
-	for {
-		err := r.Read(buf)
-		if buf.Len() > size {
-			t.Fatalf("Read returned %d events for a batch of capacity %d", buf.Len(), size)
-		}
-		all.AppendBatch(buf)
-		if rr, ok := r.(*RawReader); ok && trig != nil {
-			*trig = append(*trig, rr.Triggers()...)
-		}
-		if err == io.EOF {
-			return all, nil
-		}
-		if err != nil {
-			return all, err
-		}
-	}
-}
+var evt2Opts, evt3Opts = formats.Options{}.WithDefault(ParamEVT, "2"), formats.Options{}.WithDefault(ParamEVT, "3")
 
 // Every RAW fixture decodes exactly to EXPECTED.md, with the header size and word-type counts, and the
-// format is detected from the header. Tiny buffers and batch sizes give the same events.
+// format is detected from the header. One-byte reads and small batches give the same events.
 func TestRawFixtures(t *testing.T) {
 	exp := fixtures.ExpectedEvents(t)
 	for _, fx := range rawFixtures {
@@ -68,7 +49,7 @@ func TestRawFixtures(t *testing.T) {
 		if err != nil || f.Name != fmt.Sprintf("evt%d", fx.version) {
 			t.Fatalf("%s: detected %v (%v)", fx.rel, f, err)
 		}
-		r, err := Open(path, formats.Options{}, 2) // the header must win over the default
+		r, err := OpenRaw(path, evt2Opts) // the header must win over the option
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,19 +64,17 @@ func TestRawFixtures(t *testing.T) {
 			!reflect.DeepEqual(m.Extra["word_type_counts"], fx.counts) {
 			t.Errorf("%s: geometry %v header %v words %v counts %v", fx.rel, m.Geometry, m.Extra["header_bytes"], m.Extra["words"], m.Extra["word_type_counts"])
 		}
-		for _, size := range []int{1, 5, 13, 4096} {
-			data, _ := os.ReadFile(path)
-			rr, err := NewRawReader(io.NopCloser(bytes.NewReader(data)), path, formats.Options{}, 2, 37)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := readAllSized(t, rr, size, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := got.FirstDifference(b); d >= 0 {
-				t.Fatalf("%s: batch %d, 37-byte buffer: first difference at event %d", fx.rel, size, d)
-			}
+		data, _ := os.ReadFile(path)
+		rr, err := NewRawReader(iotest.OneByteReader(bytes.NewReader(data)), path, evt2Opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := formattest.ReadAll(t, rr, 13)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := got.FirstDifference(b); d >= 0 {
+			t.Fatalf("%s: one byte at a time, 13 events per batch: first difference at event %d", fx.rel, d)
 		}
 	}
 }
@@ -124,15 +103,12 @@ func TestDATFixtures(t *testing.T) {
 			t.Errorf("%s: meta %+v", rel, m)
 		}
 		data, _ := os.ReadFile(path)
-		for _, size := range []int{1, 7, 4096} {
-			rr, err := NewDATReader(io.NopCloser(bytes.NewReader(data)), path, formats.Options{}, 29)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := readAllSized(t, rr, size, nil)
-			if err != nil || !got.Equal(b) {
-				t.Fatalf("%s: batch %d with a 29-byte buffer differs (%v)", rel, size, err)
-			}
+		rr, err := NewDATReader(iotest.OneByteReader(bytes.NewReader(data)), path, formats.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := formattest.ReadAll(t, rr, 7); err != nil || !got.Equal(b) {
+			t.Fatalf("%s: one byte at a time, 7 events per batch: differs (%v)", rel, err)
 		}
 	}
 }
@@ -145,14 +121,13 @@ func evt3(words ...uint16) []byte {
 	return out
 }
 
-func decode3(t *testing.T, data []byte) (*events.Batch, []Trigger, *RawReader) {
+func decode3(t *testing.T, data []byte) (*events.Batch, []events.Trigger, *RawReader) {
 	t.Helper()
-	r, err := NewRawReader(io.NopCloser(bytes.NewReader(data)), "gen.raw", formats.Options{}, 3, 64)
+	r, err := NewRawReader(iotest.HalfReader(bytes.NewReader(data)), "gen.raw", evt3Opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var trig []Trigger
-	b, err := readAllSized(t, r, 3, &trig)
+	b, trig, err := formattest.ReadAll(t, r, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,24 +136,7 @@ func decode3(t *testing.T, data []byte) (*events.Batch, []Trigger, *RawReader) {
 
 func ev(t int64, x, y uint16, p uint8) events.Event { return events.Event{T: t, X: x, Y: y, P: p} }
 
-func expectEvents(t *testing.T, got *events.Batch, want ...events.Event) {
-	t.Helper()
-	w := events.FromEvents(want...)
-	if d := got.FirstDifference(w); d >= 0 {
-		var g any = "missing"
-		if d < got.Len() {
-			g = got.At(d)
-		}
-		t.Fatalf("event %d: got %v, want %v (got %d events, want %d)", d, g, func() any {
-			if d < w.Len() {
-				return w.At(d)
-			}
-			return "none"
-		}(), got.Len(), w.Len())
-	}
-}
-
-// The robust TIME_HIGH rules of FORMATS.md §4.3, word by word.
+// The robust TIME_HIGH rules of EVT 3.0, word by word.
 func TestEVT3TimeHigh(t *testing.T) {
 	const (
 		y    = 0x0000
@@ -190,17 +148,17 @@ func TestEVT3TimeHigh(t *testing.T) {
 		high|1, low|5, y|10, x|1, // t = 1<<12 | 5
 		high|1, x|2, // repeat: nothing changes
 		high|4095, x|3, // forward jump of 4094: glitch, ignored
-		high|0, x|4, // small backward step: glitch, ignored
+		high, x|4, // TIME_HIGH 0, a small backward step: glitch, ignored
 		high|2, x|5, // accepted: time_low reset to 0
 		low|3, x|6,
 		high|4000, high|4095, x|7, // accepted forward steps
 		high|4000, x|8, // backward by 95: glitch
-		high|0, x|9, // backward by 4095: wrap, +2^24
+		high, x|9, // TIME_HIGH 0, backward by 4095: wrap, +2^24
 		low|5, x|10,
 		low|0x800, x|11, low|0x7FF, x|12, // TIME_LOW going back after an event: clamped
 	))
 	base := int64(1) << 24
-	expectEvents(t, b,
+	formattest.SameEvents(t, b,
 		ev(1<<12|5, 1, 10, 0), ev(1<<12|5, 2, 10, 0), ev(1<<12|5, 3, 10, 0), ev(1<<12|5, 4, 10, 0),
 		ev(2<<12, 5, 10, 0), ev(2<<12|3, 6, 10, 0), ev(4095<<12, 7, 10, 0), ev(4095<<12, 8, 10, 0),
 		ev(base, 9, 10, 0), ev(base|5, 10, 10, 0), ev(base|0x800, 11, 10, 0), ev(base|0x800, 12, 10, 0),
@@ -224,12 +182,12 @@ func TestEVT3Words(t *testing.T) {
 		0x2000|0x800|1279, 0x2000|1280, // one in range, one dropped
 		0x3000|1275, 0x5000|0xFF, // vector running past the edge: 1275..1279 kept, 1280..1282 dropped
 	))
-	expectEvents(t, b,
+	formattest.SameEvents(t, b,
 		ev(4098, 100, 7, 1), ev(4098, 102, 7, 1), ev(4098, 111, 7, 1), ev(4098, 112, 7, 1), ev(4098, 119, 7, 1),
 		ev(4098, 1279, 7, 1),
 		ev(4098, 1275, 7, 0), ev(4098, 1276, 7, 0), ev(4098, 1277, 7, 0), ev(4098, 1278, 7, 0), ev(4098, 1279, 7, 0),
 	)
-	if !reflect.DeepEqual(trig, []Trigger{{T: 4098, ID: 3, Value: 1}}) {
+	if !reflect.DeepEqual(trig, []events.Trigger{{T: 4098, Kind: events.TriggerRising, Channel: 3, Raw: 0xA301}}) {
 		t.Fatalf("triggers %v", trig)
 	}
 	m := r.Meta()
@@ -253,7 +211,7 @@ func cd2(p, lsb, x, y uint32) uint32 { return p<<28 | lsb<<22 | x<<11 | y }
 func TestEVT2Words(t *testing.T) {
 	words := []uint32{
 		cd2(1, 1, 1, 1), 0xA<<28 | 1<<8 | 1, // before TIME_HIGH: discarded
-		0x8<<28 | 0xFFFFFFF, cd2(0, 63, 639, 479), 0xA<<28 | 5<<22 | 2<<8 | 0,
+		0x8<<28 | 0xFFFFFFF, cd2(0, 63, 639, 479), 0xA<<28 | 5<<22 | 2<<8, // falling edge (value bit 0)
 		0x3 << 28, 0xE << 28, // reserved, vendor
 		0x8<<28 | 1, cd2(1, 2, 3, 4), // wrap
 		cd2(1, 0, 640, 0), // out of range
@@ -272,16 +230,16 @@ func TestEVT2Words(t *testing.T) {
 			t.Fatal("not detected as EVT2")
 		}
 		b := events.NewBatch(0)
-		trig, err := DecodeRaw(data, "gen.raw", o, 3, b)
+		trig, err := DecodeRaw(data, "gen.raw", o.WithDefault(ParamEVT, "3"), b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		expectEvents(t, b, want...)
-		if !reflect.DeepEqual(trig, []Trigger{{T: 0xFFFFFFF<<6 | 5, ID: 2, Value: 0}}) {
+		formattest.SameEvents(t, b, want...)
+		if !reflect.DeepEqual(trig, []events.Trigger{{T: 0xFFFFFFF<<6 | 5, Kind: events.TriggerFalling, Channel: 2, Raw: 0xA<<28 | 5<<22 | 2<<8}}) {
 			t.Fatalf("triggers %v", trig)
 		}
 	}
-	r, _ := NewRawReader(io.NopCloser(bytes.NewReader(evt2("% evt 2.0\n% plugin_name gen3\n", words...))), "g", formats.Options{}, 2, 64)
+	r, _ := NewRawReader(bytes.NewReader(evt2("% evt 2.0\n% plugin_name gen3\n", words...)), "g", evt2Opts)
 	events.ReadAll(r)
 	m := r.Meta()
 	if m.Extra["before_first_time_high"] != int64(2) || m.Extra["reserved_words"] != int64(1) || m.Extra["out_of_range"] != int64(1) || m.Extra["time_wraps"] != int64(1) {
@@ -303,7 +261,7 @@ func TestGeometryPriority(t *testing.T) {
 		{"% plugin_name unknown\n", events.Geometry{Width: 7, Height: 9}},
 	}
 	for _, c := range cases {
-		r, err := NewRawReader(io.NopCloser(strings.NewReader(c.hdr+"% end\n")), "g", formats.Options{Sensor: events.Geometry{Width: 7, Height: 9}}, 3, 64)
+		r, err := NewRawReader(strings.NewReader(c.hdr+"% end\n"), "g", formats.Options{Sensor: events.Geometry{Width: 7, Height: 9}}.WithDefault(ParamEVT, "3"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -311,12 +269,15 @@ func TestGeometryPriority(t *testing.T) {
 			t.Errorf("%q: geometry %v, want %v", c.hdr, g, c.want)
 		}
 	}
-	// No version in the header: -O evt decides.
-	r, err := NewRawReader(io.NopCloser(strings.NewReader("% Date x\n")), "g", formats.Options{Params: map[string]string{"evt": "3"}}, 2, 64)
+	// No version in the header: option evt decides, and without it the reader asks for it.
+	r, err := NewRawReader(strings.NewReader("% Date x\n"), "g", evt3Opts)
 	if err != nil || r.Version() != 3 {
 		t.Fatalf("version %v, %v", r, err)
 	}
-	if _, err := NewRawReader(io.NopCloser(strings.NewReader("% evt 2.1\n")), "g", formats.Options{}, 2, 64); err == nil {
+	if _, err := NewRawReader(strings.NewReader("% Date x\n"), "g", formats.Options{}); err == nil || !strings.Contains(err.Error(), "option evt") {
+		t.Fatalf("no encoding: %v", err)
+	}
+	if _, err := NewRawReader(strings.NewReader("% evt 2.1\n"), "g", evt2Opts); err == nil {
 		t.Fatal("EVT 2.1 accepted")
 	}
 }
@@ -338,59 +299,46 @@ func genBatch(rng *rand.Rand, n, w, h int, gap int64) *events.Batch {
 	return b
 }
 
-func special(w, h int, maxT int64) []*events.Batch {
-	return []*events.Batch{
-		events.NewBatch(0),
-		events.FromEvents(ev(0, 0, 0, 0)),
-		events.FromEvents(ev(5, uint16(w-1), uint16(h-1), 1)),
-		events.FromEvents(ev(0, 1, 1, 1), ev(maxT, uint16(w-1), uint16(h-1), 0), ev(maxT, 0, 0, 1)),
-	}
-}
-
-// EVT2 and DAT writers round-trip: events → file → events is the identity, for generated batches with
-// long gaps (EVT2: across 2^34 µs wraps), empty, single and max-coordinate cases.
-func TestRoundTrip(t *testing.T) {
+// The writers round-trip events with long gaps: EVT 2.0 across 2^34 µs wraps, EVT 3.0 across 2^24 µs
+// wraps (TIME_HIGH stepped so that no step looks like a glitch), DAT within its 2^31 µs gaps.
+func TestRoundTripGaps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	g := events.Geometry{Width: 2048, Height: 2048}
-	cases := special(2048, 2048, 3<<34+12345)
-	for i := 0; i < 20; i++ {
-		cases = append(cases, genBatch(rng, 1+rng.IntN(3000), 2048, 2048, 1<<36))
+	meta := events.Meta{Geometry: events.Geometry{Width: 2048, Height: 2048}}
+	type writer interface {
+		Write(*events.Batch) error
+		Close() error
 	}
-	for i, b := range cases {
-		var buf bytes.Buffer
-		w, err := NewEVT2Writer(&buf, "mem.raw", g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(b); err != nil {
-			t.Fatal(err)
-		}
-		w.Close()
-		got := events.NewBatch(0)
-		if _, err := DecodeRaw(buf.Bytes(), "mem.raw", formats.Options{}, 3, got); err != nil {
-			t.Fatal(err)
-		}
-		if d := got.FirstDifference(b); d >= 0 {
-			t.Fatalf("EVT2 case %d: first difference at event %d of %d", i, d, b.Len())
-		}
-	}
-	dcases := special(16384, 16384, 1<<31-1)
-	for i := 0; i < 20; i++ {
-		dcases = append(dcases, genBatch(rng, 1+rng.IntN(3000), 16384, 16384, 1<<31-1))
-	}
-	for i, b := range dcases {
-		var buf bytes.Buffer
-		w, _ := NewDATWriter(&buf, "mem.dat", events.Geometry{Width: 16384, Height: 16384})
-		if err := w.Write(b); err != nil {
-			t.Fatal(err)
-		}
-		w.Close()
-		got := events.NewBatch(0)
-		if err := DecodeDAT(buf.Bytes(), "mem.dat", formats.Options{}, got); err != nil {
-			t.Fatal(err)
-		}
-		if d := got.FirstDifference(b); d >= 0 {
-			t.Fatalf("DAT case %d: first difference at event %d of %d", i, d, b.Len())
+	for _, c := range []struct {
+		name string
+		gap  int64
+		w    int
+		open func(io.Writer) writer
+		read func([]byte, *events.Batch) error
+	}{
+		{"evt2", 1 << 36, 2048, func(o io.Writer) writer { w, _ := NewEVT2Writer(o, "m.raw", meta, formats.Options{}); return w },
+			func(d []byte, b *events.Batch) error { _, err := DecodeRaw(d, "m.raw", evt3Opts, b); return err }},
+		{"evt3", 1 << 27, 2048, func(o io.Writer) writer { w, _ := NewEVT3Writer(o, "m.raw", meta, formats.Options{}); return w },
+			func(d []byte, b *events.Batch) error { _, err := DecodeRaw(d, "m.raw", evt2Opts, b); return err }},
+		{"dat", 1<<31 - 1, 2048, func(o io.Writer) writer { w, _ := NewDATWriter(o, "m.dat", meta, formats.Options{}); return w },
+			func(d []byte, b *events.Batch) error { return DecodeDAT(d, "m.dat", formats.Options{}, b) }},
+	} {
+		for i := 0; i < 20; i++ {
+			want := genBatch(rng, 1+rng.IntN(3000), c.w, c.w, c.gap)
+			var buf bytes.Buffer
+			w := c.open(&buf)
+			if err := w.Write(want); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got := events.NewBatch(0)
+			if err := c.read(buf.Bytes(), got); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if d := got.FirstDifference(want); d >= 0 {
+				t.Fatalf("%s case %d: first difference at event %d of %d", c.name, i, d, want.Len())
+			}
 		}
 	}
 }
@@ -411,7 +359,7 @@ func TestCreateFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := sink.(events.Writer).Write(b); err != nil {
+		if err := sink.Events.Write(b); err != nil {
 			t.Fatal(err)
 		}
 		if err := sink.Close(); err != nil {
@@ -421,7 +369,7 @@ func TestCreateFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := events.ReadAll(src.(events.Reader))
+		got, err := events.ReadAll(src.Events)
 		src.Close()
 		if err != nil || !got.Equal(b) || src.Meta().Geometry != meta.Geometry {
 			t.Fatalf("%s: %v, geometry %v", name, err, src.Meta().Geometry)
@@ -429,7 +377,7 @@ func TestCreateFiles(t *testing.T) {
 		// out-of-order events: error, and Abort leaves nothing
 		bad := filepath.Join(dir, "bad"+filepath.Ext(name))
 		sink, _ = f.Create(bad, meta, formats.Options{})
-		if err := sink.(events.Writer).Write(events.FromEvents(ev(5, 0, 0, 0), ev(4, 0, 0, 0))); err == nil {
+		if err := sink.Events.Write(events.FromEvents(ev(5, 0, 0, 0), ev(4, 0, 0, 0))); err == nil {
 			t.Fatal("out-of-order events accepted")
 		}
 		sink.Abort()
@@ -451,7 +399,7 @@ func TestTruncated(t *testing.T) {
 		if strings.HasSuffix(fx, ".dat") {
 			err = DecodeDAT(cut, fx, formats.Options{}, b)
 		} else {
-			_, err = DecodeRaw(cut, fx, formats.Options{}, 2, b)
+			_, err = DecodeRaw(cut, fx, evt2Opts, b)
 		}
 		var de *events.DecodeError
 		if !errors.As(err, &de) || !errors.Is(err, events.ErrTruncated) {
@@ -490,11 +438,11 @@ func TestHeaderEnd(t *testing.T) {
 		t.Fatal("test data: the TIME_HIGH word should start with '%'")
 	}
 	b := events.NewBatch(0)
-	if _, err := DecodeRaw(data, "g.raw", formats.Options{}, 2, b); err != nil {
+	if _, err := DecodeRaw(data, "g.raw", evt2Opts, b); err != nil {
 		t.Fatal(err)
 	}
 	w := binary.LittleEndian.Uint32(data[len(data)-4:])
-	expectEvents(t, b, ev(0x25<<6|int64(w>>22&0x3F), uint16(w>>11&0x7FF), uint16(w&0x7FF), 1))
+	formattest.SameEvents(t, b, ev(0x25<<6|int64(w>>22&0x3F), uint16(w>>11&0x7FF), uint16(w&0x7FF), 1))
 }
 
 // DAT version 1 layout (9-bit x, 8-bit y, p at bit 17), 2^32 wraps, clamps and polarity checks.
@@ -508,16 +456,15 @@ func TestDATVersion1(t *testing.T) {
 	rec(0xFFFFFE00, 0<<17|1<<9|2)     // small step back: clamped
 	rec(0x10, 1<<17|3<<9|4)           // wrap
 	rec(0x20, 5<<17|3<<9|4)           // polarity 5: dropped
-	b := events.NewBatch(0)
-	r, err := NewDATReader(io.NopCloser(bytes.NewReader(data)), "v1.dat", formats.Options{}, 64)
+	r, err := NewDATReader(bytes.NewReader(data), "v1.dat", formats.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err = events.ReadAll(r)
+	b, err := events.ReadAll(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expectEvents(t, b, ev(0xFFFFFF00, 511, 255, 1), ev(0xFFFFFF00, 2, 1, 0), ev(1<<32|0x10, 4, 3, 1))
+	formattest.SameEvents(t, b, ev(0xFFFFFF00, 511, 255, 1), ev(0xFFFFFF00, 2, 1, 0), ev(1<<32|0x10, 4, 3, 1))
 	m := r.Meta()
 	if m.Geometry != (events.Geometry{Width: 512, Height: 256}) || m.Extra["time_wraps"] != int64(1) ||
 		m.Extra["time_clamped"] != int64(1) || m.Extra["bad_polarity"] != int64(1) || m.Extra["version"] != 1 {

@@ -9,13 +9,14 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/internal/input"
 )
 
-// RawReader streams CD events from a Prophesee `.raw` file in EVT 2.0 or EVT 3.0 (FORMATS.md §4.1–4.3).
-// Decoder state (time base, y, vector base…) lives in the reader, so words are decoded across buffer
-// refills and across Read calls in constant memory.
+// RawReader streams CD events from a Prophesee `.raw` file in EVT 2.0 or EVT 3.0. Decoder state (time
+// base, y, vector base…) lives in the reader, so words are decoded across buffer refills and across Read
+// calls in constant memory.
 type RawReader struct {
-	in       input
+	in       *input.Input
 	hdr      header
 	version  int  // 2 or 3
 	bigEnd   bool // words are big-endian (-O endian=big)
@@ -34,7 +35,7 @@ type RawReader struct {
 	beforeHigh int64 // EVT2 CD/trigger words before the first TIME_HIGH (discarded)
 	reserved   int64 // reserved word types (skipped)
 	nTriggers  int64
-	triggers   []Trigger // triggers decoded during the last Read
+	triggers   []events.Trigger // triggers decoded during the last Read
 
 	// time state shared by both encodings
 	haveHigh  bool
@@ -53,63 +54,56 @@ type RawReader struct {
 	pol      uint8
 	pendMask uint32 // vector bits not yet emitted (the batch filled up mid-vector)
 	pendBase uint32
-
-	pending error
-	done    bool
 }
 
-// Open opens a RAW file. The header's encoding wins; when the header does not say, -O evt=2|3 decides,
-// else defVersion (the registry entry the user picked).
-func Open(path string, o formats.Options, defVersion int) (*RawReader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := NewRawReader(f, path, o, defVersion, defaultBuffer)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return r, nil
+// maxTriggersPerRead bounds the triggers one Read collects (a Read may end early, even with no events),
+// so a trigger-only stream still reads in constant memory.
+const maxTriggersPerRead = 1 << 16
+
+// ParamEVT is the option that says the encoding of a RAW file whose header does not.
+const ParamEVT = "evt"
+
+// OpenRaw opens a RAW file.
+func OpenRaw(path string, o formats.Options) (*RawReader, error) {
+	return input.Open(path, func(f *os.File) (*RawReader, error) { return NewRawReader(f, path, o) })
 }
 
-// NewRawReader reads a RAW stream from rc with a read buffer of bufSize bytes (tests use tiny buffers to
-// exercise refills). name is used in errors.
-func NewRawReader(rc io.ReadCloser, name string, o formats.Options, defVersion, bufSize int) (*RawReader, error) {
-	r := &RawReader{in: input{name: name, f: rc, buf: make([]byte, max(bufSize, 16))}}
-	hdr, err := readHeader(&r.in)
+// NewRawReader reads a RAW stream from r (closed by Close when it is an io.Closer); name is used in
+// errors. The header's encoding wins; when the header does not say, option evt=2|3 decides.
+func NewRawReader(r io.Reader, name string, o formats.Options) (*RawReader, error) {
+	rd := &RawReader{in: input.New(r, name)}
+	hdr, err := readHeader(rd.in)
 	if err != nil {
 		return nil, err
 	}
-	r.hdr = hdr
+	rd.hdr = hdr
 	v, err := hdr.encoding()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if v == 0 {
-		v = defVersion
-		if s := o.Param("evt", ""); s != "" {
-			switch s {
-			case "2", "2.0":
-				v = 2
-			case "3", "3.0":
-				v = 3
-			default:
-				return nil, fmt.Errorf("option evt=%q: want 2 or 3", s)
-			}
+		switch s := o.Param(ParamEVT, ""); s {
+		case "2", "2.0":
+			v = 2
+		case "3", "3.0":
+			v = 3
+		case "":
+			return nil, fmt.Errorf("%s: the header does not say whether the words are EVT 2.0 or EVT 3.0; set option %s=2 or 3", name, ParamEVT)
+		default:
+			return nil, fmt.Errorf("option %s=%q: want 2 or 3", ParamEVT, s)
 		}
 	}
-	r.version = v
+	rd.version = v
 	switch e := o.Param("endian", "little"); e {
 	case "little":
 	case "big":
-		r.bigEnd = true
+		rd.bigEnd = true
 	default:
 		return nil, fmt.Errorf("option endian=%q: want little or big", e)
 	}
-	r.geom, r.geomFrom = hdr.geometry(o.Sensor)
-	r.maxX, r.maxY = limit(r.geom)
-	return r, nil
+	rd.geom, rd.geomFrom = hdr.geometry(o.Sensor)
+	rd.maxX, rd.maxY = limit(rd.geom)
+	return rd, nil
 }
 
 // Version is the decoded encoding: 2 or 3.
@@ -117,14 +111,14 @@ func (r *RawReader) Version() int { return r.version }
 
 // Triggers returns the external-trigger edges decoded during the most recent Read (the slice is reused
 // by the next Read). Meta().Extra["triggers"] counts all of them.
-func (r *RawReader) Triggers() []Trigger { return r.triggers }
+func (r *RawReader) Triggers() []events.Trigger { return r.triggers }
 
 // HeaderLines returns the `%` header lines without the leading `% `.
 func (r *RawReader) HeaderLines() []string { return r.hdr.lines }
 
 // Meta describes the stream; Extra carries the camera, header and word statistics for `evtool info`.
 func (r *RawReader) Meta() events.Meta {
-	m := events.Meta{Format: fmt.Sprintf("evt%d", r.version), Kind: events.KindRecording, Geometry: r.geom, Source: r.in.name}
+	m := events.Meta{Format: fmt.Sprintf("evt%d", r.version), Kind: events.KindRecording, Geometry: r.geom, Source: r.in.Name()}
 	m.SetExtra("header_bytes", r.hdr.bytes)
 	m.SetExtra("encoding", fmt.Sprintf("EVT %d.0", r.version))
 	if r.geomFrom != "" {
@@ -157,20 +151,12 @@ func (r *RawReader) Meta() events.Meta {
 }
 
 // Close closes the file.
-func (r *RawReader) Close() error {
-	if c, ok := r.in.f.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
-}
+func (r *RawReader) Close() error { return r.in.Close() }
 
 // Read fills dst with the next CD events (at most cap(dst.T), else 65536).
 func (r *RawReader) Read(dst *events.Batch) error {
 	dst.Reset()
 	r.triggers = r.triggers[:0]
-	if r.done {
-		return io.EOF
-	}
 	want := cap(dst.T)
 	if want == 0 {
 		want = 1 << 16
@@ -181,50 +167,37 @@ func (r *RawReader) Read(dst *events.Batch) error {
 	if r.version == 2 {
 		ws = 4
 	}
+	in := r.in
 	n := 0
-	for n < want {
-		avail := (r.in.w - r.in.r) / ws * ws
+	for n < want && len(r.triggers) < maxTriggersPerRead {
+		b := in.Bytes()
+		avail := len(b) / ws * ws
 		if avail == 0 && r.pendMask == 0 {
-			if r.in.eof {
+			if in.Fill(ws) < ws {
 				break
 			}
-			r.in.fill()
 			continue
 		}
-		src := r.in.buf[r.in.r : r.in.r+avail]
 		var used int
 		if r.version == 2 {
-			n, used = r.decode2(src, T, X, Y, P, n)
+			n, used = r.decode2(b[:avail], T, X, Y, P, n)
 		} else {
-			n, used = r.decode3(src, T, X, Y, P, n)
+			n, used = r.decode3(b[:avail], T, X, Y, P, n)
 		}
-		r.in.r += used
+		in.Advance(used)
 	}
 	dst.T, dst.X, dst.Y, dst.P = T[:n], X[:n], Y[:n], P[:n]
-	if n > 0 {
+	if n > 0 || len(r.triggers) > 0 {
 		return nil
 	}
-	return r.finish(ws)
-}
-
-// finish reports, once, a truncated last word or a read failure, then io.EOF.
-func (r *RawReader) finish(ws int) error {
-	r.done = true
-	if r.in.err != nil {
-		return r.in.err
-	}
-	if rem := r.in.w - r.in.r; rem > 0 {
-		return &events.DecodeError{Path: r.in.name, Offset: r.in.offset(),
-			Msg: fmt.Sprintf("file ends inside a %d-byte EVT %d.0 word (%d trailing bytes)", ws, r.version, rem), Err: events.ErrTruncated}
-	}
-	return io.EOF
+	return in.End(fmt.Sprintf("a %d-byte EVT %d.0 word", ws, r.version))
 }
 
 const (
 	evt2Wrap     = int64(1) << 34 // EVT2 time is 34 bits
 	evt2HalfHigh = int64(1) << 27 // half the 28-bit TIME_HIGH range
 	evt3Wrap     = int64(1) << 24 // EVT3 time is 24 bits
-	evt3MaxStep  = 4094           // robust TIME_HIGH threshold (FORMATS.md §4.3)
+	evt3MaxStep  = 4094           // robust TIME_HIGH threshold (Prophesee's EVT 3.0 documentation)
 )
 
 // decode2 decodes whole 32-bit EVT2 words from src into the columns starting at n, stopping when they are
@@ -276,7 +249,7 @@ func (r *RawReader) decode2(src []byte, T []int64, X, Y []uint16, P []uint8, n i
 				r.beforeHigh++
 				continue
 			}
-			r.addTrigger(high|int64(w>>22&0x3F), uint8(w>>8&0x1F), uint8(w&1))
+			r.addTrigger(high|int64(w>>22&0x3F), w, 0x1F)
 		case 0xE, 0xF:
 			// vendor extensions and their continuation data: skipped
 		default:
@@ -288,13 +261,20 @@ func (r *RawReader) decode2(src []byte, T []int64, X, Y []uint16, P []uint8, n i
 	return n, i
 }
 
-func (r *RawReader) addTrigger(t int64, id, v uint8) {
+// addTrigger records an EXT_TRIGGER word: the channel id in bits 8 and up (idMask wide), value 1 in bit
+// 0 a rising edge, 0 a falling one.
+func (r *RawReader) addTrigger(t int64, word, idMask uint32) {
+	channel, value := uint8(word>>8&idMask), word&1
 	if t < r.lastTrigT {
 		t = r.lastTrigT
 		r.clamped++
 	}
 	r.lastTrigT = t
-	r.triggers = append(r.triggers, Trigger{T: t, ID: id, Value: v})
+	kind := events.TriggerFalling
+	if value == 1 {
+		kind = events.TriggerRising
+	}
+	r.triggers = append(r.triggers, events.Trigger{T: t, Kind: kind, Channel: channel, Raw: word})
 	r.nTriggers++
 }
 
@@ -388,7 +368,7 @@ func (r *RawReader) decode3(src []byte, T []int64, X, Y []uint16, P []uint8, n i
 			r.timeHigh(int64(w & 0xFFF))
 			evT = r.evT
 		case 0xA:
-			r.addTrigger(r.t, uint8(w>>8&0xF), uint8(w&1))
+			r.addTrigger(r.t, w, 0xF)
 		case 0x7, 0xE, 0xF:
 			// continuation data and vendor extensions: skipped
 		default:
@@ -400,7 +380,7 @@ func (r *RawReader) decode3(src []byte, T []int64, X, Y []uint16, P []uint8, n i
 	return n, i
 }
 
-// setTime moves the time state. Events never go back in time (§0.3, §4.3): when the state falls behind
+// setTime moves the time state. Events never go back in time: when the state falls behind
 // the time already given to events, later events keep that time (clamp) until the state catches up.
 // Clamping against emitted events rather than against every TIME_LOW lets a TIME_LOW that no event used
 // be corrected by the next one, as the fixtures' ground truth requires.
@@ -414,7 +394,7 @@ func (r *RawReader) setTime(t int64) {
 	}
 }
 
-// timeHigh applies the robust TIME_HIGH rules of FORMATS.md §4.3: repeats change nothing, forward jumps of
+// timeHigh applies the robust TIME_HIGH rules: repeats change nothing, forward jumps of
 // 4094 or more and small backward steps are glitches, and a large backward step is a 2^24 µs wrap.
 func (r *RawReader) timeHigh(h1 int64) {
 	h0 := r.rawHigh

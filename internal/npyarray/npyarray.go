@@ -52,31 +52,45 @@ func (e *HeaderError) Unwrap() error { return e.Err }
 // be at the start of the file, and leaves r at the first byte of the data. Arrays in Fortran order are
 // refused. Errors are *HeaderError.
 func ReadHeader(r io.Reader) (*Header, error) {
-	var pre [12]byte
-	if _, err := io.ReadFull(r, pre[:10]); err != nil {
+	var buf []byte
+	return ReadHeaderFrom(func(n int) ([]byte, bool) {
+		if cap(buf) < n {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
+		_, err := io.ReadFull(r, buf)
+		return buf, err == nil
+	})
+}
+
+// ReadHeaderFrom is ReadHeader over next, which returns the file's next n bytes (valid until the next call)
+// or false when the file ends first: a decoder's buffered input reads the header in place.
+func ReadHeaderFrom(next func(n int) ([]byte, bool)) (*Header, error) {
+	pre, ok := next(10)
+	if !ok {
 		return nil, &HeaderError{Offset: 0, Msg: "file ends inside the .npy preamble", Truncated: true}
 	}
 	if string(pre[:6]) != Magic {
 		return nil, &HeaderError{Offset: 0, Msg: `not a .npy file (want the magic "\x93NUMPY")`}
 	}
-	major := pre[6]
-	var hlen, start int64
+	major, minor := pre[6], pre[7]
+	hlen, start := int64(binary.LittleEndian.Uint16(pre[8:10])), int64(10)
 	switch major {
 	case 1:
-		hlen, start = int64(binary.LittleEndian.Uint16(pre[8:10])), 10
 	case 2, 3:
-		if _, err := io.ReadFull(r, pre[10:12]); err != nil {
+		hi, ok := next(2)
+		if !ok {
 			return nil, &HeaderError{Offset: 10, Msg: "file ends inside the .npy preamble", Truncated: true}
 		}
-		hlen, start = int64(binary.LittleEndian.Uint32(pre[8:12])), 12
+		hlen, start = hlen|int64(binary.LittleEndian.Uint16(hi))<<16, 12
 	default:
-		return nil, &HeaderError{Offset: 6, Msg: fmt.Sprintf("NPY format version %d.%d is not 1, 2 or 3", major, pre[7])}
+		return nil, &HeaderError{Offset: 6, Msg: fmt.Sprintf("NPY format version %d.%d is not 1, 2 or 3", major, minor)}
 	}
 	if hlen > MaxHeader {
 		return nil, &HeaderError{Offset: 8, Msg: fmt.Sprintf("header of %d bytes is larger than %d", hlen, MaxHeader)}
 	}
-	text := make([]byte, hlen)
-	if _, err := io.ReadFull(r, text); err != nil {
+	text, ok := next(int(hlen))
+	if !ok {
 		return nil, &HeaderError{Offset: start, Msg: "file ends inside the .npy header", Truncated: true}
 	}
 	h, err := parseHeader(string(text))

@@ -1,9 +1,11 @@
-// Reads an evtool Arrow IPC file with nodejs-polars (an Arrow implementation independent of arrow-go) and
-// prints what it found as one JSON line: rows, columns with their dtypes, summed list lengths and sums.
+// Reads an evtool Arrow IPC or Parquet file (by its .parquet extension) with nodejs-polars (an Arrow and
+// Parquet implementation independent of arrow-go) and prints what it found as one JSON line: rows, columns
+// with their dtypes, summed list lengths and sums.
 const pl = require("nodejs-polars");
 const path = process.argv[2];
 // readIPC treats a string as a path only for the .ipc extension, so hand it the bytes.
-const df = pl.readIPC(require("fs").readFileSync(path));
+const bytes = require("fs").readFileSync(path);
+const df = path.endsWith(".parquet") ? pl.readParquet(bytes) : pl.readIPC(bytes);
 const out = { rows: df.height, columns: df.columns, dtypes: df.dtypes.map(String) };
 if (df.columns.includes("label")) {
   // dataset layout: one row per sample, list columns

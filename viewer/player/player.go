@@ -1,7 +1,9 @@
 // Package player is `evtool view`: a window that plays event recordings and dataset samples. Every
 // picture is composed in pure Go by Player (the viewer package's renderer, status and label overlays, a
 // timeline with the recording's event density, a help card), which the tests drive directly; ebiten only
-// shows the composed image and turns keys and mouse into Player actions (game.go).
+// shows the composed image and turns keys and mouse into Player actions (game.go). Built with the tag
+// noview, the package has no window and no ebiten: ebiten links the C library at run time (purego), so
+// that build is the way to a fully static binary.
 package player
 
 import (

@@ -49,6 +49,18 @@ func reference(b *events.Batch, st State, scheme string, scale int) *image.RGBA 
 	return referenceImage(b, st, scheme, scale)
 }
 
+// referenceImage is reference without a testing.T (the child process has none).
+func referenceImage(b *events.Batch, st State, scheme string, scale int) *image.RGBA {
+	rd, err := viewer.New(viewer.Options{Width: testGeom.Width, Height: testGeom.Height, Scale: scale,
+		Scheme: scheme, Decay: st.Decay, Window: st.Window, Tau: st.Window})
+	if err != nil {
+		panic(err)
+	}
+	before := b.Slice(0, b.SearchTime(st.Pos))
+	rd.Add(&before)
+	return rd.Render(st.Pos - 1)
+}
+
 // samePixels checks that got, at offset, shows want's pixels inside region (of want's coordinates).
 func samePixels(t *testing.T, got *image.RGBA, offset image.Point, want *image.RGBA, region image.Rectangle) {
 	t.Helper()
@@ -196,7 +208,7 @@ func TestStreamedAEDAT4(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		return src.(events.Reader), nil
+		return src.Events, nil
 	}
 	r, err := open()
 	if err != nil {
@@ -224,7 +236,7 @@ func TestOpenDatasetFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := sink.(events.SampleWriter)
+	w := sink.Samples
 	for i := 0; i < 3; i++ {
 		s := events.Sample{Events: *movingBar(uint64(i), 0, 100_000), Label: int32(2 - i), ID: fmt.Sprint(i)}
 		if err := w.WriteSample(&s); err != nil {

@@ -65,8 +65,7 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	if fo.Sensor.Known() {
 		g = fo.Sensor
 	}
-	switch s := src.(type) {
-	case events.SampleReader:
+	if s := src.Samples; s != nil {
 		if !g.Known() {
 			s.Close()
 			return nil, fmt.Errorf("%s: the dataset does not say its sensor size: give --sensor WxH", path)
@@ -76,33 +75,29 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 			return nil, fmt.Errorf("%s: the dataset holds no samples", path)
 		}
 		return &datasetPlaylist{path: path, r: s, g: g, classes: meta.Classes}, nil
-	case events.Reader:
-		s.Close()
-		if !g.Known() {
-			if g, err = sources.SensorOf(path, f, fo); err != nil {
-				return nil, err
-			}
+	}
+	src.Close()
+	if !g.Known() {
+		if g, err = sources.SensorOf(path, f, fo); err != nil {
+			return nil, err
 		}
-		open := func() (events.Reader, error) {
-			src, err := f.Open(path, fo)
-			if err != nil {
-				return nil, err
-			}
-			r, ok := src.(events.Reader)
-			if !ok {
-				src.Close()
-				return nil, fmt.Errorf("%s: not a recording", path)
-			}
-			return r, nil
-		}
-		rec, err := openRecording(open, budget)
+	}
+	open := func() (events.Reader, error) {
+		src, err := f.Open(path, fo)
 		if err != nil {
 			return nil, err
 		}
-		return &singlePlaylist{path: path, rec: rec, g: g}, nil
+		if src.Events == nil {
+			src.Close()
+			return nil, fmt.Errorf("%s: not a recording", path)
+		}
+		return src.Events, nil
 	}
-	src.Close()
-	return nil, fmt.Errorf("%s: %s files cannot be played", path, f.Name)
+	rec, err := openRecording(open, budget)
+	if err != nil {
+		return nil, err
+	}
+	return &singlePlaylist{path: path, rec: rec, g: g}, nil
 }
 
 // NewMemoryPlaylist plays samples held in memory (labels index classes; events.NoLabel shows none).

@@ -1,3 +1,5 @@
+//go:build !noview
+
 package player
 
 import (
@@ -16,7 +18,6 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
-	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/viewer"
 )
 
@@ -171,18 +172,6 @@ func runWindowChild(out string) int {
 		return 1
 	}
 	return 0
-}
-
-// referenceImage is reference without a testing.T (the child process has none).
-func referenceImage(b *events.Batch, st State, scheme string, scale int) *image.RGBA {
-	rd, err := viewer.New(viewer.Options{Width: testGeom.Width, Height: testGeom.Height, Scale: scale,
-		Scheme: scheme, Decay: st.Decay, Window: st.Window, Tau: st.Window})
-	if err != nil {
-		panic(err)
-	}
-	before := b.Slice(0, b.SearchTime(st.Pos))
-	rd.Add(&before)
-	return rd.Render(st.Pos - 1)
 }
 
 // startXvfb starts a private X server and returns its display name.

@@ -1,51 +1,16 @@
 package prophesee
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats/internal/input"
 )
 
-const (
-	defaultBuffer = 1 << 20
-	// maxHeader caps the ASCII header (FORMATS.md §0.5): a header is streamed, never trusted to be small.
-	maxHeader = 64 << 20
-)
-
-// input is a refillable window over a file that remembers the file offset of every byte, so decoders can
-// name the exact byte of a fault while reading in constant memory.
-type input struct {
-	name string
-	f    io.Reader
-	buf  []byte
-	r, w int   // unread bytes are buf[r:w]
-	base int64 // file offset of buf[0]
-	eof  bool
-	err  error // read failure, reported after the good events
-}
-
-func (in *input) offset() int64 { return in.base + int64(in.r) }
-
-// fill moves the unread tail to the front and reads until the buffer is full or the file ends.
-func (in *input) fill() {
-	n := copy(in.buf, in.buf[in.r:in.w])
-	in.base += int64(in.r)
-	in.r, in.w = 0, n
-	for in.w < len(in.buf) && !in.eof {
-		m, err := in.f.Read(in.buf[in.w:])
-		in.w += m
-		if err == io.EOF {
-			in.eof = true
-		} else if err != nil {
-			in.eof = true
-			in.err = &events.DecodeError{Path: in.name, Offset: in.base + int64(in.w), Msg: "read failed", Err: err}
-		}
-	}
-}
+// maxHeader caps the ASCII header: a header is streamed, never trusted to be small.
+const maxHeader = 64 << 20
 
 // header holds the `%` lines of a RAW or DAT file: key (first word) → rest of the line.
 type header struct {
@@ -59,45 +24,20 @@ func (h header) get(key string) (string, bool) {
 	return v, ok
 }
 
-// readHeader consumes the `%` lines at the start of in (FORMATS.md §4.1): the header ends after a
-// `% end` line, or before the first line that does not start with `%`. The buffer grows for a long line.
-func readHeader(in *input) (header, error) {
+// readHeader consumes the `%` lines at the start of in: the header ends after a `% end` line, or before
+// the first line that does not start with `%`.
+func readHeader(in *input.Input) (header, error) {
 	h := header{keys: map[string]string{}}
 	for {
-		if in.r == in.w {
-			if in.eof {
-				break
-			}
-			in.fill()
-			continue
-		}
-		if in.buf[in.r] != '%' {
+		if c, ok := in.PeekByte(); !ok || c != '%' {
 			break
 		}
-		i := bytes.IndexByte(in.buf[in.r:in.w], '\n')
-		if i < 0 && !in.eof {
-			if in.r == 0 && in.w == len(in.buf) {
-				if len(in.buf) >= maxHeader {
-					return h, &events.DecodeError{Path: in.name, Offset: in.offset(), Msg: "header line is longer than 64 MiB"}
-				}
-				nb := make([]byte, 2*len(in.buf))
-				copy(nb, in.buf[:in.w])
-				in.buf = nb
-			}
-			in.fill()
-			continue
+		raw, err := in.Line(maxHeader - int(in.Offset()))
+		if err != nil {
+			return h, err
 		}
-		end := in.w
-		if i >= 0 {
-			end = in.r + i
-		}
-		line := strings.TrimSuffix(string(in.buf[in.r:end]), "\r")
-		in.r = min(end+1, in.w)
-		h.bytes = in.offset()
-		if h.bytes > maxHeader {
-			return h, &events.DecodeError{Path: in.name, Offset: in.offset(), Msg: "header is longer than 64 MiB"}
-		}
-		body := strings.TrimSpace(strings.TrimPrefix(line, "%"))
+		h.bytes = in.Offset()
+		body := strings.TrimSpace(strings.TrimPrefix(string(raw), "%"))
 		if body == "end" {
 			break
 		}
@@ -199,11 +139,4 @@ func limit(g events.Geometry) (uint32, uint32) {
 		return 1 << 16, 1 << 16
 	}
 	return uint32(g.Width), uint32(g.Height)
-}
-
-// Trigger is one external trigger edge (EVT2/EVT3 EXT_TRIGGER word).
-type Trigger struct {
-	T     int64 // µs, same clock as the CD events
-	ID    uint8 // trigger channel
-	Value uint8 // 1 rising edge, 0 falling edge
 }

@@ -1,5 +1,0 @@
-//go:build !unix
-
-package es
-
-func cpuSeconds() float64 { return 0 }

@@ -1,0 +1,238 @@
+package hdf5
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/internal/columns"
+	h5 "github.com/evtool/evtool/internal/hdf5"
+)
+
+// vcol is one role of a sample dataset: a variable-length dataset (one sequence per sample) or a constant.
+type vcol struct {
+	spec      colSpec
+	d         *h5.Dataset
+	base      *h5.Datatype
+	float     bool
+	ints      []int64
+	floats    []float64
+	floatsRaw []byte
+}
+
+// SampleReader serves the elements of variable-length datasets as samples (SHD, SSC).
+type SampleReader struct {
+	f      *h5.File
+	path   string
+	meta   events.Meta
+	cols   [4]*vcol
+	spec   columns.Spec
+	n      int
+	labels []int64
+	half   *halfTimes // float16 times (SHD, SSC): decoded by table
+	closer io.Closer  // what the file was read from
+}
+
+// halfTimes maps every float16 bit pattern to its time in µs, rounded, so that decoding SHD's spike
+// times is one lookup per event; ok is false for patterns that are no time (NaN, ±Inf, out of range).
+type halfTimes struct {
+	us [65536]int64
+	ok [65536]bool
+}
+
+func newHalfTimes(spec columns.Spec) *halfTimes {
+	h := &halfTimes{}
+	var b events.Batch
+	for i := range h.us {
+		v := columns.Values{Floats: []float64{h5.HalfToFloat64(uint16(i))}}
+		b.Reset()
+		if _, err := columns.Append(&b, v, columns.Constant(0), columns.Constant(0), columns.Constant(0), 1, spec); err == nil {
+			h.us[i], h.ok[i] = b.T[0], true
+		}
+	}
+	return h
+}
+
+func openSamples(f *h5.File, path string, l layout, spec columns.Spec, meta events.Meta) (*SampleReader, error) {
+	r := &SampleReader{f: f, path: path, meta: meta, spec: spec, n: -1}
+	r.meta.Kind = events.KindDataset
+	var from string
+	for i, c := range l.cols {
+		vc := &vcol{spec: c}
+		r.cols[i] = vc
+		if c.isConst {
+			continue
+		}
+		if c.member != "" || c.index != 0 {
+			return nil, fmt.Errorf("%s: %s: columns of variable-length samples are whole datasets (no :member or [k])", path, c)
+		}
+		d, err := f.Dataset(c.path)
+		if err != nil {
+			return nil, err
+		}
+		if d.Type.Class != h5.ClassVLen || d.Type.VLenString || !d.Type.Base.Numeric() {
+			return nil, fmt.Errorf("%s: %s holds %s; the columns of a sample dataset must all be variable-length numbers", path, c.path, d.Type)
+		}
+		if err := d.CheckFilters(); err != nil {
+			return nil, err
+		}
+		d.FillMissing = false
+		vc.d, vc.base = d, d.Type.Base
+		vc.float = vc.base.Class == h5.ClassFloat
+		if i == 0 && l.timeAuto && vc.float {
+			r.spec.TimeExp = 6 // seconds
+		}
+		if n := int(d.Len()); r.n < 0 {
+			r.n, from = n, c.path
+		} else if n != r.n {
+			return nil, fmt.Errorf("%s: %s holds %d samples but %s holds %d", path, c.path, n, from, r.n)
+		}
+	}
+	if l.label != "" {
+		d, err := f.Dataset(l.label)
+		if err != nil {
+			return nil, err
+		}
+		if r.labels, err = d.Int64s(); err != nil {
+			return nil, err
+		}
+		if len(r.labels) != r.n {
+			return nil, fmt.Errorf("%s: %s holds %d labels for %d samples", path, l.label, len(r.labels), r.n)
+		}
+	}
+	if l.classes != "" {
+		d, err := f.Dataset(l.classes)
+		if err != nil {
+			return nil, err
+		}
+		if r.meta.Classes, err = d.Strings(); err != nil {
+			return nil, err
+		}
+	}
+	for i, lab := range r.labels {
+		if lab < 0 || (r.meta.Classes != nil && lab >= int64(len(r.meta.Classes))) || lab > 1<<31-1 {
+			return nil, fmt.Errorf("%s: sample %d has label %d outside its %d classes", path, i, lab, len(r.meta.Classes))
+		}
+	}
+	r.meta.SetExtra("samples", r.n)
+	if t, x := r.cols[0], r.cols[1]; !t.spec.isConst && t.base.Class == h5.ClassFloat && t.base.Size == 2 &&
+		!x.spec.isConst && x.base.Class == h5.ClassInteger && x.base.Size == 2 && !x.base.Signed &&
+		x.base.BigEndian == t.base.BigEndian && r.cols[2].spec.isConst && r.cols[3].spec.isConst && r.spec.FlipY == 0 {
+		r.half = newHalfTimes(r.spec)
+	}
+	return r, nil
+}
+
+// NumSamples is the number of samples.
+func (r *SampleReader) NumSamples() int { return r.n }
+
+// Meta describes the dataset.
+func (r *SampleReader) Meta() events.Meta { return r.meta }
+
+// Close closes the file.
+func (r *SampleReader) Close() error { return closeAll(r.f, r.closer) }
+
+// ReadSample decodes sample i: element i of every column; its id is i, its label labels[i].
+func (r *SampleReader) ReadSample(i int, dst *events.Sample) error {
+	dst.Reset()
+	if i < 0 || i >= r.n {
+		return fmt.Errorf("%s: sample %d does not exist (%d samples)", r.path, i, r.n)
+	}
+	dst.ID = strconv.Itoa(i)
+	if r.labels != nil {
+		dst.Label = int32(r.labels[i])
+	}
+	if r.half != nil {
+		return r.readHalf(i, dst)
+	}
+	n := -1
+	var vals [4]columns.Values
+	for k, c := range r.cols {
+		if c.spec.isConst {
+			vals[k] = columns.Constant(c.spec.value)
+			continue
+		}
+		raw, cnt, err := c.d.VLen(uint64(i))
+		if err != nil {
+			return err
+		}
+		if n >= 0 && cnt != n {
+			return &events.DecodeError{Path: r.path, Offset: c.d.Offset(),
+				Msg: fmt.Sprintf("sample %d: %s holds %d values but %s holds %d", i, c.spec, cnt, r.cols[0].spec, n)}
+		}
+		n = cnt
+		if c.float {
+			c.floats = grow(c.floats, cnt)
+			if _, err := c.base.Float64s(raw, c.base.Size, cnt, c.floats); err != nil {
+				return err
+			}
+			vals[k] = columns.Values{Floats: c.floats}
+		} else {
+			c.ints = grow(c.ints, cnt)
+			if _, err := c.base.Int64s(raw, c.base.Size, cnt, c.ints); err != nil {
+				return err
+			}
+			vals[k] = columns.Values{Ints: c.ints}
+		}
+	}
+	if _, err := columns.Append(&dst.Events, vals[0], vals[1], vals[2], vals[3], max(n, 0), r.spec); err != nil {
+		return &events.DecodeError{Path: r.path, Offset: r.cols[0].d.Offset(), Msg: fmt.Sprintf("sample %d: %v", i, err)}
+	}
+	return nil
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// readHalf is ReadSample for float16 times and uint16 x with constant y and p (SHD's layout): a table
+// lookup and a copy per event.
+func (r *SampleReader) readHalf(i int, dst *events.Sample) error {
+	tc, xc := r.cols[0], r.cols[1]
+	traw, n, err := tc.d.VLen(uint64(i))
+	if err != nil {
+		return err
+	}
+	t16 := append(tc.floatsRaw[:0], traw...) // the next heap read may reuse the bytes
+	tc.floatsRaw = t16
+	xraw, xn, err := xc.d.VLen(uint64(i))
+	if err != nil {
+		return err
+	}
+	if xn != n {
+		return &events.DecodeError{Path: r.path, Offset: xc.d.Offset(),
+			Msg: fmt.Sprintf("sample %d: %s holds %d values but %s holds %d", i, xc.spec, xn, tc.spec, n)}
+	}
+	y, p := r.cols[2].spec.value, r.cols[3].spec.value
+	if y < 0 || y > 65535 || (p != 0 && p != 1 && p != -1) {
+		return fmt.Errorf("%s: constant y = %d or p = %d is not an event's", r.path, y, p)
+	}
+	pol := uint8(0)
+	if p == 1 {
+		pol = 1
+	}
+	T, X, Y, P := dst.Events.Extend(n)
+	le := !tc.base.BigEndian
+	for k := 0; k < n; k++ {
+		var h, x uint16
+		if le {
+			h, x = uint16(t16[2*k])|uint16(t16[2*k+1])<<8, uint16(xraw[2*k])|uint16(xraw[2*k+1])<<8
+		} else {
+			h, x = uint16(t16[2*k])<<8|uint16(t16[2*k+1]), uint16(xraw[2*k])<<8|uint16(xraw[2*k+1])
+		}
+		if !r.half.ok[h] {
+			dst.Events.Truncate(k)
+			return &events.DecodeError{Path: r.path, Offset: tc.d.Offset(),
+				Msg: fmt.Sprintf("sample %d: event %d: t = %v is not a time", i, k, h5.HalfToFloat64(h))}
+		}
+		T[k], X[k] = r.half.us[h], x
+	}
+	for k := range Y {
+		Y[k], P[k] = uint16(y), pol
+	}
+	return nil
+}
