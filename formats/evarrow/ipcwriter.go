@@ -97,32 +97,41 @@ func newIPCWriter(out *output.File, schema *arrow.Schema, compression string) (*
 	return &ipcWriter{out: out, schema: schema, opts: opts, encoders: make(chan *encoder, runtime.GOMAXPROCS(0))}, nil
 }
 
-// write hands rec to an encoder and takes ownership of it (it is released once encoded). It blocks only
-// while every core is encoding a batch and one more is already waiting to be written.
-func (w *ipcWriter) write(rec arrow.RecordBatch) error {
-	if w.err != nil {
+// write hands rec to an encoder and takes ownership of it: it is released once encoded, and then done
+// (when not nil) is called, from the encoder's goroutine, so the caller may reuse what rec's arrays lie
+// on. It blocks only while every core is encoding a batch and one more is already waiting to be written.
+func (w *ipcWriter) write(rec arrow.RecordBatch, done func()) error {
+	drop := func(err error) error {
 		rec.Release()
-		return w.err
+		if done != nil {
+			done()
+		}
+		return err
+	}
+	if w.err != nil {
+		return drop(w.err)
 	}
 	if err := w.start(); err != nil {
-		rec.Release()
-		return err
+		return drop(err)
 	}
 	for len(w.pending) > cap(w.encoders) {
 		if err := w.writeOldest(); err != nil {
-			rec.Release()
-			return err
+			return drop(err)
 		}
 	}
 	enc, err := w.encoder()
 	if err != nil {
-		rec.Release()
-		return w.fail(err)
+		return drop(w.fail(err))
 	}
 	e := &encoding{done: make(chan struct{}), msg: messages.Get().(*bytes.Buffer)}
 	w.pending = append(w.pending, e)
 	go func() {
 		defer close(e.done)
+		defer func() {
+			if done != nil {
+				done()
+			}
+		}()
 		defer rec.Release()
 		defer func() {
 			if r := recover(); r != nil {

@@ -24,6 +24,8 @@ type file struct {
 	r    *ipc.FileReader
 	meta events.Meta
 	cols columns // where the layout's columns are in the file
+	// ahead decodes the next batches on the other cores while the caller reads in order (fetch).
+	ahead prefetcher
 }
 
 // guard turns a panic inside arrow-go (possible on corrupt input) into an error.
@@ -101,6 +103,7 @@ func checkMagic(path string, src io.ReaderAt, size int64) error {
 }
 
 func (fl *file) close() error {
+	fl.stopFetching()
 	fl.r.Close()
 	if c, ok := fl.f.(io.Closer); ok {
 		return c.Close()
@@ -198,7 +201,7 @@ func (r *RecordingReader) Read(dst *events.Batch) error {
 			if r.next >= r.r.NumRecords() {
 				break
 			}
-			rec, err := r.batch(r.next)
+			rec, err := r.fetch(r.next)
 			if err != nil {
 				r.next = r.r.NumRecords()
 				if dst.Len() > 0 {
@@ -302,7 +305,7 @@ func (d *DatasetReader) load(i int) (arrow.RecordBatch, error) {
 	if d.cached == i {
 		return d.rec, nil
 	}
-	rec, err := d.batch(i)
+	rec, err := d.fetch(i)
 	if err != nil {
 		return nil, err
 	}

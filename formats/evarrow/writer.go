@@ -33,14 +33,25 @@ const (
 )
 
 // RecordingWriter streams events into a recording-layout file.
+//
+// It gathers a batch's events in plain column slices and hands them to the encoders as Arrow arrays over
+// those same slices (no builder: no copy into Arrow buffers, no buffer regrown by doubling and cleared
+// for every batch); once a batch is encoded its slices gather a later batch.
 type RecordingWriter struct {
 	out    *output.File
 	iw     *ipcWriter
 	schema *arrow.Schema
-	b      *array.RecordBuilder
 	limit  int
-	n      int // events in the pending batch
+	cur    *recColumns      // the batch being gathered
+	free   chan *recColumns // encoded batches' columns, for reuse
 	count  int64
+}
+
+// recColumns are the columns of one recording batch.
+type recColumns struct {
+	t    []int64
+	x, y []uint16
+	p    []uint8
 }
 
 // CreateRecording creates a recording file at path (atomically: nothing appears unless Close succeeds).
@@ -63,22 +74,28 @@ func newRecordingWriter(out *output.File, meta events.Meta, o Options) (*Recordi
 	if limit <= 0 {
 		limit = defaultBatchEvents
 	}
-	return &RecordingWriter{out: out, iw: iw, schema: schema, b: array.NewRecordBuilder(memory.DefaultAllocator, schema),
-		limit: limit}, nil
+	// Every batch in flight (one per encoder, one waiting, one gathered) has its columns.
+	return &RecordingWriter{out: out, iw: iw, schema: schema, limit: limit, free: make(chan *recColumns, cap(iw.encoders)+2)}, nil
 }
 
 // Write appends events; full record batches are written as they fill.
 func (w *RecordingWriter) Write(b *events.Batch) error {
 	for off := 0; off < b.Len(); {
-		n := min(b.Len()-off, w.limit-w.n)
-		part := b.Slice(off, off+n)
-		w.b.Field(0).(*array.Int64Builder).AppendValues(part.T, nil)
-		w.b.Field(1).(*array.Uint16Builder).AppendValues(part.X, nil)
-		w.b.Field(2).(*array.Uint16Builder).AppendValues(part.Y, nil)
-		w.b.Field(3).(*array.Uint8Builder).AppendValues(part.P, nil)
-		w.n += n
+		if w.cur == nil {
+			select {
+			case w.cur = <-w.free:
+			default:
+				w.cur = &recColumns{}
+			}
+		}
+		c := w.cur
+		n := min(b.Len()-off, w.limit-len(c.t))
+		c.t = append(c.t, b.T[off:off+n]...)
+		c.x = append(c.x, b.X[off:off+n]...)
+		c.y = append(c.y, b.Y[off:off+n]...)
+		c.p = append(c.p, b.P[off:off+n]...)
 		off += n
-		if w.n >= w.limit {
+		if len(c.t) >= w.limit {
 			if err := w.flush(); err != nil {
 				return err
 			}
@@ -89,16 +106,40 @@ func (w *RecordingWriter) Write(b *events.Batch) error {
 }
 
 func (w *RecordingWriter) flush() error {
-	if w.n == 0 {
+	c := w.cur
+	if c == nil || len(c.t) == 0 {
 		return nil
 	}
-	w.n = 0
-	return w.iw.write(w.b.NewRecordBatch())
+	w.cur = nil
+	n := len(c.t)
+	cols := []arrow.Array{
+		primitive(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(c.t)),
+		primitive(arrow.PrimitiveTypes.Uint16, n, arrow.Uint16Traits.CastToBytes(c.x)),
+		primitive(arrow.PrimitiveTypes.Uint16, n, arrow.Uint16Traits.CastToBytes(c.y)),
+		primitive(arrow.PrimitiveTypes.Uint8, n, c.p),
+	}
+	rec := array.NewRecordBatch(w.schema, cols, int64(n))
+	for _, a := range cols {
+		a.Release()
+	}
+	return w.iw.write(rec, func() {
+		c.t, c.x, c.y, c.p = c.t[:0], c.x[:0], c.y[:0], c.p[:0]
+		select {
+		case w.free <- c:
+		default:
+		}
+	})
+}
+
+// primitive is an Arrow array of n fixed-width values without nulls, over values (not copied).
+func primitive(t arrow.DataType, n int, values []byte) arrow.Array {
+	data := array.NewData(t, n, []*memory.Buffer{nil, memory.NewBufferBytes(values)}, nil, 0, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
 }
 
 // Close writes the last batch and the footer, then moves the file into place.
 func (w *RecordingWriter) Close() error {
-	defer w.b.Release()
 	return w.out.Close(func() error { return finishIPC(w.flush, w.iw) })
 }
 
@@ -255,7 +296,7 @@ func (w *rowFile) flush() error {
 	if w.beforeNext != nil {
 		w.beforeNext()
 	}
-	return w.iw.write(rec)
+	return w.iw.write(rec, nil)
 }
 
 // Close writes the last batch and the footer, then moves the file into place.
