@@ -107,7 +107,18 @@ func TestDatasetRandomAccess(t *testing.T) {
 		t.Fatalf("classes = %v", got)
 	}
 	var s events.Sample
-	for _, i := range rng.Perm(len(samples)) {
+	// At random, in order (batches decoded ahead), backwards, in order again from the middle.
+	order := rng.Perm(len(samples))
+	for i := range samples {
+		order = append(order, i)
+	}
+	for i := len(samples) - 1; i >= 0; i-- {
+		order = append(order, i)
+	}
+	for i := 11; i < len(samples); i++ {
+		order = append(order, i)
+	}
+	for _, i := range order {
 		if err := d.ReadSample(i, &s); err != nil {
 			t.Fatal(err)
 		}
@@ -118,6 +129,19 @@ func TestDatasetRandomAccess(t *testing.T) {
 	}
 	if err := d.ReadSample(len(samples), &s); err == nil {
 		t.Fatal("reading past the end should fail")
+	}
+	// Closed in the middle of an in-order read, with batches being decoded ahead.
+	d2, err := OpenDataset(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 7; i++ {
+		if err := d2.ReadSample(i, &s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d2.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
