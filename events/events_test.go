@@ -1,6 +1,7 @@
 package events
 
 import (
+	"strings"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -48,6 +49,18 @@ func TestMonotonicAndValidate(t *testing.T) {
 	}
 	if err := FromEvents(Event{P: 2}).Validate(Geometry{}); err == nil {
 		t.Fatal("polarity 2 accepted")
+	}
+	// The largest coordinates fit the largest sensor; the error names the first offending event.
+	if err := FromEvents(Event{X: 65535, Y: 65535, P: 1}).Validate(Geometry{Width: 65536, Height: 65536}); err != nil {
+		t.Fatal(err)
+	}
+	err := FromEvents(Event{X: 1, Y: 1}, Event{X: 9, Y: 1, P: 1}, Event{X: 1, Y: 7}).Validate(Geometry{Width: 4, Height: 4})
+	if err == nil || !strings.Contains(err.Error(), "event 1 at (9,1)") {
+		t.Fatalf("error %v; want it to name event 1 at (9,1)", err)
+	}
+	err = FromEvents(Event{X: 1, Y: 1}, Event{X: 2, Y: 1, P: 3}).Validate(Geometry{Width: 4, Height: 4})
+	if err == nil || !strings.Contains(err.Error(), "event 1 has polarity 3") {
+		t.Fatalf("error %v; want it to name event 1's polarity", err)
 	}
 }
 
