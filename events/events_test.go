@@ -1,10 +1,10 @@
 package events
 
 import (
-	"strings"
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
