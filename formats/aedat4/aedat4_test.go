@@ -2,6 +2,7 @@ package aedat4
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -338,4 +339,43 @@ func BenchmarkReadFixture(b *testing.B) {
 	formattest.BenchRead(b, data, 111954, func(r io.Reader) (events.Reader, error) {
 		return NewReader(r, "b", formats.Options{})
 	})
+}
+
+// A time earlier than the last one given is clamped to it — inside a packet and across packets, which are
+// decoded apart — and counted; the other events are untouched.
+func TestTimeClamped(t *testing.T) {
+	g := events.Geometry{Width: 64, Height: 48}
+	want := randomBatch(rand.New(rand.NewPCG(9, 9)), 3*EventsPerPacket, g)
+	for i := range want.T {
+		want.T[i] = 1000 + 10*int64(i) // distinct times: each event's bytes are found in the file
+	}
+	path := filepath.Join(t.TempDir(), "c.aedat4")
+	writeFile(t, path, g, want, "none")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{100, EventsPerPacket} { // mid-packet; the first event of the second packet
+		var ev [12]byte // its t, x and y as the packet stores them
+		binary.LittleEndian.PutUint64(ev[:], uint64(want.T[i]))
+		binary.LittleEndian.PutUint16(ev[8:], want.X[i])
+		binary.LittleEndian.PutUint16(ev[10:], want.Y[i])
+		at := bytes.Index(data, ev[:])
+		if at < 0 {
+			t.Fatalf("event %d is not found in the file", i)
+		}
+		binary.LittleEndian.PutUint64(data[at:], uint64(want.T[i]-25)) // before the event ahead of it
+		want.T[i] = want.T[i-1]
+	}
+	r, err := NewReader(bytes.NewReader(data), "c.aedat4", formats.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := events.ReadAll(r)
+	if err != nil || !got.Equal(want) {
+		t.Fatalf("%d events (%v), want %d with two clamped", got.Len(), err, want.Len())
+	}
+	if n := r.Meta().Extra["time_clamped"]; n != int64(2) {
+		t.Fatalf("time_clamped %v, want 2", n)
+	}
 }
