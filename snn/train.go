@@ -91,6 +91,12 @@ func alignedFloats(n int) []float32 {
 // while the shards stream past).
 const reduceBlock = 4096
 
+// rowChunk is one chunk of rows of a row-summed weight gradient, a unit of work after a batch.
+type rowChunk struct {
+	r *rowGrad
+	c int
+}
+
 // gradShard is one slice of a batch: its gradient buffers and statistics.
 type gradShard struct {
 	grads   [][]float32
@@ -210,6 +216,27 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	for i := range ws {
 		ws[i] = newWorker(net, cfg.Dense, cfg.SparseGradBand, false)
 	}
+	// Large dense weights are summed by rows after each batch (rowGrad), the other parameters in the
+	// gradient shards. Which ones is fixed by the architecture, not by the number of workers.
+	bins, inputs := m.Encoding.Bins, m.Encoding.Inputs()
+	var rowChunks []rowChunk
+	rowOf := make([]*rowGrad, len(net.params)) // the rowGrad of a row-summed weight
+	if !cfg.Dense {
+		rows, anyRows := newRowGrads(net, bins, cfg.BatchSize)
+		if anyRows {
+			for _, w := range ws {
+				w.rows = rows
+			}
+		}
+		for _, r := range rows {
+			if r != nil {
+				rowOf[r.pi] = r
+				for c := 0; c < r.chunks; c++ {
+					rowChunks = append(rowChunks, rowChunk{r, c})
+				}
+			}
+		}
+	}
 	// The shards' buffers of one parameter lie end to end in one arena, so that the sum over shards is
 	// one axpyN per block. They start zero and are zeroed again as they are summed.
 	// Each shard's copy starts on a cache line of its own (stride rounded up to 16 floats), so that
@@ -217,14 +244,18 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	arena := make([][]float32, len(net.params))
 	stride := make([]int, len(net.params))
 	for pi, p := range net.params {
-		stride[pi] = (len(p.Data) + 15) &^ 15
-		arena[pi] = alignedFloats(GradShards * stride[pi])
+		if rowOf[pi] == nil {
+			stride[pi] = (len(p.Data) + 15) &^ 15
+			arena[pi] = alignedFloats(GradShards * stride[pi])
+		}
 	}
 	shards := make([]*gradShard, GradShards)
 	for i := range shards {
 		sh := &gradShard{grads: make([][]float32, len(net.params)), lgrad: make([][][]float32, len(net.layers))}
 		for pi, p := range net.params {
-			sh.grads[pi] = arena[pi][i*stride[pi] : i*stride[pi]+len(p.Data) : i*stride[pi]+len(p.Data)]
+			if rowOf[pi] == nil { // a row-summed weight has no copy in the shards: nil
+				sh.grads[pi] = arena[pi][i*stride[pi] : i*stride[pi]+len(p.Data) : i*stride[pi]+len(p.Data)]
+			}
 		}
 		for l, idx := range net.pidx {
 			for _, pi := range idx {
@@ -264,7 +295,7 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	rep := &Report{Epochs: st.History, Stopped: "completed"}
 	start := time.Now()
 	C := len(m.Classes)
-	bins, inputs := m.Encoding.Bins, m.Encoding.Inputs()
+	gsum := make([][]float32, len(net.params)) // the batch's summed gradient of every parameter
 
 	for epoch := st.Epoch; epoch < cfg.Epochs; epoch++ {
 		t0 := time.Now()
@@ -308,7 +339,8 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 							continue
 						}
 						w.lgrad = sh.lgrad // zero: cleared when last summed
-						for _, i := range idx[lo:hi] {
+						for k, i := range idx[lo:hi] {
+							w.slot = lo + k
 							s := &train.Samples[i]
 							if cfg.Augment != nil {
 								// Redraw the input from the events: a new augmentation every epoch.
@@ -362,22 +394,43 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 					samples += sh.samples
 				}
 			}
-			// Sum the shards' gradients in shard order into the first used one, block by block (the
-			// block stays in registers and L1 while the other shards stream past, each element summed in
-			// the same order whatever the split), apply Adam to the block and zero the shards' copies of
-			// it. Each worker takes a fixed slice of every parameter.
+			// Row-summed weights: workers take the chunks of rows in any order; each chunk is summed over
+			// the batch in batch order and Adam updates it while it is in cache.
+			// Other parameters: sum the shards' gradients in shard order into the first used one, block
+			// by block (the block stays in registers and L1 while the other shards stream past, each
+			// element summed in the same order whatever the split), apply Adam to the block and zero the
+			// shards' copies of it. Each worker takes a fixed slice of every parameter.
 			lr := cosineLR(cfg.LR, cfg.LRMin, st.Step, totalSteps)
 			opt.step++
-			g0 := shards[used[0]].grads
+			for pi := range gsum {
+				if rowOf[pi] != nil {
+					gsum[pi] = rowOf[pi].g
+				} else {
+					gsum[pi] = shards[used[0]].grads[pi]
+				}
+			}
+			var nextChunk atomic.Int64
 			for wi := range ws {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					for {
+						c := int(nextChunk.Add(1)) - 1
+						if c >= len(rowChunks) {
+							break
+						}
+						rc := rowChunks[c]
+						lo, hi := rc.r.reduce(rc.c, len(idx))
+						opt.updateRange(net.params, gsum, lr, cfg.WeightDecay, rc.r.pi, lo, hi)
+					}
 					offs := make([]int32, len(used)-1)
 					for pi, p := range net.params {
+						if rowOf[pi] != nil {
+							continue
+						}
 						L := len(p.Data)
 						sumShards(arena[pi], stride[pi], used, wi*L/W, (wi+1)*L/W, offs, ones, func(b0, b1 int) {
-							opt.updateRange(net.params, g0, lr, cfg.WeightDecay, pi, b0, b1)
+							opt.updateRange(net.params, gsum, lr, cfg.WeightDecay, pi, b0, b1)
 						})
 					}
 				}()
