@@ -2,6 +2,7 @@ package snn
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -161,6 +162,68 @@ func BenchmarkShardSum(b *testing.B) {
 				sumShards(arena, stride, used, 0, p.n, offs, ones, func(int, int) {})
 			}
 			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkRowGrad: one batch's weight gradient of the MLP's first layer (2312 inputs, N-MNIST-like
+// input of 1,883 active (bin, input) pairs per sample over T = 10, batch 128) on one core; ns/op is per
+// batch. "scatter" adds every sample's gradient into one buffer (one worker before the gradient shards);
+// "rows" is what training does now, the same products and sums: every sample records its inputs and ε
+// (rowGrad.record, reported as record-cpu-ns/op), then every chunk of rows is summed (rowGrad.reduce).
+func BenchmarkRowGrad(b *testing.B) {
+	const T, batch = 10, 128
+	d := syntheticNMNIST(batch, T, 1883)
+	for _, H := range []int{256, 1024} {
+		net, err := Build(MLP(d.Encoding.Shape(), H, 10, LossCECount))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows, _ := newRowGrads(net, T, batch)
+		r := rows[1]
+		in := make([]Act, batch)
+		w := newWorker(net, false, 0, true)
+		for k := range in {
+			w.load(&d.Samples[k], T, d.Encoding.Inputs())
+			in[k] = w.acts[0]
+			w.acts[0] = Act{}
+		}
+		rng := rand.New(rand.NewPCG(3, 4))
+		eps := make([]float32, T*H)
+		for i := range eps {
+			eps[i] = float32(rng.NormFloat64())
+		}
+		b.Run(fmt.Sprintf("scatter/%d", H), func(b *testing.B) {
+			dW := make([]float32, 2312*H)
+			c0 := cpuSeconds()
+			for i := 0; i < b.N; i++ {
+				clear(dW)
+				for k := range in {
+					for t := 0; t < T; t++ {
+						for e := in[k].Off[t]; e < in[k].Off[t+1]; e++ {
+							a, j := in[k].entry(e)
+							axpy(H, a, eps[t*H:(t+1)*H], dW[j*H:(j+1)*H])
+						}
+					}
+				}
+			}
+			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N), "cpu-ns/op")
+		})
+		b.Run(fmt.Sprintf("rows/%d", H), func(b *testing.B) {
+			var rec float64
+			c0 := cpuSeconds()
+			for i := 0; i < b.N; i++ {
+				c1 := cpuSeconds()
+				for k := range in {
+					r.record(k, &in[k], eps)
+				}
+				rec += cpuSeconds() - c1
+				for c := 0; c < r.chunks; c++ {
+					r.reduce(c, batch)
+				}
+			}
+			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(rec*1e9/float64(b.N), "record-cpu-ns/op")
 		})
 	}
 }

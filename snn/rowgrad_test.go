@@ -87,7 +87,7 @@ func TestRowGradMatchesScatter(t *testing.T) {
 		}
 		// Reusing the slots for a smaller batch sums only its samples.
 		r.reduce(0, 0)
-		if !allZero(r.g[:r.chunk*r.d.out]) {
+		if !allZero(r.g[:rowChunkRows*r.d.out]) {
 			t.Fatalf("layer %d: an empty batch left gradient in chunk 0", l)
 		}
 	}
