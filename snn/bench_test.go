@@ -99,6 +99,11 @@ func BenchmarkTrainMLP(b *testing.B) {
 	benchTrain(b, func(s Shape) Arch { return MLP(s, 256, 10, LossCECount) }, 10, 128)
 }
 
+// BenchmarkTrainMLP1024: 2312-1024-10 (the width of docs/train.md's best MLP recipe), T = 10, batch 128.
+func BenchmarkTrainMLP1024(b *testing.B) {
+	benchTrain(b, func(s Shape) Arch { return MLP(s, 1024, 10, LossCECount) }, 10, 128)
+}
+
 // BenchmarkTrainCSNN: 12C5-MP2-32C5-MP2-800FC10, T = 10, batch 64, all cores (target ≥ 1,000 samples/s on
 // 2 cores).
 func BenchmarkTrainCSNN(b *testing.B) {
@@ -224,6 +229,36 @@ func BenchmarkRowGrad(b *testing.B) {
 			}
 			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(rec*1e9/float64(b.N), "record-cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkAdam: one optimiser step over every parameter of the 2312-256-10 and 2312-1024-10 MLPs on one
+// core (Adam reads and writes the weights and both moments, and reads the gradient, of every value at
+// every step); ns/op is per batch.
+func BenchmarkAdam(b *testing.B) {
+	for _, H := range []int{256, 1024} {
+		b.Run(strconv.Itoa(H), func(b *testing.B) {
+			net, err := Build(MLP(Shape{C: 2, H: 34, W: 34}, H, 10, LossCECount))
+			if err != nil {
+				b.Fatal(err)
+			}
+			net.Init(1)
+			opt := newAdam(net.params)
+			grads, _ := newGrads(net)
+			for _, g := range grads {
+				for i := range g {
+					g[i] = float32(i%13) * 1e-3
+				}
+			}
+			c0 := cpuSeconds()
+			for i := 0; i < b.N; i++ {
+				opt.step++
+				for pi, p := range net.params {
+					opt.updateRange(net.params, grads, 1e-3, 0, pi, 0, len(p.Data))
+				}
+			}
+			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

@@ -17,17 +17,7 @@ func TestRowGradMatchesScatter(t *testing.T) {
 		{Type: "dense", Units: 1640}, {Type: "lif"},
 		{Type: "dense", Units: 10}, {Type: "lif"},
 	}}
-	net, err := Build(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net.Init(5)
-	// Stronger weights, so that the hidden layers spike and every layer gets gradient.
-	for _, p := range net.params {
-		for i := range p.Data {
-			p.Data[i] *= 4
-		}
-	}
+	net := buildActive(t, a, 5)
 	rows, any := newRowGrads(net, T, n)
 	if !any || rows[1] == nil || rows[3] == nil || rows[5] != nil {
 		t.Fatalf("row-summed layers: %v", rows)
