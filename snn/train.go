@@ -55,7 +55,8 @@ type Config struct {
 
 // GradShards is the number of slices every mini-batch is cut into for the gradient: each slice has its
 // own gradient buffers and the slices are summed in a fixed order, so results do not depend on the
-// number of workers. It also caps the useful number of workers.
+// number of workers. (Large dense weights have no buffers in the slices: rowGrad sums them by rows, in
+// batch order.) It also caps the useful number of workers.
 const GradShards = 16
 
 // sumShards adds, for values [lo, hi) of one parameter, the copies of shards used[1:] to that of
