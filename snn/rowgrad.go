@@ -27,6 +27,13 @@ type rowGrad struct {
 	g      []float32 // ∂W of the batch, input-major like the weights
 	eps    []float32 // ε of every slot, [slot][t][out]
 	slots  []rowSlot
+	// bnd[(c·batch + k)·ts + t] is the first entry of slot k's step t whose input is in chunk c or above
+	// (c = chunks: the step's end). Chunk-major, so that summing chunk c streams two contiguous runs
+	// (c and c + 1); ts is T rounded up to 16, so that each slot's run fills whole cache lines and
+	// workers recording different slots never share one. The range is empty for a step whose ε is zero
+	// (it adds nothing, and the scatter skips it too).
+	bnd       []int32
+	ts, batch int
 }
 
 // rowSlot is one sample's record: the layer's active inputs and where each chunk's entries start.
@@ -34,10 +41,6 @@ type rowSlot struct {
 	idx  []int32   // active input of each entry, step after step, increasing within a step
 	val  []float32 // its value, unless unit
 	unit bool      // every value is 1 (spikes, binary counts)
-	// bnd[c·T+t] is the first entry of step t whose input is in chunk c or above (c = chunks: the
-	// step's end), chunk-major so that summing one chunk reads two short runs per sample. The range is
-	// empty for a step whose ε is zero (it adds nothing, and the scatter skips it too).
-	bnd []int32
 }
 
 // newRowGrads returns a rowGrad for every dense layer of at least rowGradMin weights, indexed by layer
@@ -50,7 +53,8 @@ func newRowGrads(n *Net, T, batch int) (rgs []*rowGrad, any bool) {
 		if !ok || d.in*d.out < rowGradMin {
 			continue
 		}
-		rgs[l] = &rowGrad{d: d, pi: n.pidx[l][0], T: T, chunks: (d.in + rowChunkRows - 1) / rowChunkRows,
+		chunks, ts := (d.in+rowChunkRows-1)/rowChunkRows, (T+15)&^15
+		rgs[l] = &rowGrad{d: d, pi: n.pidx[l][0], T: T, chunks: chunks, bnd: alignedInts((chunks + 1) * batch * ts), ts: ts, batch: batch,
 			g: alignedFloats(d.in * d.out), eps: make([]float32, batch*T*d.out), slots: make([]rowSlot, batch)}
 		any = true
 	}
@@ -64,7 +68,7 @@ func (r *rowGrad) record(k int, in *Act, gOut []float32) {
 	s := &r.slots[k]
 	eps := r.eps[k*T*O : (k+1)*T*O]
 	copy(eps, gOut[:T*O])
-	s.bnd = growI(s.bnd, (r.chunks+1)*T)
+	bnd, cs := r.bnd[k*r.ts:], r.batch*r.ts // chunk c's bound of step t: bnd[c·cs + t]
 	s.idx, s.val = s.idx[:0], s.val[:0]
 	sparse := in.HasSparse
 	s.unit = sparse && in.Val == nil
@@ -85,7 +89,7 @@ func (r *rowGrad) record(k int, in *Act, gOut []float32) {
 		}
 		if allZero(eps[t*O : (t+1)*O]) {
 			for c := 0; c <= r.chunks; c++ {
-				s.bnd[c*T+t] = e0
+				bnd[c*cs+t] = e0
 			}
 			continue
 		}
@@ -96,16 +100,16 @@ func (r *rowGrad) record(k int, in *Act, gOut []float32) {
 			for e < end && s.idx[e] < lim {
 				e++
 			}
-			s.bnd[c*T+t] = e
+			bnd[c*cs+t] = e
 		}
-		s.bnd[r.chunks*T+t] = end
+		bnd[r.chunks*cs+t] = end
 	}
 }
 
 // entries is the number of entries slot k recorded for step t (none when its ε is zero).
 func (r *rowGrad) entries(k, t int) int {
-	b := r.slots[k].bnd
-	return int(b[r.chunks*r.T+t] - b[t])
+	b := r.bnd[k*r.ts:]
+	return int(b[r.chunks*r.batch*r.ts+t] - b[t])
 }
 
 // reduce computes chunk c of ∂W from the first n slots: clears its rows, then adds val·ε_t to row idx
@@ -116,7 +120,8 @@ func (r *rowGrad) reduce(c, n int) (lo, hi int) {
 	clear(r.g[lo:hi])
 	for k := 0; k < n; k++ {
 		s := &r.slots[k]
-		b0, b1 := s.bnd[c*T:(c+1)*T], s.bnd[(c+1)*T:(c+2)*T]
+		b0 := r.bnd[(c*r.batch+k)*r.ts:][:T]
+		b1 := r.bnd[((c+1)*r.batch+k)*r.ts:][:T]
 		for t := 0; t < T; t++ {
 			e0, e1 := b0[t], b1[t]
 			if e0 == e1 {

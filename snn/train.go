@@ -79,8 +79,13 @@ func sumShards(arena []float32, stride int, used []int, lo, hi int, offs []int32
 }
 
 // alignedFloats returns n zero floats starting on a 64-byte boundary.
-func alignedFloats(n int) []float32 {
-	buf := make([]float32, n+16)
+func alignedFloats(n int) []float32 { return aligned[float32](n) }
+
+// alignedInts returns n zero int32s starting on a 64-byte boundary.
+func alignedInts(n int) []int32 { return aligned[int32](n) }
+
+func aligned[T float32 | int32](n int) []T {
+	buf := make([]T, n+16)
 	off := int(uintptr(unsafe.Pointer(&buf[0]))&63) / 4
 	if off != 0 {
 		off = 16 - off
