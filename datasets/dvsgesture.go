@@ -106,7 +106,8 @@ func gestureTrials(from, split string) ([]gestureTrial, error) {
 	if split == "all" {
 		splits = []string{"train", "test"}
 	} else if split != "train" && split != "test" {
-		return nil, fmt.Errorf("dvsgesture has no split %q (splits: all, test, train)", split)
+		def, _ := Lookup("dvsgesture")
+		return nil, noSplit(def, split)
 	}
 	for _, s := range splits {
 		got, err := listed(s)

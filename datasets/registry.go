@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/internal/suggest"
 )
 
 // Layout says how a dataset's files are organised after extraction.
@@ -120,7 +121,7 @@ func Lookup(name string) (*Definition, error) {
 	for _, d := range All() {
 		names = append(names, d.Name)
 	}
-	return nil, fmt.Errorf("unknown dataset %q (known: %s)", name, strings.Join(names, ", "))
+	return nil, fmt.Errorf("unknown dataset %q%s (known: %s)", name, suggest.DidYouMean(name, names), strings.Join(names, ", "))
 }
 
 func normalise(s string) string {

@@ -1,10 +1,9 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,13 +39,14 @@ func init() {
 		},
 	})
 	root.AddCommand(&cobra.Command{
-		Use:   "info NAME",
-		Short: "Show one dataset's definition: classes, layout, splits, downloads, licence, citation",
-		Args:  cobra.ExactArgs(1),
+		Use:               "info NAME",
+		Short:             "Show one dataset's definition: classes, layout, splits, downloads, licence, citation",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: datasetNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := datasets.Lookup(args[0])
 			if err != nil {
-				return cli.Usagef("%v", err)
+				return cli.Usage(err)
 			}
 			printDataset(d)
 			return nil
@@ -55,19 +55,19 @@ func init() {
 
 	var to string
 	fetch := &cobra.Command{
-		Use:   "fetch NAME --to DIR",
-		Short: "Download a dataset's official files, resuming, verifying checksums and extracting archives",
-		Args:  cobra.ExactArgs(1),
+		Use:               "fetch NAME --to DIR",
+		Short:             "Download a dataset's official files, resuming, verifying checksums and extracting archives",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: datasetNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := datasets.Lookup(args[0])
 			if err != nil {
-				return cli.Usagef("%v", err)
+				return cli.Usage(err)
 			}
 			if to == "" {
 				return cli.Usagef("fetch needs a destination: --to DIR")
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context()
 			var bar *cli.Progress
 			current := ""
 			err = datasets.Fetch(ctx, d, to, datasets.FetchOptions{
@@ -97,11 +97,13 @@ func init() {
 
 	var from, out, split, gestureMode, window string
 	var workers int
+	var force bool
 	var ff formatFlags
 	prepare := &cobra.Command{
-		Use:   "prepare NAME --from DIR -o OUT.arrow [--split train|test|all]",
-		Short: "Turn a downloaded dataset into one labelled dataset file (deterministic row order)",
-		Args:  cobra.ExactArgs(1),
+		Use:               "prepare NAME --from DIR -o OUT.arrow [--split train|test|all]",
+		Short:             "Turn a downloaded dataset into one labelled dataset file (deterministic row order)",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: datasetNames,
 	}
 	var applyHooks []func(o *convert.Options) error
 	for _, h := range convertHooks {
@@ -110,15 +112,19 @@ func init() {
 	prepare.RunE = func(cmd *cobra.Command, args []string) error {
 		d, err := datasets.Lookup(args[0])
 		if err != nil {
-			return cli.Usagef("%v", err)
+			return cli.Usage(err)
 		}
 		if from == "" || out == "" {
 			return cli.Usagef("prepare needs --from DIR and -o OUT")
+		}
+		if err := checkOutput(out, force); err != nil {
+			return err
 		}
 		fo, err := ff.options()
 		if err != nil {
 			return err
 		}
+		fo.Overwrite = force
 		if f, err := formats.OutputFormat(out, ""); err == nil {
 			if err := checkCompression(f, fo.Compression); err != nil {
 				return err
@@ -136,6 +142,9 @@ func init() {
 		}
 		sel := datasets.Selection{Split: split, DVSGestureSamples: gestureMode, Window: win}
 		plan, err := datasets.Inputs(d, from, sel)
+		if errors.Is(err, datasets.ErrUnknownSplit) {
+			return cli.Usagef("--split: %v", err)
+		}
 		if err != nil {
 			return err
 		}
@@ -143,8 +152,12 @@ func init() {
 		if err != nil {
 			return err
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		defer stop()
+		if notes != nil {
+			if err := checkOutput(notes.Path(out), force); err != nil {
+				return err
+			}
+		}
+		ctx := cmd.Context()
 		bar := cli.NewProgress(-1, "preparing "+d.Name, false)
 		co.Progress = func(done, total int64) { bar.Set(done) }
 		res, err := convert.Run(ctx, plan, out, co)
@@ -169,14 +182,27 @@ func init() {
 	}
 	prepare.Flags().StringVar(&from, "from", "", "folder holding the downloaded (extracted) dataset")
 	prepare.Flags().StringVarP(&out, "output", "o", "", "output dataset file (.arrow, .parquet)")
-	prepare.Flags().StringVar(&split, "split", "all", "train, test or all")
-	prepare.Flags().StringVar(&gestureMode, "dvsgesture-samples", "rows", "DVSGesture: rows (one sample per labels-CSV row, 1,464) or per-class (the paper's 1,342)")
+	prepare.Flags().StringVar(&split, "split", "all", "train, test or all (evtool datasets info NAME lists the dataset's splits)")
+	prepare.RegisterFlagCompletionFunc("split", func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		names := []string{"all"}
+		if len(args) > 0 {
+			if d, err := datasets.Lookup(args[0]); err == nil {
+				names = append(d.SplitNames(), "all")
+			}
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
+	enumVar(prepare, &gestureMode, "dvsgesture-samples", "rows", "DVSGesture: rows (one sample per labels-CSV row, 1,464) or per-class (the paper's 1,342)", gestureModes)
 	prepare.Flags().StringVar(&window, "window", "", "DSEC: cut each recording into samples of this duration (default 100ms)")
 	prepare.Flags().IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
+	forceFlag(prepare, &force)
 	ff.register(prepare, true)
 	root.AddCommand(prepare)
 	rootCmd.AddCommand(root)
 }
+
+// gestureModes are the values of --dvsgesture-samples.
+var gestureModes = []string{"rows", "per-class"}
 
 func printDataset(d *datasets.Definition) {
 	fmt.Printf("%s — %s\n", d.Name, d.Title)

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
 
 	"github.com/spf13/cobra"
 
@@ -19,8 +17,7 @@ func init() {
 		Short: "A guided tour of evtool on data it makes itself (no download)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context()
 			var log = os.Stdout
 			res, err := demo.Run(ctx, demo.Options{OutDir: out, Quick: quick, Log: log})
 			if err != nil {

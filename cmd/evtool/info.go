@@ -59,7 +59,7 @@ described too: samples, classes, tensor shape and element type.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per file, one per line")
-	cmd.Flags().StringVar(&from, "from", "", "force the input format (see: evtool formats)")
+	formatVar(cmd, &from, "from", "force the input format (see: evtool formats)", false)
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)
 }

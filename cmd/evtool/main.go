@@ -3,9 +3,8 @@
 package main
 
 import (
+	"context"
 	"errors"
-	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -19,25 +18,29 @@ var rootCmd = &cobra.Command{
 	Use:   "evtool",
 	Short: "A fast, dependable toolkit for event-camera (neuromorphic) data",
 	Long: `evtool reads every common event-camera format, transforms events, synthesises event datasets from
-static images, writes compressed Apache Arrow / Parquet, trains spiking networks and shows events.`,
+static images, writes compressed Apache Arrow / Parquet, trains spiking networks and shows events.
+
+Exit codes: 0 done, 1 failed, 2 bad usage, 130/143 interrupted by SIGINT/SIGTERM (no output written).`,
 	SilenceUsage:  true,
 	SilenceErrors: true,
 }
 
 func init() {
 	rootCmd.PersistentFlags().BoolVarP(&cli.Quiet, "quiet", "q", false, "silence progress bars and info lines")
+	rootCmd.Version = versionString()
+	rootCmd.SetVersionTemplate(versionLine() + "\n")
+	cli.Hints = append(cli.Hints, func(err error) string {
+		if errors.Is(err, formats.ErrTimeRange) {
+			return "to shift the times to start at 0, add -t time-align"
+		}
+		return ""
+	})
 }
 
 func main() {
-	if err := rootCmd.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "evtool:", err)
-		if errors.Is(err, formats.ErrTimeRange) {
-			fmt.Fprintln(os.Stderr, "evtool: to shift the times to start at 0, add -t time-align")
-		}
-		var ue *cli.UsageError
-		if errors.As(err, &ue) || cli.IsCobraUsageError(err) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	cli.ClassifyCommands(rootCmd)
+	ctx, stop := cli.WithSignals(context.Background())
+	err := rootCmd.ExecuteContext(ctx)
+	stop()
+	cli.Exit(err)
 }
