@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrInterrupted is wrapped by the errors of Create and Commit after Interrupt.
@@ -25,6 +26,7 @@ var (
 	// removal starts or never starts.
 	gate        sync.RWMutex
 	interrupted bool
+	stopped     atomic.Bool // interrupted, for the writes' quick check
 
 	liveMu sync.Mutex
 	live   = map[string]bool{} // temporary files and folders not yet committed or removed
@@ -49,6 +51,7 @@ func Interrupt() {
 	gate.Lock()
 	defer gate.Unlock()
 	interrupted = true
+	stopped.Store(true)
 	liveMu.Lock()
 	defer liveMu.Unlock()
 	for p := range live {
@@ -132,22 +135,32 @@ func remove(p string) {
 // FinalPath returns the final path (not the temporary one).
 func (f *File) FinalPath() string { return f.final }
 
-// Write writes to the temporary file; an error names the final path.
+// Write writes to the temporary file; an error names the final path. After Interrupt it fails at once,
+// so that a writer stops early instead of filling a file that is gone.
 func (f *File) Write(p []byte) (int, error) {
+	if stopped.Load() {
+		return 0, f.interruptedError()
+	}
 	n, err := f.File.Write(p)
 	return n, hide(err, f.final)
 }
 
 // WriteAt writes to the temporary file at off; an error names the final path.
 func (f *File) WriteAt(p []byte, off int64) (int, error) {
+	if stopped.Load() {
+		return 0, f.interruptedError()
+	}
 	n, err := f.File.WriteAt(p, off)
 	return n, hide(err, f.final)
 }
 
 // WriteString writes s; an error names the final path.
 func (f *File) WriteString(s string) (int, error) {
-	n, err := f.File.WriteString(s)
-	return n, hide(err, f.final)
+	return f.Write([]byte(s))
+}
+
+func (f *File) interruptedError() error {
+	return fmt.Errorf("%s: not written: %w", f.final, ErrInterrupted)
 }
 
 // Seek sets the offset of the next write; an error names the final path.

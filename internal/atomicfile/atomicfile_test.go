@@ -13,6 +13,7 @@ func resume(t *testing.T) {
 	t.Cleanup(func() {
 		gate.Lock()
 		interrupted = false
+		stopped.Store(false)
 		gate.Unlock()
 	})
 }
@@ -114,6 +115,9 @@ func TestInterrupt(t *testing.T) {
 
 	if got := entries(t, dir); strings.Join(got, " ") != "folder prev.bin" {
 		t.Fatalf("after Interrupt the folder holds %v; want only the previous outputs", got)
+	}
+	if _, err := f.Write([]byte("more")); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("Write after Interrupt: %v", err)
 	}
 	if _, err := d.Create("2/c.bin"); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("Dir.Create after Interrupt: %v", err)
