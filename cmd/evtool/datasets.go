@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -53,10 +54,16 @@ func init() {
 		},
 	})
 
-	var to string
+	var to, timeout string
+	var attempts int
 	fetch := &cobra.Command{
-		Use:               "fetch NAME --to DIR",
-		Short:             "Download a dataset's official files, resuming, verifying checksums and extracting archives",
+		Use:   "fetch NAME --to DIR",
+		Short: "Download a dataset's official files, resuming, verifying checksums and extracting archives",
+		Long: `Download a dataset's official files into DIR, verify their published checksums and extract archives.
+A connection, the response headers and every read of the body are bounded by --timeout; a failed
+attempt is retried (with a doubling pause) up to --attempts times, each resuming from the bytes already
+in FILE.part, which an error or a signal keeps for the next fetch. Extraction is bounded by the size
+the dataset definition expects, with a margin (a corrupt or hostile archive is refused).`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: datasetNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,10 +74,19 @@ func init() {
 			if to == "" {
 				return cli.Usagef("fetch needs a destination: --to DIR")
 			}
+			limit, _, err := parseDuration("timeout", timeout)
+			if err != nil {
+				return err
+			}
+			if limit <= 0 || attempts <= 0 {
+				return cli.Usagef("--timeout and --attempts want positive values")
+			}
 			ctx := cmd.Context()
 			var bar *cli.Progress
 			current := ""
+			wait := time.Duration(limit) * time.Microsecond
 			err = datasets.Fetch(ctx, d, to, datasets.FetchOptions{
+				ConnectTimeout: wait, HeaderTimeout: wait, IdleTimeout: wait, Attempts: attempts,
 				Progress: func(file string, done, total int64) {
 					if file != current {
 						if bar != nil {
@@ -85,6 +101,13 @@ func init() {
 			if bar != nil {
 				bar.Done()
 			}
+			if ctx.Err() != nil {
+				return &cli.InterruptedError{Note: "partial downloads stay in " + to + " as FILE.part; the same fetch resumes them"}
+			}
+			var manual *datasets.ManualDownloadError
+			if errors.As(err, &manual) {
+				return fmt.Errorf("%w\nthen: evtool datasets prepare %s --from %s -o %s.arrow", err, d.Name, to, d.Name)
+			}
 			if err != nil {
 				return err
 			}
@@ -93,6 +116,8 @@ func init() {
 		},
 	}
 	fetch.Flags().StringVar(&to, "to", "", "destination folder")
+	fetch.Flags().StringVar(&timeout, "timeout", "60s", "the longest wait for a connection, for the response headers, and for the next bytes of a download")
+	fetch.Flags().IntVar(&attempts, "attempts", 5, "requests per file before giving up (each resumes from the bytes received)")
 	root.AddCommand(fetch)
 
 	var from, out, split, gestureMode, window string
