@@ -30,6 +30,8 @@ var (
 	DuckDBWriter = Tool{Dir: "duckdb-check", Script: "write.mjs", Package: "@duckdb/node-api", What: "DuckDB"}
 	// Polars reads Arrow IPC and Parquet files with polars (Rust): tools/polars-check.
 	Polars = Tool{Dir: "polars-check", Script: "check.js", Package: "nodejs-polars", What: "nodejs-polars"}
+	// PolarsWriter writes Arrow IPC files with polars, for evtool to read: tools/polars-check/write.js.
+	PolarsWriter = Tool{Dir: "polars-check", Script: "write.js", Package: "nodejs-polars", What: "nodejs-polars"}
 )
 
 // Run runs the tool with args and decodes each line it prints as one JSON value into a new element of
