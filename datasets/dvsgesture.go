@@ -228,7 +228,7 @@ func perClassMode(mode string) (bool, error) {
 	case "per-class":
 		return true, nil
 	}
-	return false, fmt.Errorf("--dvsgesture-samples %q: want rows or per-class", mode)
+	return false, fmt.Errorf("DVSGesture samples %q: want rows or per-class", mode)
 }
 
 // gestureInputs lists the clips of a DVSGesture split: each trial recording is read once and cut into

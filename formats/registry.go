@@ -255,18 +255,30 @@ func RegisteredAll() { allRegistered = true }
 
 // unknownFormat builds the error for a failed lookup, listing the registered names (and, when a program
 // did not import formats/all, how to register the others).
-func unknownFormat(what string, names []string) error {
+func unknownFormat(what, listed string, names []string) error {
 	how := ""
 	if !allRegistered {
 		how = "; import github.com/evtool/evtool/formats/all to register every format evtool ships"
 	}
-	return &formatError{fmt.Sprintf("%s (registered formats: %s%s)", what, strings.Join(names, ", "), how)}
+	return &formatError{fmt.Sprintf("%s (%s: %s%s)", what, listed, strings.Join(names, ", "), how)}
 }
 
 type formatError struct{ msg string }
 
 func (e *formatError) Error() string        { return e.msg }
 func (e *formatError) Is(target error) bool { return target == ErrUnknownFormat }
+
+// ErrOption is matched (errors.Is) by the errors that a format option (Options.Params) would fix: which
+// chip, which columns.
+var ErrOption = errors.New("a format option is needed")
+
+// OptionErrorf builds an error that matches ErrOption, with its own text.
+func OptionErrorf(format string, a ...any) error { return &optionError{fmt.Sprintf(format, a...)} }
+
+type optionError struct{ msg string }
+
+func (e *optionError) Error() string        { return e.msg }
+func (e *optionError) Is(target error) bool { return target == ErrOption }
 
 // ErrTimeRange is wrapped by the errors of writers given timestamps their format cannot store compactly
 // (an absolute time near 10^15 µs, a gap of hours): shifting the times to start at 0 — the time-align
@@ -324,7 +336,7 @@ func Lookup(name string) (*Format, error) {
 	f, ok := registry[strings.ToLower(name)]
 	mu.RUnlock()
 	if !ok {
-		return nil, unknownFormat(fmt.Sprintf("unknown format %q%s", name, suggest.DidYouMean(name, Names())), Names())
+		return nil, unknownFormat(fmt.Sprintf("unknown format %q%s", name, suggest.DidYouMean(name, Names())), "registered formats", Names())
 	}
 	return f, nil
 }
@@ -359,7 +371,7 @@ func DetectBytes(path string, head []byte) (*Format, error) {
 		return f, nil
 	}
 	return nil, unknownFormat(fmt.Sprintf("%s: unknown format: no registered format recognises its first bytes or its extension %q; name the format",
-		path, filepath.Ext(path)), Names())
+		path, filepath.Ext(path)), "registered formats", Names())
 }
 
 // ByExtension finds a format by the file extension, or nil. Formats that can read win over write-only ones.
@@ -426,7 +438,7 @@ func OutputFormat(path, name string) (*Format, error) {
 		}
 		if f == nil {
 			return nil, unknownFormat(fmt.Sprintf("%s: no registered format writes extension %q; name the output format", path, ext),
-				writableNames())
+				"registered formats that write", writableNames())
 		}
 	}
 	if f.Create == nil {

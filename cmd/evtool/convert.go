@@ -8,7 +8,23 @@ import (
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
 	"github.com/evtool/evtool/sources"
+	"github.com/evtool/evtool/transforms"
 )
+
+// checkOutputFormat checks, before any work, that the output's name (or --to) gives a format that takes
+// what the conversion makes — tensors when the chain ends in a representation, else events — with the
+// --compression asked for.
+func checkOutputFormat(out, to string, chain *transforms.Chain, compression string) error {
+	if chain != nil && chain.HasRepresentation() {
+		_, err := formats.TensorOutputFormat(out, to)
+		return cli.Usage(err)
+	}
+	f, err := formats.OutputFormat(out, to)
+	if err != nil {
+		return cli.Usage(err)
+	}
+	return checkCompression(f, compression)
+}
 
 // convertHooks lets other verb files (transforms) add flags to convert and turn them into options,
 // without this file knowing them.
@@ -55,16 +71,6 @@ output that exists already is refused unless --force, and replaced only then.`,
 			return err
 		}
 		fo.Overwrite = force
-		// Outputs that are not event formats (tensors to .npz) are reported by convert.Run.
-		if f, err := formats.OutputFormat(out, to); err == nil {
-			if err := checkCompression(f, fo.Compression); err != nil {
-				return err
-			}
-		}
-		plan, err := sources.Discover(args, from)
-		if err != nil {
-			return err
-		}
 		o := convert.Options{From: from, To: to, Format: fo, Workers: workers}
 		if o.Slice, err = sf.spec(cmd); err != nil {
 			return err
@@ -73,6 +79,13 @@ output that exists already is refused unless --force, and replaced only then.`,
 			if err := apply(&o); err != nil {
 				return err
 			}
+		}
+		if err := checkOutputFormat(out, to, o.Chain, fo.Compression); err != nil {
+			return err
+		}
+		plan, err := sources.Discover(args, from)
+		if err != nil {
+			return err
 		}
 		var bar *cli.Progress
 		if plan.Dataset {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/datasets"
-	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
 )
 
@@ -150,16 +149,14 @@ the dataset definition expects, with a margin (a corrupt or hostile archive is r
 			return err
 		}
 		fo.Overwrite = force
-		if f, err := formats.OutputFormat(out, ""); err == nil {
-			if err := checkCompression(f, fo.Compression); err != nil {
-				return err
-			}
-		}
 		co := convert.Options{Format: fo, Workers: workers}
 		for _, apply := range applyHooks {
 			if err := apply(&co); err != nil {
 				return err
 			}
+		}
+		if err := checkOutputFormat(out, "", co.Chain, fo.Compression); err != nil {
+			return err
 		}
 		win, _, err := parseDuration("window", window)
 		if err != nil {

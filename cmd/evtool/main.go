@@ -8,9 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	_ "github.com/evtool/evtool/formats/all"
 	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/transforms"
 )
 
 // rootCmd is the top of the command tree; every verb file adds itself in an init function.
@@ -30,10 +32,23 @@ func init() {
 	rootCmd.Version = versionString()
 	rootCmd.SetVersionTemplate(versionLine() + "\n")
 	cli.Hints = append(cli.Hints, func(err error) string {
-		if errors.Is(err, formats.ErrTimeRange) {
+		switch {
+		case errors.Is(err, formats.ErrTimeRange):
 			return "to shift the times to start at 0, add -t time-align"
+		case errors.Is(err, formats.ErrUnknownFormat):
+			return "name an input's format with --from, an output's with --to (evtool formats lists them)"
+		case errors.Is(err, formats.ErrOption):
+			return "format options are given as -O key=value (evtool formats NAME lists a format's options)"
+		case errors.Is(err, events.ErrSensor):
+			return "the sensor size is given with --sensor WIDTHxHEIGHT"
 		}
 		return ""
+	})
+	// A transform that does not parse, or does not fit the input, is bad usage wherever it shows.
+	cli.UsageKinds = append(cli.UsageKinds, func(err error) bool {
+		var se *transforms.SyntaxError
+		var ste *transforms.StageError
+		return errors.As(err, &se) || errors.As(err, &ste)
 	})
 }
 

@@ -50,6 +50,10 @@ func asInterrupted(err error) (*InterruptedError, bool) {
 // Hints add a line after an error of a kind that has a known fix (registered by the commands).
 var Hints []func(err error) string
 
+// UsageKinds recognise the typed errors of the packages that mean bad usage (an unknown transform, a
+// chain that does not fit the input); the commands register them.
+var UsageKinds []func(err error) bool
+
 // ExitCode is the process exit code for the error a verb returned.
 func ExitCode(err error) int {
 	if s := Signal(); s != nil {
@@ -60,6 +64,11 @@ func ExitCode(err error) int {
 		return ExitOK
 	case IsUsage(err):
 		return ExitUsage
+	}
+	for _, is := range UsageKinds {
+		if is(err) {
+			return ExitUsage
+		}
 	}
 	return ExitFailure
 }
