@@ -52,7 +52,7 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 			}
 			pl, err := player.Open(args[0], from, fo, budget)
 			if err != nil {
-				return err
+				return inputError(args[0], err)
 			}
 			if sample < 0 || sample >= pl.Len() {
 				pl.Close()
@@ -61,7 +61,7 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 			p, err := player.New(pl, cfg)
 			if err != nil {
 				pl.Close()
-				return err
+				return inputError(args[0], err)
 			}
 			defer p.Close()
 			return runWindow(p, fmt.Sprintf("evtool view %s", filepath.Base(args[0])))
