@@ -256,11 +256,14 @@ func RegisteredAll() { allRegistered = true }
 // unknownFormat builds the error for a failed lookup, listing the registered names (and, when a program
 // did not import formats/all, how to register the others).
 func unknownFormat(what, listed string, names []string) error {
-	how := ""
-	if !allRegistered {
-		how = "; import github.com/evtool/evtool/formats/all to register every format evtool ships"
+	const how = "import github.com/evtool/evtool/formats/all to register every format evtool ships"
+	switch {
+	case len(names) == 0:
+		return &formatError{fmt.Sprintf("%s (no format is registered: %s)", what, how)}
+	case !allRegistered:
+		return &formatError{fmt.Sprintf("%s (%s: %s; %s)", what, listed, strings.Join(names, ", "), how)}
 	}
-	return &formatError{fmt.Sprintf("%s (%s: %s%s)", what, listed, strings.Join(names, ", "), how)}
+	return &formatError{fmt.Sprintf("%s (%s: %s)", what, listed, strings.Join(names, ", "))}
 }
 
 type formatError struct{ msg string }
