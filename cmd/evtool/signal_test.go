@@ -139,6 +139,9 @@ func TestSignalsMidWrite(t *testing.T) {
 		{"render a GIF", func(dir string) []string {
 			return []string{"render", es, "--window", "500us", "--max-frames", "1500", "--force", "-o", filepath.Join(dir, "clip.gif")}
 		}, previousFile("clip.gif"), tempUnderway},
+		{"demo", func(dir string) []string {
+			return []string{"demo", "--quick", "--force", "--out", filepath.Join(dir, "tour")}
+		}, previousFolder("tour"), tempUnderway},
 		{"train", func(dir string) []string {
 			return []string{"train", "--data", filepath.Join(dir, "..", "train.arrow"), "--model", "mlp", "--epochs", "1000",
 				"--force", "-o", filepath.Join(dir, "m.safetensors")}
