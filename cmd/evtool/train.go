@@ -33,7 +33,7 @@ test. The final model is saved as safetensors with the architecture, input encod
 its metadata. See docs/train.md.`,
 		Example: `  evtool train --data train.arrow -o csnn.safetensors
   evtool train --data train.arrow --test test.arrow --model mlp --epochs 10 --batch 128 --shift 0 -o mlp.safetensors
-  evtool train --data train.arrow --resume csnn.ckpt.safetensors --epochs 20 -o csnn.safetensors
+  evtool train --data train.arrow --resume csnn.ckpt.safetensors --epochs 20 -o csnn20.safetensors
   evtool train --data train.arrow -t 'denoise(dt=5ms) | frames(bins=8)' -o denoised.safetensors
   evtool train --data train.arrow --augment 'drop-event(prob=0.1) | jitter-t(sigma=1ms)' -o augmented.safetensors`,
 		Args: cobra.NoArgs,
