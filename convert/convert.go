@@ -173,7 +173,7 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 		rerr := r.Read(buf)
 		if buf.Len() > 0 {
 			if err := buf.Validate(g); err != nil {
-				return fail(fmt.Errorf("%s: %w (pass --sensor to set the sensor size)", input, err))
+				return fail(fmt.Errorf("%s: %w", input, err))
 			}
 			cur := buf
 			if stream != nil {

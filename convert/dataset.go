@@ -102,7 +102,7 @@ func (d datasetSource) prepare(i int, u *unit, g events.Geometry, o Options, rep
 	for j := range u.samples {
 		smp := &u.samples[j]
 		if err := smp.Events.Validate(g); err != nil {
-			return fmt.Errorf("sample %s: %w (pass --sensor to set the sensor size)", smp.ID, err)
+			return fmt.Errorf("sample %s: %w", smp.ID, err)
 		}
 		if o.Chain == nil {
 			continue
@@ -134,7 +134,7 @@ func (d datasetSource) geometry(ctx context.Context, meta events.Meta, o Options
 func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, input, output string,
 	outFmt *formats.Format, o Options) (*Result, error) {
 	if !outFmt.DatasetCreate {
-		return nil, fmt.Errorf("format %s holds one recording, not a dataset; write the dataset to .arrow (or --to nmnist for a folder of .bin files)", outFmt.Name)
+		return nil, fmt.Errorf("format %s holds one recording, not a dataset; write the dataset to .arrow or .parquet (or as nmnist, a folder of .bin files)", outFmt.Name)
 	}
 	n := src.samples()
 	g, err := src.geometry(ctx, meta, o)

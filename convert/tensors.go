@@ -113,7 +113,7 @@ func recordingTensor(ctx context.Context, r events.Reader, inFmt *formats.Format
 		g = sources.Infer(inFmt, st.Extent())
 	}
 	if err := b.Validate(g); err != nil {
-		return nil, fmt.Errorf("%s: %w (pass --sensor to set the sensor size)", input, err)
+		return nil, fmt.Errorf("%s: %w", input, err)
 	}
 	smp := &events.Sample{Events: *b, Label: events.NoLabel, ID: filepath.Base(input)}
 	sh, err := o.Chain.ApplySample(smp, shapeOf(g), o.Seed)

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/signal"
 
 	"github.com/spf13/cobra"
 
@@ -33,8 +31,7 @@ class the model does not know is an error unless --class-map names the model cla
 			if model == "" || data == "" {
 				return cli.Usagef("eval needs --model and --data")
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context()
 			aliases, err := parseClassMap(classMap)
 			if err != nil {
 				return err

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
 	"text/tabwriter"
 
@@ -22,7 +20,7 @@ func init() {
 	var limit, workers int
 	var seed uint64
 	var sets []string
-	var listParams bool
+	var listParams, force bool
 	var ff formatFlags
 	cmd := &cobra.Command{
 		Use:   "synth --images SOURCE -o OUTPUT [--preset nmnist]",
@@ -70,18 +68,17 @@ any number of workers, and the same seed gives the same bytes.`,
 			if images == "" || out == "" {
 				return cli.Usagef("synth needs --images SOURCE and -o OUTPUT")
 			}
+			if err := checkOutput(out, force); err != nil {
+				return err
+			}
 			if limit < 0 {
 				return cli.Usagef("--limit %d: want a positive number (0: all)", limit)
-			}
-			switch split {
-			case "", "train", "test":
-			default:
-				return cli.Usagef("--split %q: want train or test", split)
 			}
 			fo, err := ff.options()
 			if err != nil {
 				return err
 			}
+			fo.Overwrite = force
 			src, err := imagesrc.Open(images, imagesrc.Options{Split: split, Seed: p.Seed})
 			if err != nil {
 				return err
@@ -114,8 +111,7 @@ any number of workers, and the same seed gives the same bytes.`,
 				n = min(n, limit)
 			}
 			bar := cli.NewProgress(int64(n), "synthesising", false)
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context()
 			var total, on int64
 			err = synth.Generate(ctx, src, p, synth.GenerateOptions{Limit: limit, Workers: workers,
 				Progress: func(done, _ int64) { bar.Set(done) }},
@@ -148,15 +144,17 @@ any number of workers, and the same seed gives the same bytes.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&images, "images", "", "image source: an IDX images file, a folder of PNG/JPEG, or builtin:digits[:N]")
-	fl.StringVar(&preset, "preset", "nmnist", "parameter preset: "+strings.Join(synth.PresetNames(), ", "))
+	enumVar(cmd, &preset, "preset", "nmnist", "parameter preset: "+strings.Join(synth.PresetNames(), ", "), synth.PresetNames())
 	fl.StringVarP(&out, "output", "o", "", "output file (.arrow) or folder (with --to nmnist)")
-	fl.StringVar(&to, "to", "", "output format (default: from the extension of OUTPUT); nmnist writes .bin files")
-	fl.StringVar(&split, "split", "", "train or test: which part of a folder with Train/Test sub-folders or of the built-in digits, and the prefix of sample ids")
+	formatVar(cmd, &to, "to", "output format (default: from the extension of OUTPUT); nmnist writes .bin files", true)
+	enumVar(cmd, &split, "split", "", "train or test: which part of a folder with Train/Test sub-folders or of the built-in digits, and the prefix of sample ids",
+		[]string{"train", "test"})
 	fl.IntVar(&limit, "limit", 0, "synthesise at most N images (0: all)")
 	fl.Uint64Var(&seed, "seed", 0, "global seed; sample i uses hash(seed, i)")
 	fl.StringArrayVar(&sets, "set", nil, "change a synthesis parameter: name=value (repeatable; see --list-params)")
 	fl.BoolVar(&listParams, "list-params", false, "print every synthesis parameter with its unit and the preset's value, then exit")
 	fl.IntVar(&workers, "workers", 0, "worker goroutines (0: all cores)")
+	forceFlag(cmd, &force)
 	fl.StringVar(&ff.compression, "compression", "", compressionHelp)
 	fl.StringArrayVarP(&ff.params, "option", "O", nil, "format-specific option key=value (repeatable; see evtool formats)")
 	rootCmd.AddCommand(cmd)

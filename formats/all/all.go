@@ -13,4 +13,8 @@ import (
 	_ "github.com/evtool/evtool/formats/npy"
 	_ "github.com/evtool/evtool/formats/parquet"
 	_ "github.com/evtool/evtool/formats/prophesee"
+
+	"github.com/evtool/evtool/formats"
 )
+
+func init() { formats.RegisteredAll() }

@@ -68,7 +68,7 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	if s := src.Samples; s != nil {
 		if !g.Known() {
 			s.Close()
-			return nil, fmt.Errorf("%s: the dataset does not say its sensor size: give --sensor WxH", path)
+			return nil, events.SensorErrorf("%s: the dataset does not say its sensor size", path)
 		}
 		if s.NumSamples() == 0 {
 			s.Close()
