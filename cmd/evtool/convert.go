@@ -74,7 +74,8 @@ The output is written to a temporary file and moved into place only when everyth
 		}
 		var bar *cli.Progress
 		if plan.Dataset {
-			bar = cli.NewProgress(int64(len(plan.Items)), "converting", false)
+			lo, hi := o.Part.Range(len(plan.Items))
+			bar = cli.NewProgress(int64(hi-lo), "converting", false)
 			o.Progress = func(done, total int64) { bar.Set(done) }
 		} else {
 			bar = cli.NewProgress(-1, "events", false)
@@ -99,6 +100,7 @@ The output is written to a temporary file and moved into place only when everyth
 			cli.Infof("wrote %s: %s recording, %d events, %dx%d", res.Output, res.Format, res.Events,
 				res.Geometry.Width, res.Geometry.Height)
 		}
+		partNote(o, out)
 		return nil
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "output file (or folder, for --to nmnist datasets)")

@@ -159,12 +159,13 @@ func init() {
 			// them the output is incomplete, so a failure removes it too.
 			path := notes.Path(out)
 			if err := notes.Write(path); err != nil {
-				os.Remove(out)
+				removeOutput(co, out)
 				return err
 			}
 			cli.Infof("wrote %s: %d rows (%s)", path, notes.Rows(), notes.Doc)
 		}
 		reportTally(co.Chain)
+		partNote(co, out)
 		return nil
 	}
 	prepare.Flags().StringVar(&from, "from", "", "folder holding the downloaded (extracted) dataset")
@@ -175,6 +176,7 @@ func init() {
 	prepare.Flags().IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
 	ff.register(prepare, true)
 	root.AddCommand(prepare)
+	root.AddCommand(newMergeCommand())
 	rootCmd.AddCommand(root)
 }
 

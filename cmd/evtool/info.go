@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	var asJSON bool
+	var asJSON, verify bool
 	var from string
 	var ff formatFlags
 	cmd := &cobra.Command{
@@ -32,6 +32,9 @@ described too: samples, classes, tensor shape and element type.`,
 			if err != nil {
 				return err
 			}
+			if verify {
+				o.Params["verify"] = "true" // sharded datasets check every shard's sha256 when opened
+			}
 			failed := 0
 			enc := json.NewEncoder(os.Stdout)
 			for _, path := range args {
@@ -43,6 +46,9 @@ described too: samples, classes, tensor shape and element type.`,
 					fmt.Fprintln(os.Stderr, "evtool:", err)
 					failed++
 					continue
+				}
+				if verify {
+					verifyNote(path)
 				}
 				if asJSON {
 					if err := enc.Encode(rep); err != nil {
@@ -59,6 +65,7 @@ described too: samples, classes, tensor shape and element type.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per file, one per line")
+	cmd.Flags().BoolVar(&verify, "verify", false, "sharded datasets: check every shard's size and sha256 against the manifest")
 	cmd.Flags().StringVar(&from, "from", "", "force the input format (see: evtool formats)")
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/imagesrc"
@@ -24,6 +25,7 @@ func init() {
 	var sets []string
 	var listParams bool
 	var ff formatFlags
+	var shf shardFlags
 	cmd := &cobra.Command{
 		Use:   "synth --images SOURCE -o OUTPUT [--preset nmnist]",
 		Short: "Make an event dataset from static images by simulated saccades (calibrated against N-MNIST)",
@@ -82,6 +84,10 @@ any number of workers, and the same seed gives the same bytes.`,
 			if err != nil {
 				return err
 			}
+			to, part, err := shf.apply(out, to, split, &fo)
+			if err != nil {
+				return err
+			}
 			src, err := imagesrc.Open(images, imagesrc.Options{Split: split, Seed: p.Seed})
 			if err != nil {
 				return err
@@ -113,11 +119,13 @@ any number of workers, and the same seed gives the same bytes.`,
 			if limit > 0 {
 				n = min(n, limit)
 			}
+			first, end := part.Range(n)
+			n = end - first
 			bar := cli.NewProgress(int64(n), "synthesising", false)
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
 			var total, on int64
-			err = synth.Generate(ctx, src, p, synth.GenerateOptions{Limit: limit, Workers: workers,
+			err = synth.Generate(ctx, src, p, synth.GenerateOptions{Limit: limit, Start: first, End: end, Workers: workers,
 				Progress: func(done, _ int64) { bar.Set(done) }},
 				func(s *events.Sample) error {
 					total += int64(s.Events.Len())
@@ -143,6 +151,7 @@ any number of workers, and the same seed gives the same bytes.`,
 			}
 			cli.Infof("wrote %s: %s dataset, %d samples, %d events (%.0f per sample, ON fraction %.3f), %dx%d",
 				out, f.Name, n, total, mean, onFrac, p.Width, p.Height)
+			partNote(convert.Options{To: to, Part: part}, out)
 			return nil
 		},
 	}
@@ -159,6 +168,7 @@ any number of workers, and the same seed gives the same bytes.`,
 	fl.IntVar(&workers, "workers", 0, "worker goroutines (0: all cores)")
 	fl.StringVar(&ff.compression, "compression", "", compressionHelp)
 	fl.StringArrayVarP(&ff.params, "option", "O", nil, "format-specific option key=value (repeatable; see evtool formats)")
+	shf.register(cmd)
 	rootCmd.AddCommand(cmd)
 }
 

@@ -14,13 +14,14 @@ type Part struct {
 	Count int `json:"count"`
 }
 
-// Whole reports whether p is no split at all.
-func (p Part) Whole() bool { return p.Count <= 1 }
+// Whole reports whether p is no split at all (the zero Part). Part 0 of 1 is a split into one part: its
+// files are named as a part's, and a merge makes the dataset.
+func (p Part) Whole() bool { return p.Count == 0 }
 
 // Range is the part of n units that p takes: [lo, hi), the same for every caller, sized within one unit
 // of n/Count.
 func (p Part) Range(n int) (lo, hi int) {
-	if p.Whole() {
+	if p.Count < 1 {
 		return 0, n
 	}
 	return int(int64(p.Index) * int64(n) / int64(p.Count)), int(int64(p.Index+1) * int64(n) / int64(p.Count))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
@@ -34,7 +35,7 @@ func init() {
 			"shard-size":   "samples per shard (default: no limit)",
 			"shard-bytes":  "target size of a shard file, like 512MiB or 2GB (default: no limit)",
 			"part":         "write part i/N of an array job into a shared folder (evtool datasets merge joins the parts)",
-			"partition":    "label: hive-style folders label=K/, one label per shard",
+			"partition":    "hive-style folders: label (label=K/, one label per shard), after folders key=value that hold the dataset: split=train,label",
 			"verify":       "reading: check every shard's size and sha256 against the manifest first",
 		},
 	})
@@ -61,12 +62,18 @@ func OptionsFrom(o formats.Options) (Options, error) {
 			return so, fmt.Errorf("option part: %w", err)
 		}
 	}
-	switch v := o.Param("partition", ""); v {
-	case "":
-	case "label":
-		so.ByLabel = true
-	default:
-		return so, fmt.Errorf("option partition=%q: the shards can be partitioned by label", v)
+	if v := o.Param("partition", ""); v != "" {
+		for _, key := range strings.Split(v, ",") {
+			key = strings.TrimSpace(key)
+			switch {
+			case key == "label" && !so.ByLabel:
+				so.ByLabel = true
+			case strings.Contains(key, "=") && !so.ByLabel:
+				so.Within = append(so.Within, key)
+			default:
+				return so, fmt.Errorf("option partition=%q: want hive folders key=value (split=train) then label, like split=train,label", v)
+			}
+		}
 	}
 	return so, nil
 }

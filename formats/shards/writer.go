@@ -30,6 +30,10 @@ type Options struct {
 	// ByLabel writes hive-style partitions: every shard holds one label, in a folder label=K
 	// (label=__HIVE_DEFAULT_PARTITION__ for unlabelled samples), as DuckDB, polars, Spark and Ray read them.
 	ByLabel bool
+	// Within are hive folders key=value that hold the whole dataset, outermost first: with split=train
+	// the dataset goes into root/split=train (its manifest there), so that another run can fill
+	// root/split=test and a reader of root/**/*.parquet sees a split column.
+	Within []string
 	// Files are the options of the shard files (compression, the format's -O parameters).
 	Files formats.Options
 }
@@ -93,6 +97,12 @@ func Create(root string, meta events.Meta, o Options) (*Writer, error) {
 	if !o.Part.Whole() && (o.Part.Index < 0 || o.Part.Index >= o.Part.Count) {
 		return nil, fmt.Errorf("part %d of %d does not exist", o.Part.Index, o.Part.Count)
 	}
+	for _, kv := range o.Within {
+		if err := checkHiveFolder(kv); err != nil {
+			return nil, err
+		}
+		root = filepath.Join(root, kv)
+	}
 	w := &Writer{root: root, o: o, format: f, meta: meta}
 	w.meta.Format = f.Name
 	w.m = Manifest{Version: Version, Kind: events.KindDataset, Format: f.Name, Classes: meta.Classes,
@@ -152,6 +162,21 @@ func (w *Writer) fileName(n int) string {
 		return partPrefix(w.o.Part) + ext // one file per part
 	}
 	return fmt.Sprintf("%s-%05d%s", partPrefix(w.o.Part), n, ext)
+}
+
+// checkHiveFolder checks a constant hive folder name: key=value, a plain name on each side.
+func checkHiveFolder(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	bad := !ok || k == "" || v == "" || strings.ContainsAny(kv, "/\\\x00") || v == "." || v == ".." || strings.Contains(v, "=")
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			bad = true
+		}
+	}
+	if bad {
+		return fmt.Errorf("hive folder %q: want key=value, like split=train (letters, digits and _ in the key; no / in the value)", kv)
+	}
+	return nil
 }
 
 // partitionOf is the hive folder of a label.
@@ -400,4 +425,28 @@ func (w *Writer) Abort() {
 			os.Remove(filepath.Join(w.root, filepath.FromSlash(path.Dir(s.File)))) // only when empty
 		}
 	}
+}
+
+// Remove deletes a sharded dataset that Create made in root — or, for a part, only that part's files and
+// manifest, leaving the other parts in the shared folder.
+func Remove(root string, p Part) error {
+	if p.Whole() {
+		return os.RemoveAll(root)
+	}
+	name := filepath.Join(root, PartManifestName(p))
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	m, err := ReadManifest(f, name)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	for _, s := range m.Shards {
+		if err := os.Remove(filepath.Join(root, filepath.FromSlash(s.File))); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return os.Remove(name)
 }
