@@ -18,12 +18,12 @@ type Images interface {
 
 // GenerateOptions steer Generate.
 type GenerateOptions struct {
-	Limit    int                     // synthesise at most this many images (0: all)
+	Limit int // synthesise at most this many images (0: all)
 	// Start and End, when End > 0, synthesise only images [Start, End) of those (one part of an array
 	// job): sample i is still image i's, made with index i, so the parts make the whole run's samples.
 	Start, End int
-	Workers  int                     // goroutines (0: all cores)
-	Progress func(done, total int64) // called after each sample is emitted (may be nil)
+	Workers    int                     // goroutines (0: all cores)
+	Progress   func(done, total int64) // called after each sample is emitted (may be nil)
 }
 
 // Generate synthesises every image of src (up to Limit) on all cores and hands the samples to emit in

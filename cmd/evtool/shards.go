@@ -25,6 +25,7 @@ var _ = func() bool {
 // shardFlags are the flags of the verbs that write a dataset (convert, datasets prepare, synth): a folder
 // of shards instead of one file, and one part of an array job.
 type shardFlags struct {
+	format    string
 	size      int
 	bytes     string
 	part      string
@@ -34,6 +35,7 @@ type shardFlags struct {
 
 func (sf *shardFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
+	f.StringVar(&sf.format, "shard-format", "", "the shards' format: arrow (default) or parquet")
 	f.IntVar(&sf.size, "shard-size", 0, "write -o FOLDER as shards of N samples each plus a manifest.json (see docs/cluster.md)")
 	f.StringVar(&sf.bytes, "shard-bytes", "", "write -o FOLDER as shards of about SIZE each (512MiB, 2GB) plus a manifest.json")
 	f.StringVar(&sf.part, "shard", "", "process part i/N of the inputs only (cluster array jobs); 'auto' reads i/N from SLURM_ARRAY_TASK_ID/_COUNT, or JOB_COMPLETION_INDEX with --shard-count; parts share -o FOLDER, then: evtool datasets merge FOLDER")
@@ -96,7 +98,7 @@ func (sf *shardFlags) apply(out, to, split string, fo *formats.Options) (string,
 		return to, part, err
 	}
 	fileFormat, fileErr := formats.OutputFormat(out, "")
-	folder := sf.size != 0 || sf.bytes != "" || len(sf.partition) > 0 || (!part.Whole() && fileErr != nil)
+	folder := sf.format != "" || sf.size != 0 || sf.bytes != "" || len(sf.partition) > 0 || (!part.Whole() && fileErr != nil)
 	if !folder {
 		return to, part, nil
 	}
@@ -106,7 +108,10 @@ func (sf *shardFlags) apply(out, to, split string, fo *formats.Options) (string,
 	if to == "shards" {
 		to = ""
 	}
-	shardFormat := to
+	shardFormat := sf.format
+	if shardFormat == "" {
+		shardFormat = to // convert: --to parquet with --shard-size
+	}
 	if shardFormat == "" {
 		shardFormat = "arrow"
 		if fileErr == nil && fileFormat.Index == "" {
