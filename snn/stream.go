@@ -29,14 +29,22 @@ type stream struct {
 	classes int   // labels must be below (0: any label ≥ 0)
 }
 
-// blockSize is the samples of a block: one record batch of an Arrow dataset file, one row group of a
+// StreamBlock is the samples of a block: one record batch of an Arrow dataset file, one row group of a
 // Parquet one (both hold 64 samples by default), so that a block is decoded once.
-const blockSize = 64
+const StreamBlock = 64
+
+const blockSize = StreamBlock
 
 // blocker is a reader whose samples are stored in several files (formats/shards): Blocks lists, for each
 // shard, its dataset indices in file order as runs [first, count].
 type blocker interface {
 	Blocks() [][][2]int64
+}
+
+// releaser is a reader that can let go of the files it holds open and the data they keep decoded: the
+// stream calls Release after each block, since the next block is elsewhere.
+type releaser interface {
+	Release()
 }
 
 // storedBlocks cuts a dataset into blocks that each read from one place in file order.
@@ -203,6 +211,9 @@ func (s *stream) run(ctx context.Context, shuffle bool, seed uint64, epoch int, 
 					return err
 				}
 				sl.items = append(sl.items, it)
+			}
+			if r, ok := sl.r.(releaser); ok && shuffle {
+				r.Release()
 			}
 			return nil
 		},

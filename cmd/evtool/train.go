@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evtool/evtool/internal/bytesize"
 	"github.com/evtool/evtool/internal/cli"
 	"github.com/evtool/evtool/snn"
 	"github.com/evtool/evtool/transforms"
@@ -17,7 +18,7 @@ import (
 
 func init() {
 	var (
-		data, test, model, out, loss, surrogate, resume, checkpoint string
+		data, test, model, out, loss, surrogate, resume, checkpoint, memory string
 		epochs, batch, bins, hidden, earlyStop, workers, shift      int
 		lr, lrMin, wd, band                                         float64
 		seed                                                        uint64
@@ -84,20 +85,24 @@ its metadata. See docs/train.md.`,
 			if err != nil {
 				return err
 			}
-			trainSet, err := loadDataset(ctx, data, enc, aug != nil)
+			budget, err := memoryBudget(memory)
+			if err != nil {
+				return err
+			}
+			trainSet, err := loadDataset(ctx, data, enc, aug != nil, dataShare(budget, 3), true)
 			if err != nil {
 				return err
 			}
 			var testSet *snn.Dataset
 			if test != "" {
-				if testSet, err = loadDataset(ctx, test, trainSet.Encoding, false); err != nil {
+				if testSet, err = loadDataset(ctx, test, trainSet.Encoding, false, dataShare(budget, 6), false); err != nil {
 					return err
 				}
 			}
 			pairs, dens := trainSet.Stats()
-			cli.Infof("data: %d training samples, %d classes, %dx%d sensor, %s: %.0f active inputs per sample (%.1f %%)",
+			cli.Infof("data: %d training samples, %d classes, %dx%d sensor, %s: %.0f active inputs per sample (%.1f %%), %s encoded",
 				trainSet.Len(), len(trainSet.Classes), trainSet.Encoding.Width, trainSet.Encoding.Height,
-				trainSet.Encoding.Spec(), pairs, 100*dens)
+				trainSet.Encoding.Spec(), pairs, 100*dens, bytesize.Format(trainSet.Bytes))
 
 			var arch snn.Arch
 			shape := trainSet.Encoding.Shape()
@@ -171,6 +176,7 @@ its metadata. See docs/train.md.`,
 	f.Float64Var(&band, "sparse-grad", 0, "sparse-gradient band: no gradient where |U−θ| exceeds it (0 = exact BPTT)")
 	f.BoolVar(&dense, "dense", false, "use the dense reference kernels (slow; for checking)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON record per epoch on stdout (docs/train.md lists the fields)")
+	f.StringVar(&memory, "memory", "", "memory budget, like 8GiB (default: half of the machine's); a training set whose encoding needs more than a third of it is streamed from disk every epoch")
 	f.StringArrayVar(&classMap, "class-map", nil, "score a test-set class the model does not know as one it does: NAME=MODELCLASS (repeatable)")
 	rootCmd.AddCommand(cmd)
 }

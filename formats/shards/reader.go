@@ -225,6 +225,16 @@ func (d *Reader) matches(s *Shard, r events.SampleReader) error {
 	return nil
 }
 
+// Release closes the shards the reader holds open, and with them the data they keep decoded; the next
+// read opens its shard again. A reader that has read a block of a shard and moves on to another part of
+// the dataset calls it to keep memory small (snn's streaming loader does).
+func (d *Reader) Release() {
+	for _, o := range d.open {
+		o.r.Close()
+	}
+	d.open = d.open[:0]
+}
+
 // Close closes the open shards.
 func (d *Reader) Close() error {
 	var first error
