@@ -19,11 +19,11 @@ import (
 func init() {
 	var (
 		data, test, model, out, loss, surrogate, resume, checkpoint, memory string
-		epochs, batch, bins, hidden, earlyStop, workers, shift      int
-		lr, lrMin, wd, band                                         float64
-		seed                                                        uint64
-		binary, dense, asJSON                                       bool
-		specs, augment, classMap                                    []string
+		epochs, batch, bins, hidden, earlyStop, workers, shift              int
+		lr, lrMin, wd, band                                                 float64
+		seed                                                                uint64
+		binary, dense, asJSON                                               bool
+		specs, augment, classMap                                            []string
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data TRAIN [--test TEST] [--model csnn|mlp|FILE] -o MODEL.safetensors",

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"runtime/debug"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
