@@ -18,13 +18,14 @@ import (
 
 func init() {
 	var (
-		data, test, model, out, loss, surrogate, resume, checkpoint, memory string
-		epochs, batch, bins, hidden, earlyStop, workers, shift              int
-		lr, lrMin, wd, band                                                 float64
-		seed                                                                uint64
-		binary, dense, asJSON                                               bool
-		specs, augment, classMap                                            []string
+		data, test, model, out, loss, surrogate, resume, checkpoint string
+		epochs, batch, bins, hidden, earlyStop, workers, shift      int
+		lr, lrMin, wd, band                                         float64
+		seed                                                        uint64
+		binary, dense, asJSON                                       bool
+		specs, augment, classMap                                    []string
 	)
+	var memory string
 	cmd := &cobra.Command{
 		Use:   "train --data TRAIN [--test TEST] [--model csnn|mlp|FILE] -o MODEL.safetensors",
 		Short: "Train a spiking neural network (LIF, surrogate-gradient BPTT) on a labelled event dataset",
