@@ -23,6 +23,7 @@ type file struct {
 	f    io.Reader // closed with the file when it is an io.Closer
 	r    *ipc.FileReader
 	meta events.Meta
+	cols columns // where the layout's columns are in the file
 }
 
 // guard turns a panic inside arrow-go (possible on corrupt input) into an error.
@@ -64,25 +65,15 @@ func openReader(path string, src *io.SectionReader, f io.Reader) (fl *file, err 
 		r.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if meta.Kind == events.KindTensors {
-		if err := checkTensorColumns(r.Schema()); err != nil {
-			r.Close()
-			return nil, fmt.Errorf("%s: not an evtool tensors file: %w", path, err)
-		}
-		return &file{path: path, f: f, r: r, meta: meta}, nil
-	}
-	if len(r.Schema().FieldIndices(ColLabel)) > 0 || len(r.Schema().FieldIndices(ColID)) > 0 {
+	if meta.Kind != events.KindTensors && (len(r.Schema().FieldIndices(ColLabel)) > 0 || len(r.Schema().FieldIndices(ColID)) > 0) {
 		meta.Kind = events.KindDataset
 	}
-	want := RecordingSchema(meta)
-	if meta.Kind == events.KindDataset {
-		want = DatasetSchema(meta)
-	}
-	if err := checkColumns(r.Schema(), want); err != nil {
+	cols, err := findColumns(r.Schema(), meta.Kind)
+	if err != nil {
 		r.Close()
 		return nil, fmt.Errorf("%s: not an evtool %s file: %w", path, meta.Kind, err)
 	}
-	return &file{path: path, f: f, r: r, meta: meta}, nil
+	return &file{path: path, f: f, r: r, meta: meta, cols: cols}, nil
 }
 
 // checkMagic tells a file that is not Arrow IPC from one cut short: an IPC file starts and ends with
@@ -117,11 +108,23 @@ func (fl *file) close() error {
 	return nil
 }
 
-// batch loads record batch i (the caller releases it).
+// batch loads record batch i and checks what the readers rely on (the caller releases it).
 func (fl *file) batch(i int) (rec arrow.RecordBatch, err error) {
 	defer guard(fl.path, &err)
 	rec, err = fl.r.RecordBatchAt(i)
 	if err != nil {
+		return nil, &events.DecodeError{Path: fl.path, Msg: fmt.Sprintf("record batch %d", i), Err: err}
+	}
+	switch fl.meta.Kind {
+	case events.KindRecording:
+		err = checkRecordingBatch(rec, fl.cols)
+	case events.KindDataset:
+		err = checkDatasetBatch(rec, fl.cols)
+	case events.KindTensors:
+		err = checkTensorBatch(rec, fl.cols)
+	}
+	if err != nil {
+		rec.Release()
 		return nil, &events.DecodeError{Path: fl.path, Msg: fmt.Sprintf("record batch %d", i), Err: err}
 	}
 	return rec, nil
@@ -210,10 +213,10 @@ func (r *RecordingReader) Read(dst *events.Batch) error {
 			continue
 		}
 		n := min(int(r.rec.NumRows())-r.pos, want-dst.Len())
-		t := r.rec.Column(0).(*array.Int64).Int64Values()
-		x := r.rec.Column(1).(*array.Uint16).Uint16Values()
-		y := r.rec.Column(2).(*array.Uint16).Uint16Values()
-		p := r.rec.Column(3).(*array.Uint8).Uint8Values()
+		t := r.rec.Column(r.cols.t).(*array.Int64).Int64Values()
+		x := r.rec.Column(r.cols.x).(*array.Uint16).Uint16Values()
+		y := r.rec.Column(r.cols.y).(*array.Uint16).Uint16Values()
+		p := r.rec.Column(r.cols.p).(*array.Uint8).Uint8Values()
 		dst.T = append(dst.T, t[r.pos:r.pos+n]...)
 		dst.X = append(dst.X, x[r.pos:r.pos+n]...)
 		dst.Y = append(dst.Y, y[r.pos:r.pos+n]...)
@@ -317,7 +320,7 @@ func (d *DatasetReader) Meta() events.Meta { return d.meta }
 func (d *DatasetReader) NumSamples() int { return d.starts[len(d.starts)-1] }
 
 // ReadSample decodes sample i into dst, reusing its buffers.
-func (d *DatasetReader) ReadSample(i int, dst *events.Sample) error {
+func (d *DatasetReader) ReadSample(i int, dst *events.Sample) (err error) {
 	if i < 0 || i >= d.NumSamples() {
 		return fmt.Errorf("%s: sample %d does not exist (the file holds %d)", d.path, i, d.NumSamples())
 	}
@@ -331,18 +334,26 @@ func (d *DatasetReader) ReadSample(i int, dst *events.Sample) error {
 		return fmt.Errorf("%s: record batch %d holds %d samples, expected at least %d (corrupt %s)",
 			d.path, b, rec.NumRows(), row+1, KeyBatchSamples)
 	}
+	defer guard(d.path, &err) // a corrupt validity bitmap or string view: an error, not a panic
 	dst.Reset()
-	labels := rec.Column(0).(*array.Int32)
-	if labels.IsNull(row) {
+	c := d.cols
+	if labels := rec.Column(c.label).(*array.Int32); labels.IsNull(row) {
 		dst.Label = events.NoLabel
 	} else {
 		dst.Label = labels.Value(row)
 	}
-	dst.ID = rec.Column(1).(*array.String).Value(row)
-	lt := rec.Column(2).(*array.List)
-	lx := rec.Column(3).(*array.List)
-	ly := rec.Column(4).(*array.List)
-	lp := rec.Column(5).(*array.List)
+	ids := rec.Column(c.id)
+	if ids.IsNull(row) {
+		return &events.DecodeError{Path: d.path, Msg: fmt.Sprintf("sample %d has no id (null)", i)}
+	}
+	dst.ID = stringAt(ids, row)
+	lt := rec.Column(c.t).(array.ListLike)
+	lx := rec.Column(c.x).(array.ListLike)
+	ly := rec.Column(c.y).(array.ListLike)
+	lp := rec.Column(c.p).(array.ListLike)
+	if lt.IsNull(row) || lx.IsNull(row) || ly.IsNull(row) || lp.IsNull(row) {
+		return &events.DecodeError{Path: d.path, Msg: fmt.Sprintf("sample %d (%q): its events are null", i, dst.ID)}
+	}
 	s0, e0 := lt.ValueOffsets(row)
 	s1, e1 := lx.ValueOffsets(row)
 	s2, e2 := ly.ValueOffsets(row)

@@ -174,25 +174,3 @@ func withBatchSamples(s *arrow.Schema, n int) *arrow.Schema {
 	nm := arrow.NewMetadata(keys, vals)
 	return arrow.NewSchema(s.Fields(), &nm)
 }
-
-// checkColumns verifies that a schema has the columns of a layout with the right types.
-func checkColumns(s *arrow.Schema, want *arrow.Schema) error {
-	for _, wf := range want.Fields() {
-		idx := s.FieldIndices(wf.Name)
-		if len(idx) != 1 {
-			return fmt.Errorf("column %q is missing (a %s file needs %s)", wf.Name, kindOf(want), want.String())
-		}
-		got := s.Field(idx[0]).Type
-		if !arrow.TypeEqual(got, wf.Type) {
-			return fmt.Errorf("column %q has type %s; want %s", wf.Name, got, wf.Type)
-		}
-	}
-	return nil
-}
-
-func kindOf(s *arrow.Schema) string {
-	if len(s.FieldIndices(ColLabel)) > 0 {
-		return "dataset"
-	}
-	return "recording"
-}

@@ -198,22 +198,17 @@ func ParseTensorShape(s string) ([]int, error) {
 	return out, nil
 }
 
-// checkTensorColumns checks the tensors layout's columns.
-func checkTensorColumns(s *arrow.Schema) error {
-	if s.NumFields() != 3 || s.Field(0).Name != ColLabel || s.Field(1).Name != ColID || s.Field(2).Name != ColTensor {
-		return fmt.Errorf("want the columns label, id, tensor")
+// checkTensorBatch checks the offsets a tensors batch is read through (arrow-go loads them unchecked).
+func checkTensorBatch(rec arrow.RecordBatch, c columns) error {
+	if err := checkIDs(rec, c); err != nil {
+		return err
 	}
-	if s.Field(0).Type.ID() != arrow.INT32 || s.Field(1).Type.ID() != arrow.STRING {
-		return fmt.Errorf("want label:int32 and id:utf8")
-	}
-	switch t := s.Field(2).Type.(type) {
-	case *arrow.FixedSizeListType:
-	case *arrow.StructType:
-		if t.NumFields() != 2 || t.Field(0).Name != "data" || t.Field(1).Name != "shape" {
-			return fmt.Errorf("a variable-shape tensor column is struct<data, shape>")
+	if st, ok := rec.Column(c.tensor).(*array.Struct); ok {
+		if data, ok := st.Field(0).(*array.List); ok {
+			if err := checkOffsets(data.Offsets(), data.Data().Offset(), data.Len(), data.ListValues().Len()); err != nil {
+				return fmt.Errorf("column %q: %w", ColTensor, err)
+			}
 		}
-	default:
-		return fmt.Errorf("tensor column of type %s", t)
 	}
 	return nil
 }
@@ -284,7 +279,7 @@ func (r *TensorReader) NumSamples() int { return r.d.NumSamples() }
 func (r *TensorReader) Close() error { return r.d.Close() }
 
 // ReadSample reads tensor i into dst (its values are copied out of the record batch into dst's buffers).
-func (r *TensorReader) ReadSample(i int, dst *tensors.Sample) error {
+func (r *TensorReader) ReadSample(i int, dst *tensors.Sample) (err error) {
 	d := r.d
 	dst.Reset()
 	if i < 0 || i >= d.NumSamples() {
@@ -299,14 +294,15 @@ func (r *TensorReader) ReadSample(i int, dst *tensors.Sample) error {
 	if row >= int(rec.NumRows()) {
 		return fmt.Errorf("%s: record batch %d holds %d rows, expected at least %d", d.path, b, rec.NumRows(), row+1)
 	}
-	dst.ID = rec.Column(1).(*array.String).Value(row)
-	if labels := rec.Column(0).(*array.Int32); !labels.IsNull(row) {
+	defer guard(d.path, &err) // a corrupt validity bitmap or string view: an error, not a panic
+	dst.ID = stringAt(rec.Column(d.cols.id), row)
+	if labels := rec.Column(d.cols.label).(*array.Int32); !labels.IsNull(row) {
 		dst.Label = labels.Value(row)
 	}
 	t := &dst.Tensor
 	var values arrow.Array
 	var lo, hi int64
-	switch col := rec.Column(2).(type) {
+	switch col := rec.Column(d.cols.tensor).(type) {
 	case *array.FixedSizeList:
 		n := int64(col.DataType().(*arrow.FixedSizeListType).Len())
 		if !r.spec.Fixed() || int64(r.spec.Size()) != n {

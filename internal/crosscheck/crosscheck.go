@@ -34,6 +34,8 @@ var (
 	// its rows and events per partition: tools/duckdb-check/hive.mjs, tools/polars-check/hive.js.
 	DuckDBHive = Tool{Dir: "duckdb-check", Script: "hive.mjs", Package: "@duckdb/node-api", What: "DuckDB"}
 	PolarsHive = Tool{Dir: "polars-check", Script: "hive.js", Package: "nodejs-polars", What: "nodejs-polars"}
+	// PolarsWriter writes Arrow IPC files with polars, for evtool to read: tools/polars-check/write.js.
+	PolarsWriter = Tool{Dir: "polars-check", Script: "write.js", Package: "nodejs-polars", What: "nodejs-polars"}
 )
 
 // Run runs the tool with args and decodes each line it prints as one JSON value into a new element of
