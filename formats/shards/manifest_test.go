@@ -119,3 +119,18 @@ func FuzzReadManifest(f *testing.F) {
 		}
 	})
 }
+
+func TestInterleaved(t *testing.T) {
+	m := &Manifest{Shards: []Shard{
+		{Rows: []Run{{0, 2}, {6, 1}}}, // rows 0..6
+		{Rows: []Run{{2, 2}}},         // 2..3
+		{Rows: []Run{{4, 2}, {7, 3}}}, // 4..9
+	}}
+	if n := interleaved(m); n != 2 {
+		t.Fatalf("interleaved = %d, want 2", n)
+	}
+	m.Shards[1].Rows = []Run{{2, 2}, {10, 1}}
+	if n := interleaved(m); n != 3 {
+		t.Fatalf("interleaved = %d, want 3", n)
+	}
+}

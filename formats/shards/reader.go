@@ -15,8 +15,9 @@ import (
 )
 
 // Reader presents a sharded dataset as one events.SampleReader: sample i is the dataset's row i, in the
-// order the single-file output would have, whichever shard holds it. Shards are opened on first use and
-// at most maxOpen stay open. Like every SampleReader it serves one goroutine at a time.
+// order the single-file output would have, whichever shard holds it. Shards are opened on first use; the
+// most recently used stay open (see interleaved). Like every SampleReader it serves one goroutine at a
+// time.
 type Reader struct {
 	m      *Manifest
 	name   string // the manifest's path, for errors
@@ -25,6 +26,7 @@ type Reader struct {
 	opts   formats.Options
 	runs   []indexRun // sorted by first index
 	open   []openShard
+	keep   int // shards kept open
 	meta   events.Meta
 }
 
@@ -40,9 +42,45 @@ type openShard struct {
 	r     events.SampleReader
 }
 
-// maxOpen is how many shards a Reader keeps open: enough for the runs of a few label partitions read
-// side by side, few enough for any file-descriptor limit.
-const maxOpen = 8
+// A Reader keeps open as many shards as reading the dataset in order interleaves — one for plain
+// shards, one per label for hive partitions of a dataset whose labels alternate — within these bounds:
+// at least minOpen, at most maxOpen (file descriptors, and a decoded record batch each).
+const (
+	minOpen = 8
+	maxOpen = 64
+)
+
+// interleaved is how many shards are in use at once when the dataset is read in order: the most shards
+// whose row ranges (first to last row) overlap at any row.
+func interleaved(m *Manifest) int {
+	type edge struct {
+		row   int64
+		delta int
+	}
+	var edges []edge
+	for _, s := range m.Shards {
+		if len(s.Rows) == 0 {
+			continue
+		}
+		lo, hi := s.Rows[0].First(), s.Rows[0].First()+s.Rows[0].Count()
+		for _, r := range s.Rows {
+			lo, hi = min(lo, r.First()), max(hi, r.First()+r.Count())
+		}
+		edges = append(edges, edge{lo, 1}, edge{hi, -1})
+	}
+	sort.Slice(edges, func(i, j int) bool {
+		if edges[i].row != edges[j].row {
+			return edges[i].row < edges[j].row
+		}
+		return edges[i].delta < edges[j].delta // a range that ends where another starts does not overlap it
+	})
+	most, cur := 0, 0
+	for _, e := range edges {
+		cur += e.delta
+		most = max(most, cur)
+	}
+	return most
+}
 
 // Open opens a sharded dataset: its folder or its manifest (or the manifest of one part). With the
 // option verify, every shard's size and sha256 are checked against the manifest first.
@@ -77,7 +115,8 @@ func newReader(m *Manifest, name string, o formats.Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Reader{m: m, name: name, dir: filepath.Dir(name), format: f, opts: o, meta: m.Meta()}
+	d := &Reader{m: m, name: name, dir: filepath.Dir(name), format: f, opts: o, meta: m.Meta(),
+		keep: min(max(interleaved(m), minOpen), maxOpen)}
 	for k, s := range m.Shards {
 		var row int64
 		for _, r := range s.Rows {
@@ -203,7 +242,7 @@ func (d *Reader) shard(k int) (events.SampleReader, error) {
 		r.Close()
 		return nil, err
 	}
-	if len(d.open) == maxOpen {
+	if len(d.open) == d.keep {
 		d.open[0].r.Close()
 		d.open = d.open[1:]
 	}
