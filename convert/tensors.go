@@ -45,7 +45,7 @@ func convertTensors(ctx context.Context, src datasetSource, meta events.Meta, in
 		return nil, err
 	}
 	n := src.samples()
-	if n == 0 {
+	if src.units() == 0 {
 		return nil, fmt.Errorf("no samples to convert")
 	}
 	g, err := src.geometry(ctx, meta, o)

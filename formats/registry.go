@@ -129,6 +129,10 @@ type Format struct {
 	Tensors *TensorIO
 	// Conformance tells the conformance kit (formats/formattest) what valid content of this format is.
 	Conformance Conformance
+	// Index, for a format kept as a folder of files (a sharded dataset: formats/shards), names the file
+	// in the folder that describes the rest (manifest.json). Every lookup that takes a path takes the
+	// folder for that file (Resolve); Detect and NewReader work on the index file.
+	Index string
 }
 
 // CheckCompression reports whether the format's writer accepts the codec name (empty: its default).
@@ -226,11 +230,12 @@ func (s Sink) Abort() {
 	}
 }
 
-// Open opens a file of this format.
+// Open opens a file of this format (or a folder, for a format with an Index).
 func (f *Format) Open(path string, opts Options) (Source, error) {
 	if f.NewReader == nil {
 		return Source{}, fmt.Errorf("%s: format %s cannot be read", path, f.Name)
 	}
+	path = Resolve(path)
 	fh, err := os.Open(path)
 	if err != nil {
 		return Source{}, err
@@ -347,8 +352,29 @@ func Lookup(name string) (*Format, error) {
 // HeadSize is how many leading bytes Detect functions are given.
 const HeadSize = 4096
 
-// Detect finds the format of a file: magic bytes first, then the extension.
+// Resolve returns the file that stands for path: the index file when path is a folder that holds the
+// Index of a registered format (a sharded dataset's manifest.json), else path itself.
+func Resolve(path string) string {
+	st, err := os.Stat(path)
+	if err != nil || !st.IsDir() {
+		return path
+	}
+	for _, f := range All() {
+		if f.Index == "" {
+			continue
+		}
+		p := filepath.Join(path, f.Index)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
+		}
+	}
+	return path
+}
+
+// Detect finds the format of a file (or of a folder with a format's Index file): magic bytes first,
+// then the extension.
 func Detect(path string) (*Format, error) {
+	path = Resolve(path)
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -402,8 +428,10 @@ func find(path, name string) (*Format, error) {
 	return Detect(path)
 }
 
-// Open opens path with the named format, or detects it when name is empty.
+// Open opens path with the named format, or detects it when name is empty. A folder that holds a
+// format's Index file (a sharded dataset) opens as that format.
 func Open(path, name string, opts Options) (Source, *Format, error) {
+	path = Resolve(path)
 	f, err := find(path, name)
 	if err != nil {
 		return Source{}, nil, err

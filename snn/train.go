@@ -209,8 +209,8 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 		return nil, nil, fmt.Errorf("%s: %w", train.Source, err)
 	}
 	for i := range train.Samples {
-		if l := train.Samples[i].Label; l < 0 || int(l) >= len(trainLab) {
-			return nil, nil, fmt.Errorf("%s: sample %d has label %d but the data name %d classes", train.Source, i, l, len(trainLab))
+		if err := checkLabel(train, i, train.Samples[i].Label, len(trainLab)); err != nil {
+			return nil, nil, err
 		}
 	}
 	if test != nil && test.Encoding != train.Encoding {
@@ -276,7 +276,7 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	}
 	augShape := transforms.Shape{Geometry: events.Geometry{Width: m.Encoding.Width, Height: m.Encoding.Height}, Polarities: 2}
 	if cfg.Augment != nil {
-		if len(train.Events) != train.Len() {
+		if len(train.Events) != train.Len() && (train.stream == nil || !train.stream.keep) {
 			return nil, nil, errors.New("augmentation needs the training events: load the set with LoadOptions{KeepEvents: true}")
 		}
 		if cfg.Augment.HasRepresentation() {
@@ -297,6 +297,7 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	}
 	n := train.Len()
 	batches := (n + cfg.BatchSize - 1) / cfg.BatchSize
+	batch := make([]batchItem, 0, cfg.BatchSize)
 	totalSteps := cfg.Epochs * batches
 	rep := &Report{Epochs: st.History, Stopped: "completed"}
 	start := time.Now()
@@ -310,7 +311,15 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 		}
 		var samples, correct int
 		var loss float64
-		perm := rand.New(rand.NewPCG(cfg.Seed, uint64(epoch)+1)).Perm(n)
+		// The epoch's order: a permutation of the samples held in memory, or the shuffled stream of a
+		// dataset read from disk. Either way the seed and the epoch fix it.
+		var perm []int
+		var fd *feed
+		if train.stream != nil {
+			fd = train.stream.pass(ctx, true, cfg.Seed, epoch)
+		} else {
+			perm = rand.New(rand.NewPCG(cfg.Seed, uint64(epoch)+1)).Perm(n)
+		}
 		cancelled := false
 		if cfg.OnBatch != nil {
 			cfg.OnBatch(BatchReport{Epoch: epoch + 1, Epochs: cfg.Epochs, Total: n})
@@ -320,7 +329,40 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 				cancelled = true
 				break
 			}
-			idx := perm[b*cfg.BatchSize : min((b+1)*cfg.BatchSize, n)]
+			want := min((b+1)*cfg.BatchSize, n) - b*cfg.BatchSize
+			batch = batch[:0]
+			if fd == nil {
+				for _, i := range perm[b*cfg.BatchSize : b*cfg.BatchSize+want] {
+					it := batchItem{i: i, s: &train.Samples[i]}
+					if cfg.Augment != nil {
+						it.ev = &train.Events[i]
+					}
+					batch = append(batch, it)
+				}
+			} else {
+				for len(batch) < want {
+					got, ok := <-fd.C
+					if !ok {
+						break
+					}
+					if err := checkLabel(train, got.i, got.s.Label, len(trainLab)); err != nil {
+						fd.Stop()
+						return nil, nil, err
+					}
+					batch = append(batch, batchItem{i: got.i, s: &got.s, ev: &got.ev})
+				}
+				if len(batch) < want {
+					if err := fd.Err(); err != nil && ctx.Err() == nil {
+						return nil, nil, fmt.Errorf("%s: %w", train.Source, err)
+					}
+					if ctx.Err() != nil {
+						cancelled = true
+						break
+					}
+					return nil, nil, fmt.Errorf("%s: the stream ended after %d of %d samples", train.Source, b*cfg.BatchSize+len(batch), n)
+				}
+			}
+			idx := batch
 			scale := 1 / float64(len(idx))
 			// The batch is cut into GradShards fixed slices, each with its own gradient buffers; workers
 			// take shards in any order, and the shards are summed in shard order below, so the result
@@ -345,15 +387,15 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 							continue
 						}
 						w.lgrad = sh.lgrad // zero: cleared when last summed
-						for k, i := range idx[lo:hi] {
+						for k, it := range idx[lo:hi] {
 							w.slot = lo + k
-							s := &train.Samples[i]
+							i, s := it.i, it.s
 							if cfg.Augment != nil {
 								// Redraw the input from the events: a new augmentation every epoch.
 								a := &w.aug
 								a.smp.Reset()
-								a.smp.ID, a.smp.Label = train.Events[i].ID, train.Events[i].Label
-								a.smp.Events.AppendBatch(&train.Events[i].Events)
+								a.smp.ID, a.smp.Label = it.ev.ID, it.ev.Label
+								a.smp.Events.AppendBatch(&it.ev.Events)
 								if _, err := cfg.Augment.ApplySample(&a.smp, augShape, cfg.Seed^mix64(uint64(epoch)+0x9e37)); err != nil {
 									w.err = err
 									continue
@@ -449,6 +491,13 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 					Loss: loss / float64(samples), Accuracy: float64(correct) / float64(samples)})
 			}
 		}
+		if fd != nil {
+			if cancelled {
+				fd.Stop()
+			} else if err := fd.Err(); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", train.Source, err)
+			}
+		}
 		secs := time.Since(t0).Seconds()
 		er := EpochReport{Epoch: epoch + 1, Epochs: cfg.Epochs, Seconds: secs, TestAccuracy: -1, TestLoss: -1,
 			LR: cosineLR(cfg.LR, cfg.LRMin, st.Step, totalSteps)}
@@ -510,6 +559,22 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return m, rep, nil
+}
+
+// batchItem is one sample of a mini-batch: its dataset index (which seeds its augmentations), its
+// encoding and, for Config.Augment, its events.
+type batchItem struct {
+	i  int
+	s  *Encoded
+	ev *events.Sample
+}
+
+// checkLabel checks a training or test sample's label against the classes.
+func checkLabel(d *Dataset, i int, l int32, classes int) error {
+	if l < 0 || int(l) >= classes {
+		return fmt.Errorf("%s: sample %d has label %d but the data name %d classes", d.Source, i, l, classes)
+	}
+	return nil
 }
 
 // mix64 is the splitmix64 finaliser: a cheap, well-spread hash for per-sample random draws.

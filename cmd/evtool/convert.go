@@ -89,7 +89,8 @@ output that exists already is refused unless --force, and replaced only then.`,
 		}
 		var bar *cli.Progress
 		if plan.Dataset {
-			bar = cli.NewProgress(int64(len(plan.Items)), "converting", false)
+			lo, hi := o.Part.Range(len(plan.Items))
+			bar = cli.NewProgress(int64(hi-lo), "converting", false)
 			o.Progress = func(done, total int64) { bar.Set(done) }
 		} else {
 			bar = cli.NewProgress(-1, "events", false)
@@ -113,6 +114,7 @@ output that exists already is refused unless --force, and replaced only then.`,
 			cli.Infof("wrote %s: %s recording, %d events, %dx%d", res.Output, res.Format, res.Events,
 				res.Geometry.Width, res.Geometry.Height)
 		}
+		partNote(o, out)
 		return nil
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "output file (or folder, for --to nmnist datasets)")

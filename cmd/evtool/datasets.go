@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -194,12 +193,13 @@ the dataset definition expects, with a margin (a corrupt or hostile archive is r
 			// them the output is incomplete, so a failure removes it too.
 			path := notes.Path(out)
 			if err := notes.Write(path); err != nil {
-				os.Remove(out)
+				removeOutput(co, out)
 				return err
 			}
 			cli.Infof("wrote %s: %d rows (%s)", path, notes.Rows(), notes.Doc)
 		}
 		reportTally(co.Chain)
+		partNote(co, out)
 		return nil
 	}
 	prepare.Flags().StringVar(&from, "from", "", "folder holding the downloaded (extracted) dataset")
@@ -220,6 +220,7 @@ the dataset definition expects, with a margin (a corrupt or hostile archive is r
 	forceFlag(prepare, &force)
 	ff.register(prepare, true)
 	root.AddCommand(prepare)
+	root.AddCommand(newMergeCommand())
 	rootCmd.AddCommand(root)
 }
 

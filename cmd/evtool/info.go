@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	var asJSON bool
+	var asJSON, verify bool
 	var from string
 	var ff formatFlags
 	cmd := &cobra.Command{
@@ -37,6 +37,9 @@ as the dataset convert would make of it: samples, classes and their counts, even
 			if err != nil {
 				return err
 			}
+			if verify {
+				o.Params["verify"] = "true" // sharded datasets check every shard's sha256 when opened
+			}
 			failed := 0
 			enc := json.NewEncoder(os.Stdout)
 			for _, path := range args {
@@ -48,6 +51,9 @@ as the dataset convert would make of it: samples, classes and their counts, even
 					fmt.Fprintln(os.Stderr, "evtool:", err)
 					failed++
 					continue
+				}
+				if verify {
+					verifyNote(path)
 				}
 				if asJSON {
 					if err := enc.Encode(rep); err != nil {
@@ -65,6 +71,7 @@ as the dataset convert would make of it: samples, classes and their counts, even
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per file, one per line")
 	formatVar(cmd, &from, "from", "force the input format (see: evtool formats)", false)
+	cmd.Flags().BoolVar(&verify, "verify", false, "sharded datasets: check every shard's size and sha256 against the manifest")
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)
 }

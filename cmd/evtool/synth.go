@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/imagesrc"
@@ -22,6 +23,7 @@ func init() {
 	var sets []string
 	var listParams, force bool
 	var ff formatFlags
+	var shf shardFlags
 	cmd := &cobra.Command{
 		Use:   "synth --images SOURCE -o OUTPUT [--preset nmnist]",
 		Short: "Make an event dataset from static images by simulated saccades (calibrated against N-MNIST)",
@@ -79,6 +81,10 @@ any number of workers, and the same seed gives the same bytes.`,
 				return err
 			}
 			fo.Overwrite = force
+			to, part, err := shf.apply(out, to, split, &fo)
+			if err != nil {
+				return err
+			}
 			src, err := imagesrc.Open(images, imagesrc.Options{Split: split, Seed: p.Seed})
 			if err != nil {
 				return err
@@ -110,10 +116,12 @@ any number of workers, and the same seed gives the same bytes.`,
 			if limit > 0 {
 				n = min(n, limit)
 			}
+			first, end := part.Range(n)
+			n = end - first
 			bar := cli.NewProgress(int64(n), "synthesising", false)
 			ctx := cmd.Context()
 			var total, on int64
-			err = synth.Generate(ctx, src, p, synth.GenerateOptions{Limit: limit, Workers: workers,
+			err = synth.Generate(ctx, src, p, synth.GenerateOptions{Limit: limit, Start: first, End: end, Workers: workers,
 				Progress: func(done, _ int64) { bar.Set(done) }},
 				func(s *events.Sample) error {
 					total += int64(s.Events.Len())
@@ -139,6 +147,7 @@ any number of workers, and the same seed gives the same bytes.`,
 			}
 			cli.Infof("wrote %s: %s dataset, %d samples, %d events (%.0f per sample, ON fraction %.3f), %dx%d",
 				out, f.Name, n, total, mean, onFrac, p.Width, p.Height)
+			partNote(convert.Options{To: to, Part: part}, out)
 			return nil
 		},
 	}
@@ -157,6 +166,7 @@ any number of workers, and the same seed gives the same bytes.`,
 	forceFlag(cmd, &force)
 	fl.StringVar(&ff.compression, "compression", "", compressionHelp)
 	fl.StringArrayVarP(&ff.params, "option", "O", nil, "format-specific option key=value (repeatable; see evtool formats)")
+	shf.register(cmd)
 	rootCmd.AddCommand(cmd)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evtool/evtool/internal/bytesize"
 	"github.com/evtool/evtool/internal/cli"
 	"github.com/evtool/evtool/snn"
 	"github.com/evtool/evtool/transforms"
@@ -22,6 +23,7 @@ func init() {
 		binary, dense, asJSON, force                                bool
 		specs, augment, classMap                                    []string
 	)
+	var memory string
 	cmd := &cobra.Command{
 		Use:   "train --data TRAIN [--test TEST] [--model csnn|mlp|FILE] -o MODEL.safetensors",
 		Short: "Train a spiking neural network (LIF, surrogate-gradient BPTT) on a labelled event dataset",
@@ -84,20 +86,24 @@ its metadata. See docs/train.md.`,
 			if err != nil {
 				return err
 			}
-			trainSet, err := loadDataset(ctx, data, enc, aug != nil)
+			budget, err := memoryBudget(memory)
+			if err != nil {
+				return err
+			}
+			trainSet, err := loadDataset(ctx, data, enc, aug != nil, dataShare(budget, 3), true)
 			if err != nil {
 				return err
 			}
 			var testSet *snn.Dataset
 			if test != "" {
-				if testSet, err = loadDataset(ctx, test, trainSet.Encoding, false); err != nil {
+				if testSet, err = loadDataset(ctx, test, trainSet.Encoding, false, dataShare(budget, 6), false); err != nil {
 					return err
 				}
 			}
 			pairs, dens := trainSet.Stats()
-			cli.Infof("data: %d training samples, %d classes, %dx%d sensor, %s: %.0f active inputs per sample (%.1f %%)",
+			cli.Infof("data: %d training samples, %d classes, %dx%d sensor, %s: %.0f active inputs per sample (%.1f %%), %s encoded",
 				trainSet.Len(), len(trainSet.Classes), trainSet.Encoding.Width, trainSet.Encoding.Height,
-				trainSet.Encoding.Spec(), pairs, 100*dens)
+				trainSet.Encoding.Spec(), pairs, 100*dens, bytesize.Format(trainSet.Bytes))
 
 			var arch snn.Arch
 			shape := trainSet.Encoding.Shape()
@@ -179,6 +185,7 @@ its metadata. See docs/train.md.`,
 	f.Float64Var(&band, "sparse-grad", 0, "sparse-gradient band: no gradient where |U−θ| exceeds it (0 = exact BPTT)")
 	f.BoolVar(&dense, "dense", false, "use the dense reference kernels (slow; for checking)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON record per epoch on stdout (docs/train.md lists the fields)")
+	f.StringVar(&memory, "memory", "", "memory budget, like 8GiB (default: half of the machine's); a training set whose encoding needs more than a third of it is streamed from disk every epoch")
 	f.StringArrayVar(&classMap, "class-map", nil, "score a test-set class the model does not know as one it does: NAME=MODELCLASS (repeatable)")
 	forceFlag(cmd, &force)
 	rootCmd.AddCommand(cmd)
