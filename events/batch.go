@@ -141,7 +141,7 @@ func (b *Batch) Validate(g Geometry) error {
 	if known {
 		for i := 0; i < n; i++ {
 			if int(b.X[i]) >= g.Width || int(b.Y[i]) >= g.Height {
-				return fmt.Errorf("event %d at (%d,%d) lies outside the %dx%d sensor", i, b.X[i], b.Y[i], g.Width, g.Height)
+				return SensorErrorf("event %d at (%d,%d) lies outside the %dx%d sensor", i, b.X[i], b.Y[i], g.Width, g.Height)
 			}
 		}
 	}

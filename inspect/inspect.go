@@ -74,12 +74,13 @@ type inspector struct {
 }
 
 func (in *inspector) file(path, from string, o formats.Options) (*Report, error) {
-	fh, f, err := formats.OpenFile(path, from)
+	name := formats.Resolve(path) // a folder that is one dataset: its index file (the report keeps path)
+	fh, f, err := formats.OpenFile(name, from)
 	if err != nil {
 		return nil, err
 	}
 	if t := f.Tensors; t != nil && t.NewReader != nil {
-		tr, err := t.NewReader(fh, path, o)
+		tr, err := t.NewReader(fh, name, o)
 		if err == nil {
 			defer tr.Close()
 			return tensorFile(path, f, tr)
@@ -99,7 +100,7 @@ func (in *inspector) file(path, from string, o formats.Options) (*Report, error)
 		fh.Close()
 		return nil, fmt.Errorf("%s: format %s cannot be read", path, f.Name)
 	}
-	src, err := f.NewReader(fh, path, o)
+	src, err := f.NewReader(fh, name, o)
 	if err != nil {
 		fh.Close()
 		return nil, err

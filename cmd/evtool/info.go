@@ -6,27 +6,32 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/inspect"
+	"github.com/evtool/evtool/sources"
 )
 
 func init() {
-	var asJSON bool
+	var asJSON, verify bool
 	var from string
 	var ff formatFlags
 	cmd := &cobra.Command{
-		Use:   "info [--json] FILE...",
+		Use:   "info [--json] FILE|FOLDER...",
 		Short: "Describe event files (format, layout, sensor size, event counts, time range, ON/OFF) and tensor files",
 		Long: `Describe event files: format, layout, sensor size, event counts, time range, ON/OFF balance, and each
 format's own details. Tensor files that a chain ending in a representation wrote (.arrow, .npz, .npy) are
-described too: samples, classes, tensor shape and element type.`,
+described too: samples, classes, tensor shape and element type. A folder of sample files is described
+as the dataset convert would make of it: samples, classes and their counts, events.`,
 		Example: `  evtool info recording.aedat4
   evtool info --json Train/0/*.bin
+  evtool info N-MNIST/Train
   evtool info frames.npz`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -34,28 +39,45 @@ described too: samples, classes, tensor shape and element type.`,
 			if err != nil {
 				return err
 			}
-			if len(args) == 1 {
-				rep, err := inspect.File(args[0], from, o)
-				if err != nil {
-					return err
-				}
-				return writeReports(func(w *bufio.Writer) error { return report(w, rep, asJSON) })
+			if verify {
+				o.Params["verify"] = "true" // sharded datasets check every shard's sha256 when opened
 			}
-			// Many files: described on all cores, printed in order through one buffer.
+			// Reports go through one buffer, in the order of the arguments; files are described on all
+			// cores, a folder of sample files as one dataset.
 			failed := 0
 			err = writeReports(func(w *bufio.Writer) error {
-				return inspect.Files(cmd.Context(), args, from, o, func(_ int, rep *inspect.Report, err error) error {
-					if err != nil {
-						// In line with the reports around it.
+				emit := func(path string, rep *inspect.Report, err error) error {
+					if err != nil && len(args) == 1 {
+						return err
+					}
+					// Notes and errors go to stderr in line with the reports around them.
+					if err != nil || verify {
 						if err := w.Flush(); err != nil {
 							return err
 						}
+					}
+					if err != nil {
 						fmt.Fprintln(os.Stderr, "evtool:", err)
 						failed++
 						return nil
 					}
+					if verify {
+						verifyNote(path)
+					}
 					return report(w, rep, asJSON)
-				})
+				}
+				if !slices.ContainsFunc(args, isFolder) {
+					return inspect.Files(cmd.Context(), args, from, o, func(i int, rep *inspect.Report, err error) error {
+						return emit(args[i], rep, err)
+					})
+				}
+				for _, path := range args {
+					rep, err := describe(path, from, o)
+					if err := emit(path, rep, err); err != nil {
+						return err
+					}
+				}
+				return nil
 			})
 			if err != nil {
 				return err
@@ -67,7 +89,8 @@ described too: samples, classes, tensor shape and element type.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per file, one per line")
-	cmd.Flags().StringVar(&from, "from", "", "force the input format (see: evtool formats)")
+	formatVar(cmd, &from, "from", "force the input format (see: evtool formats)", false)
+	cmd.Flags().BoolVar(&verify, "verify", false, "sharded datasets: check every shard's size and sha256 against the manifest")
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)
 }
@@ -91,12 +114,85 @@ func report(w *bufio.Writer, rep *inspect.Report, asJSON bool) error {
 	return nil
 }
 
+// describe reports on a file, or on a folder of sample files as one dataset.
+func describe(path, from string, o formats.Options) (*inspect.Report, error) {
+	st, err := os.Stat(path)
+	if err != nil || !st.IsDir() || formats.Resolve(path) != path {
+		// A file, or a folder that is one dataset (a sharded dataset and its manifest).
+		return inspect.File(path, from, o)
+	}
+	plan, err := sources.Discover([]string{path}, from)
+	if err != nil {
+		return nil, err
+	}
+	if len(plan.Items) == 0 {
+		return nil, fmt.Errorf("%s: no event files found", path)
+	}
+	n := len(plan.Items)
+	rep := &inspect.Report{Path: path, Kind: events.KindDataset, Samples: &n, Classes: plan.Classes,
+		Labels: make([]int, len(plan.Classes)), Inferred: !o.Sensor.Known()}
+	var names []string
+	var fmts []*formats.Format
+	extent := events.Geometry{}
+	for _, it := range plan.Items {
+		r, err := inspect.File(it.Path, it.Format.Name, o)
+		if err != nil {
+			return nil, err
+		}
+		if r.Kind != events.KindRecording {
+			return nil, fmt.Errorf("%s: a %s file inside the folder %s: describe it on its own", it.Path, r.Kind, path)
+		}
+		if !slices.Contains(names, it.Format.Name) {
+			names, fmts = append(names, it.Format.Name), append(fmts, it.Format)
+		}
+		if it.Label >= 0 && int(it.Label) < len(rep.Labels) {
+			rep.Labels[it.Label]++
+		}
+		rep.Events += r.Events
+		rep.On += r.On
+		rep.Off += r.Off
+		rep.NonMonotonic += r.NonMonotonic
+		if r.TFirst != nil {
+			if rep.TFirst == nil {
+				rep.TFirst, rep.TLast = r.TFirst, r.TLast
+				rep.XMin, rep.XMax, rep.YMin, rep.YMax = r.XMin, r.XMax, r.YMin, r.YMax
+			}
+			*rep.TFirst, *rep.TLast = min(*rep.TFirst, *r.TFirst), max(*rep.TLast, *r.TLast)
+			*rep.XMin, *rep.XMax = min(*rep.XMin, *r.XMin), max(*rep.XMax, *r.XMax)
+			*rep.YMin, *rep.YMax = min(*rep.YMin, *r.YMin), max(*rep.YMax, *r.YMax)
+		}
+		if !r.Inferred {
+			extent = events.Geometry{Width: max(extent.Width, r.Width), Height: max(extent.Height, r.Height)}
+		}
+	}
+	rep.Format = strings.Join(names, "+")
+	switch {
+	case o.Sensor.Known():
+		rep.Width, rep.Height = o.Sensor.Width, o.Sensor.Height
+	case extent.Known():
+		rep.Width, rep.Height, rep.Inferred = extent.Width, extent.Height, false
+	case rep.XMax != nil:
+		g := events.Geometry{Width: int(*rep.XMax) + 1, Height: int(*rep.YMax) + 1}
+		if len(fmts) == 1 {
+			g = sources.Infer(fmts[0], g)
+		}
+		rep.Width, rep.Height = g.Width, g.Height
+	}
+	return rep, nil
+}
+
+// isFolder reports whether path is a folder of sample files (not one dataset with an index file).
+func isFolder(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir() && formats.Resolve(path) == path
+}
+
 func printReport(w io.Writer, r *inspect.Report) {
 	fmt.Fprintf(w, "%s\n", r.Path)
 	fmt.Fprintf(w, "  format    %s (%s)\n", r.Format, r.Kind)
 	geom := fmt.Sprintf("%dx%d", r.Width, r.Height)
 	if r.Inferred {
-		geom += " (inferred from the events; the file does not say)"
+		geom += " (inferred from the events: the input does not say)"
 	}
 	if r.Kind != events.KindTensors || r.Width > 0 {
 		fmt.Fprintf(w, "  sensor    %s\n", geom)
