@@ -35,7 +35,6 @@ type chunkInfo struct {
 	pos        uint64
 	start, end [2]uint32
 	counts     map[uint32]uint32
-	first      bool
 }
 
 type bagWriter struct {

@@ -53,14 +53,13 @@ func definition(c *Connection) (*msgType, error) {
 
 // eventLayout says where the parts of an EventArray lie, from its definition.
 type eventLayout struct {
-	top            *msgType
-	elem           int // bytes per event
-	x, y, ts, pol  int // offsets inside an event
-	xk, yk, pk     kind
-	std            bool // uint16 x, uint16 y, time ts, bool polarity: 13 bytes (the published layout)
-	hasW, hasH     bool
-	wKind, hKind   kind
-	wIsInt, hIsInt bool
+	top           *msgType
+	elem          int // bytes per event
+	x, y, ts, pol int // offsets inside an event
+	xk, yk, pk    kind
+	std           bool // uint16 x, uint16 y, time ts, bool polarity: 13 bytes (the published layout)
+	hasW, hasH    bool
+	wKind, hKind  kind
 }
 
 func compileEvents(t *msgType) (*eventLayout, error) {
