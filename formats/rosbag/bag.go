@@ -73,6 +73,8 @@ type fieldSet struct {
 	hasTime                   bool
 	indexPos, chunkPos        uint64
 	hasIndexPos, hasChunkPos  bool
+	connCount, chunkCount     uint32
+	hasConnCount, hasChunkCnt bool
 	topic, compression        string
 	encryptor                 string
 	bad                       string // name of a field whose value has the wrong size
@@ -117,6 +119,10 @@ func parseFields(b []byte) (fieldSet, error) {
 			u64(name, v, &fs.start, &ignore)
 		case "end_time":
 			u64(name, v, &fs.end, &ignore)
+		case "conn_count":
+			u32(name, v, &fs.connCount, &fs.hasConnCount)
+		case "chunk_count":
+			u32(name, v, &fs.chunkCount, &fs.hasChunkCnt)
 		case "index_pos":
 			u64(name, v, &fs.indexPos, &fs.hasIndexPos)
 		case "chunk_pos":
@@ -161,7 +167,7 @@ func (r *Reader) recordAt(pos int64, scratch *[]byte) (record, error) {
 	rec := record{pos: pos}
 	var lb [4]byte
 	if err := r.readAt(lb[:], pos); err != nil {
-		return rec, r.fail(pos, "file ends inside a record's header length", events.ErrTruncated)
+		return rec, r.fail(pos, "file ends inside a record's header length", err)
 	}
 	hl := int64(binary.LittleEndian.Uint32(lb[:]))
 	if hl > maxHeader || hl > r.size-pos-8 {
@@ -175,10 +181,10 @@ func (r *Reader) recordAt(pos int64, scratch *[]byte) (record, error) {
 	}
 	rec.header = (*scratch)[:hl]
 	if err := r.readAt(rec.header, pos+4); err != nil {
-		return rec, r.fail(pos+4, "file ends inside a record header", events.ErrTruncated)
+		return rec, r.fail(pos+4, "file ends inside a record header", err)
 	}
 	if err := r.readAt(lb[:], pos+4+hl); err != nil {
-		return rec, r.fail(pos+4+hl, "file ends inside a record's data length", events.ErrTruncated)
+		return rec, r.fail(pos+4+hl, "file ends inside a record's data length", err)
 	}
 	rec.dataPos = pos + 8 + hl
 	rec.dataLen = int64(binary.LittleEndian.Uint32(lb[:]))

@@ -131,18 +131,29 @@ func NewReader(src io.ReaderAt, size int64, name string, o formats.Options) (*Re
 	r := &Reader{path: name, src: src, size: size, opts: o, conns: map[uint32]*Connection{}, roles: map[uint32]role{},
 		evLayouts: map[uint32]*eventLayout{}, imuLayouts: map[uint32]*imuLayout{}, chunkComp: map[string]bool{},
 		lastT: math.MinInt64}
-	indexPos, err := r.readBagHeader()
+	bh, err := r.readBagHeader()
 	if err != nil {
 		return nil, err
 	}
+	indexPos := int64(bh.indexPos)
 	if err := r.readConnections(indexPos); err != nil {
 		return nil, err
+	}
+	// A bag cut inside its index must not pass for a shorter recording.
+	if bh.hasConnCount && len(r.connOrder) < int(bh.connCount) {
+		return nil, r.fail(r.size, fmt.Sprintf("the index holds %d of the %d connections the bag header announces",
+			len(r.connOrder), bh.connCount), events.ErrTruncated)
 	}
 	if err := r.selectTopics(); err != nil {
 		return nil, err
 	}
-	if err := r.readChunkInfos(indexPos); err != nil {
+	infos, err := r.readChunkInfos(indexPos)
+	if err != nil {
 		return nil, err
+	}
+	if bh.hasChunkCnt && infos < int(bh.chunkCount) {
+		return nil, r.fail(r.size, fmt.Sprintf("the index holds %d of the %d chunk infos the bag header announces",
+			infos, bh.chunkCount), events.ErrTruncated)
 	}
 	if err := r.findGeometry(); err != nil {
 		return nil, err
@@ -157,9 +168,10 @@ func (r *Reader) fail(off int64, msg string, err error) error {
 	return &events.DecodeError{Path: r.path, Offset: off, Msg: msg, Err: err}
 }
 
+// readAt reads len(b) bytes at off: events.ErrTruncated when the file is shorter, else the source's error.
 func (r *Reader) readAt(b []byte, off int64) error {
 	if off < 0 || int64(len(b)) > r.size-off {
-		return io.ErrUnexpectedEOF
+		return events.ErrTruncated
 	}
 	_, err := r.src.ReadAt(b, off)
 	if err == io.EOF {
@@ -168,38 +180,41 @@ func (r *Reader) readAt(b []byte, off int64) error {
 	return err
 }
 
-// readBagHeader checks the version line and reads the bag header record; it returns the index position.
-func (r *Reader) readBagHeader() (int64, error) {
+// readBagHeader checks the version line and reads the bag header record.
+func (r *Reader) readBagHeader() (fieldSet, error) {
 	line := make([]byte, min(int64(len(Magic)), r.size))
 	if err := r.readAt(line, 0); err != nil || string(line) != Magic {
 		if strings.HasPrefix(string(line), "#ROSBAG V") || strings.HasPrefix(string(line), "#ROSRECORD V") {
 			v, _, _ := strings.Cut(string(line), "\n")
-			return 0, r.fail(0, fmt.Sprintf("bag format %q is not supported (only #ROSBAG V2.0; `rosbag fix` upgrades older bags)", v), nil)
+			return fieldSet{}, r.fail(0, fmt.Sprintf("bag format %q is not supported (only #ROSBAG V2.0; `rosbag fix` upgrades older bags)", v), nil)
 		}
-		return 0, r.fail(0, "not a ROS bag: want the line #ROSBAG V2.0", events.ErrTruncated)
+		if err == nil && len(line) < len(Magic) && strings.HasPrefix(Magic, string(line)) {
+			err = events.ErrTruncated
+		}
+		return fieldSet{}, r.fail(0, "not a ROS bag: want the line #ROSBAG V2.0", err)
 	}
 	rec, err := r.recordAt(int64(len(Magic)), &r.hdr)
 	if err != nil {
-		return 0, err
+		return fieldSet{}, err
 	}
 	fs, err := parseFields(rec.header)
 	if err != nil {
-		return 0, r.fail(rec.pos, "bad bag header record", err)
+		return fieldSet{}, r.fail(rec.pos, "bad bag header record", err)
 	}
 	if fs.op != opBagHeader || !fs.hasIndexPos {
-		return 0, r.fail(rec.pos, "the first record is not a bag header (op 3 with index_pos)", nil)
+		return fieldSet{}, r.fail(rec.pos, "the first record is not a bag header (op 3 with index_pos)", nil)
 	}
 	if fs.encryptor != "" {
-		return 0, r.fail(rec.pos, fmt.Sprintf("the bag is encrypted (%s); decrypt it first", fs.encryptor), nil)
+		return fieldSet{}, r.fail(rec.pos, fmt.Sprintf("the bag is encrypted (%s); decrypt it first", fs.encryptor), nil)
 	}
 	end := rec.dataPos + rec.dataLen
 	if fs.indexPos == 0 {
-		return 0, r.fail(rec.pos, "the bag has no index (its recording did not finish); run `rosbag reindex` on it first", nil)
+		return fieldSet{}, r.fail(rec.pos, "the bag has no index (its recording did not finish); run `rosbag reindex` on it first", nil)
 	}
 	if fs.indexPos < uint64(end) || fs.indexPos >= uint64(r.size) {
-		return 0, r.fail(rec.pos, fmt.Sprintf("index position %d lies outside the %d-byte file's records", fs.indexPos, r.size), events.ErrTruncated)
+		return fieldSet{}, r.fail(rec.pos, fmt.Sprintf("index position %d lies outside the %d-byte file's records", fs.indexPos, r.size), events.ErrTruncated)
 	}
-	return int64(fs.indexPos), nil
+	return fs, nil
 }
 
 // readConnections reads the connection records of the index section.
@@ -333,37 +348,38 @@ func listOrNone(s []string) string {
 
 // readChunkInfos reads the chunk-info records of the index: the chunks holding wanted messages, in time
 // order, and the message count of every topic.
-func (r *Reader) readChunkInfos(indexPos int64) error {
+func (r *Reader) readChunkInfos(indexPos int64) (infos int, err error) {
 	counts := map[uint32]int64{}
 	var data []byte
 	for pos := indexPos; pos < r.size; {
 		rec, err := r.recordAt(pos, &r.hdr)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		fs, err := parseFields(rec.header)
 		if err != nil {
-			return r.fail(pos, "bad record header in the index", err)
+			return 0, r.fail(pos, "bad record header in the index", err)
 		}
 		pos = rec.dataPos + rec.dataLen
 		if fs.op != opChunkInfo {
 			continue
 		}
+		infos++
 		if !fs.hasVer || fs.ver != 1 || !fs.hasChunkPos || !fs.hasCount {
-			return r.fail(rec.pos, fmt.Sprintf("chunk info record of version %d (want 1, with chunk_pos and count)", fs.ver), nil)
+			return 0, r.fail(rec.pos, fmt.Sprintf("chunk info record of version %d (want 1, with chunk_pos and count)", fs.ver), nil)
 		}
 		if rec.dataLen != 8*int64(fs.count) {
-			return r.fail(rec.pos, fmt.Sprintf("chunk info lists %d connections in %d bytes (want %d)", fs.count, rec.dataLen, 8*int64(fs.count)), nil)
+			return 0, r.fail(rec.pos, fmt.Sprintf("chunk info lists %d connections in %d bytes (want %d)", fs.count, rec.dataLen, 8*int64(fs.count)), nil)
 		}
 		if fs.chunkPos >= uint64(indexPos) || fs.chunkPos < uint64(len(Magic)) {
-			return r.fail(rec.pos, fmt.Sprintf("chunk info points at byte %d, outside the chunk section", fs.chunkPos), nil)
+			return 0, r.fail(rec.pos, fmt.Sprintf("chunk info points at byte %d, outside the chunk section", fs.chunkPos), nil)
 		}
 		if int64(cap(data)) < rec.dataLen {
 			data = make([]byte, rec.dataLen)
 		}
 		data = data[:rec.dataLen]
 		if err := r.readAt(data, rec.dataPos); err != nil {
-			return r.fail(rec.dataPos, "cannot read a chunk info record", err)
+			return 0, r.fail(rec.dataPos, "cannot read a chunk info record", err)
 		}
 		wanted := false
 		for i := 0; i < len(data); i += 8 {
@@ -380,7 +396,7 @@ func (r *Reader) readChunkInfos(indexPos int64) error {
 	seen := map[int64]bool{}
 	for _, c := range r.chunks {
 		if seen[c.pos] {
-			return r.fail(c.pos, "two chunk info records name the chunk at this byte", nil)
+			return 0, r.fail(c.pos, "two chunk info records name the chunk at this byte", nil)
 		}
 		seen[c.pos] = true
 	}
@@ -402,7 +418,7 @@ func (r *Reader) readChunkInfos(indexPos int64) error {
 		}
 		r.topics[i].Messages += counts[id]
 	}
-	return nil
+	return infos, nil
 }
 
 // findGeometry reads the first event message for the sensor size, then rewinds.
