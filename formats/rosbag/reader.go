@@ -24,7 +24,17 @@ type Connection struct {
 	MD5        string
 	Definition string
 	CallerID   string
+	pos        int64 // file offset of its connection record, for errors
 }
+
+// TopicError says that the topic to read cannot be chosen: the bag has none, several, or not the one asked
+// for. It lists the topics there are.
+type TopicError struct {
+	Path string
+	Msg  string
+}
+
+func (e *TopicError) Error() string { return e.Path + ": " + e.Msg }
 
 // Topic summarises one topic of the bag, from its index.
 type Topic struct {
@@ -243,7 +253,7 @@ func (r *Reader) readConnections(indexPos int64) error {
 			if err := r.readAt(data, rec.dataPos); err != nil {
 				return r.fail(rec.dataPos, "cannot read a connection header", err)
 			}
-			c := &Connection{ID: fs.conn, Topic: fs.topic}
+			c := &Connection{ID: fs.conn, Topic: fs.topic, pos: pos}
 			err := scanFields(data, func(name string, v []byte) {
 				switch name {
 				case "type":
@@ -296,16 +306,16 @@ func (r *Reader) selectTopics() error {
 			ok = ok || t == want
 		}
 		if !ok {
-			return r.fail(0, fmt.Sprintf("topic %q is not an event topic of this bag; event topics: %s (all topics: %s)",
-				want, listOrNone(evTopics), listOrNone(all)), nil)
+			return &TopicError{r.path, fmt.Sprintf("topic %q is not an event topic of this bag; event topics: %s (all topics: %s)",
+				want, listOrNone(evTopics), listOrNone(all))}
 		}
 	case len(evTopics) == 1:
 		want = evTopics[0]
 	case len(evTopics) == 0:
-		return r.fail(0, fmt.Sprintf("the bag has no %s or %s topic (topics: %s)", typeDVS, typeProphesee, listOrNone(all)), nil)
+		return &TopicError{r.path, fmt.Sprintf("the bag has no %s or %s topic (topics: %s)", typeDVS, typeProphesee, listOrNone(all))}
 	default:
-		return r.fail(0, fmt.Sprintf("the bag has %d event topics (%s): choose one with the topic parameter (-O topic=NAME)",
-			len(evTopics), strings.Join(evTopics, ", ")), nil)
+		return &TopicError{r.path, fmt.Sprintf("the bag has %d event topics (%s): choose one with the topic parameter (-O topic=NAME)",
+			len(evTopics), strings.Join(evTopics, ", "))}
 	}
 	r.topic = want
 	for _, id := range r.connOrder {
@@ -313,14 +323,14 @@ func (r *Reader) selectTopics() error {
 		switch {
 		case c.Topic == want:
 			if !isEventType(c.Type) {
-				return r.fail(0, fmt.Sprintf("topic %s has connections of type %s as well as events", want, c.Type), nil)
+				return r.fail(c.pos, fmt.Sprintf("topic %s has connections of type %s as well as events", want, c.Type), nil)
 			}
 			t, err := definition(c)
 			if err == nil {
 				r.evLayouts[id], err = compileEvents(t)
 			}
 			if err != nil {
-				return r.fail(0, fmt.Sprintf("topic %s: cannot decode its %s messages", want, c.Type), err)
+				return r.fail(c.pos, fmt.Sprintf("topic %s: cannot decode its %s messages", want, c.Type), err)
 			}
 			r.roles[id] = roleEvents
 		case c.Type == typeIMU:
