@@ -34,24 +34,34 @@ const (
 	maxLZ4Ratio = 256
 )
 
-// scanFields calls visit for every name=value field of a record header (lengths checked; values alias b).
+// nextField splits the name=value field at off of a record header (lengths checked; name and value
+// alias b) and returns the offset of the next one.
+func nextField(b []byte, off int) (name, value []byte, next int, err error) {
+	if len(b)-off < 4 {
+		return nil, nil, 0, fmt.Errorf("header ends inside a field length (byte %d of %d)", off, len(b))
+	}
+	n := int(binary.LittleEndian.Uint32(b[off:]))
+	off += 4
+	if n > len(b)-off {
+		return nil, nil, 0, fmt.Errorf("header field of %d bytes overruns the %d-byte header", n, len(b))
+	}
+	f := b[off : off+n]
+	eq := bytes.IndexByte(f, '=')
+	if eq < 0 {
+		return nil, nil, 0, fmt.Errorf("header field %q has no '='", truncate(f))
+	}
+	return f[:eq], f[eq+1:], off + n, nil
+}
+
+// scanFields calls visit for every name=value field of a record header.
 func scanFields(b []byte, visit func(name string, value []byte)) error {
 	for off := 0; off < len(b); {
-		if len(b)-off < 4 {
-			return fmt.Errorf("header ends inside a field length (byte %d of %d)", off, len(b))
+		name, v, next, err := nextField(b, off)
+		if err != nil {
+			return err
 		}
-		n := int(binary.LittleEndian.Uint32(b[off:]))
-		off += 4
-		if n > len(b)-off {
-			return fmt.Errorf("header field of %d bytes overruns the %d-byte header", n, len(b))
-		}
-		f := b[off : off+n]
-		eq := bytes.IndexByte(f, '=')
-		if eq < 0 {
-			return fmt.Errorf("header field %q has no '='", truncate(f))
-		}
-		visit(string(f[:eq]), f[eq+1:])
-		off += n
+		visit(string(name), v)
+		off = next
 	}
 	return nil
 }
@@ -80,53 +90,57 @@ type fieldSet struct {
 	bad                       string // name of a field whose value has the wrong size
 }
 
-func parseFields(b []byte) (fieldSet, error) {
-	fs := fieldSet{op: -1}
-	u32 := func(name string, v []byte, dst *uint32, has *bool) {
+// parseFields decodes a record header. It runs once per message, so it allocates nothing for them.
+func parseFields(b []byte) (fs fieldSet, err error) {
+	fs.op = -1
+	u32 := func(v []byte, dst *uint32, has *bool) bool {
 		if len(v) != 4 {
-			fs.bad = name
-			return
+			return false
 		}
 		*dst, *has = binary.LittleEndian.Uint32(v), true
+		return true
 	}
-	u64 := func(name string, v []byte, dst *uint64, has *bool) {
+	u64 := func(v []byte, dst *uint64, has *bool) bool {
 		if len(v) != 8 {
-			fs.bad = name
-			return
+			return false
 		}
 		*dst, *has = binary.LittleEndian.Uint64(v), true
+		return true
 	}
 	var ignore bool
-	err := scanFields(b, func(name string, v []byte) {
-		switch name {
+	for off := 0; off < len(b) && err == nil; {
+		var name, v []byte
+		if name, v, off, err = nextField(b, off); err != nil {
+			break
+		}
+		ok := true
+		switch string(name) {
 		case "op":
-			if len(v) != 1 {
-				fs.bad = name
-				return
+			if ok = len(v) == 1; ok {
+				fs.op = int(v[0])
 			}
-			fs.op = int(v[0])
 		case "conn":
-			u32(name, v, &fs.conn, &fs.hasConn)
+			ok = u32(v, &fs.conn, &fs.hasConn)
 		case "count":
-			u32(name, v, &fs.count, &fs.hasCount)
+			ok = u32(v, &fs.count, &fs.hasCount)
 		case "ver":
-			u32(name, v, &fs.ver, &fs.hasVer)
+			ok = u32(v, &fs.ver, &fs.hasVer)
 		case "size":
-			u32(name, v, &fs.size, &fs.hasSize)
+			ok = u32(v, &fs.size, &fs.hasSize)
 		case "time":
-			u64(name, v, &fs.time, &fs.hasTime)
+			ok = u64(v, &fs.time, &fs.hasTime)
 		case "start_time":
-			u64(name, v, &fs.start, &ignore)
+			ok = u64(v, &fs.start, &ignore)
 		case "end_time":
-			u64(name, v, &fs.end, &ignore)
+			ok = u64(v, &fs.end, &ignore)
 		case "conn_count":
-			u32(name, v, &fs.connCount, &fs.hasConnCount)
+			ok = u32(v, &fs.connCount, &fs.hasConnCount)
 		case "chunk_count":
-			u32(name, v, &fs.chunkCount, &fs.hasChunkCnt)
+			ok = u32(v, &fs.chunkCount, &fs.hasChunkCnt)
 		case "index_pos":
-			u64(name, v, &fs.indexPos, &fs.hasIndexPos)
+			ok = u64(v, &fs.indexPos, &fs.hasIndexPos)
 		case "chunk_pos":
-			u64(name, v, &fs.chunkPos, &fs.hasChunkPos)
+			ok = u64(v, &fs.chunkPos, &fs.hasChunkPos)
 		case "topic":
 			fs.topic = string(v)
 		case "compression":
@@ -134,7 +148,10 @@ func parseFields(b []byte) (fieldSet, error) {
 		case "encryptor":
 			fs.encryptor = string(v)
 		}
-	})
+		if !ok && fs.bad == "" {
+			fs.bad = string(name)
+		}
+	}
 	if err == nil && fs.bad != "" {
 		err = fmt.Errorf("header field %s has a value of the wrong size", fs.bad)
 	}
