@@ -57,8 +57,8 @@ func newBagWriter(t testing.TB, compression string) *bagWriter {
 	return w
 }
 
-func u32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
-func u64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+func u32(v uint32) []byte { return le32(v) }
+func u64(v uint64) []byte { return le64(v) }
 func rtime(sec, nsec uint32) []byte {
 	return binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, sec), nsec)
 }
@@ -75,10 +75,7 @@ func fields(kv ...any) []byte {
 		case []byte:
 			v = x
 		}
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(name)+1+len(v)))
-		b = append(b, name...)
-		b = append(b, '=')
-		b = append(b, v...)
+		b = appendField(b, name, v)
 	}
 	return b
 }
@@ -89,10 +86,7 @@ func (w *bagWriter) writeRecord(dst *bytes.Buffer, header, data []byte, padTo in
 	if padTo > 0 && len(header) < padTo {
 		data = bytes.Repeat([]byte{' '}, padTo-len(header))
 	}
-	dst.Write(u32(uint32(len(header))))
-	dst.Write(header)
-	dst.Write(u32(uint32(len(data))))
-	dst.Write(data)
+	dst.Write(appendRecord(nil, header, data))
 }
 
 func (w *bagWriter) addConn(c *testConn) *testConn {

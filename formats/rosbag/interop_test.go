@@ -192,6 +192,26 @@ func TestRosbagWritten(t *testing.T) {
 	}
 }
 
+// TestRosbagReadsWriter: ROS's rosbag reads the bags evtool writes, with every event.
+func TestRosbagReadsWriter(t *testing.T) {
+	py := rosbagPython(t)
+	g := events.Geometry{Width: 640, Height: 480}
+	want := randomEvents(5, 120_000, g, 1_500_000_000_000_000)
+	for _, comp := range []string{"lz4", "none"} {
+		path := filepath.Join(t.TempDir(), "evtool.bag")
+		writeBag(t, path, g, WriterOptions{Compression: comp, MessageSpan: 3000}, want)
+		out, err := exec.Command(py, "-c", readScript, path, "/dvs/events").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: rosbag cannot read it: %v\n%s", comp, err, out)
+		}
+		got, _, topics := parseDump(t, out)
+		checkEqual(t, got, want)
+		if len(topics) != 1 || !strings.HasPrefix(topics[0], "/dvs/events dvs_msgs/EventArray ") {
+			t.Fatalf("rosbag lists topics %q", topics)
+		}
+	}
+}
+
 // TestRosbagReads checks the test generator against ROS: rosbag reads the bags it writes (every
 // compression, both message types, connection records inside chunks) through their index and finds
 // every topic, every message and exactly the events evtool reads.

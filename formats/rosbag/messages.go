@@ -19,18 +19,21 @@ func isEventType(t string) bool { return t == typeDVS || t == typeProphesee }
 // empty): the published layouts, accepted only when the md5sum says the layout is this one.
 var knownDefinitions = map[string]struct{ md5, def string }{
 	typeDVS: {"5e8beee5a6c107e504c2e78903c224b8",
-		"Header header\nuint32 height\nuint32 width\nEvent[] events\n" + sep + "MSG: dvs_msgs/Event\nuint16 x\nuint16 y\ntime ts\nbool polarity\n"},
+		"Header header\nuint32 height\nuint32 width\nEvent[] events\n" + headerSection + sep + "MSG: dvs_msgs/Event\nuint16 x\nuint16 y\ntime ts\nbool polarity\n"},
 	typeProphesee: {"5e8beee5a6c107e504c2e78903c224b8",
-		"std_msgs/Header header\nuint32 height\nuint32 width\nEvent[] events\n" + sep + "MSG: prophesee_event_msgs/Event\nuint16 x\nuint16 y\ntime ts\nbool polarity\n"},
+		"std_msgs/Header header\nuint32 height\nuint32 width\nEvent[] events\n" + headerSection + sep + "MSG: prophesee_event_msgs/Event\nuint16 x\nuint16 y\ntime ts\nbool polarity\n"},
 	typeIMU: {"6a62c6daae103f4ff57a132d6f95cec2",
 		"Header header\ngeometry_msgs/Quaternion orientation\nfloat64[9] orientation_covariance\n" +
 			"geometry_msgs/Vector3 angular_velocity\nfloat64[9] angular_velocity_covariance\n" +
 			"geometry_msgs/Vector3 linear_acceleration\nfloat64[9] linear_acceleration_covariance\n" +
-			sep + "MSG: geometry_msgs/Quaternion\nfloat64 x\nfloat64 y\nfloat64 z\nfloat64 w\n" +
+			headerSection + sep + "MSG: geometry_msgs/Quaternion\nfloat64 x\nfloat64 y\nfloat64 z\nfloat64 w\n" +
 			sep + "MSG: geometry_msgs/Vector3\nfloat64 x\nfloat64 y\nfloat64 z\n"},
 }
 
-const sep = "================================================================================\n"
+const (
+	sep           = "================================================================================\n"
+	headerSection = sep + "MSG: std_msgs/Header\nuint32 seq\ntime stamp\nstring frame_id\n"
+)
 
 // definition returns the message type of a connection: from its definition text, or from the published
 // layout when the text is missing and the md5sum matches it.

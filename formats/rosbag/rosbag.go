@@ -1,14 +1,16 @@
-// Package rosbag reads the events of ROS bags (format 2.0, `.bag`): the dvs_msgs/EventArray and
+// Package rosbag reads and writes the events of ROS bags (format 2.0, `.bag`): the dvs_msgs/EventArray and
 // prophesee_event_msgs/EventArray messages of one topic, as DAVIS and Prophesee ROS drivers record them,
 // and the sensor_msgs/Imu messages beside them. The index at the end of the bag picks the chunks that
 // hold those topics and orders them in time; chunks (uncompressed, bz2 or lz4) are read and decompressed
 // one at a time, so memory stays bounded by one chunk whatever the size of the bag. Message layouts are
 // taken from the definitions the bag carries. Image and other topics are never decompressed unless they
-// share a chunk with the events.
+// share a chunk with the events. The writer records events as rpg_dvs_ros does: dvs_msgs/EventArray
+// messages of one topic in lz4 or plain chunks, with the index ROS tools need.
 package rosbag
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 
 	"github.com/evtool/evtool/events"
@@ -21,17 +23,31 @@ const Magic = "#ROSBAG V2.0\n"
 func init() {
 	formats.Register(&formats.Format{
 		Name:        "rosbag",
-		Description: "ROS bag 2.0: dvs_msgs or prophesee_event_msgs EventArray topics (chunks none/bz2/lz4), IMU",
+		Description: "ROS bag 2.0: dvs_msgs or prophesee_event_msgs EventArray topics, IMU; chunks none/bz2/lz4 (writes dvs_msgs, lz4)",
 		Extensions:  []string{".bag"},
 		// Older bag versions are detected too, so that opening one says why it is refused.
 		Detect: func(head []byte) bool {
 			return formats.HasPrefix(head, "#ROSBAG V") || formats.HasPrefix(head, "#ROSRECORD V")
 		},
-		Open: func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
+		Open:   func(path string, o formats.Options) (formats.Source, error) { return Open(path, o) },
+		Create: create,
 		Params: map[string]string{
-			"topic": "read the events of this topic (default: the bag's only dvs_msgs/EventArray or prophesee_event_msgs/EventArray topic)",
+			"topic": "read the events of this topic (default: the bag's only dvs_msgs/EventArray or prophesee_event_msgs/EventArray topic); " +
+				"write them to this topic (default /dvs/events)",
+			"message-us": "write: µs of events per dvs_msgs/EventArray message (default 1000)",
 		},
 	})
+}
+
+func create(path string, meta events.Meta, o formats.Options) (formats.Sink, error) {
+	if meta.Kind == events.KindDataset {
+		return nil, fmt.Errorf("a ROS bag holds one recording, not a dataset")
+	}
+	span, err := o.IntParam("message-us", defaultSpan)
+	if err != nil {
+		return nil, err
+	}
+	return Create(path, meta.Geometry, WriterOptions{Topic: o.Param("topic", ""), Compression: o.Compression, MessageSpan: int64(span)})
 }
 
 // Decode reads a whole in-memory bag into dst (appending) and returns its IMU messages. The events before
