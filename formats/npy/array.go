@@ -26,6 +26,7 @@ type Type struct {
 	Kind      byte
 	Size      int
 	BigEndian bool
+	Code      string // as the header writes it, e.g. "<f4"
 }
 
 // Field is one field of a structured array.
@@ -156,10 +157,10 @@ func ParseHeader(text string) (*Header, error) {
 // typeOf decodes a type code: a scalar evtool reads, or any other plain type by its size alone.
 func typeOf(code string) (Type, int, error) {
 	if s, err := parseScalar(code); err == nil {
-		return Type{Kind: s.kind, Size: s.size, BigEndian: s.bigEndian}, s.size, nil
+		return Type{Kind: s.kind, Size: s.size, BigEndian: s.bigEndian, Code: code}, s.size, nil
 	}
 	size, err := fieldSize(code)
-	return Type{Size: size}, size, err
+	return Type{Size: size, Code: code}, size, err
 }
 
 func (t Type) bits(b []byte) uint64 {

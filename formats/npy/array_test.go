@@ -12,7 +12,8 @@ func TestParseHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Field{{"t", 0, Type{'i', 8, false}}, {"label", 8, Type{0, 3, false}}, {"c", 11, Type{'u', 2, true}}, {"", 13, Type{0, 4, false}}}
+	want := []Field{{"t", 0, Type{'i', 8, false, "<i8"}}, {"label", 8, Type{0, 3, false, "|S3"}}, {"c", 11, Type{'u', 2, true, ">u2"}},
+		{"", 13, Type{0, 4, false, "|V4"}}}
 	if !reflect.DeepEqual(h.Fields, want) || h.ItemSize != 17 || h.Count() != 5 {
 		t.Fatalf("%+v", h)
 	}
@@ -27,13 +28,13 @@ func TestParseHeader(t *testing.T) {
 		t.Fatal("a Fortran-order 3-D array was accepted")
 	}
 	h, err = ParseHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (3037000500, 3037000500, 2), }")
-	if err != nil || h.Count() != -1 || h.Type != (Type{'f', 4, false}) {
+	if err != nil || h.Count() != -1 || h.Type != (Type{'f', 4, false, "<f4"}) {
 		t.Fatalf("overflowing shape: %+v, %v", h, err)
 	}
-	if v, ok := (Type{'i', 2, false}).Float([]byte{0xFE, 0xFF}); !ok || v != -2 {
+	if v, ok := (Type{Kind: 'i', Size: 2}).Float([]byte{0xFE, 0xFF}); !ok || v != -2 {
 		t.Fatalf("i2 as float = %v", v)
 	}
-	if _, ok := (Type{0, 3, false}).Float([]byte{1, 2, 3}); ok {
+	if _, ok := (Type{Size: 3}).Float([]byte{1, 2, 3}); ok {
 		t.Fatal("a string read as a number")
 	}
 }

@@ -80,61 +80,37 @@ var aliases = map[string]int{
 // parseHeader turns the header dict into a layout. columns (from -O columns) orders the columns of a
 // plain 2-D array; nil means t,x,y,p.
 func parseHeader(text string, columns []int) (*layout, error) {
-	v, err := parseLiteral(text)
+	h, err := ParseHeader(text)
 	if err != nil {
 		return nil, err
 	}
-	d, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("the header is not a dict")
-	}
-	if fo, ok := d["fortran_order"].(bool); !ok {
-		return nil, fmt.Errorf("the header has no fortran_order True/False")
-	} else if fo {
-		return nil, fmt.Errorf("the array is in Fortran (column-major) order; save it with numpy.ascontiguousarray first")
-	}
-	shape, ok := d["shape"].(pyTuple)
-	if !ok {
-		return nil, fmt.Errorf("the header has no shape tuple")
-	}
-	dims := make([]int64, len(shape))
-	for i, s := range shape {
-		n, ok := s.(int64)
-		if !ok || n < 0 {
-			return nil, fmt.Errorf("shape %v: want non-negative integers", shape)
-		}
-		dims[i] = n
-	}
 	l := &layout{}
-	switch descr := d["descr"].(type) {
-	case []any:
-		if len(dims) != 1 {
-			return nil, fmt.Errorf("a structured array must be 1-D; shape is %v", dims)
+	if h.Fields != nil {
+		if len(h.Shape) != 1 {
+			return nil, fmt.Errorf("a structured array must be 1-D; shape is %v", h.Shape)
 		}
-		l.count = dims[0]
-		if err := l.structured(descr); err != nil {
+		l.count = h.Shape[0]
+		if err := l.structured(h); err != nil {
 			return nil, err
 		}
-	case string:
-		typ, err := parseScalar(descr)
-		if err != nil {
-			return nil, err
+	} else {
+		if h.Type.Kind == 0 {
+			return nil, fmt.Errorf("dtype %q is not an integer, float or bool type evtool reads", h.Type.Code)
 		}
+		typ := scalar{kind: h.Type.Kind, size: h.Type.Size, bigEndian: h.Type.BigEndian}
 		if columns == nil {
 			columns = []int{colT, colX, colY, colP}
 		}
-		if len(dims) != 2 || dims[1] != int64(len(columns)) {
+		if len(h.Shape) != 2 || h.Shape[1] != int64(len(columns)) {
 			return nil, fmt.Errorf("a plain array must have shape (N, %d) with columns %s; shape is %v",
-				len(columns), columnNames(columns), dims)
+				len(columns), columnNames(columns), h.Shape)
 		}
-		l.count, l.itemSize = dims[0], typ.size*len(columns)
+		l.count, l.itemSize = h.Shape[0], typ.size*len(columns)
 		for i, r := range columns {
 			if r != colSkip {
 				l.fields[r] = field{role: r, offset: i * typ.size, typ: typ}
 			}
 		}
-	default:
-		return nil, fmt.Errorf("the header's descr is neither a type code nor a list of fields")
 	}
 	if l.itemSize <= 0 || l.itemSize > 1<<16 {
 		return nil, fmt.Errorf("records of %d bytes are not event records", l.itemSize)
@@ -142,44 +118,27 @@ func parseHeader(text string, columns []int) (*layout, error) {
 	return l, nil
 }
 
-// structured reads a list of (name, type) fields; fields evtool does not know are skipped, nested or
-// sub-array fields are refused.
-func (l *layout) structured(descr []any) error {
+// structured maps the fields of a structured array onto the event columns by name; fields evtool does
+// not know are skipped.
+func (l *layout) structured(h *Header) error {
 	seen := [4]bool{}
-	off := 0
-	for _, f := range descr {
-		tup, ok := f.(pyTuple)
-		if !ok || len(tup) < 2 {
-			return fmt.Errorf("field %v: want a (name, type) pair", f)
+	for _, f := range h.Fields {
+		role, known := aliases[strings.ToLower(f.Name)]
+		if !known || seen[role] {
+			continue
 		}
-		name, ok1 := tup[0].(string)
-		code, ok2 := tup[1].(string)
-		if !ok1 || !ok2 {
-			return fmt.Errorf("field %v: want a (name, type code) pair; nested records are not supported", f)
+		if f.Type.Kind == 0 {
+			return fmt.Errorf("field %q: dtype %q is not an integer, float or bool type evtool reads", f.Name, f.Type.Code)
 		}
-		if len(tup) > 2 {
-			return fmt.Errorf("field %q is a sub-array; evtool reads scalar fields only", name)
-		}
-		size, err := fieldSize(code)
-		if err != nil {
-			return fmt.Errorf("field %q: %w", name, err)
-		}
-		if role, known := aliases[strings.ToLower(name)]; known && !seen[role] {
-			typ, err := parseScalar(code)
-			if err != nil {
-				return fmt.Errorf("field %q: %w", name, err)
-			}
-			seen[role] = true
-			l.fields[role] = field{role: role, offset: off, typ: typ}
-		}
-		off += size
+		seen[role] = true
+		l.fields[role] = field{role: role, offset: f.Offset, typ: scalar{kind: f.Type.Kind, size: f.Type.Size, bigEndian: f.Type.BigEndian}}
 	}
 	for r, ok := range seen {
 		if !ok {
 			return fmt.Errorf("the records have no %s field (want fields t, x, y, p or aliases such as timestamp, polarity)", roleNames[r])
 		}
 	}
-	l.itemSize = off
+	l.itemSize = h.ItemSize
 	return nil
 }
 

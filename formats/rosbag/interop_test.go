@@ -14,23 +14,13 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/internal/fixtures"
 )
 
 // rosbagPython returns a Python interpreter with ROS's own rosbag package (Debian's python3-rosbag, with
-// roslz4 and genpy), skipping the test when there is none — failing under CI=true, where scripts/test.sh
-// installs it.
+// roslz4 and genpy).
 func rosbagPython(t *testing.T) string {
-	t.Helper()
-	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		if path, err := exec.LookPath(py); err == nil && exec.Command(path, "-c", "import rosbag, roslz4, genpy.dynamic").Run() == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("rosbag interop test cannot run under CI: no python3 with rosbag (apt-get install python3-rosbag)")
-	}
-	t.Skip("rosbag interop test skipped: no python3 with rosbag (apt-get install python3-rosbag)")
-	return ""
+	return fixtures.Python(t, "rosbag, roslz4, genpy.dynamic", "python3-rosbag")
 }
 
 // Message definitions as ROS tools store them, for rosbag's dynamic message classes.
