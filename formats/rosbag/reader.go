@@ -431,9 +431,9 @@ func (r *Reader) readChunkInfos(indexPos int64) (infos int, err error) {
 	return infos, nil
 }
 
-// findGeometry reads the first event message for the sensor size, then rewinds.
+// findGeometry reads the first event message for the sensor size, then rewinds (keeping the first chunk
+// loaded when the message is in it, so that small bags are not decompressed twice).
 func (r *Reader) findGeometry() error {
-	defer func() { r.nextChunk, r.entries, r.ei, r.cur = 0, r.entries[:0], 0, nil }()
 	for r.nextChunk < len(r.chunks) {
 		if err := r.loadChunk(r.chunks[r.nextChunk]); err != nil {
 			return err
@@ -448,9 +448,14 @@ func (r *Reader) findGeometry() error {
 				return r.inChunk(e.rec, "bad "+r.conns[e.conn].Type+" message", err)
 			}
 			r.geometry = events.Geometry{Width: w, Height: h}
+			if r.nextChunk > 1 {
+				r.nextChunk, r.entries, r.cur = 0, r.entries[:0], nil
+			}
+			r.ei = 0
 			return nil
 		}
 	}
+	r.nextChunk, r.entries, r.ei, r.cur = 0, r.entries[:0], 0, nil
 	return nil
 }
 

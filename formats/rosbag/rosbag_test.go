@@ -516,3 +516,44 @@ func TestRegistered(t *testing.T) {
 		t.Fatalf("meta %+v", m)
 	}
 }
+
+// A bag whose first chunks hold only IMU messages: the sensor size comes from the first event message, and
+// no IMU message is lost to that look-ahead.
+func TestIMUBeforeEvents(t *testing.T) {
+	w := newBagWriter(t, "lz4")
+	imu, ev := w.addConn(imuConn("/imu")), w.addConn(dvsConn("/dvs/events"))
+	var want []IMU
+	for i := uint32(0); i < 6; i++ {
+		s := IMU{T: micros(1, i*1000), Topic: "/imu", AngularVelocity: [3]float64{float64(i), 0, 0}}
+		want = append(want, s)
+		w.write(imu, 1, i*1000, imuMsg(i, s, 1, i*1000))
+		if i%2 == 1 {
+			w.flush()
+		}
+	}
+	w.write(ev, 2, 0, eventArray(0, 20, 10, []rosEvent{{3, 4, 2, 0, true}}))
+	r, err := NewReader(bytesReader(w.close()), int64(w.out.Len()), "imu.bag", formats.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Meta().Geometry != (events.Geometry{Width: 20, Height: 10}) {
+		t.Fatalf("geometry %v", r.Meta().Geometry)
+	}
+	var imus []IMU
+	buf := events.NewBatch(16)
+	n := 0
+	for {
+		err := r.Read(buf)
+		n += buf.Len()
+		imus = append(imus, r.IMUs()...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != 1 || !reflect.DeepEqual(imus, want) {
+		t.Fatalf("%d events, IMU %+v; want 1 event, %+v", n, imus, want)
+	}
+}
