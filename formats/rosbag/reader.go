@@ -105,13 +105,12 @@ type Reader struct {
 	msg                []byte
 	layout             *eventLayout
 	evStart, evN, evI  int
-	msgPos             int // record offset in the chunk
 	geometry           events.Geometry
 	lastT              int64
 	imus               []IMU
 	done               bool
 	err                error
-	messages, nEvents  int64
+	messages           int64
 	imuCount, badIMU   int64
 	clamps, outOfRange int64
 }
@@ -559,7 +558,7 @@ func (r *Reader) nextMessage() error {
 			if err != nil {
 				return r.inChunk(e.rec, "bad "+r.conns[e.conn].Type+" message", err)
 			}
-			r.msg, r.layout, r.evStart, r.evN, r.evI, r.msgPos = b, l, start, n, 0, e.rec
+			r.msg, r.layout, r.evStart, r.evN, r.evI = b, l, start, n, 0
 			r.messages++
 			return nil
 		}
@@ -617,7 +616,6 @@ func (r *Reader) decode(dst *events.Batch, k int) {
 	T, X, Y, P := dst.Extend(k)
 	b := r.msg[r.evStart+r.evI*l.elem : r.evStart+(r.evI+k)*l.elem]
 	r.evI += k
-	r.nEvents += int64(k)
 	w, h := uint64(math.MaxUint16), uint64(math.MaxUint16)
 	if r.geometry.Known() {
 		w, h = uint64(r.geometry.Width-1), uint64(r.geometry.Height-1)
