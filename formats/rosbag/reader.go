@@ -56,7 +56,11 @@ const (
 type chunkRef struct {
 	pos        int64
 	start, end uint64 // bag time keys
+	messages   int64  // wanted messages, as the chunk info counts them
 }
+
+// minMessageRecord is the smallest message data record: lengths, and the op, conn and time fields.
+const minMessageRecord = 4 + (4 + len("op=") + 1) + (4 + len("conn=") + 4) + (4 + len("time=") + 8) + 4
 
 // entry is one wanted message of the loaded chunk.
 type entry struct {
@@ -390,14 +394,16 @@ func (r *Reader) readChunkInfos(indexPos int64) (infos int, err error) {
 		if err := r.readAt(data, rec.dataPos); err != nil {
 			return 0, r.fail(rec.dataPos, "cannot read a chunk info record", err)
 		}
-		wanted := false
+		var wanted int64
 		for i := 0; i < len(data); i += 8 {
 			id, n := binary.LittleEndian.Uint32(data[i:]), binary.LittleEndian.Uint32(data[i+4:])
 			counts[id] += int64(n)
-			wanted = wanted || (r.roles[id] != roleSkip && n > 0)
+			if r.roles[id] != roleSkip {
+				wanted += int64(n)
+			}
 		}
-		if wanted {
-			r.chunks = append(r.chunks, chunkRef{pos: int64(fs.chunkPos), start: rosTime(fs.start).key(), end: rosTime(fs.end).key()})
+		if wanted > 0 {
+			r.chunks = append(r.chunks, chunkRef{pos: int64(fs.chunkPos), start: rosTime(fs.start).key(), end: rosTime(fs.end).key(), messages: wanted})
 		}
 	}
 	// Chunks in bag time order (file order among equal start times), as rosbag plays them.
@@ -500,6 +506,11 @@ func (r *Reader) loadChunk(ref chunkRef) error {
 	r.cur, err = r.decompress(fs.compression, *buf, int64(fs.size))
 	if err != nil {
 		return r.fail(rec.pos, fmt.Sprintf("cannot decompress the %s chunk", fs.compression), err)
+	}
+	// Room for the chunk's wanted messages at once, as far as its bytes can hold them (a message record
+	// takes at least minMessageRecord bytes): one allocation per larger chunk, not one per doubling.
+	if n := min(ref.messages, int64(len(r.cur)/minMessageRecord)); int64(cap(r.entries)) < n {
+		r.entries = make([]entry, 0, n)
 	}
 	for off := 0; off < len(r.cur); {
 		hdr, data, next, err := innerRecord(r.cur, off)
