@@ -197,12 +197,14 @@ func (r *Reader) readAt(b []byte, off int64) error {
 func (r *Reader) readBagHeader() (fieldSet, error) {
 	line := make([]byte, min(int64(len(Magic)), r.size))
 	if err := r.readAt(line, 0); err != nil || string(line) != Magic {
-		if strings.HasPrefix(string(line), "#ROSBAG V") || strings.HasPrefix(string(line), "#ROSRECORD V") {
-			v, _, _ := strings.Cut(string(line), "\n")
+		switch {
+		case err == nil && len(line) < len(Magic) && strings.HasPrefix(Magic, string(line)):
+			err = events.ErrTruncated // the version line is cut
+		case strings.HasPrefix(string(line), "#ROSBAG V") || strings.HasPrefix(string(line), "#ROSRECORD V"):
+			head := make([]byte, min(32, r.size))
+			r.readAt(head, 0)
+			v, _, _ := strings.Cut(string(head), "\n")
 			return fieldSet{}, r.fail(0, fmt.Sprintf("bag format %q is not supported (only #ROSBAG V2.0; `rosbag fix` upgrades older bags)", v), nil)
-		}
-		if err == nil && len(line) < len(Magic) && strings.HasPrefix(Magic, string(line)) {
-			err = events.ErrTruncated
 		}
 		return fieldSet{}, r.fail(0, "not a ROS bag: want the line #ROSBAG V2.0", err)
 	}

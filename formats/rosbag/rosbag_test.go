@@ -388,6 +388,12 @@ func TestRefusals(t *testing.T) {
 	if _, _, err := decodeAll(t, []byte("#!AER-DAT4.0\r\n"), formats.Options{}); err == nil || !strings.Contains(err.Error(), "not a ROS bag") {
 		t.Fatalf("not a bag: %v", err)
 	}
+	if _, _, err := decodeAll(t, []byte("#ROSRECORD V1.2\n    "), formats.Options{}); err == nil || !strings.Contains(err.Error(), `"#ROSRECORD V1.2" is not supported`) {
+		t.Fatalf("1.2 record: %v", err)
+	}
+	if _, _, err := decodeAll(t, []byte("#ROSBAG V"), formats.Options{}); !errors.Is(err, events.ErrTruncated) {
+		t.Fatalf("a cut version line: %v", err)
+	}
 }
 
 // A bag cut anywhere, even between two records of its index, is reported as truncated (a DecodeError
