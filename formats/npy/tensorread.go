@@ -49,7 +49,7 @@ func arrayOf(hd *npyarray.Header) (descr string, shape []int64, err error) {
 // parseArrayHeader reads a plain array's preamble. A structured array, or one of fewer than minDims
 // dimensions, is events: the error then wraps tensors.ErrNotTensors.
 func parseArrayHeader(in *input.Input, name string, minDims int) (*arrayHeader, error) {
-	hd, err := readArrayHeader(in)
+	hd, err := ReadArrayHeader(in)
 	if err != nil {
 		return nil, err
 	}
@@ -460,7 +460,7 @@ func readMember(f *zip.File, name string, limit, archive int64) (*member, error)
 	}
 	defer rc.Close()
 	in := input.New(rc, full)
-	hd, err := readArrayHeader(in)
+	hd, err := ReadArrayHeader(in)
 	if err != nil {
 		return nil, err
 	}
