@@ -111,6 +111,10 @@ type Format struct {
 	// Compressions lists the codecs the writer accepts in Options.Compression, its default first; nil when
 	// the format does not compress. The CLI's --compression check, `evtool formats` and the docs use it.
 	Compressions []string
+	// Boxes says that the format stores boxes (labels over time) beside the events: a writer created with
+	// events.Meta.Boxes keeps every sample's boxes (and a recording's, through events.BoxWriter) and its
+	// reader gives them back. Conversions refuse to write boxes to a format without them.
+	Boxes bool
 	// Tensors reads and writes the tensors a representation makes of samples (tensors.go); nil for
 	// formats that hold events only.
 	Tensors *TensorIO

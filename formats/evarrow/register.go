@@ -23,6 +23,7 @@ func init() {
 		RandomAccess:  true,
 		Create:        Create,
 		DatasetCreate: true,
+		Boxes:         true,
 		Compressions:  []string{"zstd", "lz4", "none"},
 		Params: map[string]string{
 			"batch-events":  "events per record batch of a recording (default 1048576)",
