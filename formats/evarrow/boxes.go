@@ -56,13 +56,13 @@ func withBoxes(fields []arrow.Field, md arrow.Metadata, meta events.Meta) ([]arr
 
 // boxBuilder appends rows of the boxes column.
 type boxBuilder struct {
-	list   *array.ListBuilder
-	strct  *array.StructBuilder
-	t      *array.Int64Builder
-	xywh   [4]*array.Float32Builder
-	class  *array.Uint32Builder
-	track  *array.Uint32Builder
-	conf   *array.Float32Builder
+	list  *array.ListBuilder
+	strct *array.StructBuilder
+	t     *array.Int64Builder
+	xywh  [4]*array.Float32Builder
+	class *array.Uint32Builder
+	track *array.Uint32Builder
+	conf  *array.Float32Builder
 }
 
 // newBoxBuilder wraps the record builder's boxes column, or returns nil when the schema has none.
