@@ -122,6 +122,34 @@ type Format struct {
 	Conformance Conformance
 }
 
+// CarryBoxes sets out's boxes from in's, for an output of format f: an error when in has boxes and f
+// cannot store them (for tensors, f's Tensors), so that no conversion drops them silently.
+func (f *Format) CarryBoxes(out *events.Meta, in events.Meta) error {
+	if !in.Boxes {
+		return nil
+	}
+	can := f.Boxes
+	if out.Kind == events.KindTensors {
+		can = f.Tensors != nil && f.Tensors.Boxes
+	}
+	if !can {
+		return fmt.Errorf("the input has boxes (labels over time) and format %s cannot store them: write %s", f.Name, List(boxFormats(out.Kind == events.KindTensors)))
+	}
+	out.Boxes, out.BoxClasses = true, in.BoxClasses
+	return nil
+}
+
+// boxFormats lists the extensions of the formats that store boxes (of tensors when tensors is set).
+func boxFormats(tensors bool) []string {
+	var exts []string
+	for _, f := range All() {
+		if (!tensors && f.Boxes) || (tensors && f.Tensors != nil && f.Tensors.Boxes) {
+			exts = append(exts, f.Extensions[0])
+		}
+	}
+	return exts
+}
+
 // CheckCompression reports whether the format's writer accepts the codec name (empty: its default).
 func (f *Format) CheckCompression(name string) error {
 	if name == "" {

@@ -23,6 +23,9 @@ type TensorIO struct {
 	// Create opens a tensors output for tensors as spec describes (shape −1 where a size varies per
 	// sample; Samples when the count is known in advance). Nil when the format cannot write tensors.
 	Create func(path string, meta events.Meta, spec tensors.Spec, opts Options) (tensors.Writer, error)
+	// Boxes says that the writer keeps each sample's boxes (tensors.Sample.Boxes) when created with
+	// events.Meta.Boxes, and the reader gives them back: a detection loader's inputs and targets in one file.
+	Boxes bool
 }
 
 // OpenTensors opens a tensors file with the named format, or the detected one when name is empty. When

@@ -39,6 +39,7 @@ func init() {
 				return tr, nil
 			},
 			Create: createTensors,
+			Boxes:  true,
 		},
 		Conformance: formats.Conformance{
 			Framed:   true, // the footer indexes every record batch

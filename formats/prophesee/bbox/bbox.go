@@ -18,20 +18,70 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"strings"
 
+	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats/internal/input"
 	"github.com/evtool/evtool/formats/npy"
 	"github.com/evtool/evtool/internal/npyarray"
 )
 
-// Box is one labelled box: its label time in µs, its top-left corner and size in pixels, its class index,
-// the id of the object track it belongs to, and the labeller's confidence.
-type Box struct {
-	T          int64
-	X, Y, W, H float32
-	Class      uint32
-	Track      uint32
-	Confidence float32
+// Box is one labelled box (events.Box): its label time in µs, its top-left corner and size in pixels, its
+// class index, the id of the object track it belongs to, and the labeller's confidence.
+type Box = events.Box
+
+// The class names of the two datasets, by class_id (their label_map_dictionary.json).
+var (
+	Gen1Classes = []string{"car", "pedestrian"}
+	MpxClasses  = []string{"pedestrian", "two wheeler", "car", "truck", "bus", "traffic sign", "traffic light"}
+)
+
+// The datasets' sensors: Gen1 is an ATIS of 304×240 pixels, 1 Megapixel a Prophesee Gen4 of 1280×720.
+var (
+	Gen1Sensor = events.Geometry{Width: 304, Height: 240}
+	MpxSensor  = events.Geometry{Width: 1280, Height: 720}
+)
+
+// ClassesFor names the box classes of a recording by its sensor: Gen1's or 1 Megapixel's; nil for
+// another sensor (the classes are then only numbers).
+func ClassesFor(g events.Geometry) []string {
+	switch g {
+	case Gen1Sensor:
+		return Gen1Classes
+	case MpxSensor:
+		return MpxClasses
+	}
+	return nil
+}
+
+// RecordingsOf lists the recordings a file named like a box label file (<name>_bbox.npy) labels:
+// <name>_td.dat, <name>.dat and <name>.raw; none for another name.
+func RecordingsOf(label string) []string {
+	base, ok := strings.CutSuffix(label, "_bbox.npy")
+	if !ok {
+		return nil
+	}
+	return []string{base + "_td.dat", base + ".dat", base + ".raw"}
+}
+
+// LabelFile returns the box label file beside a recording, by the datasets' naming (<name>_bbox.npy beside
+// <name>_td.dat, <name>.dat or <name>.raw), or "" when there is none.
+func LabelFile(recording string) string {
+	ext := filepath.Ext(recording)
+	base := strings.TrimSuffix(recording, ext)
+	switch strings.ToLower(ext) {
+	case ".dat":
+		base = strings.TrimSuffix(base, "_td")
+	case ".raw":
+	default:
+		return ""
+	}
+	label := base + "_bbox.npy"
+	if st, err := os.Stat(label); err == nil && st.Mode().IsRegular() {
+		return label
+	}
+	return ""
 }
 
 // Read reads a whole label file (rows in file order).
