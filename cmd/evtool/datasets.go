@@ -95,7 +95,7 @@ func init() {
 	fetch.Flags().StringVar(&to, "to", "", "destination folder")
 	root.AddCommand(fetch)
 
-	var from, out, split, gestureMode, window string
+	var from, out, split, gestureMode, window, history string
 	var workers int
 	var ff formatFlags
 	prepare := &cobra.Command{
@@ -134,7 +134,11 @@ func init() {
 		if err != nil {
 			return err
 		}
-		sel := datasets.Selection{Split: split, DVSGestureSamples: gestureMode, Window: win}
+		hist, _, err := parseDuration("history", history)
+		if err != nil {
+			return err
+		}
+		sel := datasets.Selection{Split: split, DVSGestureSamples: gestureMode, Window: win, History: hist}
 		plan, err := datasets.Inputs(d, from, sel)
 		if err != nil {
 			return err
@@ -172,6 +176,7 @@ func init() {
 	prepare.Flags().StringVar(&split, "split", "all", "train, test or all")
 	prepare.Flags().StringVar(&gestureMode, "dvsgesture-samples", "rows", "DVSGesture: rows (one sample per labels-CSV row, 1,464) or per-class (the paper's 1,342)")
 	prepare.Flags().StringVar(&window, "window", "", "DSEC: cut each recording into samples of this duration (default 100ms)")
+	prepare.Flags().StringVar(&history, "history", "", "Gen1, 1 Megapixel: events before each label time a sample holds (default 50ms)")
 	prepare.Flags().IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
 	ff.register(prepare, true)
 	root.AddCommand(prepare)
@@ -187,6 +192,8 @@ func printDataset(d *datasets.Definition) {
 	fmt.Printf("  sensor      %s\n", sensor)
 	if len(d.Classes) > 0 {
 		fmt.Printf("  classes     %d: %s\n", len(d.Classes), strings.Join(d.Classes, ", "))
+	} else if len(d.BoxClasses) > 0 {
+		fmt.Printf("  boxes       %d classes: %s\n", len(d.BoxClasses), strings.Join(d.BoxClasses, ", "))
 	} else if d.Layout == datasets.Container {
 		fmt.Printf("  classes     as the download names them (see labels)\n")
 	} else {

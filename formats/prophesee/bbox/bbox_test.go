@@ -162,3 +162,32 @@ func TestReadFile(t *testing.T) {
 		t.Fatalf("cut file: %v", err)
 	}
 }
+
+// Label files pair with recordings by the datasets' names; classes follow the sensor.
+func TestNaming(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "17-03-30_12-53-58_1037500000_1097500000_td.dat")
+	raw := filepath.Join(dir, "moorea_2019-02-21_000_td_2257500000_2317500000.raw")
+	for _, p := range []string{rec, raw, filepath.Join(dir, "17-03-30_12-53-58_1037500000_1097500000_bbox.npy")} {
+		os.WriteFile(p, nil, 0o644)
+	}
+	if got := LabelFile(rec); got != filepath.Join(dir, "17-03-30_12-53-58_1037500000_1097500000_bbox.npy") {
+		t.Fatalf("LabelFile(td.dat) = %q", got)
+	}
+	if got := LabelFile(raw); got != "" {
+		t.Fatalf("LabelFile of a raw without labels = %q", got)
+	}
+	os.WriteFile(filepath.Join(dir, "moorea_2019-02-21_000_td_2257500000_2317500000_bbox.npy"), nil, 0o644)
+	if got := LabelFile(raw); !strings.HasSuffix(got, "2317500000_bbox.npy") {
+		t.Fatalf("LabelFile(raw) = %q", got)
+	}
+	if got := RecordingsOf("a/x_bbox.npy"); !reflect.DeepEqual(got, []string{"a/x_td.dat", "a/x.dat", "a/x.raw"}) {
+		t.Fatalf("RecordingsOf = %v", got)
+	}
+	if RecordingsOf("a/x.npy") != nil || LabelFile("a/x.csv") != "" {
+		t.Fatal("a file that is no label or recording paired")
+	}
+	if ClassesFor(events.Geometry{Width: 304, Height: 240})[1] != "pedestrian" || len(ClassesFor(MpxSensor)) != 7 || ClassesFor(events.Geometry{Width: 34, Height: 34}) != nil {
+		t.Fatal("classes by sensor")
+	}
+}
