@@ -84,6 +84,7 @@ func init() {
 			Create: func(path string, meta events.Meta, spec tensors.Spec, _ formats.Options) (tensors.Writer, error) {
 				return wrapTensorWriter(CreateTensors(path, meta, spec, true))
 			},
+			Boxes: true,
 		},
 	})
 }

@@ -163,7 +163,8 @@ type tensorReader struct {
 
 	labels []int32
 	ids    []string
-	buf    []byte // a tensor's bytes read by ReadAt
+	boxes  [][]events.Box // per sample, from a .npz with boxes
+	buf    []byte         // a tensor's bytes read by ReadAt
 }
 
 func (r *tensorReader) Meta() events.Meta { return r.meta }
@@ -193,6 +194,9 @@ func (r *tensorReader) ReadSample(i int, dst *tensors.Sample) error {
 	}
 	if i < len(r.labels) {
 		dst.Label = r.labels[i]
+	}
+	if i < len(r.boxes) {
+		dst.Boxes = append(dst.Boxes, r.boxes[i]...)
 	}
 	off := int64(i) * r.bytes // in the data
 	truncated := func(got int64) error {
@@ -432,6 +436,13 @@ func NewNPZReader(src io.Reader, name string) (tensors.Reader, error) {
 				return nil, fmt.Errorf("%s: y.npy: label %d of sample %d is outside the %d classes", name, l, i, len(r.meta.Classes))
 			}
 		}
+	}
+	if r.boxes, r.meta.BoxClasses, err = readBoxes(members, name, n, size); err != nil {
+		return nil, err
+	}
+	r.meta.Boxes = r.boxes != nil
+	if len(r.meta.BoxClasses) == 0 {
+		r.meta.BoxClasses = nil
 	}
 	return r, nil
 }
