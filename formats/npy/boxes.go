@@ -118,7 +118,9 @@ func readBoxes(members map[string]*zip.File, name string, n int, archive int64) 
 		return nil, nil, bad("box_offsets", fmt.Sprintf("(%d,) int64", n+1))
 	}
 	i64 := func(a *member, i int64) int64 { return int64(binary.LittleEndian.Uint64(a.data[8*i:])) }
-	f32 := func(a *member, i int64) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(a.data[4*i:])) }
+	f32 := func(a *member, i int64) float32 {
+		return math.Float32frombits(binary.LittleEndian.Uint32(a.data[4*i:]))
+	}
 	out := make([][]events.Box, n)
 	all := make([]events.Box, m) // bounded: m rows of 16 bytes are in the archive
 	prev := int64(0)
