@@ -20,6 +20,7 @@ func init() {
 	var out, window, start, duration, decay, tau, scheme, from string
 	var speed float64
 	var sample, grid, scale, maxFrames int
+	var boxes bool
 	var ff formatFlags
 	cmd := &cobra.Command{
 		Use:   "render FILE -o out.gif|out.png|'frame_%04d.png'",
@@ -28,10 +29,13 @@ func init() {
 from its name: .gif is an animation (one frame per --window, played at --speed × real time), .png is a
 grid of --grid windows, and a name with a printf verb (frame_%04d.png) is a sequence of PNG files.
 Colours: okabe (default, colour-blind safe: ON orange, OFF sky blue on black), light, gray, redgreen.
-A tensors file (convert -t '… | frames(…)') renders too: the --sample's frames as a grid, GIF or sequence.`,
+A tensors file (convert -t '… | frames(…)') renders too: the --sample's frames as a grid, GIF or sequence.
+Boxes (detection labels: a Gen1 / 1 Megapixel dataset, a recording with its _bbox.npy) are drawn on top
+in class colours with their class name and track id; --boxes=false leaves them out.`,
 		Example: `  evtool render Train/0/00002.bin -o digit.png --grid 9 --window 35ms
   evtool render recording.aedat4 -o clip.gif --window 20ms --duration 2s --decay exponential
-  evtool render train.arrow --sample 3 -o sample3.gif`,
+  evtool render train.arrow --sample 3 -o sample3.gif
+  evtool render gen1-train.arrow --sample 40 -o boxes.png --grid 4 --window 12500us`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -59,11 +63,11 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 			}
 			if tr, _, err := formats.OpenTensors(args[0], from, fo); err == nil {
 				defer tr.Close()
-				return renderTensors(tr, sample, out, scheme, scale, speed)
+				return renderTensors(tr, sample, out, scheme, scale, speed, boxes)
 			} else if !errors.Is(err, tensors.ErrNotTensors) {
 				return err
 			}
-			src, inFmt, err := formats.Open(args[0], from, fo)
+			src, inFmt, err := sources.Open(args[0], from, fo)
 			if err != nil {
 				return err
 			}
@@ -81,6 +85,9 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 				}
 				label = viewer.SampleLabel(sample, smp.Label, meta.Classes)
 				r = &events.BatchReader{B: &smp.Events, M: meta}
+				if meta.Boxes {
+					r = events.WithBoxes(r, smp.Boxes)
+				}
 			}
 			g := meta.Geometry
 			if fo.Sensor.Known() {
@@ -96,7 +103,7 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 			}
 			clip := viewer.Clip{Render: viewer.Options{Width: g.Width, Height: g.Height, Scale: scale, Scheme: scheme,
 				Decay: decay, Window: w, Tau: tc}, Start: st, HasStart: hasStart, Duration: dur, Window: w,
-				MaxFrames: maxFrames, Label: label}
+				MaxFrames: maxFrames, Label: label, Boxes: boxes, BoxClasses: meta.BoxClasses}
 			if _, err := viewer.New(clip.Render); err != nil {
 				return cli.Usagef("%v", err)
 			}
@@ -138,13 +145,14 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 	f.IntVar(&scale, "scale", 0, "zoom factor (default: about 256 px on the long side)")
 	f.IntVar(&maxFrames, "max-frames", 500, "stop after this many frames")
 	f.StringVar(&from, "from", "", "force the input format (see: evtool formats)")
+	f.BoolVar(&boxes, "boxes", true, "draw the boxes of inputs that carry them (detection labels)")
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)
 }
 
 // renderTensors draws one sample of a tensors file: each frame in the ON/OFF colours (ON − OFF where the
 // frame has both channels), scaled to its own largest value.
-func renderTensors(tr tensors.Reader, sample int, out, scheme string, scale int, speed float64) error {
+func renderTensors(tr tensors.Reader, sample int, out, scheme string, scale int, speed float64, boxes bool) error {
 	if sample < 0 || sample >= tr.NumSamples() {
 		return cli.Usagef("--sample %d: the file holds tensors 0..%d", sample, tr.NumSamples()-1)
 	}
@@ -171,6 +179,13 @@ func renderTensors(tr tensors.Reader, sample int, out, scheme string, scale int,
 	}
 	if err != nil {
 		return err
+	}
+	if boxes && len(s.Boxes) > 0 {
+		// A tensor's frames hold no time: every frame shows all of the sample's boxes, which the chain
+		// mapped onto the frames' pixels as it mapped the events.
+		for _, p := range pics {
+			viewer.DrawBoxes(p, p.Rect, image.Point{}, scale, s.Boxes, meta.BoxClasses)
+		}
 	}
 	label := viewer.SampleLabel(sample, s.Label, meta.Classes)
 	if err := viewer.WritePictures(out, pics, label, scheme, int(math.Round(10/max(speed, 0.01)))); err != nil {

@@ -27,6 +27,12 @@ type Recording interface {
 	Close() error
 }
 
+// boxed is implemented by recordings that carry boxes (detection labels): all of them, in time order, as
+// far as they are known (a streamed recording learns them during its background scan).
+type boxed interface {
+	Boxes() []events.Box
+}
+
 // Playlist is what the player steps through with next/previous: the samples of a dataset file or a
 // folder, or a single recording.
 type Playlist interface {
@@ -56,7 +62,7 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	if st.IsDir() {
 		return openFolder(path, from, fo)
 	}
-	src, f, err := formats.Open(path, from, fo)
+	src, f, err := sources.Open(path, from, fo)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +80,7 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 			s.Close()
 			return nil, fmt.Errorf("%s: the dataset holds no samples", path)
 		}
-		return &datasetPlaylist{path: path, r: s, g: g, classes: meta.Classes}, nil
+		return &datasetPlaylist{path: path, r: s, g: g, classes: meta.Classes, boxClasses: meta.BoxClasses}, nil
 	}
 	src.Close()
 	if !g.Known() {
@@ -83,7 +89,7 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 		}
 	}
 	open := func() (events.Reader, error) {
-		src, err := f.Open(path, fo)
+		src, _, err := sources.Open(path, f.Name, fo)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +103,7 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &singlePlaylist{path: path, rec: rec, g: g}, nil
+	return &singlePlaylist{path: path, rec: rec, g: g, boxClasses: meta.BoxClasses}, nil
 }
 
 // NewMemoryPlaylist plays samples held in memory (labels index classes; events.NoLabel shows none).
@@ -118,15 +124,21 @@ func (p *memoryPlaylist) Name() string              { return p.name }
 func (p *memoryPlaylist) Close() error              { return nil }
 func (p *memoryPlaylist) Open(i int) (Recording, string, error) {
 	s := &p.samples[i]
-	return newMemoryRecording(&s.Events), viewer.SampleLabel(i, s.Label, p.classes), nil
+	m := newMemoryRecording(&s.Events)
+	m.boxes = s.Boxes
+	return m, viewer.SampleLabel(i, s.Label, p.classes), nil
 }
 
 type datasetPlaylist struct {
-	path    string
-	r       events.SampleReader
-	g       events.Geometry
-	classes []string
+	path       string
+	r          events.SampleReader
+	g          events.Geometry
+	classes    []string
+	boxClasses []string
 }
+
+// BoxClasses names the classes of the samples' boxes.
+func (p *datasetPlaylist) BoxClasses() []string { return p.boxClasses }
 
 func (p *datasetPlaylist) Len() int                  { return p.r.NumSamples() }
 func (p *datasetPlaylist) Geometry() events.Geometry { return p.g }
@@ -137,7 +149,9 @@ func (p *datasetPlaylist) Open(i int) (Recording, string, error) {
 	if err := p.r.ReadSample(i, &s); err != nil {
 		return nil, "", err
 	}
-	return newMemoryRecording(&s.Events), viewer.SampleLabel(i, s.Label, p.classes), nil
+	m := newMemoryRecording(&s.Events)
+	m.boxes = s.Boxes
+	return m, viewer.SampleLabel(i, s.Label, p.classes), nil
 }
 
 type folderPlaylist struct {
@@ -179,10 +193,14 @@ func (p *folderPlaylist) Open(i int) (Recording, string, error) {
 }
 
 type singlePlaylist struct {
-	path string
-	rec  Recording
-	g    events.Geometry
+	path       string
+	rec        Recording
+	g          events.Geometry
+	boxClasses []string
 }
+
+// BoxClasses names the classes of the recording's boxes.
+func (p *singlePlaylist) BoxClasses() []string { return p.boxClasses }
 
 func (p *singlePlaylist) Len() int                            { return 1 }
 func (p *singlePlaylist) Geometry() events.Geometry           { return p.g }
@@ -205,8 +223,13 @@ func openRecording(open func() (events.Reader, error), budget int) (Recording, e
 	}
 	all := events.NewBatch(0)
 	buf := events.NewBatch(1 << 16)
+	br, _ := r.(events.BoxReader)
+	var boxes []events.Box
 	for {
 		err := r.Read(buf)
+		if br != nil && (err == nil || err == io.EOF) {
+			boxes = append(boxes, br.Boxes()...)
+		}
 		if err == io.EOF {
 			break
 		}
@@ -225,7 +248,9 @@ func openRecording(open func() (events.Reader, error), budget int) (Recording, e
 		return nil, fmt.Errorf("event %d goes back in time (%d µs after %d µs): the player needs time-ordered events",
 			i, all.T[i], all.T[i-1])
 	}
-	return newMemoryRecording(all), nil
+	m := newMemoryRecording(all)
+	m.boxes = boxes
+	return m, nil
 }
 
 // densityBins is how many slices Density reports at most.
@@ -233,9 +258,12 @@ const densityBins = 1024
 
 type memoryRecording struct {
 	b      *events.Batch
+	boxes  []events.Box
 	counts []int64 // Density, computed once
 	width  int64
 }
+
+func (m *memoryRecording) Boxes() []events.Box { return m.boxes }
 
 func newMemoryRecording(b *events.Batch) *memoryRecording { return &memoryRecording{b: b} }
 
@@ -287,6 +315,7 @@ type streamRecording struct {
 
 	mu       sync.Mutex
 	last     int64
+	boxes    []events.Box // found by the scan so far
 	complete bool
 	scanErr  error
 	counts   []int64
@@ -339,6 +368,7 @@ func (s *streamRecording) scan() {
 		return
 	}
 	defer r.Close()
+	br, _ := r.(events.BoxReader)
 	b := events.NewBatch(1 << 16)
 	for {
 		select {
@@ -347,6 +377,11 @@ func (s *streamRecording) scan() {
 		default:
 		}
 		err := r.Read(b)
+		if br != nil && (err == nil || err == io.EOF) && len(br.Boxes()) > 0 {
+			s.mu.Lock()
+			s.boxes = append(s.boxes, br.Boxes()...)
+			s.mu.Unlock()
+		}
 		if err != nil {
 			s.mu.Lock()
 			s.complete = true
@@ -394,6 +429,13 @@ func (s *streamRecording) Span() (int64, int64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.first, s.last, s.complete
+}
+
+// Boxes returns the boxes the scan has found so far.
+func (s *streamRecording) Boxes() []events.Box {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.boxes[:len(s.boxes):len(s.boxes)]
 }
 
 func (s *streamRecording) Density() ([]int64, int64) {
@@ -472,4 +514,12 @@ func (s *streamRecording) Close() error {
 	close(s.stop)
 	<-s.done
 	return s.r.Close()
+}
+
+// Boxes passes on the boxes of the recording.
+func (n nopClose) Boxes() []events.Box {
+	if b, ok := n.Recording.(boxed); ok {
+		return b.Boxes()
+	}
+	return nil
 }
