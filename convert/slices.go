@@ -69,7 +69,7 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 	}
 	if tensorFmt == nil {
 		if !outFmt.DatasetCreate {
-			return nil, fmt.Errorf("format %s holds one recording; slices make a dataset: write .arrow, .parquet or --to nmnist", outFmt.Name)
+			return nil, fmt.Errorf("format %s holds one recording; slices make a dataset: write .arrow, .parquet or nmnist (a folder of .bin files)", outFmt.Name)
 		}
 		if o.Chain != nil {
 			st, err := o.Chain.NewStream(shapeOf(g), o.Seed, "")
@@ -141,7 +141,7 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 		}
 		rerr := r.Read(buf)
 		if err := buf.Validate(g); err != nil {
-			return fail(fmt.Errorf("%s: %w (pass --sensor to set the sensor size)", input, err))
+			return fail(fmt.Errorf("%s: %w", input, err))
 		}
 		if out.Boxes && (rerr == nil || rerr == io.EOF) {
 			if err := sl.AddBoxes(br.Boxes()); err != nil {
@@ -162,7 +162,7 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 		return fail(fmt.Errorf("%s: %w", input, err))
 	}
 	if res.Samples == 0 {
-		return fail(fmt.Errorf("%s: the slicing made no samples (is the window longer than the recording? add --slice-incomplete)", input))
+		return fail(fmt.Errorf("%s: the slicing made no samples (is the window longer than the recording? keep the incomplete last window: IncludeIncomplete)", input))
 	}
 	if tsink != nil {
 		return res, tsink.Close()

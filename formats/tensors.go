@@ -32,6 +32,7 @@ type TensorIO struct {
 // the file holds events (or its format holds events only), the error wraps tensors.ErrNotTensors, so
 // callers that accept both can fall back to Open.
 func OpenTensors(path, name string, opts Options) (tensors.Reader, *Format, error) {
+	path = Resolve(path)
 	f, err := find(path, name)
 	if err != nil {
 		return nil, nil, err

@@ -77,6 +77,9 @@ type Renderer struct {
 
 const noEvent = math.MinInt64
 
+// MaxPicture is the longest side, in pixels, of a picture the renderer draws.
+const MaxPicture = 16384
+
 // New makes a renderer.
 func New(o Options) (*Renderer, error) {
 	if o.Width <= 0 || o.Height <= 0 {
@@ -106,7 +109,7 @@ func New(o Options) (*Renderer, error) {
 	default:
 		return nil, fmt.Errorf("unknown decay %q (window, linear, exponential, cumulative)", o.Decay)
 	}
-	if o.Width*o.Scale > 16384 || o.Height*o.Scale > 16384 {
+	if o.Width*o.Scale > MaxPicture || o.Height*o.Scale > MaxPicture {
 		return nil, fmt.Errorf("picture of %dx%d px is too large", o.Width*o.Scale, o.Height*o.Scale)
 	}
 	r := &Renderer{o: o, s: s, last: make([]int64, o.Width*o.Height), pol: make([]uint8, o.Width*o.Height),

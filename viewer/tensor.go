@@ -46,7 +46,7 @@ func RenderTensor[T Number](vals []T, shape []int, scheme string, scale int) (*i
 	if !ok {
 		return nil, fmt.Errorf("unknown colour scheme %q (%s)", scheme, strings.Join(SchemeNames(), ", "))
 	}
-	if w*scale > 16384 || h*scale > 16384 {
+	if w*scale > MaxPicture || h*scale > MaxPicture {
 		return nil, fmt.Errorf("picture of %dx%d px is too large", w*scale, h*scale)
 	}
 	n := h * w

@@ -59,7 +59,7 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.IsDir() {
+	if st.IsDir() && formats.Resolve(path) == path { // a sharded dataset's folder opens as a dataset file
 		return openFolder(path, from, fo)
 	}
 	src, f, err := sources.Open(path, from, fo)
@@ -74,7 +74,7 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	if s := src.Samples; s != nil {
 		if !g.Known() {
 			s.Close()
-			return nil, fmt.Errorf("%s: the dataset does not say its sensor size: give --sensor WxH", path)
+			return nil, events.SensorErrorf("%s: the dataset does not say its sensor size", path)
 		}
 		if s.NumSamples() == 0 {
 			s.Close()
