@@ -429,11 +429,7 @@ func (p *Player) shownBoxes() ([]events.Box, []string) {
 	if !p.boxes || !ok {
 		return nil, nil
 	}
-	var classes []string
-	if n, ok := p.pl.(interface{ BoxClasses() []string }); ok {
-		classes = n.BoxClasses()
-	}
-	return viewer.BoxesAt(b.Boxes(), p.pos-1, max(p.window, viewer.DefaultBoxHold)), classes
+	return viewer.BoxesAt(b.Boxes(), p.pos-1, max(p.window, viewer.DefaultBoxHold)), b.BoxClasses()
 }
 
 // ToggleHelp shows or hides the key card.

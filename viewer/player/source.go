@@ -28,9 +28,11 @@ type Recording interface {
 }
 
 // boxed is implemented by recordings that carry boxes (detection labels): all of them, in time order, as
-// far as they are known (a streamed recording learns them during its background scan).
+// far as they are known (a streamed recording learns them during its background scan), and the names of
+// their classes.
 type boxed interface {
 	Boxes() []events.Box
+	BoxClasses() []string
 }
 
 // Playlist is what the player steps through with next/previous: the samples of a dataset file or a
@@ -88,22 +90,26 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 			return nil, err
 		}
 	}
-	open := func() (events.Reader, error) {
+	rec, err := openRecording(opener(path, f, fo), budget)
+	if err != nil {
+		return nil, err
+	}
+	return &singlePlaylist{path: path, rec: rec, g: g}, nil
+}
+
+// opener opens the recording file path of format f, with the box labels beside it (sources.Open).
+func opener(path string, f *formats.Format, fo formats.Options) func() (events.Reader, error) {
+	return func() (events.Reader, error) {
 		src, _, err := sources.Open(path, f.Name, fo)
 		if err != nil {
 			return nil, err
 		}
 		if src.Events == nil {
 			src.Close()
-			return nil, fmt.Errorf("%s: not a recording", path)
+			return nil, fmt.Errorf("%s is itself a dataset; view it on its own", path)
 		}
 		return src.Events, nil
 	}
-	rec, err := openRecording(open, budget)
-	if err != nil {
-		return nil, err
-	}
-	return &singlePlaylist{path: path, rec: rec, g: g, boxClasses: meta.BoxClasses}, nil
 }
 
 // NewMemoryPlaylist plays samples held in memory (labels index classes; events.NoLabel shows none).
@@ -137,9 +143,6 @@ type datasetPlaylist struct {
 	boxClasses []string
 }
 
-// BoxClasses names the classes of the samples' boxes.
-func (p *datasetPlaylist) BoxClasses() []string { return p.boxClasses }
-
 func (p *datasetPlaylist) Len() int                  { return p.r.NumSamples() }
 func (p *datasetPlaylist) Geometry() events.Geometry { return p.g }
 func (p *datasetPlaylist) Name() string              { return p.path }
@@ -150,7 +153,7 @@ func (p *datasetPlaylist) Open(i int) (Recording, string, error) {
 		return nil, "", err
 	}
 	m := newMemoryRecording(&s.Events)
-	m.boxes = s.Boxes
+	m.boxes, m.boxClasses = s.Boxes, p.boxClasses
 	return m, viewer.SampleLabel(i, s.Label, p.classes), nil
 }
 
@@ -185,22 +188,19 @@ func (p *folderPlaylist) Name() string              { return p.path }
 func (p *folderPlaylist) Close() error              { return nil }
 func (p *folderPlaylist) Open(i int) (Recording, string, error) {
 	it := p.plan.Items[i]
-	b := events.NewBatch(0)
-	if err := sources.ReadFile(it.Path, it.Format, p.fo, b); err != nil {
+	// A sample file is held whole, with the box labels of a detection recording beside it.
+	rec, err := openRecording(opener(it.Path, it.Format, p.fo), math.MaxInt)
+	if err != nil {
 		return nil, "", err
 	}
-	return newMemoryRecording(b), viewer.SampleLabel(i, it.Label, p.plan.Classes) + " " + it.ID, nil
+	return rec, viewer.SampleLabel(i, it.Label, p.plan.Classes) + " " + it.ID, nil
 }
 
 type singlePlaylist struct {
-	path       string
-	rec        Recording
-	g          events.Geometry
-	boxClasses []string
+	path string
+	rec  Recording
+	g    events.Geometry
 }
-
-// BoxClasses names the classes of the recording's boxes.
-func (p *singlePlaylist) BoxClasses() []string { return p.boxClasses }
 
 func (p *singlePlaylist) Len() int                            { return 1 }
 func (p *singlePlaylist) Geometry() events.Geometry           { return p.g }
@@ -249,7 +249,7 @@ func openRecording(open func() (events.Reader, error), budget int) (Recording, e
 			i, all.T[i], all.T[i-1])
 	}
 	m := newMemoryRecording(all)
-	m.boxes = boxes
+	m.boxes, m.boxClasses = boxes, r.Meta().BoxClasses
 	return m, nil
 }
 
@@ -257,13 +257,15 @@ func openRecording(open func() (events.Reader, error), budget int) (Recording, e
 const densityBins = 1024
 
 type memoryRecording struct {
-	b      *events.Batch
-	boxes  []events.Box
-	counts []int64 // Density, computed once
-	width  int64
+	b          *events.Batch
+	boxes      []events.Box
+	boxClasses []string
+	counts     []int64 // Density, computed once
+	width      int64
 }
 
-func (m *memoryRecording) Boxes() []events.Box { return m.boxes }
+func (m *memoryRecording) Boxes() []events.Box  { return m.boxes }
+func (m *memoryRecording) BoxClasses() []string { return m.boxClasses }
 
 func newMemoryRecording(b *events.Batch) *memoryRecording { return &memoryRecording{b: b} }
 
@@ -313,15 +315,16 @@ type streamRecording struct {
 	eof    bool
 	first  int64
 
-	mu       sync.Mutex
-	last     int64
-	boxes    []events.Box // found by the scan so far
-	complete bool
-	scanErr  error
-	counts   []int64
-	width    int64
-	stop     chan struct{}
-	done     chan struct{}
+	mu         sync.Mutex
+	last       int64
+	boxes      []events.Box // found by the scan so far
+	boxClasses []string
+	complete   bool
+	scanErr    error
+	counts     []int64
+	width      int64
+	stop       chan struct{}
+	done       chan struct{}
 }
 
 func newStreamRecording(open func() (events.Reader, error)) (*streamRecording, error) {
@@ -330,7 +333,7 @@ func newStreamRecording(open func() (events.Reader, error)) (*streamRecording, e
 		return nil, err
 	}
 	s := &streamRecording{open: open, r: r, buf: events.NewBatch(1 << 16), passed: math.MinInt64,
-		width: 1000, stop: make(chan struct{}), done: make(chan struct{})}
+		width: 1000, stop: make(chan struct{}), done: make(chan struct{}), boxClasses: r.Meta().BoxClasses}
 	if err := s.fill(); err != nil && err != io.EOF {
 		r.Close()
 		return nil, err
@@ -431,6 +434,9 @@ func (s *streamRecording) Span() (int64, int64, bool) {
 	return s.first, s.last, s.complete
 }
 
+// BoxClasses names the classes of the recording's boxes.
+func (s *streamRecording) BoxClasses() []string { return s.boxClasses }
+
 // Boxes returns the boxes the scan has found so far.
 func (s *streamRecording) Boxes() []events.Box {
 	s.mu.Lock()
@@ -516,10 +522,17 @@ func (s *streamRecording) Close() error {
 	return s.r.Close()
 }
 
-// Boxes passes on the boxes of the recording.
+// Boxes and BoxClasses pass on the boxes of the recording.
 func (n nopClose) Boxes() []events.Box {
 	if b, ok := n.Recording.(boxed); ok {
 		return b.Boxes()
+	}
+	return nil
+}
+
+func (n nopClose) BoxClasses() []string {
+	if b, ok := n.Recording.(boxed); ok {
+		return b.BoxClasses()
 	}
 	return nil
 }
