@@ -102,7 +102,7 @@ func TestPlayerBoxSources(t *testing.T) {
 		if s, ok := rec.(*streamRecording); ok != streamed {
 			t.Fatalf("%s: streamed %v, want %v", name, ok, streamed)
 		} else if ok {
-			<-s.done // the scan finds the boxes
+			<-s.done  // the scan finds the boxes
 			p.Tick(0) // and the player learns the span
 		}
 		p.SeekTo(want[0].T + 1)
