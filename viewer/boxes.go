@@ -65,11 +65,12 @@ func BoxRect(b events.Box, origin image.Point, scale int) image.Rectangle {
 
 // DrawBoxes draws boxes on img, whose sensor pixel (0, 0) lies at origin, scale picture pixels per sensor
 // pixel, clipped to the sensor's part of img (bounds: a box reaching past it is closed at its edge): an
-// outline in the class colour (1 px, 2 px from scale 3 on), and the label on a band of that colour above the box (inside it, at its top, when there
-// is no room above).
+// outline in the class colour, and the label on a band of that colour above the box (inside it, at its
+// top, when there is no room above). The outline is 1 px, and 2 px where a thin line would be lost: from
+// scale 3 on, and on pictures 640 px wide or more (a 1 Megapixel recording at scale 1).
 func DrawBoxes(img draw.Image, bounds image.Rectangle, origin image.Point, scale int, boxes []events.Box, classes []string) {
 	thick := 1
-	if scale >= 3 {
+	if scale >= 3 || bounds.Dx() >= 640 {
 		thick = 2
 	}
 	for _, b := range boxes {

@@ -135,3 +135,20 @@ func TestBoxesAt(t *testing.T) {
 		}
 	}
 }
+
+// Outlines are 1 px on small pictures at scale 1–2 and 2 px from scale 3 on or 640 px wide.
+func TestBoxOutlineWidth(t *testing.T) {
+	box := []events.Box{{X: 10, Y: 10, W: 20, H: 60}}
+	for _, c := range []struct{ w, scale, thick int }{{320, 1, 1}, {320, 2, 1}, {320, 3, 2}, {640, 1, 2}} {
+		img := image.NewRGBA(image.Rect(0, 0, c.w, 240))
+		DrawBoxes(img, img.Rect, image.Point{}, c.scale, box, nil)
+		x, y := 10*c.scale, 60*c.scale // on the left edge, below the label band
+		got := 0
+		for img.RGBAAt(x+got, y) == BoxColor(0) {
+			got++
+		}
+		if got != c.thick {
+			t.Errorf("%d px wide at scale %d: outline %d px, want %d", c.w, c.scale, got, c.thick)
+		}
+	}
+}
