@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/evtool/evtool/internal/fixtures"
@@ -24,12 +25,7 @@ func TestRenderBoxes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A car (class 2) [785, 957) × [288, 405) at 11,722,000 µs, 3.3 ms into the 8.8 ms recording.
-	script := `import numpy as np, sys
-dt = np.dtype([('t','<u8'),('x','<f4'),('y','<f4'),('w','<f4'),('h','<f4'),('class_id','u1'),('class_confidence','<f4'),('track_id','<u4')])
-np.save(sys.argv[1], np.array([(11722000, 785, 288, 172, 117, 2, 1, 1)], dtype=dt))`
-	if out, err := exec.Command(fixtures.Python(t, "numpy"), "-c", script, filepath.Join(dir, "street_bbox.npy")).CombinedOutput(); err != nil {
-		t.Fatalf("numpy: %v\n%s", err, out)
-	}
+	writeBBox(t, filepath.Join(dir, "street_bbox.npy"), false, "(11722000, 785, 288, 172, 117, 2, 1, 1)")
 	car := viewer.BoxColor(2)
 	// On the 1280-px-wide picture the outline is 2 px: x 785, 786 on the left edge, 955, 956 on the right.
 	edge := []image.Point{{785, 350}, {786, 350}, {955, 350}, {956, 350}, {870, 403}, {870, 404}}
@@ -77,4 +73,20 @@ np.save(sys.argv[1], np.array([(11722000, 785, 288, 172, 117, 2, 1, 1)], dtype=d
 	}
 	check("tensor", render(tens, filepath.Join(dir, "tensor.png")), true)
 	check("tensor --boxes=false", render(tens, filepath.Join(dir, "tensor-off.png"), "--boxes=false"), false)
+}
+
+// writeBBox writes a box label file with numpy, in the 1 Megapixel layout (t, …, class_confidence) or,
+// for gen1, Gen1's (ts, …, confidence); rows are Python tuples (t, x, y, w, h, class, confidence, track).
+func writeBBox(t *testing.T, path string, gen1 bool, rows ...string) {
+	t.Helper()
+	ts, conf := "t", "class_confidence"
+	if gen1 {
+		ts, conf = "ts", "confidence"
+	}
+	script := `import numpy as np, sys
+dt = np.dtype([(sys.argv[2],'<u8'),('x','<f4'),('y','<f4'),('w','<f4'),('h','<f4'),('class_id','u1'),(sys.argv[3],'<f4'),('track_id','<u4')])
+np.save(sys.argv[1], np.array([` + strings.Join(rows, ", ") + `], dtype=dt))`
+	if out, err := exec.Command(fixtures.Python(t, "numpy"), "-c", script, path, ts, conf).CombinedOutput(); err != nil {
+		t.Fatalf("numpy: %v\n%s", err, out)
+	}
 }

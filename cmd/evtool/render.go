@@ -48,7 +48,7 @@ in class colours with their class name and track id; --boxes=false leaves them o
   evtool render recording.aedat4 -o clip.gif --window 20ms --duration 2s --decay exponential
   evtool render train.arrow --sample 3 -o sample3.gif
   evtool render N-MNIST/Test --sample 5 -o test5.png
-  evtool render gen1-train.arrow --sample 40 -o boxes.png --grid 4 --window 12500us`,
+  evtool render gen1-train.arrow --sample 2 -o boxes.png --grid 4 --window 12500us`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if j.out == "" {
