@@ -27,6 +27,12 @@ type Options struct {
 	Compression string
 	// Params holds format-specific settings, e.g. "chip"="davis346", "overflow-markers"="true".
 	Params map[string]string
+	// Strict makes a reader stop with an error wrapping ErrLoss where it would otherwise drop data (a
+	// damaged packet, events outside the sensor): the error policy in notice.go.
+	Strict bool
+	// Warn receives what a reader dropped, altered or distrusted (Notice); nil ignores the notices (the
+	// counts stay in the reader's Meta().Extra). A Tally's Add sums them for a summary.
+	Warn func(Notice)
 }
 
 // Param returns a format-specific setting, or def when unset.

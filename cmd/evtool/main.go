@@ -29,7 +29,15 @@ func init() {
 }
 
 func main() {
-	if err := rootCmd.Execute(); err != nil {
+	err := rootCmd.Execute()
+	// What readers dropped or distrusted is told even with --quiet: it is about the data, not progress.
+	for _, line := range notices.Lines() {
+		fmt.Fprintln(os.Stderr, "evtool: warning:", line)
+	}
+	if notices.HasLoss() && err == nil {
+		fmt.Fprintln(os.Stderr, "evtool: --strict makes data loss an error")
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "evtool:", err)
 		if errors.Is(err, formats.ErrTimeRange) {
 			fmt.Fprintln(os.Stderr, "evtool: to shift the times to start at 0, add -t time-align")
