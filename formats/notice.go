@@ -164,6 +164,10 @@ func (t *Tally) Lines() []string {
 	for _, k := range keys {
 		e := t.entries[k]
 		var b strings.Builder
+		if e.Kind == Distrusted {
+			out = append(out, fmt.Sprintf("%s: %s", e.Path, e.What)) // the same metadata, however often read
+			continue
+		}
 		fmt.Fprintf(&b, "%s: %s: %d", e.Path, e.What, e.Count)
 		if len(e.offsets) > 0 {
 			words := make([]string, len(e.offsets))
@@ -218,4 +222,19 @@ func (w *DecodeWatch) Check(o Options, outOfRange, clamped, offset int64) error 
 		return err
 	}
 	return w.clamped.Check(o, clamped, offset)
+}
+
+// MaxSensorSide is the largest sensor side evtool takes: 16-bit coordinates reach 65536 pixels.
+const MaxSensorSide = 1 << 16
+
+// HeaderSensor vets the sensor size a file's header states (field names it: "% Width/Height"). A size
+// no 16-bit coordinate can reach is Distrusted: o.Warn is told, and the zero Geometry is returned, so
+// the sensor is inferred from the events as for a file that does not say.
+func (o Options) HeaderSensor(path, field string, g events.Geometry) events.Geometry {
+	if g.Width <= MaxSensorSide && g.Height <= MaxSensorSide {
+		return g
+	}
+	o.Notify(Notice{Path: path, Offset: -1, Kind: Distrusted, Count: 1,
+		What: fmt.Sprintf("header sensor sizes beyond %dx%d ignored (%s says %s; the events decide)", MaxSensorSide, MaxSensorSide, field, g)})
+	return events.Geometry{}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/sources"
 )
 
 // Dataset is a labelled set of samples already encoded into sparse input bins and held in memory
@@ -22,8 +23,22 @@ type Dataset struct {
 	Events []events.Sample
 }
 
+// withGeometry is a sample reader whose metadata gains the sensor size found from its events.
+type withGeometry struct {
+	events.SampleReader
+	g events.Geometry
+}
+
+func (w withGeometry) Meta() events.Meta {
+	m := w.SampleReader.Meta()
+	m.Geometry = w.g
+	return m
+}
+
 // LoadOptions tune LoadDatasetWith.
 type LoadOptions struct {
+	// Format is given to the file's reader (OpenDatasetWith): its Warn hears what the reader distrusts.
+	Format     formats.Options
 	KeepEvents bool // keep the events for Config.Augment
 	// Progress, when set, is called every 256 samples and at the end with the samples read and the total.
 	Progress func(done, total int)
@@ -80,7 +95,7 @@ func LoadDatasetWith(ctx context.Context, r events.SampleReader, enc Encoding, l
 	}
 	d := &Dataset{Encoding: enc, Classes: meta.Classes, Source: meta.Source}
 	n := r.NumSamples()
-	d.Samples = make([]Encoded, 0, n)
+	d.Samples = make([]Encoded, 0, min(n, 1<<16)) // n is the file's claim: grow as samples arrive
 	var s events.Sample
 	var scratch Encoded
 	maxLabel := int32(-1)
@@ -143,7 +158,7 @@ func OpenDataset(ctx context.Context, path string, enc Encoding) (*Dataset, erro
 
 // OpenDatasetWith is OpenDataset with options.
 func OpenDatasetWith(ctx context.Context, path string, enc Encoding, lo LoadOptions) (*Dataset, error) {
-	src, _, err := formats.Open(path, "", formats.Options{})
+	src, f, err := formats.Open(path, "", lo.Format)
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +166,17 @@ func OpenDatasetWith(ctx context.Context, path string, enc Encoding, lo LoadOpti
 	sr := src.Samples
 	if sr == nil {
 		return nil, fmt.Errorf("%s holds one recording, not a dataset of labelled samples", path)
+	}
+	if sr.NumSamples() == 0 {
+		return nil, fmt.Errorf("%s: the dataset holds no samples", path)
+	}
+	if !sr.Meta().Geometry.Known() {
+		// A dataset from another writer (pyarrow, polars) may not say its sensor: its events do.
+		g, err := sources.SamplesSensor(path, f, sr, lo.Format)
+		if err != nil {
+			return nil, err
+		}
+		sr = withGeometry{sr, g}
 	}
 	d, err := LoadDatasetWith(ctx, sr, enc, lo)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"math"
 	"strings"
@@ -72,6 +73,9 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 			label := ""
 			meta := src.Meta()
 			if s := src.Samples; s != nil {
+				if s.NumSamples() == 0 {
+					return fmt.Errorf("%s: the dataset holds no samples: nothing to draw", args[0])
+				}
 				if sample < 0 || sample >= s.NumSamples() {
 					return cli.Usagef("--sample %d: the dataset holds samples 0..%d", sample, s.NumSamples()-1)
 				}
@@ -86,15 +90,23 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 			if fo.Sensor.Known() {
 				g = fo.Sensor
 			}
-			if !g.Known() {
-				if g, err = sources.SensorOf(args[0], inFmt, fo); err != nil {
-					return err
-				}
+			switch {
+			case g.Known():
+			case src.Samples != nil:
+				g, err = sources.SamplesSensor(args[0], inFmt, src.Samples, fo)
+			default:
+				g, err = sources.SensorOf(args[0], inFmt, fo)
 			}
+			if err != nil {
+				return err
+			}
+			shrink := 0
 			if scale <= 0 {
 				scale = max(1, 256/max(g.Width, g.Height))
+				// Sensors beyond any camera's (a header may claim 65535×65535) are drawn shrunk.
+				shrink = (max(g.Width, g.Height) + renderSide - 1) / renderSide
 			}
-			clip := viewer.Clip{Render: viewer.Options{Width: g.Width, Height: g.Height, Scale: scale, Scheme: scheme,
+			clip := viewer.Clip{Render: viewer.Options{Width: g.Width, Height: g.Height, Scale: scale, Shrink: shrink, Scheme: scheme,
 				Decay: decay, Window: w, Tau: tc}, Start: st, HasStart: hasStart, Duration: dur, Window: w,
 				MaxFrames: maxFrames, Label: label}
 			if _, err := viewer.New(clip.Render); err != nil {
@@ -142,9 +154,15 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 	rootCmd.AddCommand(cmd)
 }
 
+// renderSide is the longest side render draws a sensor at by default: larger ones are shrunk to it.
+const renderSide = 2048
+
 // renderTensors draws one sample of a tensors file: each frame in the ON/OFF colours (ON − OFF where the
 // frame has both channels), scaled to its own largest value.
 func renderTensors(tr tensors.Reader, sample int, out, scheme string, scale int, speed float64) error {
+	if tr.NumSamples() == 0 {
+		return fmt.Errorf("%s: the file holds no tensors: nothing to draw", tr.Meta().Source)
+	}
 	if sample < 0 || sample >= tr.NumSamples() {
 		return cli.Usagef("--sample %d: the file holds tensors 0..%d", sample, tr.NumSamples()-1)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
 	"github.com/evtool/evtool/snn"
 )
@@ -98,7 +99,7 @@ func (t *trainTalk) epoch(e snn.EpochReport) {
 // loadDataset opens a dataset file for train or eval, with a progress bar on a terminal.
 func loadDataset(ctx context.Context, path string, enc snn.Encoding, keepEvents bool) (*snn.Dataset, error) {
 	var bar *cli.Progress
-	d, err := snn.OpenDatasetWith(ctx, path, enc, snn.LoadOptions{KeepEvents: keepEvents, Progress: func(done, total int) {
+	d, err := snn.OpenDatasetWith(ctx, path, enc, snn.LoadOptions{KeepEvents: keepEvents, Format: formats.Options{Warn: notices.Add}, Progress: func(done, total int) {
 		if bar == nil {
 			bar = cli.NewCountProgress(int64(total), "loading "+path, "samples")
 		}

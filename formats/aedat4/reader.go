@@ -95,7 +95,7 @@ func NewReader(r io.Reader, name string, o formats.Options) (*Reader, error) {
 		}
 	}
 	if s, ok := rd.streams[rd.evStream]; ok {
-		rd.geometry = events.Geometry{Width: s.Width, Height: s.Height}
+		rd.geometry = o.HeaderSensor(name, "the stream's sizeX/sizeY", events.Geometry{Width: s.Width, Height: s.Height})
 	}
 	if o.Sensor.Known() {
 		rd.geometry = o.Sensor

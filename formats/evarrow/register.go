@@ -30,8 +30,8 @@ func init() {
 			"tensor-type":   "tensors: canonical (default: Arrow's fixed/variable shape tensor extension types) or plain (the same storage, no extension declaration)",
 		},
 		Tensors: &formats.TensorIO{
-			NewReader: func(r io.Reader, name string, _ formats.Options) (tensors.Reader, error) {
-				tr, err := NewTensorReader(r, name)
+			NewReader: func(r io.Reader, name string, o formats.Options) (tensors.Reader, error) {
+				tr, err := newTensorReaderOpts(r, name, o)
 				if err != nil {
 					return nil, err
 				}

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/internal/input"
 	"github.com/evtool/evtool/formats/internal/output"
 	"github.com/evtool/evtool/tensors"
@@ -229,7 +230,12 @@ func OpenTensors(path string) (*TensorReader, error) {
 // *bytes.Reader, an *io.SectionReader); it is closed by Close when it is an io.Closer. name is used in
 // errors.
 func NewTensorReader(src io.Reader, name string) (*TensorReader, error) {
-	fl, err := openStream(src, name)
+	return newTensorReaderOpts(src, name, formats.Options{})
+}
+
+// newTensorReaderOpts is NewTensorReader with the reading options (the notices' listener).
+func newTensorReaderOpts(src io.Reader, name string, o formats.Options) (*TensorReader, error) {
+	fl, err := openStream(src, name, o)
 	if err != nil {
 		return nil, err
 	}

@@ -91,6 +91,9 @@ func NewDATReader(r io.Reader, name string, o formats.Options) (*DATReader, erro
 	in.Advance(2)
 	rd.dataByte = in.Offset()
 	rd.geom, rd.geomFrom = hdr.geometry(o.Sensor)
+	if rd.geom = o.HeaderSensor(name, "the header's "+rd.geomFrom, rd.geom); !rd.geom.Known() {
+		rd.geomFrom = ""
+	}
 	rd.maxX, rd.maxY = limit(rd.geom)
 	return rd, nil
 }

@@ -105,6 +105,9 @@ func NewRawReader(r io.Reader, name string, o formats.Options) (*RawReader, erro
 		return nil, fmt.Errorf("option endian=%q: want little or big", e)
 	}
 	rd.geom, rd.geomFrom = hdr.geometry(o.Sensor)
+	if rd.geom = o.HeaderSensor(name, "the header's "+rd.geomFrom, rd.geom); !rd.geom.Known() {
+		rd.geomFrom = ""
+	}
 	rd.maxX, rd.maxY = limit(rd.geom)
 	return rd, nil
 }
