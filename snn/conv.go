@@ -2,7 +2,6 @@ package snn
 
 import (
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // conv2d is a 2-D cross-correlation I_t = W ⋆ x_t + b with stride s and zero padding p, weights
@@ -226,15 +225,12 @@ func (c *conv2d) backward(w *worker, in, out *Act, gOut, gIn []float32, grads []
 
 // inputGradGemm computes the input gradient of all T steps at once as one matrix product followed by a
 // scatter (col2im): cols[(ci,ky,kx)][(t,oy,ox)] = Σ_co W[co][(ci,ky,kx)]·ε_t[co][(oy,ox)]. ε is rarely
-// sparse here (the leak spreads it over time), so blas32.Gemm beats any skipping scheme.
+// sparse here (the leak spreads it over time), so a GEMM beats any skipping scheme.
 func (c *conv2d) inputGradGemm(w *worker, T int, gOut, gIn []float32) {
 	Nin, Nout, OHW, IHW := c.in.Size(), c.out.Size(), c.out.H*c.out.W, c.in.H*c.in.W
 	CO, CK := c.out.C, c.in.C*c.kk
 	w.convCols = growF(w.convCols, CK*T*OHW)
-	blas32.Gemm(blas.Trans, blas.NoTrans, 1,
-		blas32.General{Rows: CO, Cols: CK, Stride: CK, Data: c.w.Data},
-		blas32.General{Rows: CO, Cols: T * OHW, Stride: T * OHW, Data: w.convE},
-		0, blas32.General{Rows: CK, Cols: T * OHW, Stride: T * OHW, Data: w.convCols})
+	kern.Sgemm(blas.Trans, blas.NoTrans, CK, T*OHW, CO, 1, c.w.Data, CK, w.convE, T*OHW, 0, w.convCols, T*OHW)
 	clear(gIn[:T*Nin])
 	for ci := 0; ci < c.in.C; ci++ {
 		for ky := 0; ky < c.k; ky++ {
@@ -280,7 +276,7 @@ func (c *conv2d) channelLast(w *worker) []float32 {
 }
 
 // gemmDensity is the input density above which the convolution runs as matrix products (im2col +
-// blas32.Gemm) rather than event-driven scatter: the scatter does density × the multiply-adds but at a
+// a GEMM) rather than event-driven scatter: the scatter does density × the multiply-adds but at a
 // fraction of Gemm's speed, and they break even at roughly 15 % on the target CPU.
 const gemmDensity = 0.5
 
@@ -333,10 +329,7 @@ func (c *conv2d) forwardGemm(w *worker, in, out *Act) {
 		}
 	}
 	w.convE = growF(w.convE, CO*T*OHW)
-	blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
-		blas32.General{Rows: CO, Cols: CK, Stride: CK, Data: c.w.Data},
-		blas32.General{Rows: CK, Cols: T * OHW, Stride: T * OHW, Data: cols},
-		0, blas32.General{Rows: CO, Cols: T * OHW, Stride: T * OHW, Data: w.convE})
+	kern.Sgemm(blas.NoTrans, blas.NoTrans, CO, T*OHW, CK, 1, c.w.Data, CK, cols, T*OHW, 0, w.convE, T*OHW)
 	v := out.zeroDense()
 	for t := 0; t < T; t++ {
 		for co := 0; co < CO; co++ {
@@ -356,10 +349,7 @@ func (c *conv2d) forwardGemm(w *worker, in, out *Act) {
 // weightGradGemm adds dW[co][(ci,ky,kx)] += Σ_(t,op) ε[co][(t,op)]·cols[(ci,ky,kx)][(t,op)].
 func (c *conv2d) weightGradGemm(w *worker, T int, out *Act, dW []float32) {
 	OHW, CO, CK := c.out.H*c.out.W, c.out.C, c.in.C*c.kk
-	blas32.Gemm(blas.NoTrans, blas.Trans, 1,
-		blas32.General{Rows: CO, Cols: T * OHW, Stride: T * OHW, Data: w.convE},
-		blas32.General{Rows: CK, Cols: T * OHW, Stride: T * OHW, Data: out.Aux},
-		1, blas32.General{Rows: CO, Cols: CK, Stride: CK, Data: dW})
+	kern.Sgemm(blas.NoTrans, blas.Trans, CO, CK, T*OHW, 1, w.convE, T*OHW, out.Aux, T*OHW, 1, dW, CK)
 	n := int64(T) * int64(c.out.Size()) * int64(CK)
 	w.macDone += n
 	w.macDense += n

@@ -1,8 +1,13 @@
 package snn
 
 import (
-	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/gonum"
 )
+
+// kern is gonum's BLAS, called on its concrete type: through blas32's package-level interface the
+// linker would keep every routine (the complex ones too, about 450 KB), since cobra's text/template
+// looks methods up by reflection.
+var kern gonum.Implementation
 
 // dense is a fully connected layer I_t = W·x_t + b with W stored input-major (In × Out), so each active
 // input adds one contiguous row (docs/snn-model.md#sparse-event-driven-computation).
@@ -22,7 +27,7 @@ func (d *dense) params() []*Param { return []*Param{d.w, d.b} }
 func (d *dense) outShape() Shape  { return Shape{C: d.out, H: 1, W: 1} }
 
 func axpy(n int, a float32, x, y []float32) {
-	blas32.Axpy(a, blas32.Vector{N: n, Inc: 1, Data: x}, blas32.Vector{N: n, Inc: 1, Data: y})
+	kern.Saxpy(n, a, x, 1, y, 1)
 }
 
 func (d *dense) forward(w *worker, in, out *Act) {
@@ -93,9 +98,9 @@ func (d *dense) backward(w *worker, in, out *Act, gOut, gIn []float32, grads [][
 		if gIn != nil {
 			g := gIn[t*N : (t+1)*N]
 			if sparse && O >= 32 {
-				ev := blas32.Vector{N: O, Inc: 1, Data: eps}
+				ev := eps[:O]
 				for i := range g {
-					g[i] = blas32.Dot(blas32.Vector{N: O, Inc: 1, Data: W[i*O : (i+1)*O]}, ev)
+					g[i] = kern.Sdot(O, W[i*O:(i+1)*O], 1, ev, 1)
 				}
 			} else {
 				// Short rows (a classifier's 10 outputs): a call per row would cost more than the row.

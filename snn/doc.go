@@ -8,7 +8,7 @@
 //
 // Speed comes from sparsity (docs/snn-model.md#sparse-event-driven-computation): the input arrives as per-bin lists of (active input, count) and
 // hidden spikes are binary, so dense and convolutional layers gather (forward) and scatter (weight
-// gradient) only the rows of active inputs, using input-major weights and gonum's blas32.Axpy;
+// gradient) only the rows of active inputs, using input-major weights and gonum's Saxpy;
 // convolutions scatter events in channel-last runs summed by small AVX2 kernels (kernel.go). A dense
 // reference path (Config.Dense) computes the same numbers without exploiting sparsity; tests compare them.
 package snn

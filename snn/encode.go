@@ -8,13 +8,10 @@ import (
 )
 
 // Encoding turns a sample's events into the network input: Bins time bins of per-(polarity, pixel) event
-// counts. It follows TRANSFORMS.md §5.1(c), "frames by n time bins" with overlap 0, exactly: with
-// t0 = the first event's t, t1 = the last event's t + 1 and D = t1 − t0, bin k covers
-// [t0 + ⌊k·D/B⌋, t0 + ⌊(k+1)·D/B⌋), so the bins tile the recording and every event is in exactly one bin.
+// counts, binned by transforms.TimeBins exactly as frames(bins=B) bins them: with t0 = the first event's t,
+// t1 = the last event's t + 1 and D = t1 − t0, bin k covers [t0 + ⌊k·D/B⌋, t0 + ⌊(k+1)·D/B⌋), so the bins
+// tile the recording and every event is in exactly one bin.
 // Input index = p·H·W + y·W + x (channel 0 = OFF, 1 = ON, the frames layout (P, H, W)).
-//
-// The encoder is kept in this one file so a general transform chain (package transforms) can later
-// produce the same sparse bins.
 type Encoding struct {
 	Bins   int  `json:"bins"`
 	Binary bool `json:"binary"` // clip counts to 1
@@ -114,20 +111,9 @@ func (en *Encoder) Encode(b *events.Batch, dst *Encoded) {
 	dst.Idx = dst.Idx[:0]
 	dst.Cnt = dst.Cnt[:0]
 	if n := b.Len(); n > 0 {
-		t0, t1 := b.T[0], b.T[n-1]+1
-		D := t1 - t0
-		for i := 0; i < n; i++ {
-			t := b.T[i]
-			if t < t0 || t >= t1 || int(b.X[i]) >= W || int(b.Y[i]) >= H || b.P[i] > 1 {
-				continue
-			}
-			// Largest k with ⌊k·D/B⌋ ≤ t − t0, i.e. k·D < (t − t0 + 1)·B.
-			k := int(((t-t0+1)*int64(B) - 1) / D)
-			c := &en.counts[k*N+int(b.P[i])*W*H+int(b.Y[i])*W+int(b.X[i])]
-			if *c < 65535 {
-				*c++
-			}
-		}
+		c := transforms.BinCounter{TimeBins: transforms.TimeBins{Start: b.T[0], End: b.T[n-1] + 1, Bins: B},
+			Width: W, Height: H, Polarities: Polarities}
+		c.Count(b, en.counts)
 	}
 	for k := 0; k < B; k++ {
 		dst.Off[k] = int32(len(dst.Idx))

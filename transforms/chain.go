@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 
@@ -164,7 +165,7 @@ func (c *Chain) filters() ([]*stage, error) {
 }
 
 // NewStream makes fresh filter state for one sample or recording of the given shape. seed and sampleID
-// seed the random stages (TRANSFORMS.md §0).
+// seed the random stages (see SampleRNG).
 func (c *Chain) NewStream(in Shape, seed uint64, sampleID string) (*Stream, error) {
 	stages, err := c.filters()
 	if err != nil {
@@ -173,7 +174,11 @@ func (c *Chain) NewStream(in Shape, seed uint64, sampleID string) (*Stream, erro
 	s := &Stream{stages: stages}
 	shape := in
 	for i, st := range stages {
-		shape, err = st.f.Reset(shape, SampleRNG(seed, sampleID, i))
+		src := sampleSource(seed, sampleID, i)
+		if s, ok := st.f.(sourced); ok {
+			s.useSource(src)
+		}
+		shape, err = st.f.Reset(shape, rand.New(src))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", st.name, err)
 		}

@@ -8,20 +8,45 @@ import (
 	"github.com/evtool/evtool/tensors"
 )
 
-// Frames bins events into count frames (TRANSFORMS.md §5.1): shape (K, P, H, W), uint16 saturating
-// counts, channel p = the event's polarity (0 = OFF first), or one channel after merging.
+// FrameMode is how frames divide a sample.
+type FrameMode int
+
+const (
+	ByTimeWindow FrameMode = iota + 1 // frames of Window µs every Window − Overlap µs
+	ByEventCount                      // frames of Count events every Count − Overlap events
+	ByTimeBins                        // Bins frames tiling the span in time
+	ByEventBins                       // Bins frames tiling the events by index
+)
+
+// FrameCompat makes frames slice a sample exactly as a peer library does (frames_compat.go).
+type FrameCompat int
+
+const (
+	CompatNone         FrameCompat = iota
+	CompatTonic                    // tonic's ToFrame
+	CompatSpikingJelly             // spikingjelly's frame integration
+)
+
+// Frames bins events into count frames: shape (K, P, H, W), uint16 saturating counts, channel p = the
+// event's polarity (0 = OFF first), or one channel after merging. Frames tile the span [t0, t1): t0 is
+// Start or the first event, t1 is End or the last event + 1, so no event is dropped.
+//   - ByTimeWindow: frame k covers [t0 + k·S, t0 + k·S + W) with S = W − Overlap, K = ⌊(D − W)/S⌋ + 1
+//     (⌈…⌉ + 1 with IncludeIncomplete, keeping a last partial frame), D = t1 − t0;
+//   - ByEventCount: the same over event indices with Count events per frame;
+//   - ByTimeBins: bin k covers [t0 + ⌊k·D/B⌋, t0 + ⌊(k+1+OverlapFrac)·D/B⌋) (timebins.go without overlap);
+//   - ByEventBins: bin k holds events [⌊k·N/B⌋, ⌊(k+1+OverlapFrac)·N/B⌋) of the N in the span.
 type Frames struct {
-	Mode              string // "time-window", "event-count", "time-bins", "event-bins"
-	Window            int64  // time-window: W_t µs
-	Count             int    // event-count: N_e
-	Bins              int    // time-bins / event-bins: B
-	Overlap           int64  // time-window: µs; event-count: events
+	Mode              FrameMode
+	Window            int64 // ByTimeWindow: W_t µs
+	Count             int   // ByEventCount: N_e
+	Bins              int   // ByTimeBins, ByEventBins: B
+	Overlap           int64 // ByTimeWindow: µs; ByEventCount: events
 	OverlapFrac       float64
 	IncludeIncomplete bool
 	Start, End        int64 // span; valid when HasStart / HasEnd
 	HasStart, HasEnd  bool
 	Binary            bool
-	Compat            string // "tonic" or "spikingjelly": slice as those libraries do (frames_compat.go)
+	Compat            FrameCompat
 }
 
 // span returns t0, t1 and the index range of the events inside [t0, t1).
@@ -49,12 +74,12 @@ func (f *Frames) span(b *events.Batch) (t0, t1 int64, i0, i1 int) {
 	return
 }
 
-// NumFrames is K for a sample (the formulas of §5.1).
+// NumFrames is K for a sample.
 func (f *Frames) NumFrames(b *events.Batch) int {
 	t0, t1, i0, i1 := f.span(b)
 	D, N := t1-t0, int64(i1-i0)
 	switch f.Mode {
-	case "time-window":
+	case ByTimeWindow:
 		if b.Len() == 0 && !(f.HasStart && f.HasEnd) {
 			return 0
 		}
@@ -69,7 +94,7 @@ func (f *Frames) NumFrames(b *events.Batch) int {
 			return 0
 		}
 		return int((D-W)/S + 1)
-	case "event-count":
+	case ByEventCount:
 		Ne, S := int64(f.Count), int64(f.Count)-f.Overlap
 		if f.IncludeIncomplete {
 			if N <= 0 {
@@ -88,7 +113,7 @@ func (f *Frames) NumFrames(b *events.Batch) int {
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
 // FixedShape: bins and event-bins give B frames for every sample; windows and counts do not.
-func (f *Frames) FixedShape() bool { return f.Mode == "time-bins" || f.Mode == "event-bins" }
+func (f *Frames) FixedShape() bool { return f.Mode == ByTimeBins || f.Mode == ByEventBins }
 
 // Compute makes the frames of one sample in a new tensor.
 func (f *Frames) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
@@ -104,9 +129,12 @@ func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *tensors.Tensor) err
 	}
 	P := max(in.Polarities, 1)
 	H, W := in.Geometry.Height, in.Geometry.Width
-	if f.Compat != "" && f.Compat != "none" {
+	if f.Mode < ByTimeWindow || f.Mode > ByEventBins {
+		return fmt.Errorf("frames: unknown mode %d", f.Mode)
+	}
+	if f.Compat != CompatNone {
 		ranges := f.tonicRanges(b)
-		if f.Compat == "spikingjelly" {
+		if f.Compat == CompatSpikingJelly {
 			ranges = f.sjRanges(b)
 		}
 		plane := P * H * W
@@ -156,8 +184,21 @@ func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *tensors.Tensor) err
 		}
 	}
 	switch f.Mode {
-	case "time-window":
+	case ByTimeWindow:
 		Wt, S := f.Window, f.Window-f.Overlap
+		if S == Wt {
+			// No overlap: an event is in frame ⌊u/S⌋ alone, worked out when the events enter a frame.
+			lo, hi, k := int64(1), int64(0), int64(0) // the frame [lo, hi) of the last event: none yet
+			for i := i0; i < i1; i++ {
+				if t := b.T[i]; t < lo || t >= hi {
+					k = (t - t0) / S
+					lo = t0 + k*S
+					hi = lo + S
+				}
+				add(int(k), i)
+			}
+			break
+		}
 		for i := i0; i < i1; i++ {
 			u := b.T[i] - t0
 			// frames k with k·S ≤ u < k·S + W_t
@@ -169,7 +210,7 @@ func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *tensors.Tensor) err
 				add(int(k), i)
 			}
 		}
-	case "event-count":
+	case ByEventCount:
 		Ne, S := int64(f.Count), int64(f.Count)-f.Overlap
 		for i := i0; i < i1; i++ {
 			j := int64(i - i0)
@@ -181,50 +222,32 @@ func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *tensors.Tensor) err
 				add(int(k), i)
 			}
 		}
-	case "time-bins":
-		B := int64(f.Bins)
+	case ByTimeBins:
 		if D <= 0 {
 			break
 		}
-		if f.OverlapFrac == 0 && !f.Binary {
-			// The hot path: each event lies in exactly one bin. Events are sorted, so walk them against
-			// the bin edges t0 + ⌊k·D/B⌋ instead of dividing per event.
-			cnt := out.U16
-			k := 0
-			next := t0 + D/B // end of bin 0
-			for i := i0; i < i1; i++ {
-				t := b.T[i]
-				for t >= next && k < int(B)-1 {
-					k++
-					next = t0 + int64(k+1)*D/B
-				}
-				x, y, p := int(b.X[i]), int(b.Y[i]), min(int(b.P[i]), P-1)
-				if x >= W || y >= H {
-					continue
-				}
-				c := &cnt[k*plane+(p*H+y)*W+x]
-				if *c < math.MaxUint16 {
-					*c++
-				}
-			}
+		if f.OverlapFrac == 0 {
+			// Every event lies in exactly one bin: evtool's one time binning (timebins.go).
+			c := BinCounter{TimeBins: TimeBins{Start: t0, End: t1, Bins: f.Bins}, Width: W, Height: H, Polarities: P,
+				Binary: f.Binary, ClampPolarity: true}
+			in := b.Slice(i0, i1)
+			c.Count(&in, out.U16)
 			break
 		}
+		// Overlapping bins: the last bin whose start ⌊k·D/B⌋ ≤ u, then the earlier bins whose stretched end
+		// still covers u.
+		B := int64(f.Bins)
 		for i := i0; i < i1; i++ {
 			u := b.T[i] - t0
-			// the last bin whose start floor(k·D/B) ≤ u, then earlier bins whose overlapped end still covers u
-			k := ((u+1)*B+D-1)/D - 1
-			for ; k >= 0; k-- {
+			for k := ((u+1)*B+D-1)/D - 1; k >= 0; k-- {
 				end := int64(math.Floor((float64(k) + 1 + f.OverlapFrac) * float64(D) / float64(B)))
-				if f.OverlapFrac == 0 {
-					end = (k + 1) * D / B
-				}
 				if u >= min(end, D) {
 					break
 				}
 				add(int(k), i)
 			}
 		}
-	case "event-bins":
+	case ByEventBins:
 		B, N := int64(f.Bins), int64(i1-i0)
 		if N == 0 {
 			break
@@ -244,49 +267,7 @@ func (f *Frames) ComputeInto(b *events.Batch, in Shape, out *tensors.Tensor) err
 	return nil
 }
 
-// Voxel is the voxel grid of §5.2 (Zhu et al. 2019, e2vid normalisation): float32 (B, H, W).
-type Voxel struct{ Bins int }
-
-// FixedShape: (B, H, W) for every sample.
-func (v *Voxel) FixedShape() bool { return true }
-
-// Compute makes the voxel grid of one sample.
-func (v *Voxel) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
-	if !in.Geometry.Known() {
-		return nil, fmt.Errorf("voxel needs the sensor size")
-	}
-	B, H, W := v.Bins, in.Geometry.Height, in.Geometry.Width
-	out := &tensors.Tensor{Shape: []int{B, H, W}, F32: make([]float32, B*H*W)}
-	n := b.Len()
-	if n == 0 {
-		return out, nil
-	}
-	tf, tl := b.T[0], b.T[n-1]
-	for i := 0; i < n; i++ {
-		x, y := int(b.X[i]), int(b.Y[i])
-		if x >= W || y >= H {
-			continue
-		}
-		tau := 0.0
-		if tl != tf {
-			tau = float64(B-1) * float64(b.T[i]-tf) / float64(tl-tf)
-		}
-		s := -1.0
-		if b.P[i] != 0 {
-			s = 1
-		}
-		k0 := int(math.Floor(tau))
-		for k := k0; k <= k0+1; k++ {
-			if k < 0 || k >= B {
-				continue
-			}
-			if w := 1 - math.Abs(tau-float64(k)); w > 0 {
-				out.F32[(k*H+y)*W+x] += float32(s * w)
-			}
-		}
-	}
-	return out, nil
-}
+var frameCompats = map[string]FrameCompat{"none": CompatNone, "tonic": CompatTonic, "spikingjelly": CompatSpikingJelly}
 
 func init() {
 	register(&Def{Name: "frames", Help: "event counts per frame, shape (K, P, H, W): exactly one of window, count, bins, event-bins; frames tile [start, end) with end = last event + 1 by default, so no event is dropped",
@@ -305,29 +286,32 @@ func init() {
 		Rep: func(v Values) (Representation, error) {
 			f := &Frames{IncludeIncomplete: v.Bool("include-incomplete"), Binary: v.Bool("binary"),
 				Start: v.Int("start"), HasStart: v.Set("start"), End: v.Int("end"), HasEnd: v.Set("end"),
-				Compat: v.String("compat")}
+				Compat: frameCompats[v.String("compat")]}
 			modes := 0
 			ov := v.Float("overlap")
 			if v.Set("window") {
 				modes++
-				f.Mode, f.Window, f.Overlap = "time-window", v.Int("window"), int64(ov)
+				f.Mode, f.Window, f.Overlap = ByTimeWindow, v.Int("window"), int64(ov)
 				if f.Window <= 0 || ov < 0 || float64(int64(ov)) != ov || f.Overlap >= f.Window {
 					return nil, fmt.Errorf("want window > 0 and a whole number of µs 0 ≤ overlap < window")
 				}
 			}
 			if v.Set("count") {
 				modes++
-				f.Mode, f.Count, f.Overlap = "event-count", int(v.Int("count")), int64(ov)
+				f.Mode, f.Count, f.Overlap = ByEventCount, int(v.Int("count")), int64(ov)
 				if f.Count <= 0 || ov < 0 || float64(int64(ov)) != ov || f.Overlap >= int64(f.Count) {
 					return nil, fmt.Errorf("want count > 0 and a whole number of events 0 ≤ overlap < count")
 				}
 			}
-			for _, name := range []string{"bins", "event-bins"} {
-				if v.Set(name) {
+			for _, m := range []struct {
+				name string
+				mode FrameMode
+			}{{"bins", ByTimeBins}, {"event-bins", ByEventBins}} {
+				if v.Set(m.name) {
 					modes++
-					f.Mode, f.Bins, f.OverlapFrac = map[string]string{"bins": "time-bins", "event-bins": "event-bins"}[name], int(v.Int(name)), ov
+					f.Mode, f.Bins, f.OverlapFrac = m.mode, int(v.Int(m.name)), ov
 					if f.Bins < 1 || ov < 0 || ov >= 1 {
-						return nil, fmt.Errorf("want %s ≥ 1 and 0 ≤ overlap < 1", name)
+						return nil, fmt.Errorf("want %s ≥ 1 and 0 ≤ overlap < 1", m.name)
 					}
 				}
 			}
@@ -337,17 +321,9 @@ func init() {
 			if f.HasStart && f.HasEnd && f.End <= f.Start {
 				return nil, fmt.Errorf("end must be after start")
 			}
-			if f.Compat == "spikingjelly" && (f.Mode == "event-count" || ov != 0 || f.IncludeIncomplete || f.HasStart || f.HasEnd) {
+			if f.Compat == CompatSpikingJelly && (f.Mode == ByEventCount || ov != 0 || f.IncludeIncomplete || f.HasStart || f.HasEnd) {
 				return nil, fmt.Errorf("compat=spikingjelly has bins, event-bins and window only, without overlap, include-incomplete, start or end")
 			}
 			return f, nil
-		}})
-	register(&Def{Name: "voxel", Help: "voxel grid (B, H, W) float32: each event adds ±max(0, 1−|τ−k|) to bins k around τ = (B−1)(t−t_first)/(t_last−t_first)",
-		Params: []Param{{Name: "bins", Kind: Int, Default: "5", Help: "B"}},
-		Rep: func(v Values) (Representation, error) {
-			if v.Int("bins") < 1 {
-				return nil, fmt.Errorf("bins must be at least 1")
-			}
-			return &Voxel{Bins: int(v.Int("bins"))}, nil
 		}})
 }

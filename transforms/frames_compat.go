@@ -23,7 +23,7 @@ func (f *Frames) tonicRanges(b *events.Batch) [][2]int {
 	n := b.Len()
 	if n == 0 {
 		k := 1
-		if f.Mode == "time-bins" || f.Mode == "event-bins" {
+		if f.Mode == ByTimeBins || f.Mode == ByEventBins {
 			k = f.Bins
 		}
 		return make([][2]int, k)
@@ -33,7 +33,7 @@ func (f *Frames) tonicRanges(b *events.Batch) [][2]int {
 	search := func(v float64) int { return sort.Search(n, func(i int) bool { return float64(T[i]) >= v }) }
 	var out [][2]int
 	switch f.Mode {
-	case "time-window":
+	case ByTimeWindow:
 		S := f.Window - f.Overlap
 		start, end := first, last
 		if f.HasStart {
@@ -51,7 +51,7 @@ func (f *Frames) tonicRanges(b *events.Batch) [][2]int {
 			s := start + int64(i)*S
 			out = append(out, [2]int{search(float64(s)), search(float64(s + f.Window))})
 		}
-	case "event-count":
+	case ByEventCount:
 		count := min(f.Count, n)
 		S := f.Count - int(f.Overlap)
 		q := float64(n-count) / float64(S)
@@ -63,14 +63,14 @@ func (f *Frames) tonicRanges(b *events.Batch) [][2]int {
 			s := i * S
 			out = append(out, [2]int{min(s, n), min(s+count, n)})
 		}
-	case "time-bins":
+	case ByTimeBins:
 		window := float64((last-first)/int64(f.Bins)) * (1 + f.OverlapFrac)
 		stride := window * (1 - f.OverlapFrac)
 		for i := 0; i < f.Bins; i++ {
 			s := float64(i)*stride + float64(first)
 			out = append(out, [2]int{search(s), search(s + window)})
 		}
-	case "event-bins":
+	case ByEventBins:
 		count := int(float64(n/f.Bins) * (1 + f.OverlapFrac))
 		stride := int(float64(count) * (1 - f.OverlapFrac))
 		for i := 0; i < f.Bins; i++ {
@@ -93,7 +93,7 @@ func (f *Frames) tonicRanges(b *events.Batch) [][2]int {
 func (f *Frames) sjRanges(b *events.Batch) [][2]int {
 	n := b.Len()
 	if n == 0 {
-		if f.Mode == "time-window" {
+		if f.Mode == ByTimeWindow {
 			return nil
 		}
 		return make([][2]int, f.Bins)
@@ -103,18 +103,18 @@ func (f *Frames) sjRanges(b *events.Batch) [][2]int {
 	search := func(t int64) int { return sort.Search(n, func(i int) bool { return T[i] >= t }) }
 	var out [][2]int
 	switch f.Mode {
-	case "event-bins":
+	case ByEventBins:
 		d := n / f.Bins
 		for i := 0; i < f.Bins; i++ {
 			out = append(out, [2]int{i * d, (i + 1) * d})
 		}
-	case "time-bins":
+	case ByTimeBins:
 		dt := (last - first) / int64(f.Bins)
 		for i := 0; i < f.Bins; i++ {
 			l := first + dt*int64(i)
 			out = append(out, [2]int{search(l), search(l + dt)})
 		}
-	case "time-window":
+	case ByTimeWindow:
 		k := int((last - first + f.Window - 1) / f.Window)
 		for i := 0; i < k; i++ {
 			out = append(out, [2]int{search(first + int64(i)*f.Window), search(first + int64(i+1)*f.Window)})

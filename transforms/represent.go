@@ -8,7 +8,7 @@ import (
 	"github.com/evtool/evtool/tensors"
 )
 
-// Image is §5.5 `image`: one (P, H, W) frame of event counts over the whole sample (tonic's ToImage).
+// Image is one (P, H, W) frame of event counts over the whole sample (tonic's ToImage).
 type Image struct{ Binary bool }
 
 // FixedShape: (P, H, W) for every sample.
@@ -36,8 +36,72 @@ func (im *Image) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
 	return out, nil
 }
 
+func init() {
+	register(&Def{Name: "image", Help: "one (P, H, W) frame of event counts over the whole sample (tonic ToImage); empty input gives zeros",
+		Params: []Param{{Name: "binary", Kind: Bool, Default: "false", Help: "clamp counts to 1"}},
+		Rep: func(v Values) (Representation, error) {
+			return &Image{Binary: v.Bool("binary")}, nil
+		}})
+}
+
+// Voxel is the voxel grid of Zhu et al. 2019 (e2vid normalisation): float32 (B, H, W); each event adds
+// its sign ±1 times max(0, 1 − |τ − k|) to the bins k around τ = (B−1)(t − t_first)/(t_last − t_first).
+type Voxel struct{ Bins int }
+
+// FixedShape: (B, H, W) for every sample.
+func (v *Voxel) FixedShape() bool { return true }
+
+// Compute makes the voxel grid of one sample.
+func (v *Voxel) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
+	if !in.Geometry.Known() {
+		return nil, fmt.Errorf("voxel needs the sensor size")
+	}
+	B, H, W := v.Bins, in.Geometry.Height, in.Geometry.Width
+	out := &tensors.Tensor{Shape: []int{B, H, W}, F32: make([]float32, B*H*W)}
+	n := b.Len()
+	if n == 0 {
+		return out, nil
+	}
+	tf, tl := b.T[0], b.T[n-1]
+	for i := 0; i < n; i++ {
+		x, y := int(b.X[i]), int(b.Y[i])
+		if x >= W || y >= H {
+			continue
+		}
+		tau := 0.0
+		if tl != tf {
+			tau = float64(B-1) * float64(b.T[i]-tf) / float64(tl-tf)
+		}
+		s := -1.0
+		if b.P[i] != 0 {
+			s = 1
+		}
+		k0 := int(math.Floor(tau))
+		for k := k0; k <= k0+1; k++ {
+			if k < 0 || k >= B {
+				continue
+			}
+			if w := 1 - math.Abs(tau-float64(k)); w > 0 {
+				out.F32[(k*H+y)*W+x] += float32(s * w)
+			}
+		}
+	}
+	return out, nil
+}
+
+func init() {
+	register(&Def{Name: "voxel", Help: "voxel grid (B, H, W) float32: each event adds ±max(0, 1−|τ−k|) to bins k around τ = (B−1)(t−t_first)/(t_last−t_first)",
+		Params: []Param{{Name: "bins", Kind: Int, Default: "5", Help: "B"}},
+		Rep: func(v Values) (Representation, error) {
+			if v.Int("bins") < 1 {
+				return nil, fmt.Errorf("bins must be at least 1")
+			}
+			return &Voxel{Bins: int(v.Int("bins"))}, nil
+		}})
+}
+
 // windowsOf is the number of windows of W µs that cover a sample from its first event, the last one
-// possibly partial (frames by window with include-incomplete, §5.1(a)), and the first event's time.
+// possibly partial (frames by window with include-incomplete), and the first event's time.
 func windowsOf(b *events.Batch, W int64) (K int, t0 int64) {
 	n := b.Len()
 	if n == 0 {
@@ -48,16 +112,27 @@ func windowsOf(b *events.Batch, W int64) (K int, t0 int64) {
 	return int((max(D-W, 0)+W-1)/W + 1), t0
 }
 
+// Decay is how a representation's values fade with time; each representation says which it takes.
+type Decay int
+
+const (
+	DecayNone   Decay = iota // no decay (Accumulate)
+	DecayExp                 // e^(−Δ/τ)
+	DecayLin                 // linear down to 0 (TimeSurface, HATS), or towards neutral (Accumulate)
+	DecayWindow              // 1 while Δ < τ, then 0 (TimeSurface)
+	DecayStep                // back to neutral at every frame (Accumulate)
+)
+
 // decayFunc is a time-surface kernel: the value of an event Δ µs old.
 type decayFunc func(age float64) float64
 
-func surfaceDecay(name string, tau float64) (decayFunc, error) {
-	switch name {
-	case "exp":
+func surfaceDecay(d Decay, tau float64) (decayFunc, error) {
+	switch d {
+	case DecayExp:
 		return func(a float64) float64 { return math.Exp(-a / tau) }, nil
-	case "lin":
+	case DecayLin:
 		return func(a float64) float64 { return max(0, 1-a/tau) }, nil
-	case "window":
+	case DecayWindow:
 		return func(a float64) float64 {
 			if a < tau {
 				return 1
@@ -65,10 +140,10 @@ func surfaceDecay(name string, tau float64) (decayFunc, error) {
 			return 0
 		}, nil
 	}
-	return nil, fmt.Errorf("decay %q: want exp, lin or window", name)
+	return nil, fmt.Errorf("time surfaces decay by DecayExp, DecayLin or DecayWindow, not %d", d)
 }
 
-// TimeSurface is §5.3: per (polarity, pixel) the time of the latest event, seen through a decay.
+// TimeSurface is, per (polarity, pixel), the time of the latest event, seen through a decay.
 //   - Global (Every > 0): K surfaces, sampled at s_k = t0 + (k+1)·Every after every event with t < s_k,
 //     K = ⌈max(D − Every, 0)/Every⌉ + 1 (frames by window with include-incomplete); (K, P, H, W).
 //   - Local (Radius > 0, HOTS): for every Stride-th event, the (2R+1)² patch of its polarity's surface
@@ -80,7 +155,7 @@ type TimeSurface struct {
 	Radius int
 	Stride int
 	Tau    int64
-	Decay  string
+	Decay  Decay // DecayExp, DecayLin (max(0, 1 − Δ/τ)) or DecayWindow
 }
 
 // FixedShape: the number of surfaces (or patches) follows the sample.
@@ -159,13 +234,38 @@ func (ts *TimeSurface) Compute(b *events.Batch, in Shape) (*tensors.Tensor, erro
 	return out, nil
 }
 
-// HATS is §5.4, Sironi et al. 2018: per cell and polarity, the average over its events of their local
+func init() {
+	register(&Def{Name: "timesurface", Help: "time surfaces, float32: global (every=dt): (K, P, H, W) sampled at t0 + (k+1)·dt after the events before it, K = ⌈max(D − dt, 0)/dt⌉ + 1; local (radius=R): (N, 2R+1, 2R+1) patches of the event's polarity around every stride-th event at its time (centre 1, off-sensor 0); a pixel that never fired is 0; empty input gives K = N = 0",
+		Params: []Param{
+			{Name: "every", Kind: Duration, Unit: "µs", Help: "global surfaces every dt"},
+			{Name: "radius", Kind: Int, Unit: "px", Help: "local patches of radius R (HOTS)"},
+			{Name: "stride", Kind: Int, Default: "1", Help: "local: a patch for every stride-th event"},
+			{Name: "tau", Kind: Duration, Unit: "µs", Default: "5ms", Help: "time constant τ (the window for decay=window)"},
+			{Name: "decay", Kind: Choice, Default: "exp", Choices: []string{"exp", "lin", "window"}, Help: "e^(−Δ/τ), max(0, 1 − Δ/τ), or Δ < τ ? 1 : 0"},
+		},
+		Rep: func(v Values) (Representation, error) {
+			ts := &TimeSurface{Every: v.Int("every"), Radius: int(v.Int("radius")), Stride: int(v.Int("stride")),
+				Tau: v.Int("tau"), Decay: map[string]Decay{"exp": DecayExp, "lin": DecayLin, "window": DecayWindow}[v.String("decay")]}
+			if v.Set("every") == v.Set("radius") {
+				return nil, fmt.Errorf("give exactly one of every (global surfaces) and radius (local patches)")
+			}
+			if v.Set("every") && ts.Every <= 0 || v.Set("radius") && (ts.Radius < 1 || ts.Radius > 64) {
+				return nil, fmt.Errorf("want every > 0, or 1 ≤ radius ≤ 64")
+			}
+			if ts.Tau <= 0 || ts.Stride < 1 {
+				return nil, fmt.Errorf("want tau > 0 and stride ≥ 1")
+			}
+			return ts, nil
+		}})
+}
+
+// HATS is Sironi et al. 2018: per cell and polarity, the average over its events of their local
 // time surfaces built from the earlier events of the same cell and polarity within Window, (n_cells, P,
 // S, S) with cells ⌈W/C⌉ × ⌈H/C⌉ in row-major order.
 type HATS struct {
 	Cell, Surface int
 	Window, Tau   int64
-	Decay         string // exp: e^(−Δt/τ); lin: max(0, 1 − Δt/(3τ))
+	Decay         Decay // DecayExp: e^(−Δt/τ) (also the zero value); DecayLin: max(0, 1 − Δt/(3τ))
 }
 
 // FixedShape: (cells, P, S, S) for every sample.
@@ -184,7 +284,7 @@ func (h *HATS) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
 	}
 	tau := float64(h.Tau)
 	k := func(a float64) float64 { return math.Exp(-a / tau) }
-	if h.Decay == "lin" {
+	if h.Decay == DecayLin {
 		k = func(a float64) float64 { return max(0, 1-a/(3*tau)) }
 	}
 	P, H, W := max(in.Polarities, 1), in.Geometry.Height, in.Geometry.Width
@@ -236,33 +336,6 @@ func (h *HATS) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error) {
 }
 
 func init() {
-	register(&Def{Name: "image", Help: "one (P, H, W) frame of event counts over the whole sample (tonic ToImage); empty input gives zeros",
-		Params: []Param{{Name: "binary", Kind: Bool, Default: "false", Help: "clamp counts to 1"}},
-		Rep: func(v Values) (Representation, error) {
-			return &Image{Binary: v.Bool("binary")}, nil
-		}})
-	register(&Def{Name: "timesurface", Help: "time surfaces, float32: global (every=dt): (K, P, H, W) sampled at t0 + (k+1)·dt after the events before it, K = ⌈max(D − dt, 0)/dt⌉ + 1; local (radius=R): (N, 2R+1, 2R+1) patches of the event's polarity around every stride-th event at its time (centre 1, off-sensor 0); a pixel that never fired is 0; empty input gives K = N = 0",
-		Params: []Param{
-			{Name: "every", Kind: Duration, Unit: "µs", Help: "global surfaces every dt"},
-			{Name: "radius", Kind: Int, Unit: "px", Help: "local patches of radius R (HOTS)"},
-			{Name: "stride", Kind: Int, Default: "1", Help: "local: a patch for every stride-th event"},
-			{Name: "tau", Kind: Duration, Unit: "µs", Default: "5ms", Help: "time constant τ (the window for decay=window)"},
-			{Name: "decay", Kind: Choice, Default: "exp", Choices: []string{"exp", "lin", "window"}, Help: "e^(−Δ/τ), max(0, 1 − Δ/τ), or Δ < τ ? 1 : 0"},
-		},
-		Rep: func(v Values) (Representation, error) {
-			ts := &TimeSurface{Every: v.Int("every"), Radius: int(v.Int("radius")), Stride: int(v.Int("stride")),
-				Tau: v.Int("tau"), Decay: v.String("decay")}
-			if v.Set("every") == v.Set("radius") {
-				return nil, fmt.Errorf("give exactly one of every (global surfaces) and radius (local patches)")
-			}
-			if v.Set("every") && ts.Every <= 0 || v.Set("radius") && (ts.Radius < 1 || ts.Radius > 64) {
-				return nil, fmt.Errorf("want every > 0, or 1 ≤ radius ≤ 64")
-			}
-			if ts.Tau <= 0 || ts.Stride < 1 {
-				return nil, fmt.Errorf("want tau > 0 and stride ≥ 1")
-			}
-			return ts, nil
-		}})
 	register(&Def{Name: "hats", Help: "histograms of averaged time surfaces (Sironi 2018), float32 (cells, P, S, S) over ⌈W/C⌉×⌈H/C⌉ cells: each event's S×S surface sums k(t − t') of the earlier same-cell, same-polarity events within the window (plus 1 at its centre), averaged per cell and polarity; empty input gives zeros",
 		Params: []Param{
 			{Name: "cell", Kind: Int, Unit: "px", Default: "10", Help: "cell size C"},
@@ -273,7 +346,7 @@ func init() {
 		},
 		Rep: func(v Values) (Representation, error) {
 			h := &HATS{Cell: int(v.Int("cell")), Surface: int(v.Int("surface")), Window: v.Int("window"),
-				Tau: v.Int("tau"), Decay: v.String("decay")}
+				Tau: v.Int("tau"), Decay: map[string]Decay{"lin": DecayLin, "exp": DecayExp}[v.String("decay")]}
 			if h.Cell < 1 || h.Surface < 1 || h.Surface%2 == 0 || h.Surface > h.Cell {
 				return nil, fmt.Errorf("want cell ≥ 1 and an odd surface ≤ cell")
 			}
@@ -284,7 +357,7 @@ func init() {
 		}})
 }
 
-// Accumulate is §5.5 `accumulate` (dv-processing's Accumulator, faery's render): a per-pixel potential
+// Accumulate is dv-processing's Accumulator (faery's render): a per-pixel potential
 // v, starting at Neutral, that each event moves by +Contribution (ON) or −Contribution (OFF; + for both
 // with Rectify, or when the polarities were merged), clamped to [Min, Max] after every event. Between
 // frames of Window µs it decays towards Neutral: none; linear, |v − Neutral| shrinking by Slope per
@@ -293,7 +366,7 @@ func init() {
 // (none for an empty sample). Output float32 (K, H, W).
 type Accumulate struct {
 	Window, Tau                            int64
-	Decay                                  string
+	Decay                                  Decay // DecayNone, DecayLin, DecayExp or DecayStep
 	Slope, Contribution, Neutral, Min, Max float64
 	Rectify                                bool
 }
@@ -320,14 +393,18 @@ func (a *Accumulate) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error)
 	i := 0
 	for k := 0; k < K; k++ {
 		if k > 0 {
-			for j, x := range v {
-				d := x - a.Neutral
-				switch a.Decay {
-				case "linear":
+			switch a.Decay {
+			case DecayLin:
+				for j, x := range v {
+					d := x - a.Neutral
 					v[j] = a.Neutral + math.Copysign(max(0, math.Abs(d)-step), d)
-				case "exponential":
-					v[j] = a.Neutral + d*expFactor
-				case "step":
+				}
+			case DecayExp:
+				for j, x := range v {
+					v[j] = a.Neutral + (x-a.Neutral)*expFactor
+				}
+			case DecayStep:
+				for j := range v {
 					v[j] = a.Neutral
 				}
 			}
@@ -353,6 +430,8 @@ func (a *Accumulate) Compute(b *events.Batch, in Shape) (*tensors.Tensor, error)
 	return out, nil
 }
 
+var accumulateDecays = map[string]Decay{"none": DecayNone, "linear": DecayLin, "exponential": DecayExp, "step": DecayStep}
+
 func init() {
 	register(&Def{Name: "accumulate", Help: "decaying per-pixel potential, float32 (K, H, W), one frame per window: events add ±contribution (clamped to [min, max]), between frames the potential decays towards neutral (none, linear, exponential, step); K = ⌈max(D − window, 0)/window⌉ + 1, none for an empty sample",
 		Params: []Param{
@@ -367,7 +446,7 @@ func init() {
 			{Name: "rectify", Kind: Bool, Default: "false", Help: "OFF events add too"},
 		},
 		Rep: func(v Values) (Representation, error) {
-			a := &Accumulate{Window: v.Int("window"), Tau: v.Int("tau"), Decay: v.String("decay"), Slope: v.Float("slope"),
+			a := &Accumulate{Window: v.Int("window"), Tau: v.Int("tau"), Decay: accumulateDecays[v.String("decay")], Slope: v.Float("slope"),
 				Contribution: v.Float("contribution"), Neutral: v.Float("neutral"), Min: v.Float("min"), Max: v.Float("max"),
 				Rectify: v.Bool("rectify")}
 			if a.Window <= 0 {

@@ -168,12 +168,14 @@ func BenchmarkRepresentations(b *testing.B) {
 		"hats(cell=10, surface=7)", "voxel(bins=5)", "frames(window=10ms)"} {
 		b.Run(spec, func(b *testing.B) {
 			r := rep(b, spec)
+			m := startRates()
+			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := r.Compute(&sample, g34); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(sample.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+			m.report(b, sample.Len())
 		})
 	}
 }

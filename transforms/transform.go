@@ -1,6 +1,15 @@
 // Package transforms is evtool's transform chain: streaming event filters (denoise, refractory, crop,
 // flips, downsampling, time operations, decimation, seeded augmentations) and event→tensor
-// representations (frames, voxel grids), with the exact semantics of ../shared/docs/TRANSFORMS.md.
+// representations (frames, voxel grids). The exact rule of each transform is in
+// docs/transforms-semantics.md; its registered help text, which `evtool transforms` prints and
+// docs/transforms.md lists, says it in short.
+//
+// The files follow the concepts: noise.go (denoise, fast decay, refractory, hot pixels, arbiter lines),
+// spatial.go and mask.go (crop, flips, downsampling, pixel masks), temporal.go (time crop, align, offset,
+// scale, reversal), polarity.go, drop.go (seeded and counting drops), augment.go (jitter, added noise;
+// normal.go samples its Gaussians), and the representations in frames.go (and frames_compat.go),
+// timebins.go (the one time binning, shared with package snn) and represent.go. Each type registers its
+// Def beside itself; modes are decided when a stage is built, never per event.
 //
 // A Chain is a list of filters, optionally followed by one representation. It has one text form,
 // `name(key=value, …)` per transform (several joined with `|`), which Parse reads and String writes back;
@@ -15,6 +24,7 @@ package transforms
 import (
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 
 	"github.com/evtool/evtool/events"
@@ -57,11 +67,23 @@ func (s Stats) Reduction() float64 {
 }
 
 // SampleRNG returns the PRNG of one stage for one sample: hash(seed, sample id, stage index), so results
-// do not depend on worker counts or batch sizes (TRANSFORMS.md §0).
+// do not depend on worker counts or batch sizes.
 func SampleRNG(seed uint64, sampleID string, stage int) *rand.Rand {
+	return rand.New(sampleSource(seed, sampleID, stage))
+}
+
+// sampleSource is SampleRNG's source.
+func sampleSource(seed uint64, sampleID string, stage int) *rand.PCG {
 	h := fnv.New64a()
 	h.Write([]byte(sampleID))
-	return rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, h.Sum64()+uint64(stage)*0xbf58476d1ce4e5b9))
+	return rand.NewPCG(seed^0x9e3779b97f4a7c15, h.Sum64()+uint64(stage)*0xbf58476d1ce4e5b9)
+}
+
+// sourced is a filter that draws from its generator's PCG source directly (a call through rand.Rand's
+// Source interface per draw costs more than the work). The stream gives it the source of the generator
+// it then passes to Reset, so the draws are the same.
+type sourced interface {
+	useSource(src *rand.PCG)
 }
 
 // stage is one filter of a running chain.
@@ -146,3 +168,53 @@ func (s *Stream) Flush(out *events.Batch) error {
 	}
 	return nil
 }
+
+// never marks a pixel that has not fired: it gives no support and no refractory dead time.
+const never = math.MinInt64
+
+func needGeometry(in Shape) error {
+	if !in.Geometry.Known() {
+		return fmt.Errorf("needs the sensor size (pass --sensor)")
+	}
+	return nil
+}
+
+func fill(s []int64, v int64) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+func growInt64(s []int64, n int) []int64 {
+	if cap(s) < n {
+		return make([]int64, n)
+	}
+	return s[:n]
+}
+
+// probParam reads a parameter that must be a probability (or ratio) in [0, 1].
+func probParam(v Values, name string) (float64, error) {
+	q := v.Float(name)
+	if q < 0 || q > 1 {
+		return 0, fmt.Errorf("%s must be in [0, 1]", name)
+	}
+	return q, nil
+}
+
+// wholeSample is a stage that needs the whole sample (reversal, drops measured on the sample's span):
+// it holds the events and transforms them at Flush.
+type wholeSample struct {
+	held  events.Batch
+	apply func(b *events.Batch, out *events.Batch, rng *rand.Rand) error
+	rng   *rand.Rand
+}
+
+func (w *wholeSample) Reset(in Shape, rng *rand.Rand) (Shape, error) {
+	w.held.Reset()
+	w.rng = rng
+	return in, nil
+}
+
+func (w *wholeSample) Process(in, _ *events.Batch) error { w.held.AppendBatch(in); return nil }
+
+func (w *wholeSample) Flush(out *events.Batch) error { return w.apply(&w.held, out, w.rng) }

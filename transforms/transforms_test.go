@@ -104,7 +104,7 @@ func TestCrop(t *testing.T) {
 	}
 }
 
-// The 7 actions of §3.2 on a non-square 4×3 sensor.
+// The 7 actions of transpose on a non-square 4×3 sensor.
 func TestTranspose(t *testing.T) {
 	in := Shape{Geometry: events.Geometry{Width: 4, Height: 3}, Polarities: 2}
 	e := ev{T: 1, X: 1, Y: 0}
@@ -340,8 +340,12 @@ func TestFrames(t *testing.T) {
 	}
 }
 
-// A peer-equivalent case: tonic's ToFrame(time_window=…) on a sorted N-MNIST sample gives the same
-// counts as ours for every frame whose window tonic closes (its last event is the only difference).
+// A peer-equivalent case on a real N-MNIST sample (first event 937 µs, last 305,341 µs, 5,028 events).
+// tonic's ToFrame(time_window=100 ms) slices windows [937 + k·10^5, 937 + (k+1)·10^5) for k = 0, 1, 2 (its
+// span ends at the last event, so n = ⌊(304,404 − 10^5)/10^5⌋ + 1 = 3); ours tile [937, 305,342) and keep
+// the same 3 complete frames. The expected counts were tallied outside evtool, from the raw 40-bit records
+// (x, y, p and a 23-bit time per event) with a few lines of Python: 1,804, 1,600 and 1,621 events, 3 after
+// the last window; 905, 792 and 809 of them ON; pixel (x 10, y 26) OFF fires 8 times in frame 0.
 func TestFramesOnNMNIST(t *testing.T) {
 	r, err := nmnist.Open(fixtures.Path(t, "nmnist/Train/0/00002.bin"), formats.Options{})
 	if err != nil {
@@ -349,32 +353,30 @@ func TestFramesOnNMNIST(t *testing.T) {
 	}
 	b, _ := events.ReadAll(r)
 	r.Close()
-	c, _ := Parse("frames(window=100ms)")
-	rep, _ := c.Representation()
-	ts, _ := rep.Compute(b, g34)
-	// t0 = 937, t1 = 305342 → D = 304405: K = 3 frames of 100 ms; events in [300937, 305342) are in no
-	// complete frame. Counts per frame written out:
-	got := frameTotals(ts)
-	wantCounts := []int{0, 0, 0}
-	for _, tt := range b.T {
-		if k := (tt - 937) / 100000; k < 3 {
-			wantCounts[k]++
+	ts := frames(t, "frames(window=100ms)", g34, batchEvents(b)...)
+	if got := frameTotals(ts); !eqInts(ts.Shape, []int{3, 2, 34, 34}) || !eqInts(got, []int{1804, 1600, 1621}) {
+		t.Fatalf("frames %v with %v events, want [3 2 34 34] with [1804 1600 1621]", ts.Shape, got)
+	}
+	plane := 34 * 34
+	for k, want := range []int{905, 792, 809} {
+		on := 0
+		for _, c := range ts.U16[(2*k+1)*plane : (2*k+2)*plane] {
+			on += int(c)
+		}
+		if on != want {
+			t.Errorf("frame %d: %d ON events, want %d", k, on, want)
 		}
 	}
-	if !eqInts(got, wantCounts) || got[0]+got[1]+got[2] != 5028-countFrom(b, 300937) {
-		t.Fatalf("frames %v, want %v", got, wantCounts)
+	if c := ts.U16[(0*2+0)*plane+26*34+10]; c != 8 {
+		t.Errorf("frame 0, OFF (10, 26): %d events, want 8", c)
 	}
+	// 10 time bins over D = 304,405 µs, edges 937 + ⌊k·D/10⌋ = 937, 31,377, 61,818, …, 274,901, 305,342:
+	// every event in exactly one bin.
 	bins := frameTotals(frames(t, "frames(bins=10)", g34, batchEvents(b)...))
-	sum := 0
-	for _, n := range bins {
-		sum += n
-	}
-	if sum != 5028 {
-		t.Fatalf("10 time bins hold %d events, want every one of 5,028", sum)
+	if want := []int{309, 1035, 450, 141, 730, 670, 114, 370, 939, 270}; !eqInts(bins, want) {
+		t.Fatalf("10 time bins hold %v events, want %v", bins, want)
 	}
 }
-
-func countFrom(b *events.Batch, t int64) int { return b.Len() - b.SearchTime(t) }
 
 func batchEvents(b *events.Batch) []ev {
 	out := make([]ev, b.Len())
@@ -443,19 +445,50 @@ func TestTimeReverseAndDrops(t *testing.T) {
 	if got, _ := apply(t, "drop-pixel(prob=1)", g34, ev{T: 1}); got.Len() != 0 {
 		t.Fatal("drop-pixel prob 1 kept an event")
 	}
-	// random stages are deterministic for a seed and sample id, and differ between samples
+}
+
+// drop-area draws its box once per sample from (seed, sample id): the same sample gives the same events;
+// other samples get other boxes; each removes exactly one ⌊W/2⌋ × ⌊H/2⌋ box of pixels.
+func TestDropAreaIsSeededPerSample(t *testing.T) {
 	c, _ := Parse("drop-area(ratio=0.5)")
 	b := events.NewBatch(0)
-	for i := 0; i < 34*34; i++ {
+	for i := 0; i < 34*34; i++ { // one event on every pixel
 		b.Append(int64(i), uint16(i%34), uint16(i/34), 0)
 	}
-	run := func(id string) int {
+	run := func(id string) *events.Batch {
 		s := events.Sample{ID: id, Events: *b.Clone()}
-		c.ApplySample(&s, g34, 5)
-		return s.Events.Len()
+		if _, err := c.ApplySample(&s, g34, 5); err != nil {
+			t.Fatal(err)
+		}
+		return &s.Events
 	}
-	if run("a") != run("a") || run("a") != 34*34-17*17 {
-		t.Fatalf("drop-area: %d events, want %d", run("a"), 34*34-17*17)
+	boxes := map[[2]int]bool{}
+	for _, id := range []string{"a", "b", "c", "d", "e", "f"} {
+		got := run(id)
+		if d := run(id).FirstDifference(got); d >= 0 {
+			t.Fatalf("sample %q: a second run differs at event %d", id, d)
+		}
+		// The dropped pixels are one 17×17 box.
+		kept := map[int]bool{}
+		for i := range got.Len() {
+			kept[int(got.Y[i])*34+int(got.X[i])] = true
+		}
+		x0, y0, x1, y1 := 34, 34, -1, -1
+		for p := range 34 * 34 {
+			if !kept[p] {
+				x, y := p%34, p/34
+				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+			}
+		}
+		if got.Len() != 34*34-17*17 || x1-x0 != 16 || y1-y0 != 16 {
+			t.Fatalf("sample %q: %d events kept, dropped box [%d,%d]×[%d,%d]; want %d kept and a 17×17 box",
+				id, got.Len(), x0, x1, y0, y1, 34*34-17*17)
+		}
+		boxes[[2]int{x0, y0}] = true
+	}
+	// 18 × 18 possible origins: six samples all drawing one origin would mean the id is not used.
+	if len(boxes) < 2 {
+		t.Fatalf("six sample ids all dropped the box at %v", boxes)
 	}
 }
 

@@ -188,7 +188,7 @@ func inputEncoding(specs []string, enc snn.Encoding, binsGiven bool) (snn.Encodi
 			return enc, cli.Usagef("%v", err)
 		}
 		f, ok := rep.(*transforms.Frames)
-		if !ok || f.Mode != "time-bins" || f.OverlapFrac != 0 || f.HasStart || f.HasEnd {
+		if !ok || f.Mode != transforms.ByTimeBins || f.Compat != transforms.CompatNone || f.OverlapFrac != 0 || f.HasStart || f.HasEnd {
 			return enc, cli.Usagef("-t: the network takes frames(bins=B[, binary=true]) of the whole sample; %s cannot feed it",
 				chain.Stages[len(chain.Stages)-1].String())
 		}

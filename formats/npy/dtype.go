@@ -3,9 +3,11 @@ package npy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/evtool/evtool/internal/npyarray"
 )
 
-// scalar is a NumPy scalar type code such as '<i8', '|u1', '?' or '>f4'.
+// scalar is a field's type code as npyarray parses it, in the form the column decoders read.
 type scalar struct {
 	kind      byte // 'i' signed, 'u' unsigned, 'f' float, 'b' bool
 	size      int  // bytes
@@ -13,26 +15,8 @@ type scalar struct {
 }
 
 func parseScalar(code string) (scalar, error) {
-	c := code
-	var s scalar
-	if c != "" && strings.IndexByte("<>|=", c[0]) >= 0 {
-		s.bigEndian = c[0] == '>'
-		c = c[1:]
-	}
-	switch c {
-	case "?", "b1":
-		return scalar{kind: 'b', size: 1}, nil
-	case "i1", "u1", "b", "B":
-		s.kind, s.size = 'i', 1
-		if c[0] == 'u' || c == "B" {
-			s.kind = 'u'
-		}
-		return s, nil
-	case "i2", "i4", "i8", "u2", "u4", "u8", "f4", "f8":
-		s.kind, s.size = c[0], int(c[1]-'0')
-		return s, nil
-	}
-	return s, fmt.Errorf("dtype %q is not an integer, float or bool type evtool reads", code)
+	s, err := npyarray.ParseScalar(code)
+	return scalar{kind: s.Kind, size: s.Size, bigEndian: s.BigEndian}, err
 }
 
 // field is one column of the records: where it lies and how it is stored.
@@ -77,36 +61,12 @@ var aliases = map[string]int{
 	"p": colP, "pol": colP, "polarity": colP, "polarities": colP, "on": colP,
 }
 
-// parseHeader turns the header dict into a layout. columns (from -O columns) orders the columns of a
-// plain 2-D array; nil means t,x,y,p.
-func parseHeader(text string, columns []int) (*layout, error) {
-	v, err := parseLiteral(text)
-	if err != nil {
-		return nil, err
-	}
-	d, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("the header is not a dict")
-	}
-	if fo, ok := d["fortran_order"].(bool); !ok {
-		return nil, fmt.Errorf("the header has no fortran_order True/False")
-	} else if fo {
-		return nil, fmt.Errorf("the array is in Fortran (column-major) order; save it with numpy.ascontiguousarray first")
-	}
-	shape, ok := d["shape"].(pyTuple)
-	if !ok {
-		return nil, fmt.Errorf("the header has no shape tuple")
-	}
-	dims := make([]int64, len(shape))
-	for i, s := range shape {
-		n, ok := s.(int64)
-		if !ok || n < 0 {
-			return nil, fmt.Errorf("shape %v: want non-negative integers", shape)
-		}
-		dims[i] = n
-	}
+// layoutOf turns a parsed header into a layout. columns (from -O columns) orders the columns of a plain
+// 2-D array; nil means t,x,y,p.
+func layoutOf(hd *npyarray.Header, columns []int) (*layout, error) {
+	dims := hd.Shape
 	l := &layout{}
-	switch descr := d["descr"].(type) {
+	switch descr := hd.Descr.(type) {
 	case []any:
 		if len(dims) != 1 {
 			return nil, fmt.Errorf("a structured array must be 1-D; shape is %v", dims)
@@ -151,7 +111,7 @@ func (l *layout) structured(descr []any) error {
 	seen := [4]bool{}
 	off := 0
 	for _, f := range descr {
-		tup, ok := f.(pyTuple)
+		tup, ok := f.(npyarray.Tuple)
 		if !ok || len(tup) < 2 {
 			return fmt.Errorf("field %v: want a (name, type) pair", f)
 		}
@@ -163,7 +123,7 @@ func (l *layout) structured(descr []any) error {
 		if len(tup) > 2 {
 			return fmt.Errorf("field %q is a sub-array; evtool reads scalar fields only", name)
 		}
-		size, err := fieldSize(code)
+		size, err := npyarray.FieldSize(code)
 		if err != nil {
 			return fmt.Errorf("field %q: %w", name, err)
 		}
@@ -184,31 +144,6 @@ func (l *layout) structured(descr []any) error {
 	}
 	l.itemSize = off
 	return nil
-}
-
-// fieldSize is the size of any plain field, even one evtool skips (e.g. a '<f4' or an 'S8' label).
-func fieldSize(code string) (int, error) {
-	c := strings.TrimLeft(code, "<>|=")
-	if s, err := parseScalar(code); err == nil {
-		return s.size, nil
-	}
-	if len(c) >= 2 && strings.IndexByte("iufcSUVbmM", c[0]) >= 0 {
-		n := 0
-		for _, d := range c[1:] {
-			if d < '0' || d > '9' || n > 1<<16 {
-				return 0, fmt.Errorf("unknown type code %q", code)
-			}
-			n = n*10 + int(d-'0')
-		}
-		if c[0] == 'U' {
-			n *= 4
-		}
-		if c[0] == 'm' || c[0] == 'M' {
-			n = 8
-		}
-		return n, nil
-	}
-	return 0, fmt.Errorf("unknown type code %q", code)
 }
 
 func columnNames(cols []int) string {

@@ -18,11 +18,12 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/internal/npyarray"
 	"github.com/evtool/evtool/tensors"
 )
 
 // Magic starts every .npy file.
-const Magic = "\x93NUMPY"
+const Magic = npyarray.Magic
 
 // recordSize is the size of one event in the dtype the writer uses (packed, as numpy lays out a
 // structured dtype unless told to align).

@@ -14,6 +14,7 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/formattest"
+	"github.com/evtool/evtool/internal/npyarray"
 )
 
 func params(kv ...string) formats.Options {
@@ -28,19 +29,7 @@ func event(t int64, x, y uint16, p uint8) events.Event { return events.Event{T: 
 
 // npyFile builds a .npy file by hand: version, header dict text (padded as numpy pads) and body.
 func npyFile(major byte, dict string, body []byte) []byte {
-	pre := 10
-	if major > 1 {
-		pre = 12
-	}
-	total := (pre + len(dict) + 1 + 63) / 64 * 64
-	h := dict + strings.Repeat(" ", total-pre-len(dict)-1) + "\n"
-	b := append([]byte(Magic), major, 0)
-	if major == 1 {
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(h)))
-	} else {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(h)))
-	}
-	return append(append(b, h...), body...)
+	return append(npyarray.AppendHeader(nil, major, dict), body...)
 }
 
 // pack packs values by their Go types, little-endian, or big-endian after a bigEndian{} marker until a

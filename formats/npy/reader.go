@@ -3,6 +3,7 @@ package npy
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -11,56 +12,34 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/internal/input"
+	"github.com/evtool/evtool/internal/npyarray"
 )
-
-// maxHeader bounds the header dict (numpy itself refuses more than 10,000 bytes by default).
-const maxHeader = 1 << 16
 
 // readHeader parses the preamble and header dict and returns the layout; in is left at the first record.
 func readHeader(in *input.Input, ro readOptions) (*layout, error) {
-	text, start, err := readPreamble(in)
+	hd, err := readArrayHeader(in)
 	if err != nil {
 		return nil, err
 	}
-	l, err := parseHeader(text, ro.columns)
+	l, err := layoutOf(hd, ro.columns)
 	if err != nil {
-		return nil, in.Errorf(start, err, "bad .npy header")
+		return nil, in.Errorf(hd.DictOffset, err, "bad .npy header")
 	}
 	return l, nil
 }
 
-// readPreamble reads the magic, the version and the header dict's text (versions 1 to 3): it returns the
-// text and its offset; in is left at the data that follows.
-func readPreamble(in *input.Input) (string, int64, error) {
-	pre, ok := in.Next(10)
-	if !ok {
-		return "", 0, headerEnd(in, 0, "file ends inside the .npy preamble")
+// readArrayHeader reads the preamble and the header dict of any array through npyarray, its faults as
+// decode errors of in; in is left at the data.
+func readArrayHeader(in *input.Input) (*npyarray.Header, error) {
+	hd, err := npyarray.ReadHeaderFrom(in.Next)
+	var he *npyarray.HeaderError
+	switch {
+	case errors.As(err, &he) && he.Truncated:
+		return nil, headerEnd(in, he.Offset, he.Msg)
+	case errors.As(err, &he):
+		return nil, in.Errorf(he.Offset, he.Err, "%s", he.Msg)
 	}
-	if string(pre[:6]) != Magic {
-		return "", 0, in.Errorf(0, nil, `not a .npy file (want the magic "\x93NUMPY")`)
-	}
-	major, minor := pre[6], pre[7]
-	hlen := int64(binary.LittleEndian.Uint16(pre[8:10])) // pre is not valid after the next call on in
-	switch major {
-	case 1:
-	case 2, 3:
-		hi, ok := in.Next(2)
-		if !ok {
-			return "", 0, headerEnd(in, 10, "file ends inside the .npy preamble")
-		}
-		hlen |= int64(binary.LittleEndian.Uint16(hi)) << 16
-	default:
-		return "", 0, in.Errorf(6, nil, "NPY format version %d.%d is not 1, 2 or 3", major, minor)
-	}
-	if hlen > maxHeader {
-		return "", 0, in.Errorf(8, nil, "header of %d bytes is larger than %d", hlen, maxHeader)
-	}
-	start := in.Offset()
-	text, ok := in.Next(int(hlen))
-	if !ok {
-		return "", 0, headerEnd(in, start, "file ends inside the .npy header")
-	}
-	return string(text), start, nil
+	return hd, err
 }
 
 // headerEnd is the error for input that ends inside the header: the read failure, else a truncation.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats/internal/output"
+	"github.com/evtool/evtool/internal/npyarray"
 	"github.com/evtool/evtool/tensors"
 )
 
@@ -35,14 +36,7 @@ func ArrayHeader(descr string, shape []int) []byte {
 		tuple += ","
 	}
 	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, tuple)
-	total := (len(Magic) + 4 + len(dict) + 1 + 63) / 64 * 64
-	b := make([]byte, 0, total)
-	b = append(b, Magic...)
-	b = append(b, 1, 0)
-	b = binary.LittleEndian.AppendUint16(b, uint16(total-len(Magic)-4))
-	b = append(b, dict...)
-	b = append(b, strings.Repeat(" ", total-len(b)-1)...)
-	return append(b, '\n')
+	return npyarray.AppendHeader(nil, 1, dict)
 }
 
 // TensorWriter writes tensors to a .npy or .npz file.

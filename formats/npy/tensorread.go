@@ -14,6 +14,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats/internal/input"
+	"github.com/evtool/evtool/internal/npyarray"
 	"github.com/evtool/evtool/tensors"
 )
 
@@ -25,65 +26,46 @@ type arrayHeader struct {
 	start int64 // offset of the data
 }
 
-// errStructured is arrayDict's answer for a structured array (records of fields: events).
+// errStructured is arrayOf's answer for a structured array (records of fields: events).
 var errStructured = errors.New("a structured array")
 
-// arrayDict reads the header dict of a plain C-order array: its type code and shape.
-func arrayDict(text string) (descr string, shape []int64, err error) {
-	v, err := parseLiteral(text)
-	if err != nil {
-		return "", nil, err
-	}
-	d, ok := v.(map[string]any)
+// arrayOf reads a parsed header as a plain C-order array: its type code and shape.
+func arrayOf(hd *npyarray.Header) (descr string, shape []int64, err error) {
+	descr, ok := hd.Descr.(string)
 	if !ok {
-		return "", nil, fmt.Errorf("the header is not a dict")
-	}
-	if descr, ok = d["descr"].(string); !ok {
-		if _, fields := d["descr"].([]any); fields {
+		if _, fields := hd.Descr.([]any); fields {
 			return "", nil, errStructured
 		}
 		return "", nil, fmt.Errorf("the header has no descr type code")
 	}
-	if fo, ok := d["fortran_order"].(bool); !ok {
-		return "", nil, fmt.Errorf("the header has no fortran_order True/False")
-	} else if fo {
-		return "", nil, fmt.Errorf("the array is in Fortran (column-major) order; save it with numpy.ascontiguousarray first")
-	}
-	dims, ok := d["shape"].(pyTuple)
-	if !ok {
-		return "", nil, fmt.Errorf("the header has no shape tuple")
-	}
-	for _, s := range dims {
-		n, ok := s.(int64)
-		if !ok || n < 0 || n > math.MaxInt32 {
-			return "", nil, fmt.Errorf("shape %v: want sizes from 0 to %d", dims, math.MaxInt32)
+	for _, n := range hd.Shape {
+		if n > math.MaxInt32 {
+			return "", nil, fmt.Errorf("shape %v: want sizes from 0 to %d", hd.Shape, math.MaxInt32)
 		}
-		shape = append(shape, n)
 	}
-	return descr, shape, nil
+	return descr, hd.Shape, nil
 }
 
 // parseArrayHeader reads a plain array's preamble. A structured array, or one of fewer than minDims
 // dimensions, is events: the error then wraps tensors.ErrNotTensors.
 func parseArrayHeader(in *input.Input, name string, minDims int) (*arrayHeader, error) {
-	text, pos, err := readPreamble(in)
+	hd, err := readArrayHeader(in)
 	if err != nil {
 		return nil, err
 	}
-	start := pos + int64(len(text))
-	descr, shape, err := arrayDict(text)
+	descr, shape, err := arrayOf(hd)
 	if errors.Is(err, errStructured) {
 		return nil, fmt.Errorf("%s: %w (a structured array)", name, tensors.ErrNotTensors)
 	}
 	if err == nil && len(shape) < minDims {
 		return nil, fmt.Errorf("%s: %w (a %d-D array; tensors have %d or more dimensions)", name, tensors.ErrNotTensors, len(shape), minDims)
 	}
-	h := &arrayHeader{descr: descr, shape: shape, start: start}
+	h := &arrayHeader{descr: descr, shape: shape, start: hd.DataOffset}
 	if err == nil {
 		h.typ, err = parseScalar(descr)
 	}
 	if err != nil {
-		return nil, &events.DecodeError{Path: name, Offset: start - int64(len(text)), Msg: "bad .npy header", Err: err}
+		return nil, &events.DecodeError{Path: name, Offset: hd.DictOffset, Msg: "bad .npy header", Err: err}
 	}
 	return h, nil
 }
@@ -478,12 +460,12 @@ func readMember(f *zip.File, name string, limit, archive int64) (*member, error)
 	}
 	defer rc.Close()
 	in := input.New(rc, full)
-	text, _, err := readPreamble(in)
+	hd, err := readArrayHeader(in)
 	if err != nil {
 		return nil, err
 	}
 	m := &member{}
-	if m.descr, m.shape, err = arrayDict(text); err != nil {
+	if m.descr, m.shape, err = arrayOf(hd); err != nil {
 		return nil, fmt.Errorf("%s: bad .npy header: %w", full, err)
 	}
 	if w, ok := strings.CutPrefix(m.descr, "<U"); ok {

@@ -1,4 +1,4 @@
-package npy
+package npyarray
 
 import (
 	"fmt"
@@ -9,8 +9,6 @@ import (
 // The NPY header is a Python dict literal: {'descr': …, 'fortran_order': False, 'shape': (N,), }.
 // parseLiteral reads the small subset of Python literal syntax it uses (dicts, lists, tuples, strings,
 // integers, True/False/None) without eval, with a depth bound so hostile headers cannot exhaust the stack.
-
-type pyTuple []any // a Python tuple; lists are []any
 
 const maxDepth = 16
 
@@ -58,7 +56,7 @@ func (p *litParser) value(depth int) (any, error) {
 		return items, err
 	case c == '(':
 		items, err := p.sequence(depth, ')')
-		return pyTuple(items), err
+		return Tuple(items), err
 	case c == '\'' || c == '"':
 		return p.str()
 	case c == '-' || c == '+' || (c >= '0' && c <= '9'):

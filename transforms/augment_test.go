@@ -1,7 +1,10 @@
 package transforms
 
 import (
+	"cmp"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/evtool/evtool/events"
@@ -44,7 +47,7 @@ func TestSeededTransformsAreDeterministic(t *testing.T) {
 		return &out
 	}
 	for _, spec := range []string{"drop-event(prob=0.4)", "random-crop(w=9, h=13)", "random-flip-lr", "random-flip-ud",
-		"polarity(mode=random-flip)", "jitter-xy(sigma-x=1.5, sigma-y=0.7, rho=0.3)", "jitter-t(sigma=300us)",
+		"polarity(mode=random-flip)", "jitter-xy(sigma-x=1.5, sigma-y=0.7, rho=0.3)", "jitter-xy(sigma-x=1, sigma-y=2)", "jitter-t(sigma=300us)",
 		"jitter-xy(sigma-x=2, sigma-y=2, clip=true) | jitter-t(sigma=1ms, clip-negative=true) | drop-event(prob=0.1)"} {
 		ref := run(spec, 7, "sample-1", b.Len())
 		for _, split := range []int{1, 17, 999} {
@@ -106,6 +109,21 @@ func TestJitterXY(t *testing.T) {
 	if m := sum / float64(got.Len()); m < 0.73 || m > 0.80 {
 		t.Fatalf("mean |dx| = %.3f, want ≈ 0.764 (round to nearest)", m)
 	}
+	// Independent axes (ρ = 0, drawn already rounded): E|round(z)| = 2·Σ k·P(round(z) = k) = 0.7636,
+	// E|round(2z)| = 1.5790; the axes do not correlate; with clip every event stays on the sensor.
+	for _, spec := range []string{"jitter-xy(sigma-x=1, sigma-y=2)", "jitter-xy(sigma-x=1, sigma-y=2, clip=true)"} {
+		got, _ = apply(t, spec, big, evs...)
+		var ax, ay, xy float64
+		for i := range got.Len() {
+			dx, dy := float64(got.X[i])-500, float64(got.Y[i])-500
+			ax, ay, xy = ax+math.Abs(dx), ay+math.Abs(dy), xy+dx*dy
+		}
+		n := float64(got.Len())
+		if got.Len() != len(evs) || math.Abs(ax/n-0.7636) > 0.02 || math.Abs(ay/n-1.5790) > 0.045 || math.Abs(xy/n) > 0.07 {
+			t.Fatalf("%s: %d events, mean |dx| %.4f (want 0.7636), |dy| %.4f (want 1.5790), E[dx·dy] %.4f (want 0)",
+				spec, got.Len(), ax/n, ay/n, xy/n)
+		}
+	}
 }
 
 func TestJitterT(t *testing.T) {
@@ -136,58 +154,29 @@ func TestJitterT(t *testing.T) {
 	want(t, got, evs...)
 }
 
-// SparseTimeBins lists exactly the non-zero elements of frames(bins=B), including the single-event and
-// empty cases and a merged-polarity shape.
-func TestSparseTimeBins(t *testing.T) {
-	var dst [][]SparseCount
-	var scratch []uint16
-	check := func(name string, b *events.Batch, in Shape, bins int) {
-		t.Helper()
-		var err error
-		dst, scratch, err = SparseTimeBins(b, in, bins, dst, scratch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dense, err := (&Frames{Mode: "time-bins", Bins: bins}).Compute(b, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plane := dense.Len() / max(dense.Shape[0], 1)
-		if len(dst) != bins || dense.Shape[0] != bins {
-			t.Fatalf("%s: %d sparse bins, %d dense, want %d", name, len(dst), dense.Shape[0], bins)
-		}
-		for k := range bins {
-			frame := make([]uint16, plane)
-			for _, c := range dst[k] {
-				if c.Count == 0 || frame[c.Index] != 0 {
-					t.Fatalf("%s: bin %d: zero or repeated element %v", name, k, c)
+// sortTimeIndex equals a stable sort by time on nearly sorted keys (insertion sort), on keys spread wide
+// (the radix sort it switches to), and on times across the whole int64 range, ties included.
+func TestSortTimeIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var scratch []timeIndex
+	for trial, spread := range []int64{0, 3, 50, 1 << 20, 1 << 62} {
+		for _, n := range []int{0, 1, 2, 100, 5000} {
+			o := make([]timeIndex, n)
+			for i := range o {
+				o[i] = timeIndex{int64(i)*10 + rng.Int64N(spread+1) - spread/2, int32(i)}
+				if trial == 4 && i%3 == 0 {
+					o[i].t = [...]int64{math.MinInt64, math.MaxInt64, 0}[i%9/3]
 				}
-				frame[c.Index] = c.Count
-			}
-			for i, v := range dense.U16[k*plane : (k+1)*plane] {
-				if frame[i] != v {
-					t.Fatalf("%s: bin %d element %d: sparse %d, dense %d", name, k, i, frame[i], v)
+				if i%7 == 0 && i > 0 {
+					o[i].t = o[i-1].t // ties keep arrival order
 				}
 			}
-		}
-		for _, v := range scratch {
-			if v != 0 {
-				t.Fatalf("%s: scratch not cleared", name)
+			want := slices.Clone(o)
+			slices.SortStableFunc(want, func(a, b timeIndex) int { return cmp.Compare(a.t, b.t) })
+			sortTimeIndex(o, &scratch)
+			if !slices.Equal(o, want) {
+				t.Fatalf("spread %d, %d keys: not a stable sort by time", spread, n)
 			}
 		}
-	}
-	check("random", randomSample(8, 5000), g34, 10)
-	check("random, 1 channel", randomSample(9, 3000), Shape{Geometry: g34.Geometry, Polarities: 1}, 7)
-	check("single event", events.FromEvents(ev{T: 100, X: 33, Y: 33, P: 1}), g34, 4)
-	check("empty", events.NewBatch(0), g34, 3)
-	check("non-square", events.FromEvents(ev{T: 0, X: 9, Y: 0}, ev{T: 3, X: 0, Y: 2, P: 1}, ev{T: 3, X: 0, Y: 2, P: 1}, ev{T: 7, X: 5, Y: 1}),
-		Shape{Geometry: events.Geometry{Width: 10, Height: 3}, Polarities: 2}, 3)
-	// The single event lands in the last bin (the §5.1(c) formula with D = 1).
-	dst, _, _ = SparseTimeBins(events.FromEvents(ev{T: 100, X: 1, Y: 2, P: 1}), g34, 4, dst, scratch)
-	if len(dst[3]) != 1 || dst[3][0] != (SparseCount{Index: int32((1*34+2)*34 + 1), Count: 1}) {
-		t.Fatalf("single event: %v", dst)
-	}
-	if _, _, err := SparseTimeBins(events.FromEvents(ev{T: 5}, ev{T: 4}), g34, 2, nil, nil); err == nil {
-		t.Fatal("unsorted input accepted")
 	}
 }
