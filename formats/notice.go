@@ -19,6 +19,8 @@ import (
 //     Told to Warn; Strict does not stop on it (no event is lost).
 //   - Distrusted: metadata the data contradicts — a header's sensor size no 16-bit coordinate can reach, a
 //     batch size that disagrees with the batches. The data rules; told to Warn.
+//   - Omitted: events the command's own settings leave out — the last window of a recording cut into
+//     windows, when it is cut short. Told to Warn, never an error.
 //
 // Not notices: records the format's own framing says to skip (unknown packet types, APS frames and IMU
 // samples a decoder does not turn into events, invalid-flagged events): they are counted in Extra only.
@@ -33,6 +35,7 @@ const (
 	Lost       NoticeKind = iota // dropped
 	Altered                      // kept, changed
 	Distrusted                   // metadata overruled by the data
+	Omitted                      // left out by the settings
 )
 
 // Notice is one report of data a reader could not take as it is.
