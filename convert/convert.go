@@ -10,6 +10,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/shards"
 	"github.com/evtool/evtool/slicer"
 	"github.com/evtool/evtool/sources"
 	"github.com/evtool/evtool/transforms"
@@ -34,6 +35,10 @@ type Options struct {
 	Source string
 	// Slice, when set, cuts a single recording into the samples of a dataset (slices.go).
 	Slice *slicer.Spec
+	// Part, when it splits (Count > 1), converts only that part of a dataset's inputs — contiguous in
+	// their order (files, groups, or the samples of a dataset file) — so that the parts that the jobs of a
+	// cluster array write make, in order, the dataset one run would (formats/shards joins them).
+	Part shards.Part
 }
 
 // Result summarises a conversion.
@@ -83,17 +88,21 @@ func Run(ctx context.Context, plan *sources.Plan, output string, o Options) (*Re
 		}
 		defer src.Close()
 		tensors := o.Chain != nil && o.Chain.HasRepresentation()
+		if src.Events != nil && !o.Part.Whole() {
+			return nil, fmt.Errorf("%s is one recording: only the samples of a dataset split into parts", plan.Recording)
+		}
 		if src.Events != nil && o.Slice != nil {
 			return sliceRecording(ctx, src.Events, inFmt, plan.Recording, output, outFmt, o)
 		}
 		if o.Slice != nil {
 			return nil, fmt.Errorf("%s is a dataset already: slicing cuts one recording into samples", plan.Recording)
 		}
+
 		if s := src.Samples; s != nil {
 			if tensors {
-				return convertTensors(ctx, datasetSource{reader: s}, s.Meta(), plan.Recording, output, o)
+				return convertTensors(ctx, newDatasetSource(plan, s, o), s.Meta(), plan.Recording, output, o)
 			}
-			return convertDataset(ctx, datasetSource{reader: s}, s.Meta(), plan.Recording, output, outFmt, o)
+			return convertDataset(ctx, newDatasetSource(plan, s, o), s.Meta(), plan.Recording, output, outFmt, o)
 		}
 		if tensors {
 			return recordingTensor(ctx, src.Events, inFmt, plan.Recording, output, o)
@@ -111,7 +120,7 @@ func Run(ctx context.Context, plan *sources.Plan, output string, o Options) (*Re
 		}
 		if ok {
 			defer m.Close()
-			src := datasetSource{reader: m}
+			src := newDatasetSource(plan, m, o)
 			if o.Chain != nil && o.Chain.HasRepresentation() {
 				return convertTensors(ctx, src, m.Meta(), "", output, o)
 			}
@@ -120,9 +129,9 @@ func Run(ctx context.Context, plan *sources.Plan, output string, o Options) (*Re
 	}
 	meta := events.Meta{Kind: events.KindDataset, Classes: plan.Classes}
 	if o.Chain != nil && o.Chain.HasRepresentation() {
-		return convertTensors(ctx, datasetSource{plan: plan, opts: o.Format}, meta, "", output, o)
+		return convertTensors(ctx, newDatasetSource(plan, nil, o), meta, "", output, o)
 	}
-	return convertDataset(ctx, datasetSource{plan: plan, opts: o.Format}, meta, "", output, outFmt, o)
+	return convertDataset(ctx, newDatasetSource(plan, nil, o), meta, "", output, outFmt, o)
 }
 
 func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Format, input, output string,
@@ -173,7 +182,7 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 		rerr := r.Read(buf)
 		if buf.Len() > 0 {
 			if err := buf.Validate(g); err != nil {
-				return fail(fmt.Errorf("%s: %w (pass --sensor to set the sensor size)", input, err))
+				return fail(fmt.Errorf("%s: %w", input, err))
 			}
 			cur := buf
 			if stream != nil {

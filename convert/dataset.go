@@ -15,11 +15,30 @@ import (
 
 // datasetSource yields the samples of a dataset in units that workers decode concurrently: a file of a
 // plan, a group of a plan's Groups (several samples cut from one recording), or a sample of an open
-// dataset reader, which is decoded one unit at a time.
+// dataset reader, which is decoded one unit at a time. With Options.Part it yields that part's units only.
 type datasetSource struct {
-	plan   *sources.Plan
-	opts   formats.Options
-	reader events.SampleReader
+	plan     *sources.Plan
+	opts     formats.Options
+	reader   events.SampleReader
+	first, n int  // the units converted: [first, first+n)
+	whole    bool // all of the units
+}
+
+// newDatasetSource makes the source of a plan's files or groups (r nil), or of an open dataset.
+func newDatasetSource(plan *sources.Plan, r events.SampleReader, o Options) datasetSource {
+	d := datasetSource{plan: plan, opts: o.Format, reader: r, whole: o.Part.Whole()}
+	var all int
+	switch {
+	case r != nil:
+		all = r.NumSamples()
+	case plan.Groups != nil:
+		all = plan.Groups.Len()
+	default:
+		all = len(plan.Items)
+	}
+	lo, hi := o.Part.Range(all)
+	d.first, d.n = lo, hi-lo
+	return d
 }
 
 // unit is a worker's slot: one unit's samples and, for a chain ending in a representation, their tensors.
@@ -35,19 +54,14 @@ func (d datasetSource) groups() sources.Groups {
 	return nil
 }
 
-func (d datasetSource) units() int {
-	switch {
-	case d.reader != nil:
-		return d.reader.NumSamples()
-	case d.plan.Groups != nil:
-		return d.plan.Groups.Len()
-	}
-	return len(d.plan.Items)
-}
+func (d datasetSource) units() int { return d.n }
 
-// samples is the number of samples in all units.
+// samples is the number of samples in all units (0 when unknown: a part of a plan's groups).
 func (d datasetSource) samples() int {
 	if g := d.groups(); g != nil {
+		if !d.whole {
+			return 0
+		}
 		return g.Samples()
 	}
 	return d.units()
@@ -67,11 +81,12 @@ func (d datasetSource) files() []sources.Item {
 	if d.reader != nil || d.plan.Groups != nil {
 		return nil
 	}
-	return d.plan.Items
+	return d.plan.Items[d.first : d.first+d.n]
 }
 
 // read decodes unit i into dst, reusing its samples, and returns the unit's samples.
 func (d datasetSource) read(i int, dst []events.Sample) ([]events.Sample, error) {
+	i += d.first
 	if g := d.groups(); g != nil {
 		return g.Read(i, dst)
 	}
@@ -102,7 +117,7 @@ func (d datasetSource) prepare(i int, u *unit, g events.Geometry, o Options, rep
 	for j := range u.samples {
 		smp := &u.samples[j]
 		if err := smp.Events.Validate(g); err != nil {
-			return fmt.Errorf("sample %s: %w (pass --sensor to set the sensor size)", smp.ID, err)
+			return fmt.Errorf("sample %s: %w", smp.ID, err)
 		}
 		if o.Chain == nil {
 			continue
@@ -134,7 +149,7 @@ func (d datasetSource) geometry(ctx context.Context, meta events.Meta, o Options
 func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, input, output string,
 	outFmt *formats.Format, o Options) (*Result, error) {
 	if !outFmt.DatasetCreate {
-		return nil, fmt.Errorf("format %s holds one recording, not a dataset; write the dataset to .arrow (or --to nmnist for a folder of .bin files)", outFmt.Name)
+		return nil, fmt.Errorf("format %s holds one recording, not a dataset; write the dataset to .arrow or .parquet (or as nmnist, a folder of .bin files)", outFmt.Name)
 	}
 	n := src.samples()
 	g, err := src.geometry(ctx, meta, o)

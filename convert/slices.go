@@ -56,7 +56,7 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 	}
 	if tensorFmt == nil {
 		if !outFmt.DatasetCreate {
-			return nil, fmt.Errorf("format %s holds one recording; slices make a dataset: write .arrow, .parquet or --to nmnist", outFmt.Name)
+			return nil, fmt.Errorf("format %s holds one recording; slices make a dataset: write .arrow, .parquet or nmnist (a folder of .bin files)", outFmt.Name)
 		}
 		if o.Chain != nil {
 			st, err := o.Chain.NewStream(shapeOf(g), o.Seed, "")
@@ -127,7 +127,7 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 		}
 		rerr := r.Read(buf)
 		if err := buf.Validate(g); err != nil {
-			return fail(fmt.Errorf("%s: %w (pass --sensor to set the sensor size)", input, err))
+			return fail(fmt.Errorf("%s: %w", input, err))
 		}
 		if err := sl.Add(buf, emit); err != nil {
 			return fail(fmt.Errorf("%s: %w", input, err))
@@ -148,7 +148,7 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 				100*float64(n)/float64(sl.Seen()))})
 	}
 	if res.Samples == 0 {
-		return fail(fmt.Errorf("%s: the slicing made no samples (is the window longer than the recording? add --slice-incomplete)", input))
+		return fail(fmt.Errorf("%s: the slicing made no samples (is the window longer than the recording? keep the incomplete last window: IncludeIncomplete)", input))
 	}
 	if tsink != nil {
 		return res, tsink.Close()

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/internal/atomicfile"
+	"github.com/evtool/evtool/internal/suggest"
 	"github.com/evtool/evtool/sources"
 )
 
@@ -113,10 +115,20 @@ func excluded(def *Definition, name string) bool {
 	return false
 }
 
+// ErrUnknownSplit is wrapped by the error for a split a dataset does not have.
+var ErrUnknownSplit = errors.New("unknown split")
+
 // noSplit is the error for a split a dataset does not have.
 func noSplit(def *Definition, split string) error {
-	return fmt.Errorf("%s has no split %q (splits: %s)", def.Name, split, strings.Join(def.SplitNames(), ", "))
+	names := append(def.SplitNames(), "all")
+	return &splitError{fmt.Sprintf("%s has no split %q (splits: %s)%s", def.Name, split, strings.Join(names, ", "),
+		suggest.DidYouMean(split, names))}
 }
+
+type splitError struct{ msg string }
+
+func (e *splitError) Error() string        { return e.msg }
+func (e *splitError) Is(target error) bool { return target == ErrUnknownSplit }
 
 func planFor(def *Definition, from string, sel Selection) (*Plan, error) {
 	if sel.Split == "" {

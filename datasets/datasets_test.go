@@ -202,7 +202,7 @@ func TestExtractRefusesEscapingPaths(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "bad.tgz")
 	os.WriteFile(p, bad, 0o644)
-	if err := extractAll(p, dir, nil); err == nil || !strings.Contains(err.Error(), "outside") {
+	if err := extractAll(context.Background(), p, dir, Download{}); err == nil || !strings.Contains(err.Error(), "outside") {
 		t.Fatalf("extract: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "evil.bin")); err == nil {

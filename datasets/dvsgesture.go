@@ -106,7 +106,8 @@ func gestureTrials(from, split string) ([]gestureTrial, error) {
 	if split == "all" {
 		splits = []string{"train", "test"}
 	} else if split != "train" && split != "test" {
-		return nil, fmt.Errorf("dvsgesture has no split %q (splits: all, test, train)", split)
+		def, _ := Lookup("dvsgesture")
+		return nil, noSplit(def, split)
 	}
 	for _, s := range splits {
 		got, err := listed(s)
@@ -227,7 +228,7 @@ func perClassMode(mode string) (bool, error) {
 	case "per-class":
 		return true, nil
 	}
-	return false, fmt.Errorf("--dvsgesture-samples %q: want rows or per-class", mode)
+	return false, fmt.Errorf("DVSGesture samples %q: want rows or per-class", mode)
 }
 
 // gestureInputs lists the clips of a DVSGesture split: each trial recording is read once and cut into

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/internal/suggest"
 )
 
 // Layout says how a dataset's files are organised after extraction.
@@ -36,6 +37,10 @@ type Download struct {
 	// that are unpacked in turn (N-Caltech101 ships a zip inside a zip).
 	Extract bool
 	Inner   []string
+	// Unpacked is about how many bytes the extracted files take (inner archives included), when
+	// known: extraction stops at 1.25 times it (plus 64 MiB). Unknown (0), the bound is 16 times the
+	// archive's size, at least 64 MiB — far above what event data compresses to, far below a zip bomb.
+	Unpacked int64
 }
 
 // Definition describes one dataset.
@@ -120,7 +125,7 @@ func Lookup(name string) (*Definition, error) {
 	for _, d := range All() {
 		names = append(names, d.Name)
 	}
-	return nil, fmt.Errorf("unknown dataset %q (known: %s)", name, strings.Join(names, ", "))
+	return nil, fmt.Errorf("unknown dataset %q%s (known: %s)", name, suggest.DidYouMean(name, names), strings.Join(names, ", "))
 }
 
 func normalise(s string) string {
@@ -143,9 +148,11 @@ func init() {
 		Extensions: []string{".bin"},
 		Downloads: []Download{
 			{URL: "https://data.mendeley.com/public-files/datasets/468j46mzdv/files/39c25547-014b-4137-a934-9d29fa53c7a0/file_downloaded",
-				File: "train.zip", MD5: "20959b8e626244a1b502305a9e6e2031", Extract: true},
+				File: "train.zip", MD5: "20959b8e626244a1b502305a9e6e2031", Extract: true,
+				Unpacked: 60_000 * 4_108 * 5}, // samples × mean events (of the real recordings in the tests) × 5 bytes
 			{URL: "https://data.mendeley.com/public-files/datasets/468j46mzdv/files/05a4d654-7e03-4c15-bdfa-9bb2bcbea494/file_downloaded",
-				File: "test.zip", MD5: "69ca8762b2fe404d9b9bad1103e97832", Extract: true},
+				File: "test.zip", MD5: "69ca8762b2fe404d9b9bad1103e97832", Extract: true,
+				Unpacked: 10_000 * 4_108 * 5},
 		},
 		License:  "CC BY-SA 4.0",
 		Citation: "G. Orchard, A. Jayawant, G. Cohen, N. Thakor. Converting Static Image Datasets to Spiking Neuromorphic Datasets Using Saccades. Frontiers in Neuroscience 9:437, 2015.",

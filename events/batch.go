@@ -130,7 +130,7 @@ func (b *Batch) Validate(g Geometry) error {
 		w, h := uint16(min(g.Width, 65535)), uint16(min(g.Height, 65535))
 		for i := 0; i < n; i++ {
 			if b.X[i] >= w || b.Y[i] >= h {
-				return fmt.Errorf("event %d at (%d,%d) lies outside the %dx%d sensor", i, b.X[i], b.Y[i], g.Width, g.Height)
+				return SensorErrorf("event %d at (%d,%d) lies outside the %dx%d sensor", i, b.X[i], b.Y[i], g.Width, g.Height)
 			}
 		}
 	}

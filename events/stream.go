@@ -119,6 +119,18 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // ErrTruncated is wrapped by decode errors caused by input that ends mid-record.
 var ErrTruncated = errors.New("file is truncated")
 
+// ErrSensor is matched (errors.Is) by the errors that setting the sensor size would fix: events outside
+// the sensor, or a size that is needed and that nothing states (formats.Options.Sensor sets it).
+var ErrSensor = errors.New("the sensor size does not fit or is not known")
+
+// SensorErrorf builds an error that matches ErrSensor, with its own text.
+func SensorErrorf(format string, a ...any) error { return &sensorError{fmt.Sprintf(format, a...)} }
+
+type sensorError struct{ msg string }
+
+func (e *sensorError) Error() string        { return e.msg }
+func (e *sensorError) Is(target error) bool { return target == ErrSensor }
+
 // ReadAll drains r into one batch. Useful for tests and small samples; streaming code should loop on Read.
 func ReadAll(r Reader) (*Batch, error) {
 	all := NewBatch(0)

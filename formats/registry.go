@@ -1,6 +1,14 @@
 // Package formats is the registry of event file formats: each format sub-package registers itself in an
-// init function, and the CLI finds a format by name (--from/--to), by magic bytes, then by extension.
-// Import formats/all to register every format evtool ships.
+// init function, and Open, OpenTensors and OutputFormat find a format by name, by magic bytes, then by
+// extension.
+//
+// A program registers the formats it needs by importing their packages; import
+// github.com/evtool/evtool/formats/all to register every format evtool ships:
+//
+//	import (
+//		"github.com/evtool/evtool/formats"
+//		_ "github.com/evtool/evtool/formats/all"
+//	)
 package formats
 
 import (
@@ -16,6 +24,7 @@ import (
 	"sync"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/internal/suggest"
 )
 
 // Options carries the settings a user can give any format. Format-specific settings live in Params
@@ -33,6 +42,10 @@ type Options struct {
 	// Warn receives what a reader dropped, altered or distrusted (Notice); nil ignores the notices (the
 	// counts stay in the reader's Meta().Extra). A Tally's Add sums them for a summary.
 	Warn func(Notice)
+	// Overwrite lets a writer of an output folder replace an existing folder (once the new one is
+	// complete); without it an existing folder is refused. Output files are always replaced when they
+	// are moved into place (the CLI refuses existing outputs unless --force).
+	Overwrite bool
 }
 
 // Param returns a format-specific setting, or def when unset.
@@ -88,7 +101,7 @@ func (o Options) IntParam(key string, def int) (int, error) {
 
 // Format describes one file format.
 type Format struct {
-	Name        string   // registry name, used by --from/--to: "nmnist", "arrow", "aedat4", …
+	Name        string   // registry name (Open's and OutputFormat's name argument; the CLI's --from/--to): "nmnist", "arrow", …
 	Description string   // one line for `evtool info --formats` and docs
 	Extensions  []string // lower-case, with the dot: ".bin"
 	// Detect reports whether the first bytes of a file look like this format (head holds up to 4 KiB,
@@ -122,6 +135,10 @@ type Format struct {
 	Tensors *TensorIO
 	// Conformance tells the conformance kit (formats/formattest) what valid content of this format is.
 	Conformance Conformance
+	// Index, for a format kept as a folder of files (a sharded dataset: formats/shards), names the file
+	// in the folder that describes the rest (manifest.json). Every lookup that takes a path takes the
+	// folder for that file (Resolve); Detect and NewReader work on the index file.
+	Index string
 }
 
 // CheckCompression reports whether the format's writer accepts the codec name (empty: its default).
@@ -219,11 +236,12 @@ func (s Sink) Abort() {
 	}
 }
 
-// Open opens a file of this format.
+// Open opens a file of this format (or a folder, for a format with an Index).
 func (f *Format) Open(path string, opts Options) (Source, error) {
 	if f.NewReader == nil {
 		return Source{}, fmt.Errorf("%s: format %s cannot be read", path, f.Name)
 	}
+	path = Resolve(path)
 	fh, err := os.Open(path)
 	if err != nil {
 		return Source{}, err
@@ -235,6 +253,46 @@ func (f *Format) Open(path string, opts Options) (Source, error) {
 	}
 	return src, nil
 }
+
+// ErrUnknownFormat is wrapped by the errors of lookups that find no registered format: a name that is
+// not registered, or a file whose magic bytes and extension no registered format claims.
+var ErrUnknownFormat = errors.New("unknown format")
+
+// allRegistered is set by formats/all: errors then need not tell how to register formats.
+var allRegistered bool
+
+// RegisteredAll is called by formats/all once it has registered every format evtool ships.
+func RegisteredAll() { allRegistered = true }
+
+// unknownFormat builds the error for a failed lookup, listing the registered names (and, when a program
+// did not import formats/all, how to register the others).
+func unknownFormat(what, listed string, names []string) error {
+	const how = "import github.com/evtool/evtool/formats/all to register every format evtool ships"
+	switch {
+	case len(names) == 0:
+		return &formatError{fmt.Sprintf("%s (no format is registered: %s)", what, how)}
+	case !allRegistered:
+		return &formatError{fmt.Sprintf("%s (%s: %s; %s)", what, listed, strings.Join(names, ", "), how)}
+	}
+	return &formatError{fmt.Sprintf("%s (%s: %s)", what, listed, strings.Join(names, ", "))}
+}
+
+type formatError struct{ msg string }
+
+func (e *formatError) Error() string        { return e.msg }
+func (e *formatError) Is(target error) bool { return target == ErrUnknownFormat }
+
+// ErrOption is matched (errors.Is) by the errors that a format option (Options.Params) would fix: which
+// chip, which columns.
+var ErrOption = errors.New("a format option is needed")
+
+// OptionErrorf builds an error that matches ErrOption, with its own text.
+func OptionErrorf(format string, a ...any) error { return &optionError{fmt.Sprintf(format, a...)} }
+
+type optionError struct{ msg string }
+
+func (e *optionError) Error() string        { return e.msg }
+func (e *optionError) Is(target error) bool { return target == ErrOption }
 
 // ErrTimeRange is wrapped by the errors of writers given timestamps their format cannot store compactly
 // (an absolute time near 10^15 µs, a gap of hours): shifting the times to start at 0 — the time-align
@@ -292,7 +350,7 @@ func Lookup(name string) (*Format, error) {
 	f, ok := registry[strings.ToLower(name)]
 	mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown format %q (known: %s)", name, strings.Join(Names(), ", "))
+		return nil, unknownFormat(fmt.Sprintf("unknown format %q%s", name, suggest.DidYouMean(name, Names())), "registered formats", Names())
 	}
 	return f, nil
 }
@@ -300,8 +358,29 @@ func Lookup(name string) (*Format, error) {
 // HeadSize is how many leading bytes Detect functions are given.
 const HeadSize = 4096
 
-// Detect finds the format of a file: magic bytes first, then the extension.
+// Resolve returns the file that stands for path: the index file when path is a folder that holds the
+// Index of a registered format (a sharded dataset's manifest.json), else path itself.
+func Resolve(path string) string {
+	st, err := os.Stat(path)
+	if err != nil || !st.IsDir() {
+		return path
+	}
+	for _, f := range All() {
+		if f.Index == "" {
+			continue
+		}
+		p := filepath.Join(path, f.Index)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
+		}
+	}
+	return path
+}
+
+// Detect finds the format of a file (or of a folder with a format's Index file): magic bytes first,
+// then the extension.
 func Detect(path string) (*Format, error) {
+	path = Resolve(path)
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -326,8 +405,8 @@ func DetectBytes(path string, head []byte) (*Format, error) {
 	if f := ByExtension(path); f != nil {
 		return f, nil
 	}
-	return nil, fmt.Errorf("%s: unknown format (no magic bytes matched and extension %q is not known); use --from with one of: %s",
-		path, filepath.Ext(path), strings.Join(Names(), ", "))
+	return nil, unknownFormat(fmt.Sprintf("%s: unknown format: no registered format recognises its first bytes or its extension %q; name the format",
+		path, filepath.Ext(path)), "registered formats", Names())
 }
 
 // ByExtension finds a format by the file extension, or nil. Formats that can read win over write-only ones.
@@ -355,8 +434,10 @@ func find(path, name string) (*Format, error) {
 	return Detect(path)
 }
 
-// Open opens path with the named format, or detects it when name is empty.
+// Open opens path with the named format, or detects it when name is empty. A folder that holds a
+// format's Index file (a sharded dataset) opens as that format.
 func Open(path, name string, opts Options) (Source, *Format, error) {
+	path = Resolve(path)
 	f, err := find(path, name)
 	if err != nil {
 		return Source{}, nil, err
@@ -371,7 +452,8 @@ func Open(path, name string, opts Options) (Source, *Format, error) {
 	return src, f, nil
 }
 
-// OutputFormat finds the format to write path with: --to name if given, else the extension.
+// OutputFormat finds the format to write path with: the named one if name is given, else the one its
+// extension says.
 func OutputFormat(path, name string) (*Format, error) {
 	var f *Format
 	if name != "" {
@@ -392,8 +474,8 @@ func OutputFormat(path, name string) (*Format, error) {
 			}
 		}
 		if f == nil {
-			return nil, fmt.Errorf("%s: cannot tell the output format from extension %q; use --to with one of: %s",
-				path, ext, strings.Join(writableNames(), ", "))
+			return nil, unknownFormat(fmt.Sprintf("%s: no registered format writes extension %q; name the output format", path, ext),
+				"registered formats that write", writableNames())
 		}
 	}
 	if f.Create == nil {

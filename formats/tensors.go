@@ -43,9 +43,9 @@ func StoredDType(o Options, dtype tensors.DType) (tensors.DType, error) {
 	case v == tensors.Float32 || (dtype == tensors.Uint16 && (v == tensors.Int16 || v == tensors.Uint16)):
 		return v, nil
 	case dtype == tensors.Uint16:
-		return "", fmt.Errorf("option %s=%s: counts are stored as int16 (the default), uint16 or float32", ParamDType, v)
+		return "", OptionErrorf("option %s=%s: counts are stored as int16 (the default), uint16 or float32", ParamDType, v)
 	}
-	return "", fmt.Errorf("option %s=%s: %s values are stored as float32", ParamDType, v, dtype)
+	return "", OptionErrorf("option %s=%s: %s values are stored as float32", ParamDType, v, dtype)
 }
 
 // CheckStored reports whether t's values fit the element type stored (StoredDType): a count beyond what
@@ -56,7 +56,7 @@ func CheckStored(t *tensors.Tensor, stored tensors.DType) error {
 	}
 	for i, v := range t.U16 {
 		if v > tensors.MaxInt16Count {
-			return fmt.Errorf("value %d is a count of %d, more than int16 holds (%d): store uint16 or float32 (option %s)",
+			return OptionErrorf("value %d is a count of %d, more than int16 holds (%d): store uint16 or float32 (option %s)",
 				i, v, tensors.MaxInt16Count, ParamDType)
 		}
 	}
@@ -94,6 +94,7 @@ func AppendStored(dst []byte, t *tensors.Tensor, stored tensors.DType) ([]byte, 
 // the file holds events (or its format holds events only), the error wraps tensors.ErrNotTensors, so
 // callers that accept both can fall back to Open.
 func OpenTensors(path, name string, opts Options) (tensors.Reader, *Format, error) {
+	path = Resolve(path)
 	f, err := find(path, name)
 	if err != nil {
 		return nil, nil, err

@@ -49,7 +49,7 @@ func OpenFolder(dir, split string) (*Folder, error) {
 		}
 		walk, prefix = filepath.Join(dir, sub), sub+"/"
 	} else if split != "" {
-		return nil, fmt.Errorf("image folder %s has no Train/Test sub-folders; leave out --split", dir)
+		return nil, fmt.Errorf("image folder %s has no Train/Test sub-folders, so no split %q can be chosen", dir, split)
 	}
 	f := &Folder{root: dir}
 	classIndex := map[string]int32{}

@@ -2,6 +2,7 @@ package snn
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -98,6 +99,11 @@ func BenchmarkTrainMLP(b *testing.B) {
 	benchTrain(b, func(s Shape) Arch { return MLP(s, 256, 10, LossCECount) }, 10, 128)
 }
 
+// BenchmarkTrainMLP1024: 2312-1024-10 (the width of docs/train.md's best MLP recipe), T = 10, batch 128.
+func BenchmarkTrainMLP1024(b *testing.B) {
+	benchTrain(b, func(s Shape) Arch { return MLP(s, 1024, 10, LossCECount) }, 10, 128)
+}
+
 // BenchmarkTrainCSNN: 12C5-MP2-32C5-MP2-800FC10, T = 10, batch 64, all cores (target ≥ 1,000 samples/s on
 // 2 cores).
 func BenchmarkTrainCSNN(b *testing.B) {
@@ -138,12 +144,14 @@ func TestRealNMNIST(t *testing.T) {
 }
 
 // BenchmarkShardSum: the per-batch sum of the 16 gradient shards (read, add, zero) on one core, for the
-// parameter counts of the CSNN and of the 2312-256-10 MLP; ns/op is per batch.
+// parameter counts the CSNN and the 2312-256-10 MLP sum in shards (the MLP: its biases and output layer,
+// 2,826 values; "mlp-all": all its 594,698, as before its first layer was summed by rows); ns/op is per
+// batch.
 func BenchmarkShardSum(b *testing.B) {
 	for _, p := range []struct {
 		name string
 		n    int
-	}{{"csnn", 18254}, {"mlp", 594698}} {
+	}{{"csnn", 18254}, {"mlp", 2826}, {"mlp-all", 594698}} {
 		b.Run(p.name, func(b *testing.B) {
 			stride := (p.n + 15) &^ 15
 			arena := alignedFloats(GradShards * stride)
@@ -159,6 +167,98 @@ func BenchmarkShardSum(b *testing.B) {
 			c0 := cpuSeconds()
 			for i := 0; i < b.N; i++ {
 				sumShards(arena, stride, used, 0, p.n, offs, ones, func(int, int) {})
+			}
+			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkRowGrad: one batch's weight gradient of the MLP's first layer (2312 inputs, N-MNIST-like
+// input of 1,883 active (bin, input) pairs per sample over T = 10, batch 128) on one core; ns/op is per
+// batch. "scatter" adds every sample's gradient into one buffer (one worker before the gradient shards);
+// "rows" is what training does now, the same products and sums: every sample records its inputs and ε
+// (rowGrad.record, reported as record-cpu-ns/op), then every chunk of rows is summed (rowGrad.reduce).
+func BenchmarkRowGrad(b *testing.B) {
+	const T, batch = 10, 128
+	d := syntheticNMNIST(batch, T, 1883)
+	for _, H := range []int{256, 1024} {
+		net, err := Build(MLP(d.Encoding.Shape(), H, 10, LossCECount))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows, _ := newRowGrads(net, T, batch)
+		r := rows[1]
+		in := make([]Act, batch)
+		w := newWorker(net, false, 0, true)
+		for k := range in {
+			w.load(&d.Samples[k], T, d.Encoding.Inputs())
+			in[k] = w.acts[0]
+			w.acts[0] = Act{}
+		}
+		rng := rand.New(rand.NewPCG(3, 4))
+		eps := make([]float32, T*H)
+		for i := range eps {
+			eps[i] = float32(rng.NormFloat64())
+		}
+		b.Run(fmt.Sprintf("scatter/%d", H), func(b *testing.B) {
+			dW := make([]float32, 2312*H)
+			c0 := cpuSeconds()
+			for i := 0; i < b.N; i++ {
+				clear(dW)
+				for k := range in {
+					for t := 0; t < T; t++ {
+						for e := in[k].Off[t]; e < in[k].Off[t+1]; e++ {
+							a, j := in[k].entry(e)
+							axpy(H, a, eps[t*H:(t+1)*H], dW[j*H:(j+1)*H])
+						}
+					}
+				}
+			}
+			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N), "cpu-ns/op")
+		})
+		b.Run(fmt.Sprintf("rows/%d", H), func(b *testing.B) {
+			var rec float64
+			c0 := cpuSeconds()
+			for i := 0; i < b.N; i++ {
+				c1 := cpuSeconds()
+				for k := range in {
+					r.record(k, &in[k], eps)
+				}
+				rec += cpuSeconds() - c1
+				for c := 0; c < r.chunks; c++ {
+					r.reduce(c, batch)
+				}
+			}
+			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(rec*1e9/float64(b.N), "record-cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkAdam: one optimiser step over every parameter of the 2312-256-10 and 2312-1024-10 MLPs on one
+// core (Adam reads and writes the weights and both moments, and reads the gradient, of every value at
+// every step); ns/op is per batch.
+func BenchmarkAdam(b *testing.B) {
+	for _, H := range []int{256, 1024} {
+		b.Run(strconv.Itoa(H), func(b *testing.B) {
+			net, err := Build(MLP(Shape{C: 2, H: 34, W: 34}, H, 10, LossCECount))
+			if err != nil {
+				b.Fatal(err)
+			}
+			net.Init(1)
+			opt := newAdam(net.params)
+			grads, _ := newGrads(net)
+			for _, g := range grads {
+				for i := range g {
+					g[i] = float32(i%13) * 1e-3
+				}
+			}
+			c0 := cpuSeconds()
+			for i := 0; i < b.N; i++ {
+				opt.step++
+				for pi, p := range net.params {
+					opt.updateRange(net.params, grads, 1e-3, 0, pi, 0, len(p.Data))
+				}
 			}
 			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N), "cpu-ns/op")
 		})

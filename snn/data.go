@@ -21,6 +21,12 @@ type Dataset struct {
 	// with KeepEvents, for augmentations that redraw the input every epoch (Config.Augment). 13 bytes
 	// per event: some 560 MB for 10,000 N-MNIST-sized samples.
 	Events []events.Sample
+	// Bytes is the memory the encoded samples (and kept events) take — for a streamed dataset, would
+	// take: the estimate from the samples encoded before the memory bound was reached.
+	Bytes int64
+
+	stream *stream // set when the samples are streamed from disk instead (Samples and Events are nil)
+	pairs  float64 // mean active (bin, input) pairs per sample, for Stats
 }
 
 // withGeometry is a sample reader whose metadata gains the sensor size found from its events.
@@ -42,10 +48,31 @@ type LoadOptions struct {
 	KeepEvents bool // keep the events for Config.Augment
 	// Progress, when set, is called every 256 samples and at the end with the samples read and the total.
 	Progress func(done, total int)
+	// Memory, when positive, bounds the bytes the dataset holds in memory. When its encoded samples
+	// would take more, they are not held but streamed from disk every epoch (Streamed): blocks of
+	// samples stored together are read in a random order and pass through a shuffle buffer of this size.
+	Memory int64
 }
 
 // Len is the number of samples.
-func (d *Dataset) Len() int { return len(d.Samples) }
+func (d *Dataset) Len() int {
+	if d.stream != nil {
+		return d.stream.n
+	}
+	return len(d.Samples)
+}
+
+// Streamed reports whether the samples are read from disk every epoch instead of held in memory.
+func (d *Dataset) Streamed() bool { return d.stream != nil }
+
+// sampleBytes is what one loaded sample holds in memory: its encoding and, when kept, its events.
+func sampleBytes(e *Encoded, ev *events.Sample) int64 {
+	n := encodedSize(e)
+	if ev != nil {
+		n += int64(13*ev.Events.Len()+len(ev.ID)) + 64
+	}
+	return n
+}
 
 // LoadDataset reads and encodes every sample of r. Geometry comes from the reader's metadata (bins and
 // binary from enc; enc's width/height, when set, must agree); class names from Meta().Classes, or "0",
@@ -54,8 +81,16 @@ func LoadDataset(ctx context.Context, r events.SampleReader, enc Encoding) (*Dat
 	return LoadDatasetWith(ctx, r, enc, LoadOptions{})
 }
 
-// LoadDatasetWith is LoadDataset with options.
+// LoadDatasetWith is LoadDataset with options. A dataset streamed from disk (LoadOptions.Memory) reads
+// r during training and evaluation: the caller keeps it open until then. OpenDatasetWith opens readers
+// of its own instead, one per decoding goroutine.
 func LoadDatasetWith(ctx context.Context, r events.SampleReader, enc Encoding, lo LoadOptions) (*Dataset, error) {
+	return loadDataset(ctx, r, nil, enc, lo)
+}
+
+// loadDataset loads r; open, when set, opens more readers of the same data for a stream.
+func loadDataset(ctx context.Context, r events.SampleReader, open func() (events.SampleReader, error), enc Encoding,
+	lo LoadOptions) (*Dataset, error) {
 	meta := r.Meta()
 	g := meta.Geometry
 	chain, in, err := enc.chain()
@@ -102,6 +137,7 @@ func LoadDatasetWith(ctx context.Context, r events.SampleReader, enc Encoding, l
 	if lo.Progress != nil {
 		lo.Progress(0, n)
 	}
+	var pairs int64
 	for i := 0; i < n; i++ {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -121,26 +157,42 @@ func LoadDatasetWith(ctx context.Context, r events.SampleReader, enc Encoding, l
 			return nil, fmt.Errorf("sample %d (%s) has label %d but the dataset names %d classes", i, s.ID, s.Label, len(meta.Classes))
 		}
 		maxLabel = max(maxLabel, s.Label)
+		if d.stream != nil {
+			continue // streaming: this pass only finds the largest label
+		}
 		if chain != nil {
 			if _, err := chain.ApplySample(&s, in, 0); err != nil {
 				return nil, err
 			}
 		}
+		var kept *events.Sample
 		if lo.KeepEvents {
-			k := events.Sample{Label: s.Label, ID: s.ID}
-			k.Events.AppendBatch(&s.Events)
-			d.Events = append(d.Events, k)
+			d.Events = append(d.Events, events.Sample{Label: s.Label, ID: s.ID})
+			kept = &d.Events[len(d.Events)-1]
+			kept.Events.AppendBatch(&s.Events)
 		}
-		en.Encode(&s.Events, &scratch)
-		e := Encoded{Label: s.Label, Off: append([]int32(nil), scratch.Off...), Idx: append([]int32(nil), scratch.Idx...)}
-		if scratch.Cnt != nil {
-			e.Cnt = append([]uint16(nil), scratch.Cnt...)
+		d.Samples = append(d.Samples, encodedCopy(en, &s, &scratch))
+		d.Bytes += sampleBytes(&d.Samples[i], kept)
+		pairs += int64(len(d.Samples[i].Idx))
+		if lo.Memory > 0 && d.Bytes > lo.Memory && i+1 < n {
+			// Over the bound: keep nothing, stream the samples from disk every epoch instead.
+			d.stream = &stream{open: open, n: n, blocks: storedBlocks(r), enc: enc, chain: chain, in: in,
+				keep: lo.KeepEvents, buffer: lo.Memory, classes: len(meta.Classes)}
+			if open == nil {
+				d.stream.shared = r
+			}
+			d.pairs = float64(pairs) / float64(i+1)
+			d.Bytes = int64(float64(d.Bytes) * float64(n) / float64(i+1))
+			d.Samples, d.Events = nil, nil
+			if len(meta.Classes) > 0 {
+				break
+			}
 		}
-		d.Samples = append(d.Samples, e)
 	}
 	if lo.Progress != nil {
 		lo.Progress(n, n)
 	}
+
 	if len(d.Classes) == 0 {
 		for c := int32(0); c <= maxLabel; c++ {
 			d.Classes = append(d.Classes, strconv.Itoa(int(c)))
@@ -158,27 +210,43 @@ func OpenDataset(ctx context.Context, path string, enc Encoding) (*Dataset, erro
 
 // OpenDatasetWith is OpenDataset with options.
 func OpenDatasetWith(ctx context.Context, path string, enc Encoding, lo LoadOptions) (*Dataset, error) {
-	src, f, err := formats.Open(path, "", lo.Format)
-	if err != nil {
-		return nil, err
-	}
-	defer src.Close()
-	sr := src.Samples
-	if sr == nil {
-		return nil, fmt.Errorf("%s holds one recording, not a dataset of labelled samples", path)
-	}
-	if sr.NumSamples() == 0 {
-		return nil, fmt.Errorf("%s: the dataset holds no samples", path)
-	}
-	if !sr.Meta().Geometry.Known() {
-		// A dataset from another writer (pyarrow, polars) may not say its sensor: its events do.
-		g, err := sources.SamplesSensor(path, f, sr, lo.Format)
+	// The file is opened again for every epoch of a streamed dataset: what its reader distrusts is told
+	// the first time only.
+	fo := lo.Format
+	var geom events.Geometry // found from the events when the file does not say it
+	open := func() (events.SampleReader, error) {
+		src, f, err := formats.Open(path, "", fo)
+		fo.Warn = nil
 		if err != nil {
 			return nil, err
 		}
-		sr = withGeometry{sr, g}
+		sr := src.Samples
+		if sr == nil {
+			src.Close()
+			return nil, fmt.Errorf("%s holds one recording, not a dataset of labelled samples", path)
+		}
+		if sr.NumSamples() == 0 {
+			sr.Close()
+			return nil, fmt.Errorf("%s: the dataset holds no samples", path)
+		}
+		if sr.Meta().Geometry.Known() {
+			return sr, nil
+		}
+		// A dataset from another writer (pyarrow, polars) may not say its sensor: its events do.
+		if !geom.Known() {
+			if geom, err = sources.SamplesSensor(path, f, sr, lo.Format); err != nil {
+				sr.Close()
+				return nil, err
+			}
+		}
+		return withGeometry{sr, geom}, nil
 	}
-	d, err := LoadDatasetWith(ctx, sr, enc, lo)
+	sr, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer sr.Close()
+	d, err := loadDataset(ctx, sr, open, enc, lo)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -188,15 +256,19 @@ func OpenDatasetWith(ctx context.Context, path string, enc Encoding, lo LoadOpti
 	return d, nil
 }
 
-// Stats summarises the input activity: mean active (bin, input) pairs per sample and their density.
+// Stats summarises the input activity: mean active (bin, input) pairs per sample and their density (for
+// a streamed dataset, over the samples encoded before it was streamed).
 func (d *Dataset) Stats() (pairs float64, density float64) {
-	if len(d.Samples) == 0 {
+	if d.Len() == 0 {
 		return 0, 0
 	}
-	var n int
-	for i := range d.Samples {
-		n += len(d.Samples[i].Idx)
+	pairs = d.pairs
+	if d.stream == nil {
+		var n int
+		for i := range d.Samples {
+			n += len(d.Samples[i].Idx)
+		}
+		pairs = float64(n) / float64(len(d.Samples))
 	}
-	pairs = float64(n) / float64(len(d.Samples))
 	return pairs, pairs / float64(d.Encoding.Bins*d.Encoding.Inputs())
 }

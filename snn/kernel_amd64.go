@@ -14,3 +14,8 @@ func axpyNAVX2(y *float32, n int, x *float32, offs *int32, coef *float32, m int)
 //
 //go:noescape
 func axpyRowsAVX2(y *float32, x *float32, yo *int32, xo *int32, rows int, n int, a float32)
+
+// adamAVX2 is adamGo on the first n values (a multiple of 8) of raw slices the caller has checked.
+//
+//go:noescape
+func adamAVX2(w, m, v, gr *float32, n int, k *adamConst)

@@ -190,3 +190,78 @@ rownext:
 rowsdone:
 	VZEROUPPER
 	RET
+
+// func adamAVX2(w, m, v, gr *float32, n int, k *adamConst)
+//
+// Eight values at a time: m = β₁m + (1−β₁)g and v = β₂v + ((1−β₂)g)g in float32, then, four lanes at a
+// time in float64, q = (η·c1·m)/(√(c2·v) + ε), rounded to float32, and w −= q + decay·w. Every operation
+// rounds as adamGo's (no FMA; square root and division are correctly rounded), so the bits are the same.
+TEXT ·adamAVX2(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), DI
+	MOVQ         m+8(FP), SI
+	MOVQ         v+16(FP), DX
+	MOVQ         gr+24(FP), BX
+	MOVQ         n+32(FP), CX
+	MOVQ         k+40(FP), AX
+	VBROADCASTSD 0(AX), Y8   // η
+	VBROADCASTSD 8(AX), Y9   // c1
+	VBROADCASTSD 16(AX), Y10 // c2
+	VBROADCASTSD 24(AX), Y11 // ε
+	VBROADCASTSS 32(AX), Y12 // β₁
+	VBROADCASTSS 36(AX), Y13 // 1 − β₁
+	VBROADCASTSS 40(AX), Y14 // β₂
+	VBROADCASTSS 44(AX), Y15 // 1 − β₂
+	VBROADCASTSS 48(AX), Y7  // decay
+
+adam8:
+	CMPQ CX, $8
+	JLT  adamdone
+	VMOVUPS (BX), Y0
+	VMULPS  (SI), Y12, Y1
+	VMULPS  Y0, Y13, Y2
+	VADDPS  Y2, Y1, Y1    // m
+	VMOVUPS Y1, (SI)
+	VMULPS  (DX), Y14, Y2
+	VMULPS  Y0, Y15, Y3
+	VMULPS  Y0, Y3, Y3
+	VADDPS  Y3, Y2, Y2    // v
+	VMOVUPS Y2, (DX)
+
+	VCVTPS2PD  X1, Y3     // low four lanes
+	VMULPD     Y9, Y3, Y3 // m̂ = m·c1
+	VMULPD     Y3, Y8, Y3 // η·m̂
+	VCVTPS2PD  X2, Y4
+	VMULPD     Y10, Y4, Y4 // v̂ = v·c2
+	VSQRTPD    Y4, Y4
+	VADDPD     Y11, Y4, Y4
+	VDIVPD     Y4, Y3, Y3
+	VCVTPD2PSY Y3, X3
+
+	VEXTRACTF128 $1, Y1, X5 // high four lanes
+	VCVTPS2PD    X5, Y5
+	VMULPD       Y9, Y5, Y5
+	VMULPD       Y5, Y8, Y5
+	VEXTRACTF128 $1, Y2, X6
+	VCVTPS2PD    X6, Y6
+	VMULPD       Y10, Y6, Y6
+	VSQRTPD      Y6, Y6
+	VADDPD       Y11, Y6, Y6
+	VDIVPD       Y6, Y5, Y5
+	VCVTPD2PSY   Y5, X5
+	VINSERTF128  $1, X5, Y3, Y3
+
+	VMOVUPS (DI), Y4
+	VMULPS  Y4, Y7, Y5
+	VADDPS  Y5, Y3, Y3
+	VSUBPS  Y3, Y4, Y4    // w −= q + decay·w
+	VMOVUPS Y4, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, BX
+	SUBQ    $8, CX
+	JMP     adam8
+
+adamdone:
+	VZEROUPPER
+	RET

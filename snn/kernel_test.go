@@ -76,3 +76,48 @@ func TestAxpyNMatchesGo(t *testing.T) {
 	}()
 	axpyN(make([]float32, 4), x, []int32{int32(len(x) - 3)}, []float32{1})
 }
+
+// The AVX2 Adam step gives adamGo's bits for every length, step, learning rate and decay, on gradients
+// and moments that span many magnitudes (zeros and signed zeros included).
+func TestAdamMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	val := func() float32 {
+		switch rng.IntN(8) {
+		case 0:
+			return 0
+		case 1:
+			return float32(math.Copysign(0, -1))
+		default:
+			return float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(12)-8)))
+		}
+	}
+	for trial := 0; trial < 3000; trial++ {
+		n := 1 + rng.IntN(70)
+		w, m, v, g := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range w {
+			w[i], m[i], g[i] = val(), val(), val()
+			v[i] = float32(math.Abs(float64(val())))
+		}
+		a := &adam{m: [][]float32{append([]float32(nil), m...)}, v: [][]float32{append([]float32(nil), v...)}, step: 1 + rng.IntN(5000)}
+		p := &Param{Data: append([]float32(nil), w...), decay: rng.IntN(2) == 0}
+		lr, wd := math.Pow(10, -1-3*rng.Float64()), 0.0
+		if rng.IntN(2) == 0 {
+			wd = 0.05 * rng.Float64()
+		}
+		lo := rng.IntN(n)
+		a.updateRange([]*Param{p}, [][]float32{g}, lr, wd, 0, lo, n)
+		k := adamConst{lr: lr, c1: 1 / (1 - math.Pow(adamB1, float64(a.step))), c2: 1 / (1 - math.Pow(adamB2, float64(a.step))),
+			eps: adamEps, b1: adamB1, ib1: 1 - adamB1, b2: adamB2, ib2: 1 - adamB2}
+		if p.decay {
+			k.decay = float32(lr * wd)
+		}
+		adamGo(w[lo:], m[lo:], v[lo:], g[lo:], &k)
+		for i := range w {
+			for _, c := range [][2]float32{{p.Data[i], w[i]}, {a.m[0][i], m[i]}, {a.v[0][i], v[i]}} {
+				if math.Float32bits(c[0]) != math.Float32bits(c[1]) {
+					t.Fatalf("n %d, value %d: %v, Go %v (w %v %v, m %v %v, v %v %v)", n, i, c[0], c[1], p.Data[i], w[i], a.m[0][i], m[i], a.v[0][i], v[i])
+				}
+			}
+		}
+	}
+}

@@ -87,11 +87,14 @@ func TestEvaluateMatchesClassesByName(t *testing.T) {
 }
 
 // The same seed and data give byte-identical model files with 1, 2 and 3 workers: the batch is cut into
-// a fixed number of gradient shards, summed in a fixed order.
+// a fixed number of gradient shards, summed in a fixed order, and large dense weights are summed by rows
+// in batch order.
 func TestModelBytesIndependentOfWorkers(t *testing.T) {
 	train := barsData(t, 23, 150, 6)
 	archs := map[string]Arch{
 		"mlp": MLP(train.Encoding.Shape(), 24, 4, LossCECount),
+		// 512 × 128 inputs: the first layer's weights are summed by rows (rowGrad)
+		"mlp-rows": MLP(train.Encoding.Shape(), 128, 4, LossCECount),
 		"csnn": {Input: train.Encoding.Shape(), Loss: LossCECount, Layers: []LayerSpec{
 			{Type: "conv2d", Channels: 4, Kernel: 5}, {Type: "maxpool", Kernel: 2}, {Type: "lif"},
 			{Type: "conv2d", Channels: 6, Kernel: 3}, {Type: "maxpool", Kernel: 2}, {Type: "lif"},
@@ -100,6 +103,13 @@ func TestModelBytesIndependentOfWorkers(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for name, a := range archs {
+		net, err := Build(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, rows := newRowGrads(net, 6, 37); rows != (name == "mlp-rows") {
+			t.Fatalf("%s: row-summed weights %v", name, rows)
+		}
 		var first []byte
 		for _, workers := range []int{1, 2, 3} {
 			// batch 37 leaves some shards one sample larger than others, and a short last batch

@@ -324,7 +324,8 @@ func (m *Model) Evaluate(ctx context.Context, d *Dataset, workers int) (*Evaluat
 	return m.EvaluateWith(ctx, d, EvalOptions{Workers: workers})
 }
 
-// EvaluateWith is Evaluate with options. The result does not depend on the number of workers.
+// EvaluateWith is Evaluate with options. The result does not depend on the number of workers. A
+// streamed dataset is read from disk in order, a chunk at a time.
 func (m *Model) EvaluateWith(ctx context.Context, d *Dataset, o EvalOptions) (*Evaluation, error) {
 	start := time.Now()
 	if d.Encoding != m.Encoding {
@@ -334,84 +335,122 @@ func (m *Model) EvaluateWith(ctx context.Context, d *Dataset, o EvalOptions) (*E
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Source, err)
 	}
-	for i := range d.Samples {
-		if l := d.Samples[i].Label; l < 0 || int(l) >= len(lab) {
-			return nil, fmt.Errorf("%s: sample %d has label %d but the data name %d classes", d.Source, i, l, len(lab))
-		}
-	}
-	W := min(workersOrDefault(o.Workers), max(d.Len(), 1))
+	n := d.Len()
+	W := min(workersOrDefault(o.Workers), max(n, 1))
 	ws := make([]*worker, W)
 	for i := range ws {
 		ws[i] = newWorker(m.net, false, 0, false)
 	}
-	preds := make([]int, d.Len())
-	losses := make([]float64, d.Len())
 	C := len(m.Classes)
-	var done atomic.Int64
-	var mu sync.Mutex
-	report := func(n int) {
-		if o.Progress == nil {
-			return
-		}
-		v := done.Add(int64(n))
-		mu.Lock()
-		o.Progress(int(v), d.Len())
-		mu.Unlock()
-	}
-	if o.Progress != nil {
-		o.Progress(0, d.Len())
-	}
-	var wg sync.WaitGroup
-	for wi, w := range ws {
-		lo, hi := wi*d.Len()/W, (wi+1)*d.Len()/W
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			z, tie, p := make([]float64, C), make([]float64, C), make([]float64, C)
-			var g []float32
-			for i := lo; i < hi; i++ {
-				if (i-lo)%64 == 0 {
-					if ctx.Err() != nil {
-						return
-					}
-					if i > lo {
-						report(64)
-					}
-				}
-				s := &d.Samples[i]
-				w.load(s, m.Encoding.Bins, m.Encoding.Inputs())
-				w.forward()
-				out := w.output()
-				g = growF(g, out.T*out.N)
-				l, pred := lossGrad(m.Arch.Loss, out, lab[s.Label], g, 1, z, tie, p)
-				losses[i] = l
-				w.samples++
-				preds[i] = pred
-			}
-			if n := (hi - lo) % 64; hi > lo {
-				if n == 0 {
-					n = 64
-				}
-				report(n)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	ev := &Evaluation{Samples: d.Len(), Confusion: make([][]int, C)}
+	ev := &Evaluation{Samples: n, Confusion: make([][]int, C)}
 	for c := range ev.Confusion {
 		ev.Confusion[c] = make([]int, C)
 	}
-	var loss float64
-	for i, p := range preds {
-		y := lab[d.Samples[i].Label]
-		ev.Confusion[y][p]++
-		if y == p {
-			ev.Correct++
+	var done atomic.Int64
+	var mu sync.Mutex
+	report := func(k int) {
+		if o.Progress == nil {
+			return
 		}
-		loss += losses[i]
+		v := done.Add(int64(k))
+		mu.Lock()
+		o.Progress(int(v), n)
+		mu.Unlock()
+	}
+	if o.Progress != nil {
+		o.Progress(0, n)
+	}
+	var loss float64
+	// score runs the model on a chunk of samples on all workers, then counts the results in order.
+	var preds []int
+	var losses []float64
+	score := func(chunk []*Encoded, first int) error {
+		for i, s := range chunk {
+			if err := checkLabel(d, first+i, s.Label, len(lab)); err != nil {
+				return err
+			}
+		}
+		preds, losses = growInts(preds, len(chunk)), growF64(losses, len(chunk))
+		var wg sync.WaitGroup
+		for wi, w := range ws {
+			lo, hi := wi*len(chunk)/W, (wi+1)*len(chunk)/W
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				z, tie, p := make([]float64, C), make([]float64, C), make([]float64, C)
+				var g []float32
+				for i := lo; i < hi; i++ {
+					if (i-lo)%64 == 0 {
+						if ctx.Err() != nil {
+							return
+						}
+						if i > lo {
+							report(64)
+						}
+					}
+					s := chunk[i]
+					w.load(s, m.Encoding.Bins, m.Encoding.Inputs())
+					w.forward()
+					out := w.output()
+					g = growF(g, out.T*out.N)
+					losses[i], preds[i] = lossGrad(m.Arch.Loss, out, lab[s.Label], g, 1, z, tie, p)
+					w.samples++
+				}
+				if k := (hi - lo) % 64; hi > lo {
+					if k == 0 {
+						k = 64
+					}
+					report(k)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for i, p := range preds[:len(chunk)] {
+			y := lab[chunk[i].Label]
+			ev.Confusion[y][p]++
+			if y == p {
+				ev.Correct++
+			}
+			loss += losses[i]
+		}
+		return nil
+	}
+	if d.stream == nil {
+		chunk := make([]*Encoded, n)
+		for i := range d.Samples {
+			chunk[i] = &d.Samples[i]
+		}
+		if err := score(chunk, 0); err != nil {
+			return nil, err
+		}
+	} else {
+		fd := d.stream.pass(ctx, false, 0, 0)
+		const chunkSize = 1024
+		chunk := make([]*Encoded, 0, chunkSize)
+		first := 0
+		for it := range fd.C {
+			chunk = append(chunk, &it.s)
+			if len(chunk) == chunkSize {
+				if err := score(chunk, first); err != nil {
+					fd.Stop()
+					return nil, err
+				}
+				first += len(chunk)
+				chunk = chunk[:0]
+			}
+		}
+		if err := fd.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Source, err)
+		}
+		if err := score(chunk, first); err != nil {
+			return nil, err
+		}
+		if first+len(chunk) != n {
+			return nil, fmt.Errorf("%s: the stream ended after %d of %d samples", d.Source, first+len(chunk), n)
+		}
 	}
 	for c := 0; c < C; c++ {
 		cr := ClassResult{Class: m.Classes[c]}
@@ -431,6 +470,20 @@ func (m *Model) EvaluateWith(ctx context.Context, d *Dataset, o EvalOptions) (*E
 	ev.SpikeRates = spikeRates(m.net, ws, m.Encoding.Bins)
 	ev.Seconds = time.Since(start).Seconds()
 	return ev, nil
+}
+
+func growInts(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
+}
+
+func growF64(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
 }
 
 // spikeRates sums the workers' spike counts into per-layer rates.

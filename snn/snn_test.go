@@ -157,16 +157,7 @@ func testSparseEqualsDense(t *testing.T) {
 		}},
 	}
 	for name, a := range archs {
-		net, err := Build(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		net.Init(11)
-		for _, p := range net.params {
-			for i := range p.Data {
-				p.Data[i] *= 4 // enough activity that every layer spikes
-			}
-		}
+		net := buildActive(t, a, 11)
 		for trial := 0; trial < 3; trial++ {
 			s := randomInput(rng, 8, in.Size(), 0.05, trial == 2)
 			s.Label = int32(trial)
@@ -561,4 +552,21 @@ func TestEarlyStop(t *testing.T) {
 	if rep.Stopped != "early stop" || len(rep.Epochs) != 2 || !rep.Epochs[0].Improved || rep.Epochs[1].Improved {
 		t.Fatalf("stopped %q after %d epochs", rep.Stopped, len(rep.Epochs))
 	}
+}
+
+// buildActive builds a, initialised from seed with every parameter ×4: enough activity that every layer
+// spikes and gets gradient.
+func buildActive(t testing.TB, a Arch, seed uint64) *Net {
+	t.Helper()
+	net, err := Build(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.Init(seed)
+	for _, p := range net.params {
+		for i := range p.Data {
+			p.Data[i] *= 4
+		}
+	}
+	return net
 }

@@ -55,7 +55,8 @@ type Config struct {
 
 // GradShards is the number of slices every mini-batch is cut into for the gradient: each slice has its
 // own gradient buffers and the slices are summed in a fixed order, so results do not depend on the
-// number of workers. It also caps the useful number of workers.
+// number of workers. (Large dense weights have no buffers in the slices: rowGrad sums them by rows, in
+// batch order.) It also caps the useful number of workers.
 const GradShards = 16
 
 // sumShards adds, for values [lo, hi) of one parameter, the copies of shards used[1:] to that of
@@ -78,8 +79,13 @@ func sumShards(arena []float32, stride int, used []int, lo, hi int, offs []int32
 }
 
 // alignedFloats returns n zero floats starting on a 64-byte boundary.
-func alignedFloats(n int) []float32 {
-	buf := make([]float32, n+16)
+func alignedFloats(n int) []float32 { return aligned[float32](n) }
+
+// alignedInts returns n zero int32s starting on a 64-byte boundary.
+func alignedInts(n int) []int32 { return aligned[int32](n) }
+
+func aligned[T float32 | int32](n int) []T {
+	buf := make([]T, n+16)
 	off := int(uintptr(unsafe.Pointer(&buf[0]))&63) / 4
 	if off != 0 {
 		off = 16 - off
@@ -90,6 +96,12 @@ func alignedFloats(n int) []float32 {
 // reduceBlock is how many values of a parameter the shard sum handles at a time (16 kB: they stay in L1
 // while the shards stream past).
 const reduceBlock = 4096
+
+// rowChunk is one chunk of rows of a row-summed weight gradient, a unit of work after a batch.
+type rowChunk struct {
+	r *rowGrad
+	c int
+}
 
 // gradShard is one slice of a batch: its gradient buffers and statistics.
 type gradShard struct {
@@ -197,8 +209,8 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 		return nil, nil, fmt.Errorf("%s: %w", train.Source, err)
 	}
 	for i := range train.Samples {
-		if l := train.Samples[i].Label; l < 0 || int(l) >= len(trainLab) {
-			return nil, nil, fmt.Errorf("%s: sample %d has label %d but the data name %d classes", train.Source, i, l, len(trainLab))
+		if err := checkLabel(train, i, train.Samples[i].Label, len(trainLab)); err != nil {
+			return nil, nil, err
 		}
 	}
 	if test != nil && test.Encoding != train.Encoding {
@@ -210,6 +222,27 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	for i := range ws {
 		ws[i] = newWorker(net, cfg.Dense, cfg.SparseGradBand, false)
 	}
+	// Large dense weights are summed by rows after each batch (rowGrad), the other parameters in the
+	// gradient shards. Which ones is fixed by the architecture, not by the number of workers.
+	bins, inputs := m.Encoding.Bins, m.Encoding.Inputs()
+	var rowChunks []rowChunk
+	rowOf := make([]*rowGrad, len(net.params)) // the rowGrad of a row-summed weight
+	if !cfg.Dense {
+		rows, anyRows := newRowGrads(net, bins, cfg.BatchSize)
+		if anyRows {
+			for _, w := range ws {
+				w.rows = rows
+			}
+		}
+		for _, r := range rows {
+			if r != nil {
+				rowOf[r.pi] = r
+				for c := 0; c < r.chunks; c++ {
+					rowChunks = append(rowChunks, rowChunk{r, c})
+				}
+			}
+		}
+	}
 	// The shards' buffers of one parameter lie end to end in one arena, so that the sum over shards is
 	// one axpyN per block. They start zero and are zeroed again as they are summed.
 	// Each shard's copy starts on a cache line of its own (stride rounded up to 16 floats), so that
@@ -217,14 +250,18 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	arena := make([][]float32, len(net.params))
 	stride := make([]int, len(net.params))
 	for pi, p := range net.params {
-		stride[pi] = (len(p.Data) + 15) &^ 15
-		arena[pi] = alignedFloats(GradShards * stride[pi])
+		if rowOf[pi] == nil {
+			stride[pi] = (len(p.Data) + 15) &^ 15
+			arena[pi] = alignedFloats(GradShards * stride[pi])
+		}
 	}
 	shards := make([]*gradShard, GradShards)
 	for i := range shards {
 		sh := &gradShard{grads: make([][]float32, len(net.params)), lgrad: make([][][]float32, len(net.layers))}
 		for pi, p := range net.params {
-			sh.grads[pi] = arena[pi][i*stride[pi] : i*stride[pi]+len(p.Data) : i*stride[pi]+len(p.Data)]
+			if rowOf[pi] == nil { // a row-summed weight has no copy in the shards: nil
+				sh.grads[pi] = arena[pi][i*stride[pi] : i*stride[pi]+len(p.Data) : i*stride[pi]+len(p.Data)]
+			}
 		}
 		for l, idx := range net.pidx {
 			for _, pi := range idx {
@@ -239,7 +276,7 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	}
 	augShape := transforms.Shape{Geometry: events.Geometry{Width: m.Encoding.Width, Height: m.Encoding.Height}, Polarities: 2}
 	if cfg.Augment != nil {
-		if len(train.Events) != train.Len() {
+		if len(train.Events) != train.Len() && (train.stream == nil || !train.stream.keep) {
 			return nil, nil, errors.New("augmentation needs the training events: load the set with LoadOptions{KeepEvents: true}")
 		}
 		if cfg.Augment.HasRepresentation() {
@@ -260,11 +297,12 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	}
 	n := train.Len()
 	batches := (n + cfg.BatchSize - 1) / cfg.BatchSize
+	batch := make([]batchItem, 0, cfg.BatchSize)
 	totalSteps := cfg.Epochs * batches
 	rep := &Report{Epochs: st.History, Stopped: "completed"}
 	start := time.Now()
 	C := len(m.Classes)
-	bins, inputs := m.Encoding.Bins, m.Encoding.Inputs()
+	gsum := make([][]float32, len(net.params)) // the batch's summed gradient of every parameter
 
 	for epoch := st.Epoch; epoch < cfg.Epochs; epoch++ {
 		t0 := time.Now()
@@ -273,7 +311,15 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 		}
 		var samples, correct int
 		var loss float64
-		perm := rand.New(rand.NewPCG(cfg.Seed, uint64(epoch)+1)).Perm(n)
+		// The epoch's order: a permutation of the samples held in memory, or the shuffled stream of a
+		// dataset read from disk. Either way the seed and the epoch fix it.
+		var perm []int
+		var fd *feed
+		if train.stream != nil {
+			fd = train.stream.pass(ctx, true, cfg.Seed, epoch)
+		} else {
+			perm = rand.New(rand.NewPCG(cfg.Seed, uint64(epoch)+1)).Perm(n)
+		}
 		cancelled := false
 		if cfg.OnBatch != nil {
 			cfg.OnBatch(BatchReport{Epoch: epoch + 1, Epochs: cfg.Epochs, Total: n})
@@ -283,7 +329,40 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 				cancelled = true
 				break
 			}
-			idx := perm[b*cfg.BatchSize : min((b+1)*cfg.BatchSize, n)]
+			want := min((b+1)*cfg.BatchSize, n) - b*cfg.BatchSize
+			batch = batch[:0]
+			if fd == nil {
+				for _, i := range perm[b*cfg.BatchSize : b*cfg.BatchSize+want] {
+					it := batchItem{i: i, s: &train.Samples[i]}
+					if cfg.Augment != nil {
+						it.ev = &train.Events[i]
+					}
+					batch = append(batch, it)
+				}
+			} else {
+				for len(batch) < want {
+					got, ok := <-fd.C
+					if !ok {
+						break
+					}
+					if err := checkLabel(train, got.i, got.s.Label, len(trainLab)); err != nil {
+						fd.Stop()
+						return nil, nil, err
+					}
+					batch = append(batch, batchItem{i: got.i, s: &got.s, ev: &got.ev})
+				}
+				if len(batch) < want {
+					if err := fd.Err(); err != nil && ctx.Err() == nil {
+						return nil, nil, fmt.Errorf("%s: %w", train.Source, err)
+					}
+					if ctx.Err() != nil {
+						cancelled = true
+						break
+					}
+					return nil, nil, fmt.Errorf("%s: the stream ended after %d of %d samples", train.Source, b*cfg.BatchSize+len(batch), n)
+				}
+			}
+			idx := batch
 			scale := 1 / float64(len(idx))
 			// The batch is cut into GradShards fixed slices, each with its own gradient buffers; workers
 			// take shards in any order, and the shards are summed in shard order below, so the result
@@ -308,14 +387,15 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 							continue
 						}
 						w.lgrad = sh.lgrad // zero: cleared when last summed
-						for _, i := range idx[lo:hi] {
-							s := &train.Samples[i]
+						for k, it := range idx[lo:hi] {
+							w.slot = lo + k
+							i, s := it.i, it.s
 							if cfg.Augment != nil {
 								// Redraw the input from the events: a new augmentation every epoch.
 								a := &w.aug
 								a.smp.Reset()
-								a.smp.ID, a.smp.Label = train.Events[i].ID, train.Events[i].Label
-								a.smp.Events.AppendBatch(&train.Events[i].Events)
+								a.smp.ID, a.smp.Label = it.ev.ID, it.ev.Label
+								a.smp.Events.AppendBatch(&it.ev.Events)
 								if _, err := cfg.Augment.ApplySample(&a.smp, augShape, cfg.Seed^mix64(uint64(epoch)+0x9e37)); err != nil {
 									w.err = err
 									continue
@@ -362,22 +442,43 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 					samples += sh.samples
 				}
 			}
-			// Sum the shards' gradients in shard order into the first used one, block by block (the
-			// block stays in registers and L1 while the other shards stream past, each element summed in
-			// the same order whatever the split), apply Adam to the block and zero the shards' copies of
-			// it. Each worker takes a fixed slice of every parameter.
+			// Row-summed weights: workers take the chunks of rows in any order; each chunk is summed over
+			// the batch in batch order and Adam updates it while it is in cache.
+			// Other parameters: sum the shards' gradients in shard order into the first used one, block
+			// by block (the block stays in registers and L1 while the other shards stream past, each
+			// element summed in the same order whatever the split), apply Adam to the block and zero the
+			// shards' copies of it. Each worker takes a fixed slice of every parameter.
 			lr := cosineLR(cfg.LR, cfg.LRMin, st.Step, totalSteps)
 			opt.step++
-			g0 := shards[used[0]].grads
+			for pi := range gsum {
+				if rowOf[pi] != nil {
+					gsum[pi] = rowOf[pi].g
+				} else {
+					gsum[pi] = shards[used[0]].grads[pi]
+				}
+			}
+			var nextChunk atomic.Int64
 			for wi := range ws {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					for {
+						c := int(nextChunk.Add(1)) - 1
+						if c >= len(rowChunks) {
+							break
+						}
+						rc := rowChunks[c]
+						lo, hi := rc.r.reduce(rc.c, len(idx))
+						opt.updateRange(net.params, gsum, lr, cfg.WeightDecay, rc.r.pi, lo, hi)
+					}
 					offs := make([]int32, len(used)-1)
 					for pi, p := range net.params {
+						if rowOf[pi] != nil {
+							continue
+						}
 						L := len(p.Data)
 						sumShards(arena[pi], stride[pi], used, wi*L/W, (wi+1)*L/W, offs, ones, func(b0, b1 int) {
-							opt.updateRange(net.params, g0, lr, cfg.WeightDecay, pi, b0, b1)
+							opt.updateRange(net.params, gsum, lr, cfg.WeightDecay, pi, b0, b1)
 						})
 					}
 				}()
@@ -388,6 +489,13 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 			if cfg.OnBatch != nil {
 				cfg.OnBatch(BatchReport{Epoch: epoch + 1, Epochs: cfg.Epochs, Done: min((b+1)*cfg.BatchSize, n), Total: n,
 					Loss: loss / float64(samples), Accuracy: float64(correct) / float64(samples)})
+			}
+		}
+		if fd != nil {
+			if cancelled {
+				fd.Stop()
+			} else if err := fd.Err(); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", train.Source, err)
 			}
 		}
 		secs := time.Since(t0).Seconds()
@@ -451,6 +559,22 @@ func Train(ctx context.Context, cfg Config, train, test *Dataset, progress func(
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return m, rep, nil
+}
+
+// batchItem is one sample of a mini-batch: its dataset index (which seeds its augmentations), its
+// encoding and, for Config.Augment, its events.
+type batchItem struct {
+	i  int
+	s  *Encoded
+	ev *events.Sample
+}
+
+// checkLabel checks a training or test sample's label against the classes.
+func checkLabel(d *Dataset, i int, l int32, classes int) error {
+	if l < 0 || int(l) >= classes {
+		return fmt.Errorf("%s: sample %d has label %d but the data name %d classes", d.Source, i, l, classes)
+	}
+	return nil
 }
 
 // mix64 is the splitmix64 finaliser: a cheap, well-spread hash for per-sample random draws.

@@ -30,9 +30,18 @@ type worker struct {
 	correct  int
 	samples  int
 	spikes   []float64 // per layer (only spiking layers count)
-	cur      int       // layer being run, for spikes
+	cur      int       // layer being run, forward or backward
 	macDone  int64     // multiply-adds done by forward and backward
 	macDense int64     // what the dense paths would have done
+
+	// rows[l], when set, records layer l's weight gradient for the batch's row sum instead of adding
+	// it (training only; see rowGrad); slot is the running sample's position in the batch.
+	rows []*rowGrad
+	slot int
+
+	denseOffs []int32 // dense scratch: one step's weight-row offsets
+	denseS    map[*dense]*denseScratch
+	ones      []float32 // all ones, the coefficients of binary inputs
 
 	aug augScratch // per-epoch augmentation buffers (Config.Augment)
 	err error      // a failure inside the batch (augmentation), reported after it
@@ -145,6 +154,7 @@ func (w *worker) backward() {
 			w.gact[l] = growF(w.gact[l], in.T*in.N)
 			gIn = w.gact[l]
 		}
+		w.cur = l
 		w.gHint, w.hint = w.hint, gradHint{}
 		// A stride-1 convolution that ran event-driven takes its gradient from a max pool's hint alone,
 		// so the pool need not write it out densely.
@@ -156,6 +166,17 @@ func (w *worker) backward() {
 		w.net.layers[l].backward(w, in, out, w.gact[l+1], gIn, w.lgrad[l])
 	}
 	w.hint, w.gHint = gradHint{}, gradHint{}
+}
+
+// onesFor returns n ones.
+func (w *worker) onesFor(n int) []float32 {
+	if len(w.ones) < n {
+		w.ones = make([]float32, max(n, 2*len(w.ones)))
+		for i := range w.ones {
+			w.ones[i] = 1
+		}
+	}
+	return w.ones[:n]
 }
 
 // output returns the last layer's activation.

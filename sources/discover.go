@@ -57,7 +57,8 @@ type Groups interface {
 	Read(i int, dst []events.Sample) ([]events.Sample, error)
 }
 
-// Discover classifies the inputs. A folder is walked recursively; every file whose format is readable
+// Discover classifies the inputs. A folder that holds a format's index file (a sharded dataset) is one
+// input, like a file; any other folder is walked recursively; every file whose format is readable
 // becomes a sample labelled by its parent folder's name (files directly in the folder are unlabelled).
 // Several files become an unlabelled dataset. from forces the input format ("" = detect).
 func Discover(inputs []string, from string) (*Plan, error) {
@@ -77,7 +78,8 @@ func Discover(inputs []string, from string) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !st.IsDir() {
+		if !st.IsDir() || formats.Resolve(inputs[0]) != inputs[0] {
+			// A file, or a folder that is one dataset (a sharded dataset's folder and its manifest).
 			return &Plan{Recording: inputs[0]}, nil
 		}
 		return discoverFolder(inputs[0], forced)
@@ -88,7 +90,7 @@ func Discover(inputs []string, from string) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if st.IsDir() {
+		if st.IsDir() && formats.Resolve(in) == in {
 			return nil, fmt.Errorf("%s is a folder: convert one folder at a time, or list files only", in)
 		}
 		f := forced

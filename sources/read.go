@@ -54,7 +54,7 @@ func SensorOf(path string, f *formats.Format, o formats.Options) (events.Geometr
 		return events.Geometry{}, err
 	}
 	if !ext.Known() {
-		return events.Geometry{}, fmt.Errorf("%s: the file does not say its sensor size and holds no events to infer it from", path)
+		return events.Geometry{}, events.SensorErrorf("%s: the file does not say its sensor size and holds no events to infer it from", path)
 	}
 	return Infer(f, ext), nil
 }
@@ -79,7 +79,7 @@ func SamplesSensor(path string, f *formats.Format, r events.SampleReader, o form
 	}
 	ext := st.Extent()
 	if !ext.Known() {
-		return events.Geometry{}, fmt.Errorf("%s: the dataset does not say its sensor size and holds no events to infer it from", path)
+		return events.Geometry{}, events.SensorErrorf("%s: the dataset does not say its sensor size and holds no events to infer it from", path)
 	}
 	return Infer(f, ext), nil
 }

@@ -18,9 +18,12 @@ type Images interface {
 
 // GenerateOptions steer Generate.
 type GenerateOptions struct {
-	Limit    int                     // synthesise at most this many images (0: all)
-	Workers  int                     // goroutines (0: all cores)
-	Progress func(done, total int64) // called after each sample is emitted (may be nil)
+	Limit int // synthesise at most this many images (0: all)
+	// Start and End, when End > 0, synthesise only images [Start, End) of those (one part of an array
+	// job): sample i is still image i's, made with index i, so the parts make the whole run's samples.
+	Start, End int
+	Workers    int                     // goroutines (0: all cores)
+	Progress   func(done, total int64) // called after each sample is emitted (may be nil)
 }
 
 // Generate synthesises every image of src (up to Limit) on all cores and hands the samples to emit in
@@ -34,6 +37,13 @@ func Generate(ctx context.Context, src Images, p Params, o GenerateOptions, emit
 	if o.Limit > 0 {
 		n = min(n, o.Limit)
 	}
+	first := 0
+	if o.End > 0 {
+		if o.Start < 0 || o.Start > o.End || o.End > n {
+			return fmt.Errorf("images %d..%d: the source holds %d", o.Start, o.End, n)
+		}
+		first, n = o.Start, o.End-o.Start
+	}
 	type slot struct {
 		syn    *Synth
 		img    imagesrc.Image
@@ -44,6 +54,7 @@ func Generate(ctx context.Context, src Images, p Params, o GenerateOptions, emit
 		return &slot{syn: s}
 	}
 	work := func(i int, sl *slot) error {
+		i += first
 		if err := src.Load(i, &sl.img); err != nil {
 			return err
 		}

@@ -131,6 +131,17 @@ func (c *Chain) String() string {
 	return strings.Join(parts, " | ")
 }
 
+// StageError is a stage that cannot be built from its parameters or cannot take its input (a crop
+// larger than the sensor, a factor that does not divide it, a sensor size it needs and nothing states):
+// the chain asks for something this input does not allow.
+type StageError struct {
+	Stage string
+	Err   error
+}
+
+func (e *StageError) Error() string { return e.Stage + ": " + e.Err.Error() }
+func (e *StageError) Unwrap() error { return e.Err }
+
 // HasRepresentation reports whether the chain ends in a representation.
 func (c *Chain) HasRepresentation() bool {
 	return len(c.Stages) > 0 && c.Stages[len(c.Stages)-1].Def.Rep != nil
@@ -144,7 +155,7 @@ func (c *Chain) Representation() (Representation, error) {
 	st := c.Stages[len(c.Stages)-1]
 	r, err := st.Def.Rep(st.Values)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", st.Def.Name, err)
+		return nil, &StageError{Stage: st.Def.Name, Err: err}
 	}
 	return r, nil
 }
@@ -157,7 +168,7 @@ func (c *Chain) filters() ([]*stage, error) {
 		}
 		f, err := st.Def.Filter(st.Values)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", st.Def.Name, err)
+			return nil, &StageError{Stage: st.Def.Name, Err: err}
 		}
 		out = append(out, &stage{f: f, name: st.Def.Name})
 	}
@@ -180,7 +191,7 @@ func (c *Chain) NewStream(in Shape, seed uint64, sampleID string) (*Stream, erro
 		}
 		shape, err = st.f.Reset(shape, rand.New(src))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", st.name, err)
+			return nil, &StageError{Stage: st.name, Err: err}
 		}
 	}
 	s.out = shape

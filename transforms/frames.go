@@ -276,7 +276,7 @@ func init() {
 			{Name: "count", Kind: Int, Unit: "events", Help: "frames by event count N_e"},
 			{Name: "bins", Kind: Int, Help: "B frames by time: bin k covers [t0 + ⌊k·D/B⌋, t0 + ⌊(k+1+overlap)·D/B⌋)"},
 			{Name: "event-bins", Kind: Int, Help: "B frames by event index: bin k holds events [⌊k·N/B⌋, ⌊(k+1+overlap)·N/B⌋)"},
-			{Name: "overlap", Kind: Float, Default: "0", Help: "window: µs; count: events; bins and event-bins: a fraction in [0, 1)"},
+			{Name: "overlap", Kind: Amount, Default: "0", Help: "window: a duration (us, ms, s; a bare number is µs); count: events; bins and event-bins: a fraction in [0, 1)"},
 			{Name: "include-incomplete", Kind: Bool, Default: "false", Help: "window/count: keep a last partial frame"},
 			{Name: "start", Kind: Duration, Unit: "µs", Help: "span start t0 (default: the first event)"},
 			{Name: "end", Kind: Duration, Unit: "µs", Help: "span end t1, exclusive (default: the last event + 1)"},
@@ -295,6 +295,9 @@ func init() {
 				if f.Window <= 0 || ov < 0 || float64(int64(ov)) != ov || f.Overlap >= f.Window {
 					return nil, fmt.Errorf("want window > 0 and a whole number of µs 0 ≤ overlap < window")
 				}
+			}
+			if v.Timed("overlap") && !v.Set("window") {
+				return nil, fmt.Errorf("overlap=%gus is a duration, which only frames by window take (count: events; bins and event-bins: a fraction)", ov)
 			}
 			if v.Set("count") {
 				modes++

@@ -194,18 +194,18 @@ func decayTable(halfLife float64) []uint64 {
 }
 
 func init() {
-	register(&Def{Name: "denoise", Help: "ba (default), background activity: keep an event when one of its neighbours fired less than dt before (8 neighbours by default), every event updating its pixel's time; fastdecay (dv-processing): per s×s cell v = v·2^(−Δt/half-life) + 1, keep when v > threshold",
+	register(&Def{Name: "denoise", Help: "ba (default), background activity: keep an event when one of its neighbours fired less than dt before (8 neighbours by default), every event updating its pixel's time; fast-decay (dv-processing): per s×s cell v = v·2^(−Δt/half-life) + 1, keep when v > threshold",
 		Params: []Param{
-			{Name: "mode", Kind: Choice, Default: "ba", Choices: []string{"ba", "fastdecay"}, Help: "background-activity or fast-decay filter"},
+			{Name: "mode", Kind: Choice, Default: "ba", Choices: []string{"ba", "fast-decay"}, Help: "background-activity or fast-decay filter"},
 			{Name: "dt", Kind: Duration, Unit: "µs", Default: "2000us", Help: "ba: support window (strict: t − last < dt)"},
 			{Name: "neighbours", Kind: Choice, Default: "8", Choices: []string{"8", "4"}, Help: "ba: 8 surrounding pixels, or the 4 edge neighbours"},
-			{Name: "half-life", Kind: Duration, Unit: "µs", Default: "10ms", Help: "fastdecay: half-life of a cell's count"},
-			{Name: "subdivision", Kind: Int, Unit: "px", Default: "4", Help: "fastdecay: cell size s (cells (H/s+1)×(W/s+1)); only the event's own cell counts"},
-			{Name: "threshold", Kind: Float, Default: "6", Help: "fastdecay: keep when the decayed count (including the event) exceeds it"},
+			{Name: "half-life", Kind: Duration, Unit: "µs", Default: "10ms", Help: "fast-decay: half-life of a cell's count"},
+			{Name: "subdivision", Kind: Int, Unit: "px", Default: "4", Help: "fast-decay: cell size s (cells (H/s+1)×(W/s+1)); only the event's own cell counts"},
+			{Name: "threshold", Kind: Float, Default: "6", Help: "fast-decay: keep when the decayed count (including the event) exceeds it"},
 			{Name: "compat", Kind: Choice, Default: "none", Choices: []string{"none", "tonic"}, Help: "ba: tonic's Denoise exactly (4 neighbours, every event before dt passes)"},
 		},
 		Filter: func(v Values) (Filter, error) {
-			if v.String("mode") == "fastdecay" {
+			if v.String("mode") == "fast-decay" {
 				if v.Set("dt") || v.Set("neighbours") || v.Set("compat") {
 					return nil, fmt.Errorf("dt, neighbours and compat belong to mode=ba")
 				}
@@ -216,7 +216,7 @@ func init() {
 					threshold: v.Float("threshold")}, nil
 			}
 			if v.Set("half-life") || v.Set("subdivision") || v.Set("threshold") {
-				return nil, fmt.Errorf("half-life, subdivision and threshold belong to mode=fastdecay")
+				return nil, fmt.Errorf("half-life, subdivision and threshold belong to mode=fast-decay")
 			}
 			if v.Int("dt") <= 0 {
 				return nil, fmt.Errorf("dt must be positive")

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/evtool/evtool/internal/suggest"
 )
 
 // Kind is a parameter's value type.
@@ -19,6 +21,9 @@ const (
 	Choice
 	Size // WxH
 	Text // free text (a file path, a pixel list); it may not hold ',', '|' or parentheses
+	// Amount is a number, or a duration with a unit (us, ms, s) read as µs: a parameter whose meaning
+	// depends on the mode (frames' overlap: µs of a window, events of a count, a fraction of a bin).
+	Amount
 )
 
 // Param documents one parameter of a transform.
@@ -70,13 +75,14 @@ func Defs() []*Def {
 type Values map[string]value
 
 type value struct {
-	kind Kind
-	i    int64
-	f    float64
-	b    bool
-	s    string
-	w, h int
-	set  bool // given in the spec (not a default)
+	kind  Kind
+	i     int64
+	f     float64
+	b     bool
+	s     string
+	w, h  int
+	set   bool // given in the spec (not a default)
+	timed bool // an Amount given with a time unit
 }
 
 func (v Values) Int(name string) int64     { return v[name].i }
@@ -90,6 +96,9 @@ func (v Values) Size(name string) (int, int) {
 
 // Set reports whether the spec gave the parameter (rather than its default).
 func (v Values) Set(name string) bool { return v[name].set }
+
+// Timed reports whether an Amount was given with a time unit (its Float is then in µs).
+func (v Values) Timed(name string) bool { return v[name].timed }
 
 // SyntaxError points at the bad part of a transform spec.
 type SyntaxError struct {
@@ -133,6 +142,16 @@ func parseValue(p Param, raw string) (value, error) {
 			return v, fmt.Errorf("%s=%q: want an integer", p.Name, raw)
 		}
 		v.i = n
+	case Amount:
+		_, unit := splitUnit(raw)
+		if unit == "" || unit == "%" {
+			return parseValue(Param{Name: p.Name, Kind: Float}, raw)
+		}
+		d, err := parseValue(Param{Name: p.Name, Kind: Duration}, raw)
+		if err != nil {
+			return v, fmt.Errorf("%s=%q: want a number, or a duration like 2ms", p.Name, raw)
+		}
+		v.f, v.timed = float64(d.i), true
 	case Float:
 		num := strings.TrimSuffix(raw, "%")
 		f, err := strconv.ParseFloat(num, 64)
@@ -152,12 +171,14 @@ func parseValue(p Param, raw string) (value, error) {
 			return v, fmt.Errorf("%s=%q: want true or false", p.Name, raw)
 		}
 	case Choice:
+		// fast-decay, fast_decay, fastdecay and FastDecay are one value, kept as the choice spells it.
 		for _, c := range p.Choices {
-			if c == raw {
+			if spelling(c) == spelling(raw) {
+				v.s = c
 				return v, nil
 			}
 		}
-		return v, fmt.Errorf("%s=%q: want one of %s", p.Name, raw, strings.Join(p.Choices, ", "))
+		return v, fmt.Errorf("%s=%q: want one of %s%s", p.Name, raw, strings.Join(p.Choices, ", "), suggest.DidYouMean(raw, p.Choices))
 	case Size:
 		ws, hs, ok := strings.Cut(strings.ToLower(raw), "x")
 		w, err1 := strconv.Atoi(ws)
@@ -168,6 +189,11 @@ func parseValue(p Param, raw string) (value, error) {
 		v.w, v.h = w, h
 	}
 	return v, nil
+}
+
+// spelling folds the ways a choice may be written: case, and hyphens or underscores between its words.
+func spelling(s string) string {
+	return strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(s))
 }
 
 func splitUnit(s string) (string, string) {
@@ -242,9 +268,34 @@ func parseOne(spec string, off int, part string) (*Stage, error) {
 	off += lead
 	name, args, hasArgs := strings.Cut(s, "(")
 	name = strings.TrimSpace(name)
+	if hasArgs {
+		// Parameters hold no parentheses: the first ')' closes the stage, and a ',' after it is a
+		// chain written with the wrong separator.
+		if closing := strings.IndexByte(args, ')'); closing >= 0 {
+			if rest := strings.TrimSpace(args[closing+1:]); rest != "" {
+				at := off + len(s) - len(strings.TrimLeft(args[closing+1:], " \t"))
+				if strings.HasPrefix(rest, ",") {
+					var stages []string
+					for pos := 0; pos <= len(s); {
+						end := indexTop(s, pos, ',')
+						stages = append(stages, strings.TrimSpace(s[pos:end]))
+						pos = end + 1
+					}
+					return nil, &SyntaxError{Spec: spec, Pos: at, Msg: "transforms are chained with '|', not ',': " +
+						strings.Join(stages, " | ")}
+				}
+				return nil, &SyntaxError{Spec: spec, Pos: at, Msg: fmt.Sprintf("unexpected %q after ')' (chain transforms with '|')", rest)}
+			}
+		}
+	}
 	d, ok := defs[name]
 	if !ok {
-		return nil, &SyntaxError{Spec: spec, Pos: off, Msg: fmt.Sprintf("unknown transform %q (see: evtool transforms)", name)}
+		names := make([]string, 0, len(defs))
+		for n := range defs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, &SyntaxError{Spec: spec, Pos: off, Msg: fmt.Sprintf("unknown transform %q%s", name, suggest.DidYouMean(name, names))}
 	}
 	given := map[string]string{}
 	keyPos := map[string]int{}
@@ -292,6 +343,9 @@ func parseOne(spec string, off int, part string) (*Stage, error) {
 		}
 		v.set = true
 		vals[p.Name] = v
+		if p.Kind == Choice {
+			text = v.s // the canonical spelling
+		}
 		raw = append(raw, p.Name+"="+text)
 		delete(given, p.Name)
 	}
@@ -300,7 +354,8 @@ func parseOne(spec string, off int, part string) (*Stage, error) {
 		for _, p := range d.Params {
 			names = append(names, p.Name)
 		}
-		return nil, &SyntaxError{Spec: spec, Pos: keyPos[k], Msg: fmt.Sprintf("%s has no parameter %q (parameters: %s)", d.Name, k, strings.Join(names, ", "))}
+		return nil, &SyntaxError{Spec: spec, Pos: keyPos[k], Msg: fmt.Sprintf("%s has no parameter %q%s (parameters: %s)", d.Name, k,
+			suggest.DidYouMean(k, names), strings.Join(names, ", "))}
 	}
 	return &Stage{Def: d, Values: vals, raw: raw}, nil
 }

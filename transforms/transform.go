@@ -174,7 +174,7 @@ const never = math.MinInt64
 
 func needGeometry(in Shape) error {
 	if !in.Geometry.Known() {
-		return fmt.Errorf("needs the sensor size (pass --sensor)")
+		return events.SensorErrorf("needs the sensor size, which the input does not state")
 	}
 	return nil
 }

@@ -176,7 +176,7 @@ func (a *Animation) room(b image.Rectangle) error {
 	return nil
 }
 
-// ErrTooLarge is the error of a picture or GIF beyond the pixel limits (MaxSide, MaxPixels, MaxGIFPixels).
+// ErrTooLarge is the error of a picture or GIF beyond the pixel limits (MaxPicture, MaxPixels, MaxGIFPixels).
 var ErrTooLarge = errors.New("too large")
 
 // Frames is the number of frames so far.
@@ -276,19 +276,15 @@ func WritePictures(path string, pics []*image.RGBA, label, scheme string, delay 
 	}
 	switch {
 	case strings.Contains(path, "%"):
-		var written []string
+		var seq sequence
 		for k, p := range pics {
 			Overlay(p, label, TopRight)
-			name := fmt.Sprintf(path, k)
-			if err := SavePNG(name, p); err != nil {
-				for _, f := range written {
-					os.Remove(f)
-				}
+			if err := seq.add(fmt.Sprintf(path, k), p); err != nil {
+				seq.abort()
 				return err
 			}
-			written = append(written, name)
 		}
-		return nil
+		return seq.commit()
 	case strings.HasSuffix(strings.ToLower(path), ".gif"):
 		a := Animation{pal: palette(scheme)}
 		for _, img := range pics {
@@ -317,31 +313,54 @@ func WritePictures(path string, pics []*image.RGBA, label, scheme string, delay 
 }
 
 // WriteSequence writes one PNG per window, named by pattern (a printf verb for the frame number, e.g.
-// frame_%04d.png). On failure, every file written is removed.
+// frame_%04d.png). The frames are written under temporary names and moved into place together at the
+// end: on failure or a signal none is, and files of an earlier sequence stay as they were.
 func WriteSequence(pattern string, r events.Reader, c Clip) (frames int, err error) {
 	if !strings.Contains(pattern, "%") {
 		return 0, fmt.Errorf("%s: a PNG sequence needs a frame-number verb in its name, like frame_%%04d.png", pattern)
 	}
-	var written []string
+	var seq sequence
 	err = frameLoop(r, c, func(k int, img *image.RGBA, tEnd int64) error {
 		overlays(img, c, tEnd)
 		name := fmt.Sprintf(pattern, k)
 		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 			return err
 		}
-		if err := SavePNG(name, img); err != nil {
-			return err
-		}
-		written = append(written, name)
-		return nil
+		return seq.add(name, img)
 	})
 	if err != nil {
-		for _, f := range written {
-			os.Remove(f)
-		}
+		seq.abort()
 		return 0, err
 	}
-	return len(written), nil
+	return len(seq.files), seq.commit()
+}
+
+// sequence is a set of PNG files written under temporary names and moved into place together.
+type sequence struct{ files []*atomicfile.File }
+
+func (s *sequence) add(path string, img image.Image) error {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	s.files = append(s.files, f)
+	if err := png.Encode(f, img); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Finish()
+}
+
+func (s *sequence) abort() {
+	for _, f := range s.files {
+		f.Abort()
+	}
+}
+
+func (s *sequence) commit() error {
+	if len(s.files) == 0 {
+		return nil
+	}
+	return atomicfile.CommitAll(s.files)
 }
 
 // SavePNG writes img as a PNG file, atomically.

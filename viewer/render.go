@@ -52,17 +52,17 @@ const (
 	DecayCumulative  = "cumulative"  // full colour once a pixel has fired (no fading)
 )
 
-// MaxSide bounds a picture's width and height in pixels. A renderer of a larger sensor (a header may say
-// 65535×65535) draws it shrunk: Shrink sensor pixels per picture pixel along each axis, so its memory
+// MaxPicture bounds a picture's width and height in pixels. A renderer of a larger sensor (a header may
+// say 65535×65535) draws it shrunk: Shrink sensor pixels per picture pixel along each axis, so its memory
 // stays bounded whatever the file says.
-const MaxSide = 4096
+const MaxPicture = 4096
 
 // Options configure a renderer.
 type Options struct {
 	Width, Height int // sensor size
-	Scale         int // integer zoom (default 1; lowered when the picture would exceed MaxSide)
+	Scale         int // integer zoom (default 1; lowered when the picture would exceed MaxPicture)
 	// Shrink draws blocks of Shrink×Shrink sensor pixels as one picture pixel (before Scale), showing the
-	// latest event of the block: 0 picks the least that keeps the picture within MaxSide.
+	// latest event of the block: 0 picks the least that keeps the picture within MaxPicture.
 	Shrink int
 	Scheme string // default "okabe"
 	Decay  string // default "window"
@@ -118,11 +118,11 @@ func New(o Options) (*Renderer, error) {
 	if o.Width > 1<<16 || o.Height > 1<<16 {
 		return nil, fmt.Errorf("a sensor of %dx%d: 16-bit coordinates reach 65536x65536 at most", o.Width, o.Height)
 	}
-	o.Scale = min(o.Scale, max(1, MaxSide/o.Width), max(1, MaxSide/o.Height))
+	o.Scale = min(o.Scale, max(1, MaxPicture/o.Width), max(1, MaxPicture/o.Height))
 	if o.Shrink <= 0 {
 		o.Shrink = 1
 	}
-	for ceilDiv(o.Width, o.Shrink)*o.Scale > MaxSide || ceilDiv(o.Height, o.Shrink)*o.Scale > MaxSide {
+	for ceilDiv(o.Width, o.Shrink)*o.Scale > MaxPicture || ceilDiv(o.Height, o.Shrink)*o.Scale > MaxPicture {
 		o.Shrink++
 	}
 	w, h := ceilDiv(o.Width, o.Shrink), ceilDiv(o.Height, o.Shrink)

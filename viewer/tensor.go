@@ -46,8 +46,8 @@ func RenderTensor[T Number](vals []T, shape []int, scheme string, scale int) (*i
 	if !ok {
 		return nil, fmt.Errorf("unknown colour scheme %q (%s)", scheme, strings.Join(SchemeNames(), ", "))
 	}
-	if w*scale > MaxSide || h*scale > MaxSide {
-		return nil, fmt.Errorf("%w: a picture of %dx%d px is larger than %d px on a side: draw it at a smaller scale", ErrTooLarge, w*scale, h*scale, MaxSide)
+	if w*scale > MaxPicture || h*scale > MaxPicture {
+		return nil, fmt.Errorf("%w: a picture of %dx%d px is larger than %d px on a side: draw it at a smaller scale", ErrTooLarge, w*scale, h*scale, MaxPicture)
 	}
 	n := h * w
 	net := func(k int) float64 {

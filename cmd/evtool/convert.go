@@ -1,10 +1,6 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-
 	"github.com/spf13/cobra"
 
 	"github.com/evtool/evtool/convert"
@@ -12,7 +8,23 @@ import (
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
 	"github.com/evtool/evtool/sources"
+	"github.com/evtool/evtool/transforms"
 )
+
+// checkOutputFormat checks, before any work, that the output's name (or --to) gives a format that takes
+// what the conversion makes — tensors when the chain ends in a representation, else events — with the
+// --compression asked for.
+func checkOutputFormat(out, to string, chain *transforms.Chain, compression string) error {
+	if chain != nil && chain.HasRepresentation() {
+		_, err := formats.TensorOutputFormat(out, to)
+		return cli.Usage(err)
+	}
+	f, err := formats.OutputFormat(out, to)
+	if err != nil {
+		return cli.Usage(err)
+	}
+	return checkCompression(f, compression)
+}
 
 // convertHooks lets other verb files (transforms) add flags to convert and turn them into options,
 // without this file knowing them.
@@ -21,6 +33,7 @@ var convertHooks []func(cmd *cobra.Command) func(o *convert.Options) error
 func init() {
 	var out, from, to string
 	var workers int
+	var force bool
 	var sf sliceFlags
 	var ff formatFlags
 	cmd := &cobra.Command{
@@ -33,7 +46,8 @@ decoded on all cores; rows are in sorted path order, so the output is the same o
 Several dataset files become one dataset (labels matched by class name, ids prefixed by the file name).
 A chain ending in a representation (-t '… | frames(bins=10)') writes one tensor per sample instead: to
 .arrow (Arrow's tensor extension types), .npz (x, y, ids, classes) or .npy.
-The output is written to a temporary file and moved into place only when everything succeeded.`,
+The output is written under a temporary name and moved into place only when everything succeeded; an
+output that exists already is refused unless --force, and replaced only then.`,
 		Example: `  evtool convert recording.aedat4 -o recording.arrow
   evtool convert N-MNIST/Train -o train.arrow
   evtool convert train.arrow -o Train-bin --to nmnist # back to a folder of .bin files
@@ -49,20 +63,14 @@ The output is written to a temporary file and moved into place only when everyth
 		if out == "" {
 			return cli.Usagef("convert needs an output: -o OUTPUT")
 		}
+		if err := checkOutput(out, force); err != nil {
+			return err
+		}
 		fo, err := ff.options()
 		if err != nil {
 			return err
 		}
-		// Outputs that are not event formats (tensors to .npz) are reported by convert.Run.
-		if f, err := formats.OutputFormat(out, to); err == nil {
-			if err := checkCompression(f, fo.Compression); err != nil {
-				return err
-			}
-		}
-		plan, err := sources.Discover(args, from)
-		if err != nil {
-			return err
-		}
+		fo.Overwrite = force
 		o := convert.Options{From: from, To: to, Format: fo, Workers: workers}
 		if o.Slice, err = sf.spec(cmd); err != nil {
 			return err
@@ -72,16 +80,23 @@ The output is written to a temporary file and moved into place only when everyth
 				return err
 			}
 		}
+		if err := checkOutputFormat(out, to, o.Chain, fo.Compression); err != nil {
+			return err
+		}
+		plan, err := sources.Discover(args, from)
+		if err != nil {
+			return err
+		}
 		var bar *cli.Progress
 		if plan.Dataset {
-			bar = cli.NewProgress(int64(len(plan.Items)), "converting", false)
+			lo, hi := o.Part.Range(len(plan.Items))
+			bar = cli.NewProgress(int64(hi-lo), "converting", false)
 			o.Progress = func(done, total int64) { bar.Set(done) }
 		} else {
 			bar = cli.NewProgress(-1, "events", false)
 			o.Progress = func(done, total int64) { bar.Set(done) }
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		defer stop()
+		ctx := cmd.Context()
 		res, err := convert.Run(ctx, plan, out, o)
 		bar.Done()
 		if err != nil {
@@ -99,12 +114,14 @@ The output is written to a temporary file and moved into place only when everyth
 			cli.Infof("wrote %s: %s recording, %d events, %dx%d", res.Output, res.Format, res.Events,
 				res.Geometry.Width, res.Geometry.Height)
 		}
+		partNote(o, out)
 		return nil
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "output file (or folder, for --to nmnist datasets)")
-	cmd.Flags().StringVar(&from, "from", "", "force the input format (see: evtool formats)")
-	cmd.Flags().StringVar(&to, "to", "", "force the output format (see: evtool formats)")
+	formatVar(cmd, &from, "from", "force the input format (see: evtool formats)", false)
+	formatVar(cmd, &to, "to", "force the output format (see: evtool formats)", true)
 	cmd.Flags().IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
+	forceFlag(cmd, &force)
 	ff.register(cmd, true)
 	sf.register(cmd)
 	rootCmd.AddCommand(cmd)

@@ -1,17 +1,15 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/datasets"
-	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
 )
 
@@ -40,37 +38,53 @@ func init() {
 		},
 	})
 	root.AddCommand(&cobra.Command{
-		Use:   "info NAME",
-		Short: "Show one dataset's definition: classes, layout, splits, downloads, licence, citation",
-		Args:  cobra.ExactArgs(1),
+		Use:               "info NAME",
+		Short:             "Show one dataset's definition: classes, layout, splits, downloads, licence, citation",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: datasetNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := datasets.Lookup(args[0])
 			if err != nil {
-				return cli.Usagef("%v", err)
+				return cli.Usage(err)
 			}
 			printDataset(d)
 			return nil
 		},
 	})
 
-	var to string
+	var to, timeout string
+	var attempts int
 	fetch := &cobra.Command{
 		Use:   "fetch NAME --to DIR",
 		Short: "Download a dataset's official files, resuming, verifying checksums and extracting archives",
-		Args:  cobra.ExactArgs(1),
+		Long: `Download a dataset's official files into DIR, verify their published checksums and extract archives.
+A connection, the response headers and every read of the body are bounded by --timeout; a failed
+attempt is retried (with a doubling pause) up to --attempts times, each resuming from the bytes already
+in FILE.part, which an error or a signal keeps for the next fetch. Extraction is bounded by the size
+the dataset definition expects, with a margin (a corrupt or hostile archive is refused).`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: datasetNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := datasets.Lookup(args[0])
 			if err != nil {
-				return cli.Usagef("%v", err)
+				return cli.Usage(err)
 			}
 			if to == "" {
 				return cli.Usagef("fetch needs a destination: --to DIR")
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			limit, _, err := parseDuration("timeout", timeout)
+			if err != nil {
+				return err
+			}
+			if limit <= 0 || attempts <= 0 {
+				return cli.Usagef("--timeout and --attempts want positive values")
+			}
+			ctx := cmd.Context()
 			var bar *cli.Progress
 			current := ""
+			wait := time.Duration(limit) * time.Microsecond
 			err = datasets.Fetch(ctx, d, to, datasets.FetchOptions{
+				ConnectTimeout: wait, HeaderTimeout: wait, IdleTimeout: wait, Attempts: attempts,
 				Progress: func(file string, done, total int64) {
 					if file != current {
 						if bar != nil {
@@ -85,6 +99,13 @@ func init() {
 			if bar != nil {
 				bar.Done()
 			}
+			if ctx.Err() != nil {
+				return &cli.InterruptedError{Note: "partial downloads stay in " + to + " as FILE.part; the same fetch resumes them"}
+			}
+			var manual *datasets.ManualDownloadError
+			if errors.As(err, &manual) {
+				return fmt.Errorf("%w\nthen: evtool datasets prepare %s --from %s -o %s.arrow", err, d.Name, to, d.Name)
+			}
 			if err != nil {
 				return err
 			}
@@ -93,15 +114,19 @@ func init() {
 		},
 	}
 	fetch.Flags().StringVar(&to, "to", "", "destination folder")
+	fetch.Flags().StringVar(&timeout, "timeout", "60s", "the longest wait for a connection, for the response headers, and for the next bytes of a download")
+	fetch.Flags().IntVar(&attempts, "attempts", 5, "requests per file before giving up (each resumes from the bytes received)")
 	root.AddCommand(fetch)
 
 	var from, out, split, gestureMode, window string
 	var workers int
+	var force bool
 	var ff formatFlags
 	prepare := &cobra.Command{
-		Use:   "prepare NAME --from DIR -o OUT.arrow [--split train|test|all]",
-		Short: "Turn a downloaded dataset into one labelled dataset file (deterministic row order)",
-		Args:  cobra.ExactArgs(1),
+		Use:               "prepare NAME --from DIR -o OUT.arrow [--split train|test|all]",
+		Short:             "Turn a downloaded dataset into one labelled dataset file (deterministic row order)",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: datasetNames,
 	}
 	var applyHooks []func(o *convert.Options) error
 	for _, h := range convertHooks {
@@ -110,25 +135,27 @@ func init() {
 	prepare.RunE = func(cmd *cobra.Command, args []string) error {
 		d, err := datasets.Lookup(args[0])
 		if err != nil {
-			return cli.Usagef("%v", err)
+			return cli.Usage(err)
 		}
 		if from == "" || out == "" {
 			return cli.Usagef("prepare needs --from DIR and -o OUT")
+		}
+		if err := checkOutput(out, force); err != nil {
+			return err
 		}
 		fo, err := ff.options()
 		if err != nil {
 			return err
 		}
-		if f, err := formats.OutputFormat(out, ""); err == nil {
-			if err := checkCompression(f, fo.Compression); err != nil {
-				return err
-			}
-		}
+		fo.Overwrite = force
 		co := convert.Options{Format: fo, Workers: workers}
 		for _, apply := range applyHooks {
 			if err := apply(&co); err != nil {
 				return err
 			}
+		}
+		if err := checkOutputFormat(out, "", co.Chain, fo.Compression); err != nil {
+			return err
 		}
 		win, _, err := parseDuration("window", window)
 		if err != nil {
@@ -136,6 +163,9 @@ func init() {
 		}
 		sel := datasets.Selection{Split: split, DVSGestureSamples: gestureMode, Window: win}
 		plan, err := datasets.Inputs(d, from, sel)
+		if errors.Is(err, datasets.ErrUnknownSplit) {
+			return cli.Usagef("--split: %v", err)
+		}
 		if err != nil {
 			return err
 		}
@@ -143,8 +173,12 @@ func init() {
 		if err != nil {
 			return err
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		defer stop()
+		if notes != nil {
+			if err := checkOutput(notes.Path(out), force); err != nil {
+				return err
+			}
+		}
+		ctx := cmd.Context()
 		bar := cli.NewProgress(-1, "preparing "+d.Name, false)
 		co.Progress = func(done, total int64) { bar.Set(done) }
 		res, err := convert.Run(ctx, plan, out, co)
@@ -159,24 +193,39 @@ func init() {
 			// them the output is incomplete, so a failure removes it too.
 			path := notes.Path(out)
 			if err := notes.Write(path); err != nil {
-				os.Remove(out)
+				removeOutput(co, out)
 				return err
 			}
 			cli.Infof("wrote %s: %d rows (%s)", path, notes.Rows(), notes.Doc)
 		}
 		reportTally(co.Chain)
+		partNote(co, out)
 		return nil
 	}
 	prepare.Flags().StringVar(&from, "from", "", "folder holding the downloaded (extracted) dataset")
 	prepare.Flags().StringVarP(&out, "output", "o", "", "output dataset file (.arrow, .parquet)")
-	prepare.Flags().StringVar(&split, "split", "all", "train, test or all")
-	prepare.Flags().StringVar(&gestureMode, "dvsgesture-samples", "rows", "DVSGesture: rows (one sample per labels-CSV row, 1,464) or per-class (the paper's 1,342)")
+	prepare.Flags().StringVar(&split, "split", "all", "train, test or all (evtool datasets info NAME lists the dataset's splits)")
+	prepare.RegisterFlagCompletionFunc("split", func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		names := []string{"all"}
+		if len(args) > 0 {
+			if d, err := datasets.Lookup(args[0]); err == nil {
+				names = append(d.SplitNames(), "all")
+			}
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
+	enumVar(prepare, &gestureMode, "dvsgesture-samples", "rows", "DVSGesture: rows (one sample per labels-CSV row, 1,464) or per-class (the paper's 1,342)", gestureModes)
 	prepare.Flags().StringVar(&window, "window", "", "DSEC: cut each recording into samples of this duration (default 100ms)")
 	prepare.Flags().IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
+	forceFlag(prepare, &force)
 	ff.register(prepare, true)
 	root.AddCommand(prepare)
+	root.AddCommand(newMergeCommand())
 	rootCmd.AddCommand(root)
 }
+
+// gestureModes are the values of --dvsgesture-samples.
+var gestureModes = []string{"rows", "per-class"}
 
 func printDataset(d *datasets.Definition) {
 	fmt.Printf("%s — %s\n", d.Name, d.Title)

@@ -72,6 +72,9 @@ func docCommands(t *testing.T) []docCommand {
 	return out
 }
 
+// outputFlag finds the outputs a command names.
+var outputFlag = regexp.MustCompile(`(?:^|\s)(?:-o|--output|--out)[ =](\S+)`)
+
 // docSkips are the commands this test does not run, and why.
 var docSkips = []struct{ contains, why string }{
 	{"go run ./cmd/evtool demo", "CI runs the demo itself (.ci/run: demo --quick)"},
@@ -118,6 +121,15 @@ func TestDocCommands(t *testing.T) {
 		}
 		if c.block != block {
 			dir, block = cloneWorkspace(t, base), c.block
+		}
+		// The workspace has files of every name the docs use; a command writes its output where the
+		// workspace's file was (an output that exists is refused without --force). An output made by an
+		// earlier command of the block stays: writing it again would fail for a user too.
+		for _, m := range outputFlag.FindAllStringSubmatch(line, -1) {
+			p := filepath.Join(dir, strings.Trim(m[1], `'"`))
+			if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+				os.Remove(p)
+			}
 		}
 		cmd := exec.Command("sh", "-c", line)
 		cmd.Dir = dir

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/signal"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +12,7 @@ import (
 )
 
 func init() {
-	var model, data string
+	var model, data, memory string
 	var asJSON bool
 	var workers int
 	var classMap []string
@@ -33,8 +31,7 @@ class the model does not know is an error unless --class-map names the model cla
 			if model == "" || data == "" {
 				return cli.Usagef("eval needs --model and --data")
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context()
 			aliases, err := parseClassMap(classMap)
 			if err != nil {
 				return err
@@ -43,7 +40,11 @@ class the model does not know is an error unless --class-map names the model cla
 			if err != nil {
 				return err
 			}
-			d, err := loadDataset(ctx, data, m.Encoding, false)
+			budget, err := memoryBudget(memory)
+			if err != nil {
+				return err
+			}
+			d, err := loadDataset(ctx, data, m.Encoding, false, dataShare(budget, 2), false)
 			if err != nil {
 				return err
 			}
@@ -65,6 +66,7 @@ class the model does not know is an error unless --class-map names the model cla
 	cmd.Flags().StringVar(&data, "data", "", "labelled dataset file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	cmd.Flags().IntVar(&workers, "workers", 0, "worker goroutines (0 = all cores)")
+	cmd.Flags().StringVar(&memory, "memory", "", "memory budget, like 8GiB (default: half of the machine's); a dataset whose encoding needs more than half of it is read from disk in chunks")
 	cmd.Flags().StringArrayVar(&classMap, "class-map", nil, "score a data class the model does not know as one it does: NAME=MODELCLASS (repeatable)")
 	rootCmd.AddCommand(cmd)
 }

@@ -4,27 +4,32 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/inspect"
+	"github.com/evtool/evtool/sources"
 )
 
 func init() {
-	var asJSON bool
+	var asJSON, verify bool
 	var from string
 	var ff formatFlags
 	cmd := &cobra.Command{
-		Use:   "info [--json] FILE...",
+		Use:   "info [--json] FILE|FOLDER...",
 		Short: "Describe event files (format, layout, sensor size, event counts, time range, ON/OFF) and tensor files",
 		Long: `Describe event files: format, layout, sensor size, event counts, time range, ON/OFF balance, and each
 format's own details. Tensor files that a chain ending in a representation wrote (.arrow, .npz, .npy) are
-described too: samples, classes, tensor shape and element type.`,
+described too: samples, classes, tensor shape and element type. A folder of sample files is described
+as the dataset convert would make of it: samples, classes and their counts, events.`,
 		Example: `  evtool info recording.aedat4
   evtool info --json Train/0/*.bin
+  evtool info N-MNIST/Train
   evtool info frames.npz`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -32,10 +37,13 @@ described too: samples, classes, tensor shape and element type.`,
 			if err != nil {
 				return err
 			}
+			if verify {
+				o.Params["verify"] = "true" // sharded datasets check every shard's sha256 when opened
+			}
 			failed := 0
 			enc := json.NewEncoder(os.Stdout)
 			for _, path := range args {
-				rep, err := inspect.File(path, from, o)
+				rep, err := describe(path, from, o)
 				if err != nil && len(args) == 1 {
 					return err
 				}
@@ -43,6 +51,9 @@ described too: samples, classes, tensor shape and element type.`,
 					fmt.Fprintln(os.Stderr, "evtool:", err)
 					failed++
 					continue
+				}
+				if verify {
+					verifyNote(path)
 				}
 				if asJSON {
 					if err := enc.Encode(rep); err != nil {
@@ -59,9 +70,76 @@ described too: samples, classes, tensor shape and element type.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per file, one per line")
-	cmd.Flags().StringVar(&from, "from", "", "force the input format (see: evtool formats)")
+	formatVar(cmd, &from, "from", "force the input format (see: evtool formats)", false)
+	cmd.Flags().BoolVar(&verify, "verify", false, "sharded datasets: check every shard's size and sha256 against the manifest")
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)
+}
+
+// describe reports on a file, or on a folder of sample files as one dataset.
+func describe(path, from string, o formats.Options) (*inspect.Report, error) {
+	st, err := os.Stat(path)
+	if err != nil || !st.IsDir() {
+		return inspect.File(path, from, o)
+	}
+	plan, err := sources.Discover([]string{path}, from)
+	if err != nil {
+		return nil, err
+	}
+	if len(plan.Items) == 0 {
+		return nil, fmt.Errorf("%s: no event files found", path)
+	}
+	n := len(plan.Items)
+	rep := &inspect.Report{Path: path, Kind: events.KindDataset, Samples: &n, Classes: plan.Classes,
+		Labels: make([]int, len(plan.Classes)), Inferred: !o.Sensor.Known()}
+	var names []string
+	var fmts []*formats.Format
+	extent := events.Geometry{}
+	for _, it := range plan.Items {
+		r, err := inspect.File(it.Path, it.Format.Name, o)
+		if err != nil {
+			return nil, err
+		}
+		if r.Kind != events.KindRecording {
+			return nil, fmt.Errorf("%s: a %s file inside the folder %s: describe it on its own", it.Path, r.Kind, path)
+		}
+		if !slices.Contains(names, it.Format.Name) {
+			names, fmts = append(names, it.Format.Name), append(fmts, it.Format)
+		}
+		if it.Label >= 0 && int(it.Label) < len(rep.Labels) {
+			rep.Labels[it.Label]++
+		}
+		rep.Events += r.Events
+		rep.On += r.On
+		rep.Off += r.Off
+		rep.NonMonotonic += r.NonMonotonic
+		if r.TFirst != nil {
+			if rep.TFirst == nil {
+				rep.TFirst, rep.TLast = r.TFirst, r.TLast
+				rep.XMin, rep.XMax, rep.YMin, rep.YMax = r.XMin, r.XMax, r.YMin, r.YMax
+			}
+			*rep.TFirst, *rep.TLast = min(*rep.TFirst, *r.TFirst), max(*rep.TLast, *r.TLast)
+			*rep.XMin, *rep.XMax = min(*rep.XMin, *r.XMin), max(*rep.XMax, *r.XMax)
+			*rep.YMin, *rep.YMax = min(*rep.YMin, *r.YMin), max(*rep.YMax, *r.YMax)
+		}
+		if !r.Inferred {
+			extent = events.Geometry{Width: max(extent.Width, r.Width), Height: max(extent.Height, r.Height)}
+		}
+	}
+	rep.Format = strings.Join(names, "+")
+	switch {
+	case o.Sensor.Known():
+		rep.Width, rep.Height = o.Sensor.Width, o.Sensor.Height
+	case extent.Known():
+		rep.Width, rep.Height, rep.Inferred = extent.Width, extent.Height, false
+	case rep.XMax != nil:
+		g := events.Geometry{Width: int(*rep.XMax) + 1, Height: int(*rep.YMax) + 1}
+		if len(fmts) == 1 {
+			g = sources.Infer(fmts[0], g)
+		}
+		rep.Width, rep.Height = g.Width, g.Height
+	}
+	return rep, nil
 }
 
 func printReport(r *inspect.Report) {
@@ -70,7 +148,7 @@ func printReport(r *inspect.Report) {
 	fmt.Fprintf(w, "  format    %s (%s)\n", r.Format, r.Kind)
 	geom := fmt.Sprintf("%dx%d", r.Width, r.Height)
 	if r.Inferred {
-		geom += " (inferred from the events; the file does not say)"
+		geom += " (inferred from the events: the input does not say)"
 	}
 	if r.Kind != events.KindTensors || r.Width > 0 {
 		fmt.Fprintf(w, "  sensor    %s\n", geom)

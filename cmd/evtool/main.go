@@ -3,15 +3,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	_ "github.com/evtool/evtool/formats/all"
 	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/transforms"
 )
 
 // rootCmd is the top of the command tree; every verb file adds itself in an init function.
@@ -19,33 +21,49 @@ var rootCmd = &cobra.Command{
 	Use:   "evtool",
 	Short: "A fast, dependable toolkit for event-camera (neuromorphic) data",
 	Long: `evtool reads every common event-camera format, transforms events, synthesises event datasets from
-static images, writes compressed Apache Arrow / Parquet, trains spiking networks and shows events.`,
+static images, writes compressed Apache Arrow / Parquet, trains spiking networks and shows events.
+
+Exit codes: 0 done, 1 failed, 2 bad usage, 130/143 interrupted by SIGINT/SIGTERM (no output written).`,
 	SilenceUsage:  true,
 	SilenceErrors: true,
 }
 
 func init() {
 	rootCmd.PersistentFlags().BoolVarP(&cli.Quiet, "quiet", "q", false, "silence progress bars and info lines")
+	rootCmd.Version = versionString()
+	rootCmd.SetVersionTemplate(versionLine() + "\n")
+	cli.Hints = append(cli.Hints, func(err error) string {
+		switch {
+		case errors.Is(err, formats.ErrTimeRange):
+			return "to shift the times to start at 0, add -t time-align"
+		case errors.Is(err, formats.ErrUnknownFormat):
+			return "name an input's format with --from, an output's with --to (evtool formats lists them)"
+		case errors.Is(err, formats.ErrOption):
+			return "format options are given as -O key=value (evtool formats NAME lists a format's options)"
+		case errors.Is(err, events.ErrSensor):
+			return "the sensor size is given with --sensor WIDTHxHEIGHT"
+		}
+		return ""
+	})
+	// A transform that does not parse, or does not fit the input, is bad usage wherever it shows.
+	cli.UsageKinds = append(cli.UsageKinds, func(err error) bool {
+		var se *transforms.SyntaxError
+		var ste *transforms.StageError
+		return errors.As(err, &se) || errors.As(err, &ste)
+	})
 }
 
 func main() {
-	err := rootCmd.Execute()
+	cli.ClassifyCommands(rootCmd)
+	ctx, stop := cli.WithSignals(context.Background())
+	err := rootCmd.ExecuteContext(ctx)
+	stop()
 	// What readers dropped or distrusted is told even with --quiet: it is about the data, not progress.
 	for _, line := range notices.Lines() {
-		fmt.Fprintln(os.Stderr, "evtool: warning:", line)
+		fmt.Fprintln(cli.Stderr, "evtool: warning:", cli.Printable(line))
 	}
 	if notices.HasLoss() && err == nil {
-		fmt.Fprintln(os.Stderr, "evtool: --strict makes data loss an error")
+		fmt.Fprintln(cli.Stderr, "evtool: --strict makes data loss an error")
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "evtool:", err)
-		if errors.Is(err, formats.ErrTimeRange) {
-			fmt.Fprintln(os.Stderr, "evtool: to shift the times to start at 0, add -t time-align")
-		}
-		var ue *cli.UsageError
-		if errors.As(err, &ue) || cli.IsCobraUsageError(err) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	cli.Exit(err)
 }

@@ -39,6 +39,9 @@ const compressionHelp = "output compression: one of the output format's codecs (
 
 // checkCompression checks --compression against the output format's own codecs.
 func checkCompression(f *formats.Format, name string) error {
+	if f.Index != "" {
+		return nil // a sharded dataset's writer checks the codec against its shards' format
+	}
 	if err := f.CheckCompression(name); err != nil {
 		return cli.Usagef("--compression %s: %v", name, err)
 	}

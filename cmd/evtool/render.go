@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,154 +19,250 @@ import (
 	"github.com/evtool/evtool/viewer"
 )
 
+// renderJob is what render's flags ask for.
+type renderJob struct {
+	out, kind, from, scheme, decay string
+	window, start, duration, tau   int64
+	hasStart, force                bool
+	speed                          float64
+	sample, grid, scale, maxFrames int
+	fo                             formats.Options
+}
+
 func init() {
-	var out, window, start, duration, decay, tau, scheme, from string
-	var speed float64
-	var sample, grid, scale, maxFrames int
+	var window, start, duration, tau string
+	var j renderJob
 	var ff formatFlags
 	cmd := &cobra.Command{
-		Use:   "render FILE -o out.gif|out.png|'frame_%04d.png'",
+		Use:   "render FILE|FOLDER -o out.gif|out.png|'frame_%04d.png'",
 		Short: "Draw events as an animated GIF, a PNG grid of time windows, or a numbered PNG sequence",
-		Long: `Render a recording, or one sample of a dataset file, without a display. The output kind comes
-from its name: .gif is an animation (one frame per --window, played at --speed × real time), .png is a
-grid of --grid windows, and a name with a printf verb (frame_%04d.png) is a sequence of PNG files.
+		Long: `Render a recording, one sample of a dataset file, or one file of a folder of samples (as convert and
+view read it), without a display. The output kind comes from its name: .gif is an animation (one frame
+per --window, played at --speed × real time), .png is a grid of --grid windows, and a name with a printf
+verb (frame_%04d.png) is a sequence of PNG files, moved into place together when all are written.
 Colours: okabe (default, colour-blind safe: ON orange, OFF sky blue on black), light, gray, redgreen.
 A tensors file (convert -t '… | frames(…)') renders too: the --sample's frames as a grid, GIF or sequence.`,
 		Example: `  evtool render Train/0/00002.bin -o digit.png --grid 9 --window 35ms
   evtool render recording.aedat4 -o clip.gif --window 20ms --duration 2s --decay exponential
-  evtool render train.arrow --sample 3 -o sample3.gif`,
+  evtool render train.arrow --sample 3 -o sample3.gif
+  evtool render N-MNIST/Test --sample 5 -o test5.png`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
+			if j.out == "" {
 				return cli.Usagef("render needs an output: -o out.gif, out.png or 'frame_%%04d.png'")
 			}
-			fo, err := ff.options()
-			if err != nil {
+			if j.kind = renderKind(j.out); j.kind == "" {
+				return cli.Usagef("-o %s: want a .gif, a .png, or a PNG sequence pattern like frame_%%04d.png", j.out)
+			}
+			var err error
+			if j.fo, err = ff.options(); err != nil {
 				return err
 			}
-			w, _, err := parseDuration("window", window)
-			if err != nil {
-				return err
-			}
-			st, hasStart, err := parseDuration("start", start)
-			if err != nil {
-				return err
-			}
-			dur, _, err := parseDuration("duration", duration)
-			if err != nil {
-				return err
-			}
-			tc, _, err := parseDuration("tau", tau)
-			if err != nil {
-				return err
-			}
-			if tr, _, err := formats.OpenTensors(args[0], from, fo); err == nil {
-				defer tr.Close()
-				return renderTensors(tr, sample, out, scheme, scale, speed)
-			} else if !errors.Is(err, tensors.ErrNotTensors) {
-				return err
-			}
-			src, inFmt, err := formats.Open(args[0], from, fo)
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			r := src.Events
-			label := ""
-			meta := src.Meta()
-			if s := src.Samples; s != nil {
-				if s.NumSamples() == 0 {
-					return fmt.Errorf("%s: the dataset holds no samples: nothing to draw", args[0])
-				}
-				if sample < 0 || sample >= s.NumSamples() {
-					return cli.Usagef("--sample %d: the dataset holds samples 0..%d", sample, s.NumSamples()-1)
-				}
-				var smp events.Sample
-				if err := s.ReadSample(sample, &smp); err != nil {
-					return err
-				}
-				label = viewer.SampleLabel(sample, smp.Label, meta.Classes)
-				r = &events.BatchReader{B: &smp.Events, M: meta}
-			}
-			g := meta.Geometry
-			if fo.Sensor.Known() {
-				g = fo.Sensor
-			}
-			switch {
-			case g.Known():
-			case src.Samples != nil:
-				g, err = sources.SamplesSensor(args[0], inFmt, src.Samples, fo)
-			default:
-				g, err = sources.SensorOf(args[0], inFmt, fo)
-			}
-			if err != nil {
-				return err
-			}
-			shrink := 0
-			if scale <= 0 {
-				scale = max(1, 256/max(g.Width, g.Height))
-				// Sensors beyond any camera's (a header may claim 65535×65535) are drawn shrunk.
-				shrink = (max(g.Width, g.Height) + renderSide - 1) / renderSide
-			}
-			clip := viewer.Clip{Render: viewer.Options{Width: g.Width, Height: g.Height, Scale: scale, Shrink: shrink, Scheme: scheme,
-				Decay: decay, Window: w, Tau: tc}, Start: st, HasStart: hasStart, Duration: dur, Window: w,
-				MaxFrames: maxFrames, Label: label}
-			if _, err := viewer.New(clip.Render); err != nil {
-				return cli.Usagef("%v", err)
-			}
-			switch {
-			case strings.Contains(out, "%"):
-				n, err := viewer.WriteSequence(out, r, clip)
+			for _, d := range []struct {
+				name, v string
+				dst     *int64
+				set     *bool
+			}{{"window", window, &j.window, nil}, {"start", start, &j.start, &j.hasStart},
+				{"duration", duration, &j.duration, nil}, {"tau", tau, &j.tau, nil}} {
+				us, set, err := parseDuration(d.name, d.v)
 				if err != nil {
 					return err
 				}
-				cli.Infof("wrote %d frames as %s", n, out)
-			case strings.HasSuffix(strings.ToLower(out), ".gif"):
-				n, err := viewer.WriteGIF(out, r, clip, speed)
-				if err != nil {
-					return err
+				*d.dst = us
+				if d.set != nil {
+					*d.set = set
 				}
-				cli.Infof("wrote %s: %d frames", out, n)
-			case strings.HasSuffix(strings.ToLower(out), ".png"):
-				if err := viewer.WriteGrid(out, r, clip, grid); err != nil {
-					return err
-				}
-				cli.Infof("wrote %s: a grid of %d windows", out, grid)
-			default:
-				return cli.Usagef("-o %s: want a .gif, a .png, or a PNG sequence pattern like frame_%%04d.png", out)
 			}
-			return nil
+			if j.sample < 0 {
+				return cli.Usagef("--sample %d: want 0 or more", j.sample)
+			}
+			if j.kind == "sequence" {
+				err = checkSequence(j.out, j.force)
+			} else {
+				err = checkOutput(j.out, j.force)
+			}
+			if err != nil {
+				return err
+			}
+			return j.run(cmd.Context(), args[0])
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&out, "output", "o", "", "output: out.gif, out.png (grid) or frame_%04d.png (sequence)")
+	f.StringVarP(&j.out, "output", "o", "", "output: out.gif, out.png (grid) or frame_%04d.png (sequence)")
 	f.StringVar(&window, "window", "10ms", "time per frame or grid tile")
 	f.StringVar(&start, "start", "", "first time to draw (default: the first event)")
 	f.StringVar(&duration, "duration", "", "how much to draw (default: everything, up to --max-frames)")
-	f.StringVar(&decay, "decay", "window", "window, linear, exponential or cumulative")
+	enumVar(cmd, &j.decay, "decay", viewer.DecayWindow, "window, linear, exponential or cumulative", decayNames)
 	f.StringVar(&tau, "tau", "", "time constant of linear/exponential decay (default: the window)")
-	f.StringVar(&scheme, "colors", "okabe", "colour scheme: okabe, light, gray, redgreen")
-	f.Float64Var(&speed, "speed", 1, "GIF playback speed relative to real time")
-	f.IntVar(&sample, "sample", 0, "dataset files: which sample to draw")
-	f.IntVar(&grid, "grid", 9, "PNG: number of windows in the grid")
-	f.IntVar(&scale, "scale", 0, "zoom factor (default: about 256 px on the long side)")
-	f.IntVar(&maxFrames, "max-frames", 500, "stop after this many frames")
-	f.StringVar(&from, "from", "", "force the input format (see: evtool formats)")
+	enumVar(cmd, &j.scheme, "colors", "okabe", "colour scheme: okabe, light, gray, redgreen", viewer.SchemeNames())
+	f.Float64Var(&j.speed, "speed", 1, "GIF playback speed relative to real time")
+	f.IntVar(&j.sample, "sample", 0, "dataset files and folders: which sample to draw")
+	f.IntVar(&j.grid, "grid", 9, "PNG: number of windows in the grid")
+	f.IntVar(&j.scale, "scale", 0, "zoom factor (default: about 256 px on the long side)")
+	f.IntVar(&j.maxFrames, "max-frames", 500, "stop after this many frames")
+	formatVar(cmd, &j.from, "from", "force the input format (see: evtool formats)", false)
+	forceFlag(cmd, &j.force)
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)
 }
 
+// decayNames are render's --decay values.
+var decayNames = []string{viewer.DecayWindow, viewer.DecayLinear, viewer.DecayExponential, viewer.DecayCumulative}
+
 // renderSide is the longest side render draws a sensor at by default: larger ones are shrunk to it.
 const renderSide = 2048
 
+// renderKind tells the output kind from its name: "sequence" (a printf verb), "gif", "grid" (.png), or
+// "" for anything else.
+func renderKind(out string) string {
+	switch {
+	case strings.Contains(out, "%"):
+		return "sequence"
+	case strings.HasSuffix(strings.ToLower(out), ".gif"):
+		return "gif"
+	case strings.HasSuffix(strings.ToLower(out), ".png"):
+		return "grid"
+	}
+	return ""
+}
+
+// run draws the input: a folder's --sample'th file, a tensors file's tensor, or a recording or a
+// dataset file's sample.
+func (j *renderJob) run(ctx context.Context, in string) error {
+	if fi, err := os.Stat(in); err == nil && fi.IsDir() {
+		plan, err := sources.Discover([]string{in}, j.from)
+		if err != nil {
+			return err
+		}
+		if len(plan.Items) == 0 {
+			return fmt.Errorf("%s: no event files found", in)
+		}
+		if j.sample >= len(plan.Items) {
+			return cli.Usagef("--sample %d: %s holds samples 0..%d", j.sample, in, len(plan.Items)-1)
+		}
+		fo := j.fo
+		if !fo.Sensor.Known() {
+			first := plan.Items[0]
+			if fo.Sensor, err = sources.SensorOf(first.Path, first.Format, fo); err != nil {
+				return err
+			}
+		}
+		it := plan.Items[j.sample]
+		label := viewer.SampleLabel(j.sample, it.Label, plan.Classes) + " " + it.ID
+		src, err := it.Format.Open(it.Path, fo)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		if src.Events == nil {
+			return fmt.Errorf("%s: a dataset file inside the folder %s; render the file itself", it.Path, in)
+		}
+		return j.draw(ctx, it.Path, src.Events, fo.Sensor, label)
+	}
+	if tr, _, err := formats.OpenTensors(in, j.from, j.fo); err == nil {
+		defer tr.Close()
+		return renderTensors(tr, in, j.sample, j.out, j.scheme, j.scale, j.speed)
+	} else if !errors.Is(err, tensors.ErrNotTensors) {
+		return err
+	}
+	src, inFmt, err := formats.Open(in, j.from, j.fo)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	var r events.Reader = src.Events
+	meta := src.Meta()
+	label := ""
+	if s := src.Samples; s != nil {
+		if s.NumSamples() == 0 {
+			return fmt.Errorf("%s: the dataset holds no samples: nothing to draw", in)
+		}
+		if j.sample >= s.NumSamples() {
+			return cli.Usagef("--sample %d: %s holds samples 0..%d", j.sample, in, s.NumSamples()-1)
+		}
+		var smp events.Sample
+		if err := s.ReadSample(j.sample, &smp); err != nil {
+			return err
+		}
+		label = viewer.SampleLabel(j.sample, smp.Label, meta.Classes)
+		r = &events.BatchReader{B: &smp.Events, M: meta}
+	}
+	g := meta.Geometry
+	if j.fo.Sensor.Known() {
+		g = j.fo.Sensor
+	}
+	switch {
+	case g.Known():
+	case src.Samples != nil: // a dataset without a sensor size (pyarrow, polars): the extent of its samples
+		g, err = sources.SamplesSensor(in, inFmt, src.Samples, j.fo)
+	default:
+		g, err = sources.SensorOf(in, inFmt, j.fo)
+	}
+	if err != nil {
+		return err
+	}
+	return j.draw(ctx, in, r, g, label)
+}
+
+// draw writes the picture(s) of r, which was read from in, as the job's kind.
+func (j *renderJob) draw(ctx context.Context, in string, r events.Reader, g events.Geometry, label string) error {
+	if !g.Known() {
+		return fmt.Errorf("%s: nothing to draw: the input holds no events and does not say its sensor size", in)
+	}
+	scale := j.scale
+	if scale > 0 && (g.Width*scale > viewer.MaxPicture || g.Height*scale > viewer.MaxPicture) {
+		return cli.Usagef("--scale %d: the picture of %s (%dx%d) would be %dx%d px, more than %d on a side",
+			scale, in, g.Width, g.Height, g.Width*scale, g.Height*scale, viewer.MaxPicture)
+	}
+	shrink := 0
+	if scale <= 0 {
+		scale = max(1, 256/max(g.Width, g.Height))
+		// Sensors beyond any camera's (a header may claim 65535×65535) are drawn shrunk.
+		shrink = (max(g.Width, g.Height) + renderSide - 1) / renderSide
+	}
+	clip := viewer.Clip{Render: viewer.Options{Width: g.Width, Height: g.Height, Scale: scale, Shrink: shrink, Scheme: j.scheme,
+		Decay: j.decay, Window: j.window, Tau: j.tau}, Start: j.start, HasStart: j.hasStart, Duration: j.duration,
+		Window: j.window, MaxFrames: j.maxFrames, Label: label}
+	r = ctxReader{Reader: r, ctx: ctx}
+	switch j.kind {
+	case "sequence":
+		n, err := viewer.WriteSequence(j.out, r, clip)
+		if err != nil {
+			return inputError(in, err)
+		}
+		cli.Infof("wrote %d frames as %s", n, j.out)
+	case "gif":
+		n, err := viewer.WriteGIF(j.out, r, clip, j.speed)
+		if err != nil {
+			return inputError(in, err)
+		}
+		cli.Infof("wrote %s: %d frames", j.out, n)
+	default:
+		if err := viewer.WriteGrid(j.out, r, clip, j.grid); err != nil {
+			return inputError(in, err)
+		}
+		cli.Infof("wrote %s: a grid of %d windows", j.out, j.grid)
+	}
+	return nil
+}
+
+// inputError names the input in an error that does not name it already ("nothing to draw: the input
+// holds no events").
+func inputError(in string, err error) error {
+	if err == nil || strings.Contains(err.Error(), in) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", in, err)
+}
+
 // renderTensors draws one sample of a tensors file: each frame in the ON/OFF colours (ON − OFF where the
 // frame has both channels), scaled to its own largest value.
-func renderTensors(tr tensors.Reader, sample int, out, scheme string, scale int, speed float64) error {
+func renderTensors(tr tensors.Reader, in string, sample int, out, scheme string, scale int, speed float64) error {
 	if tr.NumSamples() == 0 {
-		return fmt.Errorf("%s: the file holds no tensors: nothing to draw", tr.Meta().Source)
+		return fmt.Errorf("%s: the file holds no tensors: nothing to draw", in)
 	}
-	if sample < 0 || sample >= tr.NumSamples() {
-		return cli.Usagef("--sample %d: the file holds tensors 0..%d", sample, tr.NumSamples()-1)
+	if sample >= tr.NumSamples() {
+		return cli.Usagef("--sample %d: %s holds tensors 0..%d", sample, in, tr.NumSamples()-1)
 	}
 	var s tensors.Sample
 	if err := tr.ReadSample(sample, &s); err != nil {
@@ -188,11 +286,11 @@ func renderTensors(tr tensors.Reader, sample int, out, scheme string, scale int,
 		pics, err = viewer.TensorFrames(t.U16, t.Shape, channels, scheme, scale)
 	}
 	if err != nil {
-		return err
+		return inputError(in, err)
 	}
 	label := viewer.SampleLabel(sample, s.Label, meta.Classes)
 	if err := viewer.WritePictures(out, pics, label, scheme, int(math.Round(10/max(speed, 0.01)))); err != nil {
-		return err
+		return inputError(in, err)
 	}
 	cli.Infof("wrote %s: tensor %d (shape %v) as %d picture(s)", out, sample, t.Shape, len(pics))
 	return nil

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/imagesrc"
@@ -22,8 +21,9 @@ func init() {
 	var limit, workers int
 	var seed uint64
 	var sets []string
-	var listParams bool
+	var listParams, force bool
 	var ff formatFlags
+	var shf shardFlags
 	cmd := &cobra.Command{
 		Use:   "synth --images SOURCE -o OUTPUT [--preset nmnist]",
 		Short: "Make an event dataset from static images by simulated saccades (calibrated against N-MNIST)",
@@ -70,15 +70,18 @@ any number of workers, and the same seed gives the same bytes.`,
 			if images == "" || out == "" {
 				return cli.Usagef("synth needs --images SOURCE and -o OUTPUT")
 			}
+			if err := checkOutput(out, force); err != nil {
+				return err
+			}
 			if limit < 0 {
 				return cli.Usagef("--limit %d: want a positive number (0: all)", limit)
 			}
-			switch split {
-			case "", "train", "test":
-			default:
-				return cli.Usagef("--split %q: want train or test", split)
-			}
 			fo, err := ff.options()
+			if err != nil {
+				return err
+			}
+			fo.Overwrite = force
+			to, part, err := shf.apply(out, to, split, &fo)
 			if err != nil {
 				return err
 			}
@@ -113,11 +116,12 @@ any number of workers, and the same seed gives the same bytes.`,
 			if limit > 0 {
 				n = min(n, limit)
 			}
+			first, end := part.Range(n)
+			n = end - first
 			bar := cli.NewProgress(int64(n), "synthesising", false)
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context()
 			var total, on int64
-			err = synth.Generate(ctx, src, p, synth.GenerateOptions{Limit: limit, Workers: workers,
+			err = synth.Generate(ctx, src, p, synth.GenerateOptions{Limit: limit, Start: first, End: end, Workers: workers,
 				Progress: func(done, _ int64) { bar.Set(done) }},
 				func(s *events.Sample) error {
 					total += int64(s.Events.Len())
@@ -143,22 +147,26 @@ any number of workers, and the same seed gives the same bytes.`,
 			}
 			cli.Infof("wrote %s: %s dataset, %d samples, %d events (%.0f per sample, ON fraction %.3f), %dx%d",
 				out, f.Name, n, total, mean, onFrac, p.Width, p.Height)
+			partNote(convert.Options{To: to, Part: part}, out)
 			return nil
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&images, "images", "", "image source: an IDX images file, a folder of PNG/JPEG, or builtin:digits[:N]")
-	fl.StringVar(&preset, "preset", "nmnist", "parameter preset: "+strings.Join(synth.PresetNames(), ", "))
+	enumVar(cmd, &preset, "preset", "nmnist", "parameter preset: "+strings.Join(synth.PresetNames(), ", "), synth.PresetNames())
 	fl.StringVarP(&out, "output", "o", "", "output file (.arrow) or folder (with --to nmnist)")
-	fl.StringVar(&to, "to", "", "output format (default: from the extension of OUTPUT); nmnist writes .bin files")
-	fl.StringVar(&split, "split", "", "train or test: which part of a folder with Train/Test sub-folders or of the built-in digits, and the prefix of sample ids")
+	formatVar(cmd, &to, "to", "output format (default: from the extension of OUTPUT); nmnist writes .bin files", true)
+	enumVar(cmd, &split, "split", "", "train or test: which part of a folder with Train/Test sub-folders or of the built-in digits, and the prefix of sample ids",
+		[]string{"train", "test"})
 	fl.IntVar(&limit, "limit", 0, "synthesise at most N images (0: all)")
 	fl.Uint64Var(&seed, "seed", 0, "global seed; sample i uses hash(seed, i)")
 	fl.StringArrayVar(&sets, "set", nil, "change a synthesis parameter: name=value (repeatable; see --list-params)")
 	fl.BoolVar(&listParams, "list-params", false, "print every synthesis parameter with its unit and the preset's value, then exit")
 	fl.IntVar(&workers, "workers", 0, "worker goroutines (0: all cores)")
+	forceFlag(cmd, &force)
 	fl.StringVar(&ff.compression, "compression", "", compressionHelp)
 	fl.StringArrayVarP(&ff.params, "option", "O", nil, "format-specific option key=value (repeatable; see evtool formats)")
+	shf.register(cmd)
 	rootCmd.AddCommand(cmd)
 }
 

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/evtool/evtool/internal/bytesize"
 	"github.com/evtool/evtool/internal/cli"
 	"github.com/evtool/evtool/snn"
 	"github.com/evtool/evtool/transforms"
@@ -21,9 +20,10 @@ func init() {
 		epochs, batch, bins, hidden, earlyStop, workers, shift      int
 		lr, lrMin, wd, band                                         float64
 		seed                                                        uint64
-		binary, dense, asJSON                                       bool
+		binary, dense, asJSON, force                                bool
 		specs, augment, classMap                                    []string
 	)
+	var memory string
 	cmd := &cobra.Command{
 		Use:   "train --data TRAIN [--test TEST] [--model csnn|mlp|FILE] -o MODEL.safetensors",
 		Short: "Train a spiking neural network (LIF, surrogate-gradient BPTT) on a labelled event dataset",
@@ -35,7 +35,7 @@ test. The final model is saved as safetensors with the architecture, input encod
 its metadata. See docs/train.md.`,
 		Example: `  evtool train --data train.arrow -o csnn.safetensors
   evtool train --data train.arrow --test test.arrow --model mlp --epochs 10 --batch 128 --shift 0 -o mlp.safetensors
-  evtool train --data train.arrow --resume csnn.ckpt.safetensors --epochs 20 -o csnn.safetensors
+  evtool train --data train.arrow --resume csnn.ckpt.safetensors --epochs 20 -o csnn20.safetensors
   evtool train --data train.arrow -t 'denoise(dt=5ms) | frames(bins=8)' -o denoised.safetensors
   evtool train --data train.arrow --augment 'drop-event(prob=0.1) | jitter-t(sigma=1ms)' -o augmented.safetensors`,
 		Args: cobra.NoArgs,
@@ -46,11 +46,13 @@ its metadata. See docs/train.md.`,
 			if !strings.HasSuffix(strings.ToLower(out), ".safetensors") {
 				return cli.Usagef("the output %q should end in .safetensors", out)
 			}
+			if err := checkOutput(out, force); err != nil {
+				return err
+			}
 			if checkpoint == "" {
 				checkpoint = strings.TrimSuffix(out, ".safetensors") + ".ckpt.safetensors"
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context()
 
 			enc := snn.Encoding{Bins: bins, Binary: binary}
 			if len(specs) > 0 {
@@ -84,20 +86,24 @@ its metadata. See docs/train.md.`,
 			if err != nil {
 				return err
 			}
-			trainSet, err := loadDataset(ctx, data, enc, aug != nil)
+			budget, err := memoryBudget(memory)
+			if err != nil {
+				return err
+			}
+			trainSet, err := loadDataset(ctx, data, enc, aug != nil, dataShare(budget, 3), true)
 			if err != nil {
 				return err
 			}
 			var testSet *snn.Dataset
 			if test != "" {
-				if testSet, err = loadDataset(ctx, test, trainSet.Encoding, false); err != nil {
+				if testSet, err = loadDataset(ctx, test, trainSet.Encoding, false, dataShare(budget, 6), false); err != nil {
 					return err
 				}
 			}
 			pairs, dens := trainSet.Stats()
-			cli.Infof("data: %d training samples, %d classes, %dx%d sensor, %s: %.0f active inputs per sample (%.1f %%)",
+			cli.Infof("data: %d training samples, %d classes, %dx%d sensor, %s: %.0f active inputs per sample (%.1f %%), %s encoded",
 				trainSet.Len(), len(trainSet.Classes), trainSet.Encoding.Width, trainSet.Encoding.Height,
-				trainSet.Encoding.Spec(), pairs, 100*dens)
+				trainSet.Encoding.Spec(), pairs, 100*dens, bytesize.Format(trainSet.Bytes))
 
 			var arch snn.Arch
 			shape := trainSet.Encoding.Shape()
@@ -125,13 +131,19 @@ its metadata. See docs/train.md.`,
 				Checkpoint: checkpoint, Resume: resume, TestAliases: aliases}
 			talk := newTrainTalk(asJSON)
 			cfg.OnBatch, cfg.OnTest = talk.batch, talk.test
+			started := time.Now()
 			m, rep, err := snn.Train(ctx, cfg, trainSet, testSet, talk.epoch)
 			talk.close()
+			if ctx.Err() != nil {
+				// A signal: the model is not written; the checkpoint of the last complete epoch is kept.
+				note := "the model was not written"
+				if st, err := os.Stat(checkpoint); err == nil && !st.ModTime().Before(started) {
+					note += "; the checkpoint of the last complete epoch is " + checkpoint + " (continue with --resume " + checkpoint + ")"
+				}
+				return &cli.InterruptedError{Note: note}
+			}
 			if err != nil {
 				return classMapHint(err)
-			}
-			if rep.Stopped == "cancelled" {
-				return errors.New("interrupted; the last checkpoint is " + checkpoint)
 			}
 			if err := m.Save(out); err != nil {
 				return err
@@ -160,8 +172,10 @@ its metadata. See docs/train.md.`,
 	f.StringArrayVarP(&specs, "transform", "t", nil, "event filters applied to every sample before binning, e.g. -t 'denoise(dt=5ms)' (repeatable; may end in frames(bins=B); recorded in the model, applied by eval too)")
 	f.BoolVar(&binary, "binary", false, "clip per-bin event counts to 1")
 	f.IntVar(&hidden, "hidden", 256, "hidden units of the mlp model")
-	f.StringVar(&loss, "loss", snn.LossCECount, "loss: ce_count, ce_membrane (adds a leaky readout) or mse_count")
-	f.StringVar(&surrogate, "surrogate", snn.ATan, "surrogate gradient: atan (α=2), fast_sigmoid (k=25) or triangle")
+	enumVar(cmd, &loss, "loss", snn.LossCECount, "loss: ce_count, ce_membrane (adds a leaky readout) or mse_count",
+		[]string{snn.LossCECount, snn.LossCEMembrane, snn.LossMSECount})
+	enumVar(cmd, &surrogate, "surrogate", snn.ATan, "surrogate gradient: atan (α=2), fast_sigmoid (k=25) or triangle",
+		[]string{snn.ATan, snn.FastSigmoid, snn.Triangle})
 	f.Uint64Var(&seed, "seed", 1, "seed for initialisation and shuffling")
 	f.IntVar(&earlyStop, "early-stop", 0, "stop after this many epochs without improvement (0 = never)")
 	f.IntVar(&shift, "shift", 1, "augment: translate each training sample by a random ±N pixels per epoch (0 = off)")
@@ -171,7 +185,9 @@ its metadata. See docs/train.md.`,
 	f.Float64Var(&band, "sparse-grad", 0, "sparse-gradient band: no gradient where |U−θ| exceeds it (0 = exact BPTT)")
 	f.BoolVar(&dense, "dense", false, "use the dense reference kernels (slow; for checking)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON record per epoch on stdout (docs/train.md lists the fields)")
+	f.StringVar(&memory, "memory", "", "memory budget, like 8GiB (default: half of the machine's); a training set whose encoding needs more than a third of it is streamed from disk every epoch")
 	f.StringArrayVar(&classMap, "class-map", nil, "score a test-set class the model does not know as one it does: NAME=MODELCLASS (repeatable)")
+	forceFlag(cmd, &force)
 	rootCmd.AddCommand(cmd)
 }
 

@@ -70,7 +70,7 @@ func TestTrainEpochLinesAndJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &ev); err != nil || ev.Samples != 60 || ev.Seconds <= 0 {
 		t.Fatalf("eval --json: %v %+v", err, ev)
 	}
-	if _, _, code := run(t, "train", "--data", train, "--model", "mlp", "--epochs", "1", "-q", "-o", model); code != 0 {
+	if _, _, code := run(t, "train", "--data", train, "--model", "mlp", "--epochs", "1", "-q", "--force", "-o", model); code != 0 {
 		t.Fatal("train -q failed")
 	}
 }
@@ -108,7 +108,7 @@ func TestTrainProgressOnTerminal(t *testing.T) {
 	if !strings.Contains(out, "evaluating") || !strings.Contains(out, "time      ") {
 		t.Errorf("eval on a terminal:\n%q", out)
 	}
-	out = term("train", "--data", train, "--model", "mlp", "--epochs", "1", "--quiet", "-o", model)
+	out = term("train", "--data", train, "--model", "mlp", "--epochs", "1", "--quiet", "--force", "-o", model)
 	if strings.Contains(out, "epoch") || strings.Contains(out, "% |") {
 		t.Errorf("--quiet still talks:\n%q", out)
 	}

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/internal/bytesize"
 	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/internal/sysmem"
 	"github.com/evtool/evtool/snn"
 )
 
@@ -96,10 +99,11 @@ func (t *trainTalk) epoch(e snn.EpochReport) {
 	cli.Infof("%s", b.String())
 }
 
-// loadDataset opens a dataset file for train or eval, with a progress bar on a terminal.
-func loadDataset(ctx context.Context, path string, enc snn.Encoding, keepEvents bool) (*snn.Dataset, error) {
+// loadDataset opens a dataset file for train or eval, with a progress bar on a terminal. A dataset whose
+// encoded samples take more than memory bytes is streamed from disk instead (shuffled: a training set).
+func loadDataset(ctx context.Context, path string, enc snn.Encoding, keepEvents bool, memory int64, shuffled bool) (*snn.Dataset, error) {
 	var bar *cli.Progress
-	d, err := snn.OpenDatasetWith(ctx, path, enc, snn.LoadOptions{KeepEvents: keepEvents, Format: formats.Options{Warn: notices.Add}, Progress: func(done, total int) {
+	d, err := snn.OpenDatasetWith(ctx, path, enc, snn.LoadOptions{KeepEvents: keepEvents, Memory: memory, Format: formats.Options{Warn: notices.Add}, Progress: func(done, total int) {
 		if bar == nil {
 			bar = cli.NewCountProgress(int64(total), "loading "+path, "samples")
 		}
@@ -108,8 +112,53 @@ func loadDataset(ctx context.Context, path string, enc snn.Encoding, keepEvents 
 	if bar != nil {
 		bar.Done()
 	}
+	if err == nil && d.Streamed() {
+		how := "read from disk in order for every evaluation"
+		if shuffled {
+			how = fmt.Sprintf("streamed from disk every epoch, shuffled in blocks of %d samples and a %s shuffle buffer",
+				snn.StreamBlock, bytesize.Format(memory))
+		}
+		cli.Infof("%s encodes to about %s, more than the %s it may hold in memory: %s", path, bytesize.Format(d.Bytes),
+			bytesize.Format(memory), how)
+	}
 	return d, err
 }
+
+// memoryBudget is --memory: the size given, or by default half of what the machine (or container)
+// has. It also becomes the Go runtime's memory limit, less what the program itself occupies, so that
+// the collector keeps the heap inside it.
+func memoryBudget(flag string) (int64, error) {
+	var budget int64
+	if flag == "" {
+		budget = sysmem.Total() / 2
+		if budget <= 0 {
+			budget = 4 << 30
+		}
+	} else {
+		var err error
+		if budget, err = bytesize.Parse(flag); err != nil {
+			return 0, cli.Usagef("--memory: %v", err)
+		}
+		if budget < minMemory {
+			return 0, cli.Usagef("--memory %s: evtool train needs at least %s", flag, bytesize.Format(minMemory))
+		}
+	}
+	debug.SetMemoryLimit(budget - programMemory)
+	return budget, nil
+}
+
+// programMemory is what evtool occupies outside the data it holds: its code, the runtime's own and
+// what the Go memory limit does not count (evtool --help is 34 MB resident; a streaming train run is
+// 52 MB above its heap); minMemory the least budget train runs in.
+const (
+	programMemory = 64 << 20
+	minMemory     = 128 << 20
+)
+
+// dataShare is the part of a memory budget that a dataset's samples may hold: a fraction of what the
+// program leaves. train gives the training set a third and the test set a sixth; the rest is the
+// model's, the readers' and the collector's headroom.
+func dataShare(budget int64, fraction int64) int64 { return (budget - programMemory) / fraction }
 
 // parseClassMap reads --class-map NAME=MODELCLASS flags.
 func parseClassMap(specs []string) (map[string]string, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/internal/suggest"
 	"github.com/evtool/evtool/transforms"
 )
 
@@ -24,6 +25,7 @@ func transformFlags(cmd *cobra.Command) func(o *convert.Options) error {
 	var specs []string
 	var seed uint64
 	cmd.Flags().StringArrayVarP(&specs, "transform", "t", nil, "apply a transform, e.g. -t 'denoise(dt=10ms)' (repeatable, in order; see: evtool transforms)")
+	cmd.RegisterFlagCompletionFunc("transform", transformCompletion)
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed of the random transforms (each sample draws from hash(seed, sample id, stage))")
 	return func(o *convert.Options) error {
 		if len(specs) == 0 {
@@ -42,19 +44,39 @@ func transformFlags(cmd *cobra.Command) func(o *convert.Options) error {
 func init() {
 	var markdown bool
 	cmd := &cobra.Command{
-		Use:   "transforms",
+		Use:   "transforms [NAME]",
 		Short: "List every transform with its parameters, units and defaults",
 		Long: `Transforms are given with -t to evtool convert and evtool datasets prepare, one per flag or several
 joined with '|':  -t 'denoise(dt=10ms)' -t 'crop(x0=2, y0=2, w=30, h=30)'. Durations take us, ms or s.
-Semantics: docs/transforms.md.`,
-		Args: cobra.NoArgs,
+With a NAME, show that transform only. Semantics: docs/transforms.md.`,
+		Example: `  evtool transforms
+  evtool transforms denoise`,
+		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []string
+			for _, d := range transforms.Defs() {
+				names = append(names, d.Name)
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if markdown {
 				fmt.Print(transformsMarkdown())
 				return nil
 			}
+			defs := transforms.Defs()
+			if len(args) == 1 {
+				d, err := transformDef(args[0])
+				if err != nil {
+					return err
+				}
+				defs = []*transforms.Def{d}
+			}
 			w := os.Stdout
-			for _, d := range transforms.Defs() {
+			for _, d := range defs {
 				kind := "filter"
 				if d.Rep != nil {
 					kind = "tensor"
@@ -69,6 +91,18 @@ Semantics: docs/transforms.md.`,
 	}
 	cmd.Flags().BoolVar(&markdown, "markdown", false, "print the list as a Markdown table (docs/transforms.md)")
 	rootCmd.AddCommand(cmd)
+}
+
+// transformDef finds a transform by name.
+func transformDef(name string) (*transforms.Def, error) {
+	var names []string
+	for _, d := range transforms.Defs() {
+		if d.Name == name {
+			return d, nil
+		}
+		names = append(names, d.Name)
+	}
+	return nil, cli.Usagef("unknown transform %q%s (evtool transforms lists them)", name, suggest.DidYouMean(name, names))
 }
 
 func unitOf(p transforms.Param) string {

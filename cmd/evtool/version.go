@@ -24,13 +24,18 @@ func versionString() string {
 	return v
 }
 
+// versionLine is what `evtool version` and `evtool --version` print.
+func versionLine() string {
+	return fmt.Sprintf("evtool %s (%s, %s/%s)", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
 func init() {
 	rootCmd.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print evtool's version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, args []string) {
-			fmt.Printf("evtool %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Println(versionLine())
 		},
 	})
 }

@@ -52,7 +52,7 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 			}
 			pl, err := player.Open(args[0], from, fo, budget)
 			if err != nil {
-				return err
+				return inputError(args[0], err)
 			}
 			if sample < 0 || sample >= pl.Len() {
 				pl.Close()
@@ -61,7 +61,7 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 			p, err := player.New(pl, cfg)
 			if err != nil {
 				pl.Close()
-				return err
+				return inputError(args[0], err)
 			}
 			defer p.Close()
 			return runWindow(p, fmt.Sprintf("evtool view %s", filepath.Base(args[0])), frames)
@@ -69,15 +69,15 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 	}
 	f := cmd.Flags()
 	f.StringVar(&window, "window", "10ms", "time shown per picture (change with [ and ])")
-	f.StringVar(&decay, "decay", "window", "window, linear, exponential or cumulative (cycle with d)")
-	f.StringVar(&scheme, "colors", "okabe", "colour scheme: okabe, light, gray, redgreen (cycle with c)")
+	enumVar(cmd, &decay, "decay", viewer.DecayWindow, "window, linear, exponential or cumulative (cycle with d)", decayNames)
+	enumVar(cmd, &scheme, "colors", "okabe", "colour scheme: okabe, light, gray, redgreen (cycle with c)", viewer.SchemeNames())
 	f.Float64Var(&speed, "speed", 1, "playback speed relative to real time (change with - and =)")
 	f.IntVar(&sample, "sample", 0, "dataset files and folders: the sample to start with")
 	f.IntVar(&scale, "scale", 0, "zoom factor (default: about 720×540 px)")
 	f.BoolVar(&paused, "paused", false, "start paused")
 	f.BoolVar(&next, "next", false, "datasets: at the end of a sample, play the next one (toggle with a)")
 	f.IntVar(&budget, "memory-events", player.DefaultMemoryBudget, "recordings with more events are streamed from disk instead of held in memory")
-	f.StringVar(&from, "from", "", "force the input format (see: evtool formats)")
+	formatVar(cmd, &from, "from", "force the input format (see: evtool formats)", false)
 	f.IntVar(&frames, "frames", 0, "quit after drawing this many frames (scripted checks that a file plays)")
 	f.MarkHidden("frames")
 	ff.register(cmd, false)

@@ -3,6 +3,7 @@ package aedat
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -305,12 +306,13 @@ func TestAEDAT1(t *testing.T) {
 	}
 }
 
-// The layout comes from -O chip, else the AEChip class; otherwise the error names the class.
+// The layout comes from the option chip, else the AEChip class; otherwise the error names the class and
+// the option.
 func TestChipSelection(t *testing.T) {
 	rec := be32(nil, 1<<8, 1)
 	unknown := "#!AER-DAT2.0\r\n# AEChip: ch.unizh.ini.jaer.chip.foo.Mystery\r\n#End Of ASCII Header\r\n"
 	_, err := decodeAll(t, append([]byte(unknown), rec...), formats.Options{}, 1<<10, 16)
-	if err == nil || !strings.Contains(err.Error(), "ch.unizh.ini.jaer.chip.foo.Mystery") || !strings.Contains(err.Error(), "-O chip") {
+	if err == nil || !strings.Contains(err.Error(), "ch.unizh.ini.jaer.chip.foo.Mystery") || !strings.Contains(err.Error(), "option chip=") || !errors.Is(err, formats.ErrOption) {
 		t.Fatalf("unknown class: %v", err)
 	}
 	none := "#!AER-DAT2.0\r\n#End Of ASCII Header\r\n"

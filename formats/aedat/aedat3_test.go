@@ -2,6 +2,7 @@ package aedat
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -104,7 +105,7 @@ func TestAEDAT30(t *testing.T) {
 		t.Fatalf("header %v", res.meta.Extra)
 	}
 	odd := strings.Replace(string(data), "DVS128", "Prototype", 1)
-	if _, err := decodeAll(t, []byte(odd), formats.Options{}, 1<<10, 16); err == nil || !strings.Contains(err.Error(), "--sensor") {
+	if _, err := decodeAll(t, []byte(odd), formats.Options{}, 1<<10, 16); err == nil || !errors.Is(err, events.ErrSensor) || !strings.Contains(err.Error(), "give the sensor size") {
 		t.Fatalf("3.0 of unknown size: %v", err)
 	}
 	res, err := decodeAll(t, []byte(odd), formats.Options{Sensor: events.Geometry{Width: 10, Height: 200}}, 1<<10, 16)

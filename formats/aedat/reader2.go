@@ -76,7 +76,7 @@ func newReader2(in *input.Input, name, version string, o formats.Options) (*Read
 	chip, err := selectChip(h.chipClass, v1, o)
 	if err != nil {
 		if in.Fill(1) > 0 || in.Failed() {
-			return nil, &events.DecodeError{Path: name, Offset: h.size, Msg: err.Error()}
+			return nil, fmt.Errorf("%s: at byte %d: %w", name, h.size, err)
 		}
 		chip = Chip{} // no record follows the header: no layout is needed, the sensor size is unknown
 	}
@@ -122,10 +122,10 @@ func selectChip(class string, v1 bool, o formats.Options) (Chip, error) {
 		return c, nil
 	}
 	if class == "" {
-		return Chip{}, fmt.Errorf("the header has no # AEChip: line, so the address layout is unknown; pass -O %s=<%s>",
+		return Chip{}, formats.OptionErrorf("the header has no # AEChip: line, so the address layout is unknown; set the format option %s=<%s>",
 			ParamChip, chipNames())
 	}
-	return Chip{}, fmt.Errorf("AEChip class %q has no known address layout; pass -O %s=<%s>", class, ParamChip, chipNames())
+	return Chip{}, formats.OptionErrorf("AEChip class %q has no known address layout; set the format option %s=<%s>", class, ParamChip, chipNames())
 }
 
 // Version is "1.0" or "2.0".

@@ -152,7 +152,8 @@ func newReader3(in *input.Input, name, version string, o formats.Options) (*Read
 	if version == "3.0" {
 		if !g.Known() {
 			return nil, &events.DecodeError{Path: name, Offset: h.size,
-				Msg: fmt.Sprintf("AEDAT 3.0 counts y from the bottom, so the sensor height is needed, but the source device %q is not known; pass --sensor WxH", device)}
+				Msg: fmt.Sprintf("AEDAT 3.0 counts y from the bottom, so the sensor height is needed, but the source device %q is not known", device),
+				Err: events.SensorErrorf("give the sensor size")}
 		}
 		r.dec.flipY = true
 	}

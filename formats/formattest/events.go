@@ -192,7 +192,7 @@ func DatasetCodec(f *formats.Format) Codec[[]events.Sample] {
 		Generate: func(rng *rand.Rand, n int) []events.Sample {
 			out := make([]events.Sample, n)
 			for i := range out {
-				out[i] = events.Sample{Label: int32(rng.IntN(len(datasetClasses)+1)) - 1, ID: fmt.Sprintf("s%05d%s", i, f.Extensions[0]),
+				out[i] = events.Sample{Label: int32(rng.IntN(len(datasetClasses)+1)) - 1, ID: fmt.Sprintf("s%05d%s", i, extension(f)),
 					Events: *RandomEvents(rng, rng.IntN(30), g)}
 			}
 			return out
@@ -214,7 +214,7 @@ func DatasetCodec(f *formats.Format) Codec[[]events.Sample] {
 		},
 	}
 	for _, b := range Oversized() {
-		c.Oversized = append(c.Oversized, []events.Sample{{Label: 1, ID: "big" + f.Extensions[0], Events: *b}})
+		c.Oversized = append(c.Oversized, []events.Sample{{Label: 1, ID: "big" + extension(f), Events: *b}})
 	}
 	c.Read = func(r io.Reader, name string, _ int) ([]events.Sample, error) {
 		src, err := f.NewReader(r, name, opts)
@@ -242,7 +242,7 @@ func DatasetCodec(f *formats.Format) Codec[[]events.Sample] {
 // that the dataset reads back through NewReader.
 func writesOneFile(t *testing.T, f *formats.Format) bool {
 	c := DatasetCodec(f)
-	path := filepath.Join(t.TempDir(), "probe"+f.Extensions[0])
+	path := filepath.Join(t.TempDir(), "probe"+extension(f))
 	w, err := c.Create(path)
 	if err != nil {
 		t.Fatalf("Create a dataset: %v", err)

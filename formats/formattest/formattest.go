@@ -24,6 +24,10 @@
 //   - allocations: reading a 100,000-event file allocates (almost) no more than reading a 1,000-event one;
 //   - detection: formats.DetectBytes recognises the format's own output (by magic, or by extension).
 //
+// A format kept as a folder of other formats' files (Format.Index: sharded datasets) gets the checks that
+// apply to a folder — write → open identity, Abort, bounded output — while its files, Arrow or Parquet,
+// get the byte-level checks as those formats.
+//
 // The kit works on any kind of content through Codec: EventCodec and DatasetCodec make one from a registry
 // entry. To put another kind of file under the kit — the tensor formats (.npy, .npz, Arrow tensors) —
 // write a Codec for it: Generate valid content, Create a writer, Read a file back, compare with Diff; then
@@ -116,6 +120,9 @@ func Run(t *testing.T, f *formats.Format) {
 		t.Run("tensors-stored", func(t *testing.T) { StoredTypes(t, f) })
 	}
 	switch {
+	case f.Index != "":
+		t.Run("folder", func(t *testing.T) { runFolder(t, f) })
+		return
 	case f.NewReader == nil && f.Create == nil:
 		if f.Tensors == nil {
 			t.Fatalf("format %s can neither be read nor written", f.Name)
@@ -168,9 +175,12 @@ type kit[C any] struct {
 	Codec[C]
 }
 
-func (k *kit[C]) ext() string {
-	if len(k.Format.Extensions) > 0 {
-		return k.Format.Extensions[0]
+func (k *kit[C]) ext() string { return extension(k.Format) }
+
+// extension is the format's first extension, or ".dat" for a format without one (sharded datasets).
+func extension(f *formats.Format) string {
+	if len(f.Extensions) > 0 {
+		return f.Extensions[0]
 	}
 	return ".dat"
 }

@@ -196,7 +196,7 @@ func parseLayout(o formats.Options) (l layout, ok bool, err error) {
 		return l, false, nil
 	}
 	if set&1 == 0 || set&2 == 0 {
-		return l, false, fmt.Errorf("options name some columns but not t and x: give at least -O t=PATH -O x=PATH (y and p default to 0 and 1)")
+		return l, false, formats.OptionErrorf("options name some columns but not t and x: give at least the options t=PATH and x=PATH (y and p default to 0 and 1)")
 	}
 	if set&4 == 0 {
 		l.cols[2] = colSpec{isConst: true}
@@ -302,7 +302,7 @@ func infer(f *h5.File, l layout) (layout, error) {
 		l.what = "SHD/SSC spikes (units as x, y = 0, p = 1)"
 		return l, nil
 	}
-	return l, fmt.Errorf("%s: no event layout recognised; %s; name the columns with -O t=PATH -O x=PATH -O y=PATH -O p=PATH (see evtool formats)",
+	return l, formats.OptionErrorf("%s: no event layout recognised; %s; name the columns with the options t=PATH, x=PATH, y=PATH and p=PATH",
 		f.Name(), listing(f))
 }
 
@@ -388,7 +388,7 @@ func open(f *h5.File, closer io.Closer, path string, l layout, o formats.Options
 	spec := columns.Spec{TimeExp: l.timeExp}
 	if l.flipY {
 		if !o.Sensor.Known() {
-			return fail(fmt.Errorf("%s: flip-y needs the sensor height: pass --sensor WxH", path))
+			return fail(events.SensorErrorf("%s: flip-y needs the sensor height, which the file does not state", path))
 		}
 		spec.FlipY = o.Sensor.Height
 	}

@@ -102,7 +102,7 @@ func NewReader(r io.Reader, path string, o formats.Options) (*events.BatchReader
 	}
 	if flip {
 		if !o.Sensor.Known() {
-			return nil, fmt.Errorf("%s: flip-y needs the sensor height: pass --sensor WxH", path)
+			return nil, events.SensorErrorf("%s: flip-y needs the sensor height, which the file does not state", path)
 		}
 		spec.FlipY = o.Sensor.Height
 	}
@@ -192,7 +192,7 @@ func readColumns(m *matfile.File, path string, o formats.Options, spec columns.S
 				name = "1"
 			default:
 				names, _ := m.Names()
-				return fmt.Errorf("%s: no variable for %s (variables: %s); name it with -O %s=NAME", path, role, strings.Join(names, ", "), role)
+				return formats.OptionErrorf("%s: no variable for %s (variables: %s); name it with the option %s=NAME", path, role, strings.Join(names, ", "), role)
 			}
 		}
 		meta.SetExtra("column "+role, name)

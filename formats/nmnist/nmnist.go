@@ -265,12 +265,13 @@ type FolderWriter struct {
 	seen map[string]bool
 }
 
-// CreateFolder prepares the output folder (it must not exist yet); o as for Create.
+// CreateFolder prepares the output folder; o as for Create. An existing folder is refused unless
+// o.Overwrite is set: then it is replaced once the new folder is complete.
 func CreateFolder(path string, meta events.Meta, o formats.Options) (*FolderWriter, error) {
 	if _, err := o.BoolParam(ParamOverflowMarkers); err != nil {
 		return nil, err
 	}
-	d, err := atomicfile.CreateDir(path)
+	d, err := atomicfile.CreateDir(path, o.Overwrite)
 	if err != nil {
 		return nil, err
 	}
@@ -311,11 +312,7 @@ func (fw *FolderWriter) WriteSample(s *events.Sample) error {
 		return fmt.Errorf("two samples map to the same file %s", rel)
 	}
 	fw.seen[rel] = true
-	full := filepath.Join(fw.dir.Tmp, rel)
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(full)
+	f, err := fw.dir.Create(rel)
 	if err != nil {
 		return err
 	}

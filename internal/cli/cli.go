@@ -1,12 +1,12 @@
-// Package cli holds what every evtool verb shares: exit-code classes, --quiet, info lines and progress
-// bars that appear only when stderr is a terminal.
+// Package cli holds what every evtool verb shares: exit codes and typed usage errors, the handling of
+// SIGINT and SIGTERM, printable messages, --quiet, info lines and progress bars that appear only when
+// stderr is a terminal.
 package cli
 
 import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -18,32 +18,12 @@ var Quiet bool
 // Stderr is where info lines and progress go (replaceable in tests).
 var Stderr io.Writer = os.Stderr
 
-// UsageError marks bad usage: evtool exits with code 2.
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
-
-// Usagef builds a UsageError.
-func Usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
-
-// IsCobraUsageError recognises cobra's own flag and argument errors (unknown flag, wrong arg count).
-func IsCobraUsageError(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument",
-		"invalid argument", "accepts ", "requires at least", "requires at most", "required flag"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // Infof prints an info line to stderr unless --quiet.
 func Infof(format string, a ...any) {
 	if Quiet {
 		return
 	}
-	fmt.Fprintf(Stderr, format+"\n", a...)
+	fmt.Fprintln(Stderr, Printable(fmt.Sprintf(format, a...)))
 }
 
 // Progress is a progress bar that draws only when stderr is a terminal and --quiet is off.

@@ -30,6 +30,10 @@ var (
 	DuckDBWriter = Tool{Dir: "duckdb-check", Script: "write.mjs", Package: "@duckdb/node-api", What: "DuckDB"}
 	// Polars reads Arrow IPC and Parquet files with polars (Rust): tools/polars-check.
 	Polars = Tool{Dir: "polars-check", Script: "check.js", Package: "nodejs-polars", What: "nodejs-polars"}
+	// DuckDBHive and PolarsHive read a folder of hive-partitioned Parquet shards as one table and count
+	// its rows and events per partition: tools/duckdb-check/hive.mjs, tools/polars-check/hive.js.
+	DuckDBHive = Tool{Dir: "duckdb-check", Script: "hive.mjs", Package: "@duckdb/node-api", What: "DuckDB"}
+	PolarsHive = Tool{Dir: "polars-check", Script: "hive.js", Package: "nodejs-polars", What: "nodejs-polars"}
 	// PolarsWriter writes Arrow IPC files with polars, for evtool to read: tools/polars-check/write.js.
 	PolarsWriter = Tool{Dir: "polars-check", Script: "write.js", Package: "nodejs-polars", What: "nodejs-polars"}
 )

@@ -214,9 +214,9 @@ func outputFormats(dataset bool) map[string]string {
 		if f.Create == nil || (dataset && !f.DatasetCreate) {
 			continue
 		}
-		name := "out" + f.Extensions[0]
-		if dataset && f.Name == "nmnist" {
-			name = "out-folder"
+		name := "out-" + f.Name // a folder (N-MNIST samples, shards)
+		if len(f.Extensions) > 0 && !(dataset && f.Name == "nmnist") {
+			name = "out" + f.Extensions[0]
 		}
 		out[f.Name] = name
 	}

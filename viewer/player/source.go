@@ -53,7 +53,7 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.IsDir() {
+	if st.IsDir() && formats.Resolve(path) == path { // a sharded dataset's folder opens as a dataset file
 		return openFolder(path, from, fo)
 	}
 	src, f, err := formats.Open(path, from, fo)
