@@ -25,8 +25,8 @@ func TestCompressionComesFromTheFormat(t *testing.T) {
 	dir := t.TempDir()
 	compressing := 0
 	for _, f := range formats.All() {
-		if f.Create == nil {
-			continue
+		if f.Create == nil || len(f.Extensions) == 0 {
+			continue // folder formats (shards) take their files' codecs: the shards tests check them
 		}
 		if len(f.Compressions) == 0 {
 			_, stderr, code := run(t, "convert", in, "-o", filepath.Join(dir, "out"+f.Extensions[0]), "--to", f.Name, "--compression", "zstd")

@@ -63,9 +63,6 @@ output that exists already is refused unless --force, and replaced only then.`,
 		if out == "" {
 			return cli.Usagef("convert needs an output: -o OUTPUT")
 		}
-		if err := checkOutput(out, force); err != nil {
-			return err
-		}
 		fo, err := ff.options()
 		if err != nil {
 			return err
@@ -80,7 +77,10 @@ output that exists already is refused unless --force, and replaced only then.`,
 				return err
 			}
 		}
-		if err := checkOutputFormat(out, to, o.Chain, fo.Compression); err != nil {
+		if err := checkOutputOf(out, o.To, force, o.Part); err != nil {
+			return err
+		}
+		if err := checkOutputFormat(out, o.To, o.Chain, fo.Compression); err != nil {
 			return err
 		}
 		plan, err := sources.Discover(args, from)

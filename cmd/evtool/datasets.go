@@ -140,9 +140,6 @@ the dataset definition expects, with a margin (a corrupt or hostile archive is r
 		if from == "" || out == "" {
 			return cli.Usagef("prepare needs --from DIR and -o OUT")
 		}
-		if err := checkOutput(out, force); err != nil {
-			return err
-		}
 		fo, err := ff.options()
 		if err != nil {
 			return err
@@ -154,7 +151,10 @@ the dataset definition expects, with a margin (a corrupt or hostile archive is r
 				return err
 			}
 		}
-		if err := checkOutputFormat(out, "", co.Chain, fo.Compression); err != nil {
+		if err := checkOutputOf(out, co.To, force, co.Part); err != nil {
+			return err
+		}
+		if err := checkOutputFormat(out, co.To, co.Chain, fo.Compression); err != nil {
 			return err
 		}
 		win, _, err := parseDuration("window", window)

@@ -79,7 +79,8 @@ as the dataset convert would make of it: samples, classes and their counts, even
 // describe reports on a file, or on a folder of sample files as one dataset.
 func describe(path, from string, o formats.Options) (*inspect.Report, error) {
 	st, err := os.Stat(path)
-	if err != nil || !st.IsDir() {
+	if err != nil || !st.IsDir() || formats.Resolve(path) != path {
+		// A file, or a folder that is one dataset (a sharded dataset and its manifest).
 		return inspect.File(path, from, o)
 	}
 	plan, err := sources.Discover([]string{path}, from)

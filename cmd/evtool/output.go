@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats/shards"
 )
 
 // The overwrite policy, the same for every verb that writes: an output that exists already — a file or
@@ -32,6 +33,17 @@ func checkOutput(path string, force bool) error {
 		what = "folder"
 	}
 	return fmt.Errorf("%s exists already (a %s); add --force to replace it, or choose another output", path, what)
+}
+
+// checkOutputOf is checkOutput for the verbs that can write one part of an array job: the parts share
+// their output folder, which exists once the first part has written into it.
+// A folder of shards is checked by its writer, which knows the folder the dataset goes into (with
+// --partition split, root/split=train: another split may share root).
+func checkOutputOf(path, to string, force bool, part shards.Part) error {
+	if !part.Whole() || to == "shards" {
+		return nil
+	}
+	return checkOutput(path, force)
 }
 
 // printfVerb finds the frame-number verb of a PNG sequence pattern (frame_%04d.png).

@@ -70,9 +70,6 @@ any number of workers, and the same seed gives the same bytes.`,
 			if images == "" || out == "" {
 				return cli.Usagef("synth needs --images SOURCE and -o OUTPUT")
 			}
-			if err := checkOutput(out, force); err != nil {
-				return err
-			}
 			if limit < 0 {
 				return cli.Usagef("--limit %d: want a positive number (0: all)", limit)
 			}
@@ -83,6 +80,9 @@ any number of workers, and the same seed gives the same bytes.`,
 			fo.Overwrite = force
 			to, part, err := shf.apply(out, to, split, &fo)
 			if err != nil {
+				return err
+			}
+			if err := checkOutputOf(out, to, force, part); err != nil {
 				return err
 			}
 			src, err := imagesrc.Open(images, imagesrc.Options{Split: split, Seed: p.Seed})
