@@ -198,7 +198,9 @@ func (j *renderJob) run(ctx context.Context, in string) error {
 	default:
 		g, err = sources.SensorOf(in, inFmt, j.fo)
 	}
-	if err != nil {
+	if errors.Is(err, events.ErrSensor) {
+		return fmt.Errorf("nothing to draw: %w", err) // no events, no sensor size
+	} else if err != nil {
 		return err
 	}
 	return j.draw(ctx, in, r, g, label)
