@@ -1,4 +1,4 @@
-// Package slicer cuts a long recording into samples (TRANSFORMS.md §6): fixed time windows, fixed event
+// Package slicer cuts a long recording into samples (docs/transforms-semantics.md#slicing-recordings-into-samples): fixed time windows, fixed event
 // counts, or listed intervals (with labels, as DVSGesture's CSV files give them). It streams: events are
 // held only from the oldest slice still open, so a recording of any length is cut in bounded memory.
 package slicer
@@ -175,7 +175,7 @@ func (sl *Slicer) windowCount(t1 int64) int64 {
 }
 
 // windows emits time windows. While streaming, a window goes out once an event at or after its end has
-// arrived; at the end, the count K of TRANSFORMS.md §5.1(a) decides which remain, clipped at t1.
+// arrived; at the end, the count K of docs/transforms-semantics.md#a-by-time-window decides which remain, clipped at t1.
 func (sl *Slicer) windows(emit Emit, final bool) error {
 	if !sl.started {
 		return nil
@@ -242,8 +242,8 @@ func (sl *Slicer) LeftOut() int64 {
 	return 0
 }
 
-// spanCount is K of TRANSFORMS.md §5.1(a)/(b) for a span (or event count) D, window W and stride S (a
-// span may reach 2^64 − 1 µs: the whole int64 range).
+// spanCount is K of frames (a) and (b) in docs/transforms-semantics.md#frames for a span (or event count)
+// D, window W and stride S (a span may reach 2^64 − 1 µs: the whole int64 range).
 func spanCount(D uint64, W, S int64, incomplete bool) int64 {
 	w, s := uint64(W), uint64(S)
 	switch {
