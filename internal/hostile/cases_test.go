@@ -13,7 +13,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/evtool/evtool/events"
@@ -21,6 +20,7 @@ import (
 	"github.com/evtool/evtool/formats/aedat4"
 	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/formats/nmnist"
+	"github.com/evtool/evtool/internal/fixtures"
 	"github.com/evtool/evtool/internal/flatbuf"
 	"github.com/evtool/evtool/snn/safetensors"
 )
@@ -232,37 +232,7 @@ func writeArrow(t *testing.T, path string, md map[string]string, batch int, cols
 		appendValues(b, c.vals)
 		arrays[i] = b.NewArray()
 	}
-	writeBatches(t, path, md, fields, [][]arrow.Array{arrays})
-}
-
-func writeBatches(t *testing.T, path string, md map[string]string, fields []arrow.Field, batches [][]arrow.Array) {
-	var keys, vals []string
-	for k, v := range md {
-		keys, vals = append(keys, k), append(vals, v)
-	}
-	m := arrow.NewMetadata(keys, vals)
-	schema := arrow.NewSchema(fields, &m)
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := ipc.NewFileWriter(f, ipc.WithSchema(schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, cols := range batches {
-		rows := int64(0)
-		if len(cols) > 0 {
-			rows = int64(cols[0].Len())
-		}
-		if err := w.Write(array.NewRecordBatch(schema, cols, rows)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.WriteArrowIPC(t, path, md, fields, arrays)
 }
 
 // writeDatasetArrow writes samples as a dataset with arrow-go in another column order (p, t, id, x,
@@ -316,18 +286,23 @@ func writeDatasetArrow(t *testing.T, path string, md map[string]string, ss []eve
 			break
 		}
 	}
-	writeBatches(t, path, md, fields, batches)
+	fixtures.WriteArrowIPC(t, path, md, fields, batches...)
 }
 
 func writeRecording(t *testing.T, path string, b *events.Batch, g events.Geometry, comp string) {
 	w, err := evarrow.CreateRecording(path, events.Meta{Geometry: g}, evarrow.Options{Compression: comp})
+	writeBatch(t, w, err, b)
+}
+
+// writeBatch writes b with w, which its constructor returned with err, and closes it.
+func writeBatch[W events.Writer](t *testing.T, w W, err error, b *events.Batch) {
+	if err == nil {
+		err = w.Write(b)
+	}
+	if err == nil {
+		err = w.Close()
+	}
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -360,15 +335,7 @@ func writeCSV(t *testing.T, path string, b *events.Batch) {
 
 func writeNMNIST(t *testing.T, path string, b *events.Batch) {
 	w, err := nmnist.Create(path, events.Meta{}, formats.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeBatch(t, w, err, b)
 }
 
 // datFile lays out a Prophesee DAT (version 2, EventCD) with the given header lines.
