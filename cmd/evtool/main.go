@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -59,5 +60,12 @@ func main() {
 	ctx, stop := cli.WithSignals(context.Background())
 	err := rootCmd.ExecuteContext(ctx)
 	stop()
+	// What readers dropped or distrusted is told even with --quiet: it is about the data, not progress.
+	for _, line := range notices.Lines() {
+		fmt.Fprintln(cli.Stderr, "evtool: warning:", cli.Printable(line))
+	}
+	if notices.HasLoss() && err == nil {
+		fmt.Fprintln(cli.Stderr, "evtool: --strict makes data loss an error")
+	}
 	cli.Exit(err)
 }
