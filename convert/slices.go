@@ -161,6 +161,11 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 	if err := sl.Finish(emit); err != nil {
 		return fail(fmt.Errorf("%s: %w", input, err))
 	}
+	if n := sl.LeftOut(); n > 0 {
+		o.Format.Notify(formats.Notice{Path: input, Offset: -1, Kind: formats.Omitted, Count: n,
+			What: fmt.Sprintf("events after the last whole slice left out (%.1f %% of them; --slice-incomplete keeps them as a last, shorter sample)",
+				100*float64(n)/float64(sl.Seen()))})
+	}
 	if res.Samples == 0 {
 		return fail(fmt.Errorf("%s: the slicing made no samples (is the window longer than the recording? keep the incomplete last window: IncludeIncomplete)", input))
 	}

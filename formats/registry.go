@@ -36,6 +36,12 @@ type Options struct {
 	Compression string
 	// Params holds format-specific settings, e.g. "chip"="davis346", "overflow-markers"="true".
 	Params map[string]string
+	// Strict makes a reader stop with an error wrapping ErrLoss where it would otherwise drop data (a
+	// damaged packet, events outside the sensor): the error policy in notice.go.
+	Strict bool
+	// Warn receives what a reader dropped, altered or distrusted (Notice); nil ignores the notices (the
+	// counts stay in the reader's Meta().Extra). A Tally's Add sums them for a summary.
+	Warn func(Notice)
 	// Overwrite lets a writer of an output folder replace an existing folder (once the new one is
 	// complete); without it an existing folder is refused. Output files are always replaced when they
 	// are moved into place (the CLI refuses existing outputs unless --force).

@@ -2,6 +2,7 @@ package slicer
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -252,5 +253,68 @@ func TestSliceBoxes(t *testing.T) {
 	sl.AddBoxes([]events.Box{{T: 5}})
 	if err := sl.AddBoxes([]events.Box{{T: 4}}); err == nil {
 		t.Fatal("boxes going back in time were accepted")
+	}
+}
+
+// The events after the last whole window or count are counted (LeftOut), unless the last part is kept.
+func TestLeftOut(t *testing.T) {
+	b := times(0, 10, 20, 30, 40, 50, 60, 70)
+	for _, c := range []struct {
+		spec Spec
+		want int64
+	}{
+		{Spec{Window: 30}, 2},                                // [0,30) [30,60): 60 and 70 left out
+		{Spec{Window: 30, IncludeIncomplete: true}, 0},       // [60,71) kept
+		{Spec{Window: 30, Overlap: 10}, 1},                   // [0,30) [20,50) [40,70): 70 left out
+		{Spec{Window: 100}, 8},                               // no whole window
+		{Spec{Window: 30, HasEnd: true, End: 65}, 1},         // up to 65 only: 60 left out, 70 outside on purpose
+		{Spec{Count: 3}, 2},                                  // 3 + 3, then 2
+		{Spec{Count: 3, CountOverlap: 1}, 1},                 // [0,3) [2,5) [4,7): 1 left
+		{Spec{Count: 3, IncludeIncomplete: true}, 0},         //
+		{Spec{Intervals: []Interval{{Start: 0, End: 5}}}, 0}, // outside intervals: on purpose
+	} {
+		sl, err := New(c.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		emit := func(Slice, *events.Batch) error { return nil }
+		if err := sl.Add(b, emit); err != nil {
+			t.Fatal(err)
+		}
+		if err := sl.Finish(emit); err != nil {
+			t.Fatal(err)
+		}
+		if got := sl.LeftOut(); got != c.want {
+			t.Errorf("%+v: LeftOut = %d; want %d", c.spec, got, c.want)
+		}
+	}
+}
+
+// Times at the ends of int64 neither overflow nor ask for billions of empty windows: the slicer refuses
+// more than MaxWindows windows at once.
+func TestExtremeTimes(t *testing.T) {
+	sl, _ := New(Spec{Window: 100_000})
+	err := sl.Add(times(math.MinInt64, 0, math.MaxInt64), func(Slice, *events.Batch) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "windows") {
+		t.Fatalf("a span of 2^64 µs in 100 ms windows: %v", err)
+	}
+	// Counts and intervals do not depend on the span.
+	var n int
+	sl, _ = New(Spec{Count: 2, IncludeIncomplete: true})
+	emit := func(Slice, *events.Batch) error { n++; return nil }
+	if err := sl.Add(times(math.MinInt64, 0, math.MaxInt64), emit); err != nil {
+		t.Fatal(err)
+	}
+	if err := sl.Finish(emit); err != nil || n != 2 {
+		t.Fatalf("counts: %d slices, %v", n, err)
+	}
+	// Windows as long as half the range: two, no overflow, the last event left out (it ends the span).
+	sl, _ = New(Spec{Window: math.MaxInt64})
+	n = 0
+	if err := sl.Add(times(math.MinInt64, -5, math.MaxInt64-1), emit); err != nil {
+		t.Fatal(err)
+	}
+	if err := sl.Finish(emit); err != nil || n != 2 || sl.LeftOut() != 1 {
+		t.Fatalf("huge windows: %d slices, %d left out, %v", n, sl.LeftOut(), err)
 	}
 }

@@ -54,27 +54,27 @@ func BoxLabel(b events.Box, classes []string) string {
 	return fmt.Sprintf("%s #%d", name, b.Track)
 }
 
-// BoxRect is where a box lies on a picture whose sensor pixel (0, 0) is at origin, scale picture pixels
+// BoxRect is where a box lies on a picture whose sensor pixel (0, 0) is at origin, zoom picture pixels
 // per sensor pixel: the picture pixels the box's region touches.
-func BoxRect(b events.Box, origin image.Point, scale int) image.Rectangle {
-	s := float64(scale)
+func BoxRect(b events.Box, origin image.Point, zoom float64) image.Rectangle {
+	s := zoom
 	x0, y0 := int(math.Floor(float64(b.X)*s)), int(math.Floor(float64(b.Y)*s))
 	x1, y1 := int(math.Ceil(float64(b.X+b.W)*s)), int(math.Ceil(float64(b.Y+b.H)*s))
 	return image.Rect(x0, y0, max(x1, x0+1), max(y1, y0+1)).Add(origin)
 }
 
-// DrawBoxes draws boxes on img, whose sensor pixel (0, 0) lies at origin, scale picture pixels per sensor
-// pixel, clipped to the sensor's part of img (bounds: a box reaching past it is closed at its edge): an
+// DrawBoxes draws boxes on img, whose sensor pixel (0, 0) lies at origin, zoom picture pixels per sensor
+// pixel (Renderer.Zoom), clipped to the sensor's part of img (bounds: a box reaching past it is closed at its edge): an
 // outline in the class colour, and the label on a band of that colour above the box (inside it, at its
 // top, when there is no room above). The outline is 1 px, and 2 px where a thin line would be lost: from
-// scale 3 on, and on pictures 640 px wide or more (a 1 Megapixel recording at scale 1).
-func DrawBoxes(img draw.Image, bounds image.Rectangle, origin image.Point, scale int, boxes []events.Box, classes []string) {
+// zoom 3 on, and on pictures 640 px wide or more (a 1 Megapixel recording at scale 1).
+func DrawBoxes(img draw.Image, bounds image.Rectangle, origin image.Point, zoom float64, boxes []events.Box, classes []string) {
 	thick := 1
-	if scale >= 3 || bounds.Dx() >= 640 {
+	if zoom >= 3 || bounds.Dx() >= 640 {
 		thick = 2
 	}
 	for _, b := range boxes {
-		r := BoxRect(b, origin, scale).Intersect(bounds) // a box past the edge is closed at the edge
+		r := BoxRect(b, origin, zoom).Intersect(bounds) // a box past the edge is closed at the edge
 		if r.Empty() {
 			continue
 		}
@@ -102,6 +102,9 @@ func DrawBoxes(img draw.Image, bounds image.Rectangle, origin image.Point, scale
 		d.DrawString(label)
 	}
 }
+
+// Zoom is how many picture pixels stand for one sensor pixel along each axis: Scale / Shrink.
+func (r *Renderer) Zoom() float64 { return float64(r.o.Scale) / float64(r.o.Shrink) }
 
 // lum is a colour's luma (0–255), to pick black or white text on it.
 func lum(c color.RGBA) float64 { return 0.299*float64(c.R) + 0.587*float64(c.G) + 0.114*float64(c.B) }

@@ -141,7 +141,7 @@ func TestBoxOutlineWidth(t *testing.T) {
 	box := []events.Box{{X: 10, Y: 10, W: 20, H: 60}}
 	for _, c := range []struct{ w, scale, thick int }{{320, 1, 1}, {320, 2, 1}, {320, 3, 2}, {640, 1, 2}} {
 		img := image.NewRGBA(image.Rect(0, 0, c.w, 240))
-		DrawBoxes(img, img.Rect, image.Point{}, c.scale, box, nil)
+		DrawBoxes(img, img.Rect, image.Point{}, float64(c.scale), box, nil)
 		x, y := 10*c.scale, 60*c.scale // on the left edge, below the label band
 		got := 0
 		for img.RGBAAt(x+got, y) == BoxColor(0) {
@@ -150,5 +150,19 @@ func TestBoxOutlineWidth(t *testing.T) {
 		if got != c.thick {
 			t.Errorf("%d px wide at scale %d: outline %d px, want %d", c.w, c.scale, got, c.thick)
 		}
+	}
+}
+
+// On a shrunk picture (a sensor wider than MaxPicture) boxes shrink with the events: Zoom is Scale/Shrink.
+func TestBoxesOnShrunkPicture(t *testing.T) {
+	rd, err := New(Options{Width: 3 * MaxPicture, Height: 30, Scale: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := rd.Options(); o.Scale != 1 || o.Shrink != 3 || rd.Zoom() != 1.0/3 {
+		t.Fatalf("scale %d, shrink %d, zoom %g; want 1, 3, 1/3", o.Scale, o.Shrink, rd.Zoom())
+	}
+	if r := BoxRect(events.Box{X: 3000, Y: 3, W: 30, H: 10}, image.Point{}, rd.Zoom()); r != image.Rect(1000, 1, 1010, 5) {
+		t.Fatalf("box on the shrunk picture at %v", r)
 	}
 }

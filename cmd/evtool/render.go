@@ -113,6 +113,9 @@ in class colours with their class name and track id; --boxes=false leaves them o
 // decayNames are render's --decay values.
 var decayNames = []string{viewer.DecayWindow, viewer.DecayLinear, viewer.DecayExponential, viewer.DecayCumulative}
 
+// renderSide is the longest side render draws a sensor at by default: larger ones are shrunk to it.
+const renderSide = 2048
+
 // renderKind tells the output kind from its name: "sequence" (a printf verb), "gif", "grid" (.png), or
 // "" for anything else.
 func renderKind(out string) string {
@@ -175,6 +178,9 @@ func (j *renderJob) run(ctx context.Context, in string) error {
 	meta := src.Meta()
 	label := ""
 	if s := src.Samples; s != nil {
+		if s.NumSamples() == 0 {
+			return fmt.Errorf("%s: the dataset holds no samples: nothing to draw", in)
+		}
 		if j.sample >= s.NumSamples() {
 			return cli.Usagef("--sample %d: %s holds samples 0..%d", j.sample, in, s.NumSamples()-1)
 		}
@@ -192,10 +198,17 @@ func (j *renderJob) run(ctx context.Context, in string) error {
 	if j.fo.Sensor.Known() {
 		g = j.fo.Sensor
 	}
-	if !g.Known() {
-		if g, err = sources.SensorOf(in, inFmt, j.fo); err != nil {
-			return err
-		}
+	switch {
+	case g.Known():
+	case src.Samples != nil: // a dataset without a sensor size (pyarrow, polars): the extent of its samples
+		g, err = sources.SamplesSensor(in, inFmt, src.Samples, j.fo)
+	default:
+		g, err = sources.SensorOf(in, inFmt, j.fo)
+	}
+	if errors.Is(err, events.ErrSensor) {
+		return fmt.Errorf("nothing to draw: %w", err) // no events, no sensor size
+	} else if err != nil {
+		return err
 	}
 	return j.draw(ctx, in, r, g, label)
 }
@@ -210,10 +223,13 @@ func (j *renderJob) draw(ctx context.Context, in string, r events.Reader, g even
 		return cli.Usagef("--scale %d: the picture of %s (%dx%d) would be %dx%d px, more than %d on a side",
 			scale, in, g.Width, g.Height, g.Width*scale, g.Height*scale, viewer.MaxPicture)
 	}
+	shrink := 0
 	if scale <= 0 {
 		scale = max(1, 256/max(g.Width, g.Height))
+		// Sensors beyond any camera's (a header may claim 65535×65535) are drawn shrunk.
+		shrink = (max(g.Width, g.Height) + renderSide - 1) / renderSide
 	}
-	clip := viewer.Clip{Render: viewer.Options{Width: g.Width, Height: g.Height, Scale: scale, Scheme: j.scheme,
+	clip := viewer.Clip{Render: viewer.Options{Width: g.Width, Height: g.Height, Scale: scale, Shrink: shrink, Scheme: j.scheme,
 		Decay: j.decay, Window: j.window, Tau: j.tau}, Start: j.start, HasStart: j.hasStart, Duration: j.duration,
 		Window: j.window, MaxFrames: j.maxFrames, Label: label, Boxes: j.boxes, BoxClasses: r.Meta().BoxClasses}
 	r = ctxReader{Reader: r, ctx: ctx}
@@ -251,6 +267,9 @@ func inputError(in string, err error) error {
 // renderTensors draws one sample of a tensors file: each frame in the ON/OFF colours (ON − OFF where the
 // frame has both channels), scaled to its own largest value.
 func renderTensors(tr tensors.Reader, in string, sample int, out, scheme string, scale int, speed float64, boxes bool) error {
+	if tr.NumSamples() == 0 {
+		return fmt.Errorf("%s: the file holds no tensors: nothing to draw", in)
+	}
 	if sample >= tr.NumSamples() {
 		return cli.Usagef("--sample %d: %s holds tensors 0..%d", sample, in, tr.NumSamples()-1)
 	}
@@ -282,7 +301,7 @@ func renderTensors(tr tensors.Reader, in string, sample int, out, scheme string,
 		// A tensor's frames hold no time: every frame shows all of the sample's boxes, which the chain
 		// mapped onto the frames' pixels as it mapped the events.
 		for _, p := range pics {
-			viewer.DrawBoxes(p, p.Rect, image.Point{}, scale, s.Boxes, meta.BoxClasses)
+			viewer.DrawBoxes(p, p.Rect, image.Point{}, float64(scale), s.Boxes, meta.BoxClasses)
 		}
 	}
 	label := viewer.SampleLabel(sample, s.Label, meta.Classes)

@@ -14,7 +14,7 @@ import (
 func init() {
 	var window, decay, scheme, from string
 	var speed float64
-	var sample, scale, budget int
+	var sample, scale, budget, frames int
 	var paused, next, boxes bool
 	var ff formatFlags
 	cmd := &cobra.Command{
@@ -65,7 +65,7 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 				return inputError(args[0], err)
 			}
 			defer p.Close()
-			return runWindow(p, fmt.Sprintf("evtool view %s", filepath.Base(args[0])))
+			return runWindow(p, fmt.Sprintf("evtool view %s", filepath.Base(args[0])), frames)
 		},
 	}
 	f := cmd.Flags()
@@ -80,6 +80,8 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 	f.BoolVar(&boxes, "boxes", true, "draw the boxes of inputs that carry them (detection labels; toggle with b)")
 	f.IntVar(&budget, "memory-events", player.DefaultMemoryBudget, "recordings with more events are streamed from disk instead of held in memory")
 	formatVar(cmd, &from, "from", "force the input format (see: evtool formats)", false)
+	f.IntVar(&frames, "frames", 0, "quit after drawing this many frames (scripted checks that a file plays)")
+	f.MarkHidden("frames")
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)
 }

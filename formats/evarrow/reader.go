@@ -3,6 +3,7 @@ package evarrow
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -19,11 +20,15 @@ import (
 
 // file is what both readers share: the open IPC file and its parsed metadata.
 type file struct {
-	path string
-	f    io.Reader // closed with the file when it is an io.Closer
-	r    *ipc.FileReader
-	meta events.Meta
-	cols columns // where the layout's columns are in the file
+	path   string
+	f      io.Reader // closed with the file when it is an io.Closer
+	src    io.ReaderAt
+	r      *ipc.FileReader
+	meta   events.Meta
+	cols   columns // where the layout's columns are in the file
+	blocks []block // where each record batch lies (the footer's index, checked)
+	left   *int64  // what the batch being loaded may still allocate (boundedAllocator)
+	opts   formats.Options
 }
 
 // guard turns a panic inside arrow-go (possible on corrupt input) into an error.
@@ -34,31 +39,37 @@ func guard(path string, err *error) {
 }
 
 func openFile(path string) (*file, error) {
-	return input.Open(path, func(f *os.File) (*file, error) { return openStream(f, path) })
+	return input.Open(path, func(f *os.File) (*file, error) { return openStream(f, path, formats.Options{}) })
 }
 
 // openStream reads an IPC file from r, which must give random access (a file, not a stream).
-func openStream(r io.Reader, name string) (*file, error) {
+func openStream(r io.Reader, name string, o formats.Options) (*file, error) {
 	ra, size, ok := input.RandomAccess(r)
 	if !ok {
 		return nil, fmt.Errorf("%s: an Arrow file keeps its index at the end: reading it needs random access (a file, not a stream)", name)
 	}
-	return openReader(name, io.NewSectionReader(ra, 0, size), r)
+	return openReader(name, io.NewSectionReader(ra, 0, size), r, o)
 }
 
 // openReader reads an IPC file from src (name is used in errors); f is closed with the file.
-func openReader(path string, src *io.SectionReader, f io.Reader) (fl *file, err error) {
+func openReader(path string, src *io.SectionReader, f io.Reader, o formats.Options) (fl *file, err error) {
 	defer guard(path, &err)
 	size := src.Size()
 	if err := checkMagic(path, src, size); err != nil {
 		return nil, err
 	}
-	if err := checkFooter(src, size); err != nil {
+	blocks, err := checkFooter(src, size)
+	if err != nil {
 		return nil, &events.DecodeError{Path: path, Offset: size, Msg: "not a readable Arrow IPC file", Err: err}
 	}
-	r, err := ipc.NewFileReader(src, ipc.WithAllocator(boundedAllocator{memory.DefaultAllocator}))
+	left := int64(-1)
+	r, err := ipc.NewFileReader(src, ipc.WithAllocator(boundedAllocator{memory.DefaultAllocator, &left}))
 	if err != nil {
 		return nil, &events.DecodeError{Path: path, Msg: "not a readable Arrow IPC file", Err: err}
+	}
+	if len(blocks) != r.NumRecords() {
+		r.Close()
+		return nil, &events.DecodeError{Path: path, Offset: size, Msg: fmt.Sprintf("the footer lists %d record batches; arrow-go found %d", len(blocks), r.NumRecords())}
 	}
 	meta, err := MetaFromMetadata(r.Schema().Metadata())
 	if err != nil {
@@ -74,7 +85,7 @@ func openReader(path string, src *io.SectionReader, f io.Reader) (fl *file, err 
 		return nil, fmt.Errorf("%s: not an evtool %s file: %w", path, meta.Kind, err)
 	}
 	meta.Boxes = cols.boxes >= 0
-	return &file{path: path, f: f, r: r, meta: meta, cols: cols}, nil
+	return &file{path: path, f: f, src: src, r: r, meta: meta, cols: cols, blocks: blocks, left: &left, opts: o}, nil
 }
 
 // checkMagic tells a file that is not Arrow IPC from one cut short: an IPC file starts and ends with
@@ -112,6 +123,8 @@ func (fl *file) close() error {
 // batch loads record batch i and checks what the readers rely on (the caller releases it).
 func (fl *file) batch(i int) (rec arrow.RecordBatch, err error) {
 	defer guard(fl.path, &err)
+	*fl.left = batchBudget(fl.blocks[i])
+	defer func() { *fl.left = -1 }()
 	rec, err = fl.r.RecordBatchAt(i)
 	if err != nil {
 		return nil, &events.DecodeError{Path: fl.path, Msg: fmt.Sprintf("record batch %d", i), Err: err}
@@ -151,8 +164,8 @@ func Open(path string, o formats.Options) (formats.Source, error) {
 
 // NewReader reads an evtool Arrow file from r, which must give random access (an *os.File,
 // *bytes.Reader or *io.SectionReader); r is closed by Close when it is an io.Closer.
-func NewReader(r io.Reader, name string, _ formats.Options) (formats.Source, error) {
-	fl, err := openStream(r, name)
+func NewReader(r io.Reader, name string, o formats.Options) (formats.Source, error) {
+	fl, err := openStream(r, name, o)
 	if err != nil {
 		return formats.Source{}, err
 	}
@@ -317,34 +330,40 @@ func OpenDataset(path string) (*DatasetReader, error) {
 
 func newDatasetReader(fl *file) (*DatasetReader, error) {
 	d := &DatasetReader{file: fl, cached: -1}
-	nb := fl.r.NumRecords()
+	// Where each sample is comes from the batches' own row counts, read from their messages without
+	// loading them: a batch size in the metadata is only a claim.
+	d.starts = make([]int, len(fl.blocks)+1) // the footer holds 24 bytes per block
+	for i, bl := range fl.blocks {
+		rows, err := batchRows(fl.src, bl)
+		if err != nil {
+			fl.r.Close()
+			return nil, &events.DecodeError{Path: fl.path, Offset: bl.offset, Msg: fmt.Sprintf("record batch %d", i), Err: err}
+		}
+		// A row takes at least 4 bytes (a label, an offset) once decompressed, and a batch may decompress
+		// to batchBudget bytes at most.
+		if rows > batchBudget(bl)/4 {
+			fl.r.Close()
+			return nil, &events.DecodeError{Path: fl.path, Offset: bl.offset,
+				Msg: fmt.Sprintf("record batch %d claims %d rows, more than its %d bytes can hold", i, rows, bl.metaLen+bl.bodyLen)}
+		}
+		if int64(d.starts[i])+rows > math.MaxInt32 {
+			fl.r.Close()
+			return nil, &events.DecodeError{Path: fl.path, Offset: bl.offset, Msg: fmt.Sprintf("more than %d samples", math.MaxInt32)}
+		}
+		d.starts[i+1] = d.starts[i] + int(rows)
+	}
 	md := fl.r.Schema().Metadata()
-	per := 0
-	if i := md.FindKey(KeyBatchSamples); i >= 0 {
-		per, _ = strconv.Atoi(md.Values()[i])
-	}
-	d.starts = make([]int, nb+1)
-	if per > 0 && nb > 0 {
-		// Every batch but the last holds exactly per samples: only the last one needs loading.
-		for i := 0; i < nb; i++ {
-			d.starts[i] = i * per
+	if v, ok := md.GetValue(KeyBatchSamples); ok {
+		per, err := strconv.Atoi(v)
+		for i := 0; i+1 < len(fl.blocks) && err == nil; i++ {
+			if d.starts[i+1]-d.starts[i] != per {
+				err = fmt.Errorf("batch %d holds %d", i, d.starts[i+1]-d.starts[i])
+			}
 		}
-		last, err := d.load(nb - 1)
 		if err != nil {
-			fl.r.Close()
-			return nil, err
+			fl.opts.Notify(formats.Notice{Path: fl.path, Offset: -1, Kind: formats.Distrusted, Count: 1,
+				What: fmt.Sprintf("metadata %s=%q disagrees with the record batches (%v): the batches rule", KeyBatchSamples, v, err)})
 		}
-		d.starts[nb] = d.starts[nb-1] + int(last.NumRows())
-		return d, nil
-	}
-	// A file from another writer: learn the batch sizes by loading each batch once.
-	for i := 0; i < nb; i++ {
-		rec, err := d.load(i)
-		if err != nil {
-			fl.r.Close()
-			return nil, err
-		}
-		d.starts[i+1] = d.starts[i] + int(rec.NumRows())
 	}
 	return d, nil
 }
@@ -388,8 +407,8 @@ func (d *DatasetReader) ReadSample(i int, dst *events.Sample) (err error) {
 	}
 	row := i - d.starts[b]
 	if row >= int(rec.NumRows()) {
-		return fmt.Errorf("%s: record batch %d holds %d samples, expected at least %d (corrupt %s)",
-			d.path, b, rec.NumRows(), row+1, KeyBatchSamples)
+		return &events.DecodeError{Path: d.path, Offset: d.blocks[b].offset,
+			Msg: fmt.Sprintf("record batch %d holds %d samples; its message says %d", b, rec.NumRows(), d.starts[b+1]-d.starts[b])}
 	}
 	defer guard(d.path, &err) // a corrupt validity bitmap or string view: an error, not a panic
 	dst.Reset()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats/internal/output"
+	"github.com/evtool/evtool/tensors"
 )
 
 // Options tune the writers.
@@ -30,6 +31,9 @@ type Options struct {
 	// PlainTensors writes the tensors layout without Arrow's tensor extension declaration (plain storage
 	// types), for readers that refuse extension types.
 	PlainTensors bool
+	// TensorDType is the element type tensors are stored as (formats.StoredDType): "" keeps the tensors'
+	// own; counts may be stored as int16 or float32.
+	TensorDType tensors.DType
 }
 
 const (

@@ -1,11 +1,16 @@
 package formattest
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"testing"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
@@ -65,7 +70,9 @@ func (w *tensorWriter) Write(s []tensors.Sample) error {
 		if w.f.Tensors.Boxes {
 			meta.Boxes, meta.BoxClasses = true, TensorMeta.Classes
 		}
-		if w.w, err = w.f.Tensors.Create(w.path, meta, spec, formats.Options{}); err != nil {
+		// Stored as they are: int16, the default for counts, cannot hold 65535 (StoredTypes checks it).
+		o := formats.Options{Params: map[string]string{formats.ParamDType: string(w.dtype)}}
+		if w.w, err = w.f.Tensors.Create(w.path, meta, spec, o); err != nil {
 			return err
 		}
 	}
@@ -167,4 +174,100 @@ func diffTensors(got, want []tensors.Sample) string {
 		}
 	}
 	return ""
+}
+
+// StoredTypes checks a tensor format's element types stored (formats.StoredDType): counts written
+// without option dtype are stored as int16 (which torch.from_numpy takes on every torch) and read back with
+// the same values, as are counts stored as uint16 or float32 on request; a count int16 cannot hold is
+// refused, naming the file and leaving nothing behind; an element type the data cannot take is refused.
+func StoredTypes(t *testing.T, f *formats.Format) {
+	dir := t.TempDir()
+	want := []uint16{0, 1, 255, 256, tensors.MaxInt16Count}
+	spec := tensors.Spec{DType: tensors.Uint16, Shape: []int{1, 5}, Samples: 1}
+	for _, c := range []struct {
+		dtype  tensors.DType // option dtype; "" is the default
+		vals   []uint16
+		stored tensors.DType // what the reader reports the file holds: Spec.Stored, else Spec.DType
+		ok     bool
+	}{
+		{"", want, tensors.Int16, true},
+		{tensors.Int16, want, tensors.Int16, true},
+		{tensors.Uint16, []uint16{0, 1, 255, 256, math.MaxUint16}, tensors.Uint16, true},
+		{tensors.Float32, []uint16{0, 1, 255, 256, math.MaxUint16}, tensors.Float32, true},
+		{"", []uint16{0, 1, 2, 3, tensors.MaxInt16Count + 1}, "", false},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("stored-%s-%v%s", c.dtype, c.ok, f.Extensions[0]))
+		o := formats.Options{Params: map[string]string{formats.ParamDType: string(c.dtype)}}
+		w, err := f.Tensors.Create(path, TensorMeta, spec, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = w.Write(&tensors.Sample{ID: "a", Label: 0, Tensor: tensors.Tensor{Shape: []int{1, 5}, U16: c.vals}})
+		if err == nil {
+			err = w.Close()
+		} else {
+			w.Abort()
+		}
+		if !c.ok {
+			if err == nil || !strings.Contains(err.Error(), path) {
+				t.Errorf("a count of %d stored by default: %v; want an error naming %s", c.vals[4], err, path)
+			}
+			if _, serr := os.Stat(path); serr == nil {
+				t.Errorf("the refused output %s remains", path)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("counts stored as %q: %v", c.dtype, err)
+		}
+		fh, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := f.Tensors.NewReader(fh, path, formats.Options{})
+		if err != nil {
+			fh.Close()
+			t.Fatal(err)
+		}
+		var s tensors.Sample
+		err = r.ReadSample(0, &s)
+		sp := r.Spec()
+		r.Close()
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cmp.Or(sp.Stored, sp.DType); got != c.stored {
+			t.Errorf("counts stored as %q: the reader says the file holds %s, want %s", c.dtype, got, c.stored)
+		}
+		for i, v := range c.vals {
+			got := -1.0
+			switch {
+			case len(s.Tensor.U16) == len(c.vals):
+				got = float64(s.Tensor.U16[i])
+			case len(s.Tensor.F32) == len(c.vals):
+				got = float64(s.Tensor.F32[i])
+			}
+			if got != float64(v) {
+				t.Fatalf("counts stored as %q read back as %v %v; want %v", c.dtype, s.Tensor.U16, s.Tensor.F32, c.vals)
+			}
+		}
+	}
+	// Element types the data cannot take are refused before anything is written.
+	for _, c := range []struct {
+		data, dtype tensors.DType
+	}{{tensors.Uint16, "int8"}, {tensors.Float32, tensors.Int16}, {tensors.Float32, tensors.Uint16}} {
+		path := filepath.Join(dir, "refused-"+string(c.dtype)+f.Extensions[0])
+		o := formats.Options{Params: map[string]string{formats.ParamDType: string(c.dtype)}}
+		w, err := f.Tensors.Create(path, TensorMeta, tensors.Spec{DType: c.data, Shape: []int{1, 5}, Samples: 1}, o)
+		if err == nil {
+			w.Abort()
+			t.Errorf("%s tensors stored as %s: no error", c.data, c.dtype)
+		} else if !strings.Contains(err.Error(), string(c.dtype)) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s tensors stored as %s: %v; want an error naming %s and %s", c.data, c.dtype, err, c.dtype, path)
+		}
+		if _, serr := os.Stat(path); serr == nil {
+			t.Errorf("the refused output %s remains", path)
+		}
+	}
 }

@@ -37,7 +37,7 @@ func boxedTensors() []tensors.Sample {
 func writeBoxedNPZ(t *testing.T, path string, samples []tensors.Sample) {
 	t.Helper()
 	meta := events.Meta{Kind: events.KindTensors, Boxes: true, BoxClasses: []string{"car", "pedestrian"}}
-	w, err := CreateTensors(path, meta, tensors.Spec{DType: tensors.Uint16, Shape: []int{2, 2, 2}, Samples: len(samples)}, true)
+	w, err := CreateTensors(path, meta, tensors.Spec{DType: tensors.Uint16, Shape: []int{2, 2, 2}, Samples: len(samples)}, true, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,13 +178,13 @@ func TestNPZBoxRefusals(t *testing.T) {
 		}
 	}
 	// Boxes without the file saying so, and a .npy asked to keep boxes, are refused.
-	w, _ := CreateTensors(filepath.Join(t.TempDir(), "p.npz"), events.Meta{}, tensors.Spec{DType: tensors.Uint16, Shape: []int{2, 2, 2}, Samples: 3}, true)
+	w, _ := CreateTensors(filepath.Join(t.TempDir(), "p.npz"), events.Meta{}, tensors.Spec{DType: tensors.Uint16, Shape: []int{2, 2, 2}, Samples: 3}, true, "")
 	s := boxedTensors()[0]
 	if err := w.Write(&s); err == nil || !strings.Contains(err.Error(), "created without them") {
 		t.Fatalf("boxes into a file without: %v", err)
 	}
 	w.Abort()
-	if _, err := CreateTensors(filepath.Join(t.TempDir(), "p.npy"), events.Meta{Boxes: true}, tensors.Spec{DType: tensors.Uint16, Shape: []int{2}, Samples: 1}, false); err == nil {
+	if _, err := CreateTensors(filepath.Join(t.TempDir(), "p.npy"), events.Meta{Boxes: true}, tensors.Spec{DType: tensors.Uint16, Shape: []int{2}, Samples: 1}, false, ""); err == nil {
 		t.Fatal("a .npy took boxes")
 	}
 }

@@ -281,6 +281,9 @@ func (r *tensorReader) setShape(stacked bool, limit int64) error {
 	}
 	r.bytes = size
 	r.spec = tensors.Spec{DType: r.h.dtype(), Shape: append([]int(nil), r.sample...), Samples: int(n), Single: !stacked}
+	if r.h.typ.kind == 'i' && r.h.typ.size == 2 {
+		r.spec.Stored = tensors.Int16 // counts as evtool stores them by default, read as float32 values
+	}
 	r.meta = events.Meta{Format: "npy", Kind: events.KindTensors}
 	if stacked {
 		r.meta.SetExtra("array_shape", r.h.shape) // samples along its first axis

@@ -75,8 +75,10 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	}
 	if s := src.Samples; s != nil {
 		if !g.Known() {
-			s.Close()
-			return nil, events.SensorErrorf("%s: the dataset does not say its sensor size", path)
+			if g, err = sources.SamplesSensor(path, f, s, fo); err != nil {
+				s.Close()
+				return nil, err
+			}
 		}
 		if s.NumSamples() == 0 {
 			s.Close()
@@ -287,10 +289,11 @@ func (m *memoryRecording) Range(from, to int64, fn func(b *events.Batch)) error 
 func (m *memoryRecording) Density() ([]int64, int64) {
 	if m.counts == nil {
 		first, last, _ := m.Span()
-		m.width = (last-first)/densityBins + 1
-		m.counts = make([]int64, (last-first)/m.width+1)
+		width := events.Span(first, last)/densityBins + 1
+		m.width = int64(width)
+		m.counts = make([]int64, events.Span(first, last)/width+1)
 		for _, t := range m.b.T {
-			m.counts[(t-first)/m.width]++
+			m.counts[events.Span(first, t)/width]++
 		}
 	}
 	return m.counts, m.width
@@ -396,13 +399,10 @@ func (s *streamRecording) scan() {
 		}
 		s.mu.Lock()
 		for _, t := range b.T {
-			k := (t - s.first) / s.width
+			k := int64(events.Span(s.first, t) / uint64(s.width)) // 0 for a t before first
 			for k >= 2*densityBins {
 				s.counts, s.width = halve(s.counts), s.width*2
-				k = (t - s.first) / s.width
-			}
-			if k < 0 {
-				k = 0
+				k = int64(events.Span(s.first, t) / uint64(s.width))
 			}
 			for int64(len(s.counts)) <= k {
 				s.counts = append(s.counts, 0)
