@@ -11,7 +11,7 @@ import (
 
 // A dataset's canvas — the one sensor size all its samples lie on — must be known before its first
 // sample is written: the output's header records it, and transforms work on it. It comes from --sensor,
-// from the input's own record, or from the first sample file's header. Files without a header (N-MNIST's
+// from the input's own record, or from the sensor the sample files' headers share. Files without a header (N-MNIST's
 // .bin) used to be read twice, once for the extent of all events and once to convert them. Now the
 // canvas is inferred from the first file alone, with the format's dataset knowledge ("fits 34×34:
 // N-MNIST"), and the conversion checks the guess as it goes: every sample must lie on it, and the
@@ -33,8 +33,8 @@ type canvas struct {
 	first *unit
 }
 
-// canvas finds the sensor the samples lie on: --sensor, the source's own, the first sample file's
-// header, or a guess from the first file.
+// canvas finds the sensor the samples lie on: --sensor, the source's own, the one the sample files'
+// headers share, or a guess from the first file.
 func (d datasetSource) canvas(ctx context.Context, meta events.Meta, o Options) (canvas, error) {
 	switch {
 	case o.Format.Sensor.Known():
@@ -45,6 +45,11 @@ func (d datasetSource) canvas(ctx context.Context, meta events.Meta, o Options) 
 	files := d.files()
 	if len(files) == 0 {
 		g, err := datasetGeometry(ctx, d, o.Workers)
+		return canvas{g: g}, err
+	}
+	// Files whose headers state a sensor must all state the same one, in one format (only the first file
+	// is opened when the format states none).
+	if g, err := sources.CommonSensor(files, d.opts); err != nil || g.Known() {
 		return canvas{g: g}, err
 	}
 	first := &unit{samples: make([]events.Sample, 1)}

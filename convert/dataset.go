@@ -178,6 +178,9 @@ func datasetOnCanvas(ctx context.Context, src datasetSource, meta events.Meta, i
 	}
 	out := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG, Classes: meta.Classes,
 		Source: datasetSourceText(src, meta, input, o), Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
+	if err := outFmt.CarryBoxes(&out, meta); err != nil {
+		return nil, err
+	}
 	sink, err := outFmt.Create(output, out, o.Format)
 	if err != nil {
 		return nil, err
@@ -249,10 +252,14 @@ func datasetSourceText(src datasetSource, meta events.Meta, input string, o Opti
 	return meta.Source
 }
 
-// datasetGeometry finds the canvas of a dataset whose samples do not state a sensor size, with a pass over
-// every sample: their extent passed through the format's dataset knowledge (InferGeometry).
+// datasetGeometry finds the canvas of a dataset: the sensor its files' headers share when the format has
+// headers (sources.CommonSensor refuses mixed formats and sizes), else the extent over all samples passed
+// through the format's dataset knowledge (InferGeometry).
 func datasetGeometry(ctx context.Context, src datasetSource, workers int) (events.Geometry, error) {
 	files := src.files()
+	if g, err := sources.CommonSensor(files, src.opts); err != nil || g.Known() {
+		return g, err
+	}
 	total := events.NewStats(events.Geometry{}, false)
 	err := parallel.Ordered(ctx, src.units(), src.workers(workers), func() *unit { return &unit{} },
 		func(i int, u *unit) (err error) { u.samples, err = src.read(i, u.samples); return err },

@@ -18,11 +18,16 @@ type formatFlags struct {
 	sensor      string
 	compression string
 	params      []string
+	strict      bool
 }
+
+// notices sums what readers dropped, altered or distrusted (formats.Notice); main prints it as warnings.
+var notices formats.Tally
 
 func (ff *formatFlags) register(cmd *cobra.Command, withCompression bool) {
 	cmd.Flags().StringVar(&ff.sensor, "sensor", "", "sensor size WxH when the file does not say (e.g. 34x34, 346x260)")
 	cmd.Flags().StringArrayVarP(&ff.params, "option", "O", nil, "format-specific option key=value (repeatable; see: evtool formats)")
+	cmd.Flags().BoolVar(&ff.strict, "strict", false, "fail where a reader would drop data (a damaged packet, events outside the sensor) instead of warning")
 	if withCompression {
 		cmd.Flags().StringVar(&ff.compression, "compression", "", compressionHelp)
 	}
@@ -44,7 +49,7 @@ func checkCompression(f *formats.Format, name string) error {
 }
 
 func (ff *formatFlags) options() (formats.Options, error) {
-	o := formats.Options{Compression: ff.compression, Params: map[string]string{}}
+	o := formats.Options{Compression: ff.compression, Params: map[string]string{}, Strict: ff.strict, Warn: notices.Add}
 	if ff.sensor != "" {
 		g, err := parseGeometry(ff.sensor)
 		if err != nil {

@@ -22,6 +22,8 @@ type Reader2 struct {
 	recSize int // 6 (AEDAT 1.0) or 8
 	dec     decoder2
 	meta    events.Meta
+	opts    formats.Options
+	watch   formats.DecodeWatch
 }
 
 // decoder2 turns address/timestamp records into events and triggers. It carries the clock (wrap and
@@ -67,7 +69,7 @@ func newReader2(in *input.Input, name, version string, o formats.Options) (*Read
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader2{in: in, name: name, version: version, hdr: h, recSize: 8}
+	r := &Reader2{in: in, name: name, version: version, hdr: h, recSize: 8, opts: o, watch: formats.NewDecodeWatch(name)}
 	if v1 {
 		r.recSize = 6
 	}
@@ -176,6 +178,7 @@ func (r *Reader2) Read(dst *events.Batch) error {
 		want = 1 << 16
 	}
 	in := r.in
+	off := in.Offset()
 	for dst.Len() < want && len(r.dec.trig) < maxTriggersPerRead {
 		b := in.Bytes()
 		if len(b) < r.recSize {
@@ -194,6 +197,9 @@ func (r *Reader2) Read(dst *events.Batch) error {
 			r.dec.decodeDVS128(chunk, dst)
 		}
 		in.Advance(n * r.recSize)
+	}
+	if err := r.watch.Check(r.opts, r.dec.outOfRange, r.dec.clamped, off); err != nil {
+		in.Fail(err)
 	}
 	if dst.Len() > 0 || len(r.dec.trig) > 0 {
 		return nil

@@ -1,5 +1,5 @@
 // Package es reads and writes Event Stream `.es` files (neuromorphic-paris event_stream specification,
-// version 2; FORMATS.md §5). DVS streams are read and written, ATIS streams are read (exposure
+// version 2; docs/formats-prophesee-es.md#event-stream-records). DVS streams are read and written, ATIS streams are read (exposure
 // threshold-crossing events are counted, not mixed into the polarity stream). Generic, color and display
 // streams are scanned by Scan for `info`, but opening them as a polarity stream fails with a clear error.
 //
@@ -102,6 +102,8 @@ type Reader struct {
 	ovf    int64 // overflow bytes
 	resets int64
 	drop   int64 // events outside the sensor or below the flip line
+	opts   formats.Options
+	watch  formats.DecodeWatch
 }
 
 // Open opens a .es file.
@@ -126,7 +128,7 @@ func NewReader(r io.Reader, name string, o formats.Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd := &Reader{in: input.New(r, name), flip: flip}
+	rd := &Reader{in: input.New(r, name), flip: flip, opts: o, watch: formats.NewDecodeWatch(name)}
 	rd.in.Fill(20)
 	h, err := parseHeader(rd.in.Bytes(), name)
 	if err != nil {
@@ -179,6 +181,7 @@ func (r *Reader) Read(dst *events.Batch) error {
 	dst.Grow(want)
 	T, X, Y, P := dst.T[:want], dst.X[:want], dst.Y[:want], dst.P[:want]
 	in := r.in
+	off := in.Offset()
 	n := 0
 	for n < want {
 		var used int
@@ -194,6 +197,9 @@ func (r *Reader) Read(dst *events.Batch) error {
 		}
 	}
 	dst.T, dst.X, dst.Y, dst.P = T[:n], X[:n], Y[:n], P[:n]
+	if err := r.watch.Check(r.opts, r.drop, 0, off); err != nil {
+		in.Fail(err)
+	}
 	if n > 0 {
 		return nil
 	}
@@ -217,7 +223,7 @@ func (r *Reader) emit(T []int64, X, Y []uint16, P []uint8, n int, x, y uint16, p
 	return n + 1
 }
 
-// decodeDVS decodes whole records of src (FORMATS.md §5, DVS): 0xFF adds 127 µs, 0xFE is a reset byte,
+// decodeDVS decodes whole records of src (DVS in docs/formats-prophesee-es.md#event-stream-records): 0xFF adds 127 µs, 0xFE is a reset byte,
 // any other byte is Δt<<1|p followed by x and y. A record cut by the buffer end is left for the refill.
 func (r *Reader) decodeDVS(src []byte, T []int64, X, Y []uint16, P []uint8, n int) (int, int) {
 	i := 0

@@ -45,13 +45,6 @@ type ipcWriter struct {
 	err      error // the first failure; sticks
 }
 
-// block is where one record batch lies in the file (the footer's Block).
-type block struct {
-	offset  int64
-	meta    int32
-	bodyLen int64
-}
-
 // encoding is one record batch on its way to the file: its IPC message and body once done is closed.
 type encoding struct {
 	done chan struct{}
@@ -208,7 +201,7 @@ func (w *ipcWriter) writeOldest() error {
 	if meta > int64(len(b)) {
 		return w.fail(errors.New("arrow-go encoded a record batch message longer than its bytes"))
 	}
-	block := block{offset: w.pos, meta: int32(meta), bodyLen: int64(len(b)) - meta}
+	block := block{offset: w.pos, metaLen: meta, bodyLen: int64(len(b)) - meta}
 	if err := w.put(b); err != nil {
 		return err
 	}
@@ -354,7 +347,7 @@ func (t fileTail) setBlocks(blocks []block) error {
 	for i, b := range blocks {
 		s := t.footer[start+24*i : start+24*(i+1)]
 		binary.LittleEndian.PutUint64(s[0:], uint64(b.offset))
-		binary.LittleEndian.PutUint32(s[8:], uint32(b.meta))
+		binary.LittleEndian.PutUint32(s[8:], uint32(int32(b.metaLen)))
 		binary.LittleEndian.PutUint64(s[16:], uint64(b.bodyLen))
 	}
 	return nil

@@ -3,6 +3,8 @@ package evarrow
 import (
 	"fmt"
 	"io"
+	"math"
+	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats/internal/output"
+	"github.com/evtool/evtool/tensors"
 )
 
 // Options tune the writers.
@@ -25,6 +28,9 @@ type Options struct {
 	// PlainTensors writes the tensors layout without Arrow's tensor extension declaration (plain storage
 	// types), for readers that refuse extension types.
 	PlainTensors bool
+	// TensorDType is the element type tensors are stored as (formats.StoredDType): "" keeps the tensors'
+	// own; counts may be stored as int16 or float32.
+	TensorDType tensors.DType
 }
 
 const (
@@ -45,6 +51,20 @@ type RecordingWriter struct {
 	cur    *recColumns      // the batch being gathered
 	free   chan *recColumns // encoded batches' columns, for reuse
 	count  int64
+	// The boxes column (nil without one): boxes given but not yet placed (after every event written),
+	// and those placed in the pending batch with their rows.
+	boxes    *boxBuilder
+	rb       *array.RecordBuilder // holds boxes' builders (its event columns stay empty)
+	numBoxes int
+	queue    []events.Box
+	placed   []placedBox
+	lastBox  int64
+}
+
+// placedBox is a box and the row of the pending batch it sits in.
+type placedBox struct {
+	row int
+	box events.Box
 }
 
 // recColumns are the columns of one recording batch.
@@ -75,12 +95,25 @@ func newRecordingWriter(out *output.File, meta events.Meta, o Options) (*Recordi
 		limit = defaultBatchEvents
 	}
 	// Every batch in flight (one per encoder, one waiting, one gathered) has its columns.
-	return &RecordingWriter{out: out, iw: iw, schema: schema, limit: limit, free: make(chan *recColumns, cap(iw.encoders)+2)}, nil
+	w := &RecordingWriter{out: out, iw: iw, schema: schema, limit: limit, free: make(chan *recColumns, cap(iw.encoders)+2),
+		numBoxes: len(meta.BoxClasses), lastBox: math.MinInt64}
+	if len(schema.FieldIndices(ColBoxes)) > 0 {
+		// The boxes column (null in rows without boxes) is built by a builder; the event columns are not.
+		w.rb = array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		w.boxes = newBoxBuilder(w.rb)
+	}
+	return w, nil
 }
 
-// Write appends events; full record batches are written as they fill.
+// Write appends events; a full record batch is written when the next event comes (or at Close), so
+// that boxes after the last event can still join its last row.
 func (w *RecordingWriter) Write(b *events.Batch) error {
 	for off := 0; off < b.Len(); {
+		if w.cur != nil && len(w.cur.t) >= w.limit {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
 		if w.cur == nil {
 			select {
 			case w.cur = <-w.free:
@@ -89,20 +122,71 @@ func (w *RecordingWriter) Write(b *events.Batch) error {
 			}
 		}
 		c := w.cur
-		n := min(b.Len()-off, w.limit-len(c.t))
+		row := len(c.t)
+		n := min(b.Len()-off, w.limit-row)
 		c.t = append(c.t, b.T[off:off+n]...)
 		c.x = append(c.x, b.X[off:off+n]...)
 		c.y = append(c.y, b.Y[off:off+n]...)
 		c.p = append(c.p, b.P[off:off+n]...)
-		off += n
-		if len(c.t) >= w.limit {
-			if err := w.flush(); err != nil {
-				return err
-			}
+		if len(w.queue) > 0 {
+			w.place(row, b.T[off:off+n])
 		}
+		off += n
 	}
 	w.count += int64(b.Len())
 	return nil
+}
+
+// WriteBoxes takes boxes in time order, given before the events they come with (events.BoxWriter): each
+// is placed in the row of the first event written at or after its time, the last row for those after
+// every event.
+func (w *RecordingWriter) WriteBoxes(boxes []events.Box) error {
+	if len(boxes) == 0 {
+		return nil
+	}
+	if w.boxes == nil {
+		return fmt.Errorf("%s: %d boxes given, but the file was created without a boxes column (events.Meta.Boxes)", w.out.Name(), len(boxes))
+	}
+	if err := checkBoxClasses(boxes, w.numBoxes, w.out.Name()); err != nil {
+		return err
+	}
+	if boxes[0].T < w.lastBox {
+		return fmt.Errorf("%s: box at %d µs goes back in time (after %d µs): boxes must be in time order", w.out.Name(), boxes[0].T, w.lastBox)
+	}
+	w.lastBox = boxes[len(boxes)-1].T
+	w.queue = append(w.queue, boxes...)
+	return nil
+}
+
+// place gives the queued boxes up to the last of the events T (just appended at row base of the pending
+// batch) the row of the first of them at or after their time.
+func (w *RecordingWriter) place(base int, T []int64) {
+	k := 0
+	for ; k < len(w.queue) && w.queue[k].T <= T[len(T)-1]; k++ {
+		i := sort.Search(len(T), func(i int) bool { return T[i] >= w.queue[k].T })
+		w.placed = append(w.placed, placedBox{row: base + i, box: w.queue[k]})
+	}
+	w.queue = append(w.queue[:0], w.queue[k:]...)
+}
+
+// fillBoxes builds the boxes column of the pending batch of n rows: null in rows without boxes.
+func (w *RecordingWriter) fillBoxes(n int) {
+	row := 0
+	for i := 0; i < len(w.placed); {
+		r := w.placed[i].row
+		w.boxes.list.AppendNulls(r - row)
+		j := i
+		for j < len(w.placed) && w.placed[j].row == r {
+			j++
+		}
+		w.boxes.appendRow(nil, false)
+		for _, p := range w.placed[i:j] {
+			w.boxes.appendBox(p.box)
+		}
+		i, row = j, r+1
+	}
+	w.boxes.list.AppendNulls(n - row)
+	w.placed = w.placed[:0]
 }
 
 func (w *RecordingWriter) flush() error {
@@ -117,6 +201,10 @@ func (w *RecordingWriter) flush() error {
 		primitive(arrow.PrimitiveTypes.Uint16, n, arrow.Uint16Traits.CastToBytes(c.x)),
 		primitive(arrow.PrimitiveTypes.Uint16, n, arrow.Uint16Traits.CastToBytes(c.y)),
 		primitive(arrow.PrimitiveTypes.Uint8, n, c.p),
+	}
+	if w.boxes != nil {
+		w.fillBoxes(n)
+		cols = append(cols, w.boxes.list.NewArray())
 	}
 	rec := array.NewRecordBatch(w.schema, cols, int64(n))
 	for _, a := range cols {
@@ -140,11 +228,32 @@ func primitive(t arrow.DataType, n int, values []byte) arrow.Array {
 
 // Close writes the last batch and the footer, then moves the file into place.
 func (w *RecordingWriter) Close() error {
-	return w.out.Close(func() error { return finishIPC(w.flush, w.iw) })
+	if w.rb != nil {
+		defer w.rb.Release()
+	}
+	return w.out.Close(func() error {
+		if len(w.queue) > 0 {
+			// Boxes after the last event join its row; without events they have no row to sit in.
+			if w.cur == nil || len(w.cur.t) == 0 {
+				return fmt.Errorf("%s: %d boxes but no events: a recording's boxes sit in its event rows", w.out.Name(), len(w.queue))
+			}
+			for _, b := range w.queue {
+				w.placed = append(w.placed, placedBox{row: len(w.cur.t) - 1, box: b})
+			}
+			w.queue = w.queue[:0]
+		}
+		return finishIPC(w.flush, w.iw)
+	})
 }
 
 // Abort discards the output.
-func (w *RecordingWriter) Abort() { w.iw.abort(); w.out.Abort() }
+func (w *RecordingWriter) Abort() {
+	w.iw.abort()
+	w.out.Abort()
+	if w.rb != nil {
+		w.rb.Release()
+	}
+}
 
 // finishIPC writes the last batch and the rest of an IPC file; after a failure it waits for the batches
 // still being encoded.
@@ -187,6 +296,7 @@ func newDatasetWriter(out *output.File, meta events.Meta, o Options) (*DatasetWr
 	if err != nil {
 		return nil, err
 	}
+	rf.numBoxes = len(meta.BoxClasses)
 	rb := rf.b
 	w := &DatasetWriter{rowFile: rf}
 	w.beforeNext = w.reserve
@@ -202,8 +312,14 @@ func newDatasetWriter(out *output.File, meta events.Meta, o Options) (*DatasetWr
 
 // WriteSample appends one sample. Labels must be NoLabel or a valid class index when classes are known.
 func (w *DatasetWriter) WriteSample(s *events.Sample) error {
+	if err := w.checkBoxes(s.ID, s.Boxes); err != nil {
+		return err
+	}
 	if err := w.appendKey(s.ID, s.Label); err != nil {
 		return err
+	}
+	if w.boxes != nil {
+		w.boxes.appendRow(s.Boxes, false)
 	}
 	for _, l := range w.lists {
 		l.Append(true)
@@ -245,7 +361,9 @@ type rowFile struct {
 	numLabels  int
 	perBatch   int
 	pending    int
-	beforeNext func() // called after each batch is written, before the next row
+	beforeNext func()      // called after each batch is written, before the next row
+	boxes      *boxBuilder // the boxes column; nil when the file has none
+	numBoxes   int         // box classes, when named
 }
 
 // newRowFile starts an IPC file writer for schema (plus evtool.batch_samples) on out.
@@ -261,7 +379,20 @@ func newRowFile(out *output.File, schema *arrow.Schema, o Options, numLabels int
 	}
 	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	return rowFile{out: out, iw: iw, b: rb, perBatch: per, numLabels: numLabels,
-		label: rb.Field(0).(*array.Int32Builder), id: rb.Field(1).(*array.StringBuilder)}, nil
+		label: rb.Field(0).(*array.Int32Builder), id: rb.Field(1).(*array.StringBuilder), boxes: newBoxBuilder(rb)}, nil
+}
+
+// checkBoxes is checked before a row is started: a file without a boxes column refuses a sample that
+// has boxes (they would be lost; the file has one when events.Meta.Boxes is set), and boxes must be in
+// time order, finite, and of the named classes.
+func (w *rowFile) checkBoxes(id string, boxes []events.Box) error {
+	if w.boxes == nil {
+		if len(boxes) > 0 {
+			return fmt.Errorf("%s: sample %q has %d boxes, but the file was created without a boxes column (events.Meta.Boxes)", w.out.Name(), id, len(boxes))
+		}
+		return nil
+	}
+	return checkBoxClasses(boxes, w.numBoxes, fmt.Sprintf("%s: sample %q", w.out.Name(), id))
 }
 
 // appendKey starts a row: its label (NoLabel, or a valid class index when classes are known) and id.

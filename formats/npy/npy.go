@@ -48,6 +48,7 @@ func init() {
 			"columns":   `read only: column order of a plain 2-D array, e.g. "x,y,p,t" ("-" skips a column; default t,x,y,p)`,
 			"time-unit": `read only: unit of t in the file: us (default), ms, s or ns; converted to µs, rounded to the nearest`,
 			"stacked":   `tensors, read only: true (default) reads an array of 3 or more dimensions as samples along its first axis; false as one tensor (what a single recording's tensor is)`,
+			"dtype":     `tensors, write: element type stored: int16 (default for counts: torch.from_numpy takes it on every torch), uint16 or float32 (default for values)`,
 		},
 		Tensors: &formats.TensorIO{
 			NewReader: func(r io.Reader, name string, o formats.Options) (tensors.Reader, error) {
@@ -60,8 +61,8 @@ func init() {
 				}
 				return NewTensorReader(r, name, stacked)
 			},
-			Create: func(path string, meta events.Meta, spec tensors.Spec, _ formats.Options) (tensors.Writer, error) {
-				return wrapTensorWriter(CreateTensors(path, meta, spec, false))
+			Create: func(path string, meta events.Meta, spec tensors.Spec, o formats.Options) (tensors.Writer, error) {
+				return createTensors(path, meta, spec, false, o)
 			},
 		},
 		Conformance: formats.Conformance{
@@ -77,21 +78,30 @@ func init() {
 		Extensions:   []string{".npz"},
 		Detect:       IsNPZ,
 		RandomAccess: true, // a zip archive keeps its directory at the end
+		Params: map[string]string{
+			"dtype": `element type stored for x: int16 (default for counts: torch.from_numpy takes it on every torch), uint16 or float32 (default for values)`,
+		},
 		Tensors: &formats.TensorIO{
 			NewReader: func(r io.Reader, name string, _ formats.Options) (tensors.Reader, error) {
 				return NewNPZReader(r, name)
 			},
-			Create: func(path string, meta events.Meta, spec tensors.Spec, _ formats.Options) (tensors.Writer, error) {
-				return wrapTensorWriter(CreateTensors(path, meta, spec, true))
+			Create: func(path string, meta events.Meta, spec tensors.Spec, o formats.Options) (tensors.Writer, error) {
+				return createTensors(path, meta, spec, true, o)
 			},
+			Boxes: true,
 		},
 	})
 }
 
-// wrapTensorWriter keeps a failed constructor's nil from becoming a non-nil interface.
-func wrapTensorWriter(w *TensorWriter, err error) (tensors.Writer, error) {
+// createTensors is the registry's tensor writer: the element type stored comes from option dtype.
+func createTensors(path string, meta events.Meta, spec tensors.Spec, npz bool, o formats.Options) (tensors.Writer, error) {
+	stored, err := formats.StoredDType(o, spec.DType)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	w, err := CreateTensors(path, meta, spec, npz, stored)
+	if err != nil {
+		return nil, err // not a nil *TensorWriter in a non-nil interface
 	}
 	return w, nil
 }
