@@ -27,16 +27,14 @@ import (
 
 // config is what the flags say.
 type config struct {
-	evtool, before  string
-	fixtures        string
-	tonic, python   string
-	work            string
-	runs            int
-	cases           map[string]bool
-	bigBytes        int64
-	treeFiles       int
-	keepOutputs     bool
-	compressionNote string
+	evtool, before string
+	fixtures       string
+	tonic, python  string
+	work           string
+	runs           int
+	cases          map[string]bool
+	bigBytes       int64
+	treeFiles      int
 }
 
 func main() {
@@ -88,13 +86,6 @@ type timing struct {
 	seconds float64
 	rssMB   float64 // peak resident set of that run (0 when not measured, e.g. in-process)
 	err     error
-}
-
-func (t timing) rate(amount float64) float64 {
-	if t.err != nil || t.seconds <= 0 {
-		return 0
-	}
-	return amount / t.seconds
 }
 
 func run(c *config) error {
