@@ -39,7 +39,7 @@ func (sf *shardFlags) register(cmd *cobra.Command) {
 	f.IntVar(&sf.size, "shard-size", 0, "write -o FOLDER as shards of N samples each plus a manifest.json (see docs/cluster.md)")
 	f.StringVar(&sf.bytes, "shard-bytes", "", "write -o FOLDER as shards of about SIZE each (512MiB, 2GB) plus a manifest.json")
 	f.StringVar(&sf.part, "shard", "", "process part i/N of the inputs only (cluster array jobs); 'auto' reads i/N from SLURM_ARRAY_TASK_ID/_COUNT, or JOB_COMPLETION_INDEX with --shard-count; parts share -o FOLDER, then: evtool datasets merge FOLDER")
-	f.IntVar(&sf.count, "shard-count", 0, "the number of parts N of --shard auto (a Kubernetes Indexed Job's completions)")
+	f.IntVar(&sf.count, "shard-count", 0, "the number of parts N of --shard auto: a Kubernetes Indexed Job's completions; under Slurm, the array task id is then the part (a task can be rerun alone)")
 	f.StringSliceVar(&sf.partition, "partition", nil, "hive-style folders for DuckDB, polars, Spark: label (one label=K/ folder per label), split (the dataset in split=SPLIT/) or KEY=VALUE")
 }
 
