@@ -200,9 +200,10 @@ there exactly once and all must agree on classes, sensor, transforms, shard form
 each shard must be present with its recorded size. Whole datasets (shard folders, Arrow or Parquet
 dataset files) join in the order given. Nothing is copied: the manifest points at the files where
 they are. Every verb then reads OUT as one dataset (evtool info --verify OUT checks the checksums).`,
-		Example: `  evtool datasets merge nmnist-train/
-  evtool datasets merge all/ node1/ node2/ node3/
-  evtool datasets merge both/ train-a.arrow train-b.arrow`,
+		Example: `  evtool datasets prepare nmnist --from data/nmnist -o nmnist/ --shard 0/2   # array task 0
+  evtool datasets prepare nmnist --from data/nmnist -o nmnist/ --shard 1/2   # array task 1
+  evtool datasets merge nmnist/
+  evtool datasets merge both/ nmnist/manifest.json train.arrow             # datasets joined in this order`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := shards.Merge(args[0], args[1:])
