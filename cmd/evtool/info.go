@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/shards"
 	"github.com/evtool/evtool/inspect"
 	"github.com/evtool/evtool/sources"
 )
@@ -102,6 +104,9 @@ func describe(path, from string, o formats.Options) (*inspect.Report, error) {
 			return nil, err
 		}
 		if r.Kind != events.KindRecording {
+			if m := manifestsUnder(path); len(m) > 0 {
+				return nil, fmt.Errorf("%s holds sharded datasets, not samples: describe them with evtool info %s", path, strings.Join(m, " "))
+			}
 			return nil, fmt.Errorf("%s: a %s file inside the folder %s: describe it on its own", it.Path, r.Kind, path)
 		}
 		if !slices.Contains(names, it.Format.Name) {
@@ -189,4 +194,18 @@ func printReport(r *inspect.Report) {
 		b, _ := json.Marshal(r.Details[k])
 		fmt.Fprintf(w, "  %-9s %s\n", k, b)
 	}
+}
+
+// manifestsUnder lists the sharded datasets inside a folder (a hive root's split=train, split=test):
+// the folders that hold a manifest.
+func manifestsUnder(root string) []string {
+	var out []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() == shards.ManifestName {
+			out = append(out, filepath.Dir(p))
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	return out
 }
