@@ -1,7 +1,7 @@
 // Package events is evtool's lingua franca: a columnar batch of polarity events, the sensor geometry,
 // labelled samples, and the pull-based Reader/Writer interfaces every format and transform speaks.
 //
-// Conventions (ARCHITECTURE.md, contract): time is int64 microseconds; x and y are uint16 with the origin
+// Conventions (docs/architecture.md#contracts): time is int64 microseconds; x and y are uint16 with the origin
 // at the top-left, x to the right and y down; polarity is uint8 with 1 = ON and 0 = OFF.
 // The package imports nothing else of evtool.
 package events

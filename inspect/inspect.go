@@ -13,7 +13,7 @@ import (
 	"github.com/evtool/evtool/tensors"
 )
 
-// Report is one file's summary. JSON field names are a contract (ARCHITECTURE.md, CLI).
+// Report is one file's summary. JSON field names are a contract: scripts read them from `evtool info --json` (docs/cli.md#evtool-info).
 type Report struct {
 	Path     string      `json:"path"`
 	Format   string      `json:"format"`

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 )
 
-// N-MNIST's recording path (SYNTH.md §1, from the stabilisation constants of Orchard's code): three
+// N-MNIST's recording path (docs/synth.md#motion-the-saccade-protocol, from the stabilisation constants of Orchard's code): three
 // straight 105 ms legs over an isosceles triangle with a 7 px base along x and a 7 px height along y.
 const (
 	OrchardLegUs    = 105000.0

@@ -1,4 +1,4 @@
-// Package slicer cuts a long recording into samples (TRANSFORMS.md §6): fixed time windows, fixed event
+// Package slicer cuts a long recording into samples (docs/transforms-semantics.md#slicing-recordings-into-samples): fixed time windows, fixed event
 // counts, or listed intervals (with labels, as DVSGesture's CSV files give them). It streams: events are
 // held only from the oldest slice still open, so a recording of any length is cut in bounded memory.
 package slicer
@@ -149,7 +149,7 @@ func (sl *Slicer) endTime() int64 {
 }
 
 // windows emits time windows. While streaming, a window goes out once an event at or after its end has
-// arrived; at the end, the count K of TRANSFORMS.md §5.1(a) decides which remain, clipped at t1.
+// arrived; at the end, the count K of docs/transforms-semantics.md#a-by-time-window decides which remain, clipped at t1.
 func (sl *Slicer) windows(emit Emit, final bool) error {
 	if !sl.started {
 		return nil
@@ -181,7 +181,7 @@ func (sl *Slicer) windows(emit Emit, final bool) error {
 	}
 }
 
-// spanCount is K of TRANSFORMS.md §5.1(a)/(b) for a span (or event count) D, window W and stride S.
+// spanCount is K of frames (a) and (b) in docs/transforms-semantics.md#frames for a span (or event count) D, window W and stride S.
 func spanCount(D, W, S int64, incomplete bool) int64 {
 	switch {
 	case D <= 0:

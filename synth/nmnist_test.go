@@ -15,7 +15,7 @@ import (
 	"github.com/evtool/evtool/internal/fixtures"
 )
 
-// Reference figures of the 1,100 real recordings (SYNTH.md §3.1); the test also recomputes them from
+// Reference figures of the 1,100 real recordings (docs/synth.md#real-n-mnist-statistics); the test also recomputes them from
 // the files and checks both.
 const (
 	refMean   = 4108.0
@@ -201,7 +201,7 @@ func (s *setStats) log(t *testing.T, name string) {
 }
 
 // TestNMNISTCalibration synthesises the first 1,000 MNIST test digits with the nmnist preset and
-// compares them with the 1,100 real N-MNIST recordings of the fixtures (and SYNTH.md §3.1).
+// compares them with the 1,100 real N-MNIST recordings of the fixtures (and docs/synth.md#real-n-mnist-statistics).
 func TestNMNISTCalibration(t *testing.T) {
 	real := realStats(t)
 	syn := synthStats(t, NMNIST(), 1000)
@@ -213,9 +213,9 @@ func TestNMNISTCalibration(t *testing.T) {
 	t.Logf("per-pixel event-rate map correlation %.3f; event-rate-over-time (5 ms bins) correlation %.3f; "+
 		"per-saccade ON−OFF map correlation %.3f", mapCorr, rateCorr, polCorr)
 
-	// The fixtures hold what SYNTH.md measured.
+	// The fixtures hold the figures of docs/synth.md#real-n-mnist-statistics.
 	if real.n != 1100 || math.Abs(real.mean-refMean) > 1 || math.Abs(real.median-refMedian) > 1 || math.Abs(real.on-refON) > 0.001 {
-		t.Errorf("real fixture statistics n=%d mean=%.1f median=%.1f ON=%.4f differ from SYNTH.md (1100, %.0f, %.0f, %.3f)",
+		t.Errorf("real fixture statistics n=%d mean=%.1f median=%.1f ON=%.4f differ from docs/synth.md (1100, %.0f, %.0f, %.3f)",
 			real.n, real.mean, real.median, real.on, refMean, refMedian, refON)
 	}
 	within := func(name string, got, want, tol float64) {
@@ -233,7 +233,7 @@ func TestNMNISTCalibration(t *testing.T) {
 			t.Errorf("saccade %d share %.3f vs real %.3f: %.1f points apart; want ≤ 3", k+1, syn.shares[k], real.shares[k], 100*d)
 		}
 		if d := math.Abs(syn.shares[k] - refShares[k]); d > 0.03 {
-			t.Errorf("saccade %d share %.3f vs SYNTH.md %.3f: more than 3 points apart", k+1, syn.shares[k], refShares[k])
+			t.Errorf("saccade %d share %.3f vs docs/synth.md %.3f: more than 3 points apart", k+1, syn.shares[k], refShares[k])
 		}
 	}
 	if syn.tmaxMin < 290 || syn.tmaxMax > 340 {

@@ -36,7 +36,7 @@ type Params struct {
 	Microsaccades bool    // add fixational drift and microsaccades to the path
 	StaticUs      float64 // static: how long the still image is watched, µs
 
-	// Pixel model (SYNTH.md §2)
+	// Pixel model (docs/synth.md#pixel-model)
 	LogMode      string  // "esim": L = ln(ε + I); "linlog": v2e's lin-log on 8-bit values
 	LogEps       float64 // ε of the esim log, intensity units
 	Cpos, Cneg   float64 // ON / OFF contrast thresholds, ln units
@@ -267,7 +267,7 @@ func Preset(name string) (Params, error) {
 	return f(), nil
 }
 
-// NMNIST is the preset calibrated against the real N-MNIST recordings (SYNTH.md §3.2): 34×34 sensor, the
+// NMNIST is the preset calibrated against the real N-MNIST recordings (docs/synth.md#calibrated-parameters): 34×34 sensor, the
 // 28×28 digit at the top-left at rest, Orchard's triangle with 105 ms legs, the digit shown as a negative
 // (dark ink on a white screen), C+ = 0.345 / C− = 0.36, σ_C = 0.03, black level 0.1, blur 0.5 px, 0.5 px
 // steps, no refractory period and no noise.
@@ -278,7 +278,7 @@ func Preset(name string) (Params, error) {
 // recordings at chance level. Reversing the path instead mirrors the digit's position on the sensor (the
 // per-pixel event-map correlation with the recordings falls from 0.96 to 0.31), so the display is what
 // differs. With the negative, the thresholds that reproduce the recordings' counts are lower than
-// SYNTH.md's 0.45 (which was calibrated with bright digits): C = 0.35 on average gives a mean of 4,075
+// the 0.45 that bright digits need (docs/synth.md#calibrated-parameters): C = 0.35 on average gives a mean of 4,075
 // events against 4,108. They are split C+ < C− because with threshold mismatch a pixel that changes and
 // returns fires one event fewer of the second polarity whenever its thresholds differ; the split gives
 // the recordings' ON fraction of 0.498 without changing the counts.
@@ -303,7 +303,7 @@ func NMNIST() Params {
 }
 
 // V2EClean follows v2e's `--dvs_params clean`: C± = 0.2, σ_C = 0.02, no noise, no low-pass, on the
-// N-MNIST canvas and path. Expect about twice N-MNIST's event count (SYNTH.md §3.2: counts scale with
+// N-MNIST canvas and path. Expect about twice N-MNIST's event count (docs/synth.md#presets: counts scale with
 // ln(1/b)/C).
 func V2EClean() Params {
 	p := NMNIST()

@@ -8,7 +8,7 @@ import (
 	"github.com/evtool/evtool/events"
 )
 
-// Pixels is the DVS pixel model of SYNTH.md §2 for a W×H sensor: log intensity, per-pixel threshold
+// Pixels is the DVS pixel model of docs/synth.md#pixel-model for a W×H sensor: log intensity, per-pixel threshold
 // mismatch, threshold crossings with linearly interpolated timestamps (the ESIM loop), refractory period,
 // leak, shot noise and an optional photoreceptor low-pass. Feed it linear-intensity frames in time order:
 // Reset with the first, then Step with each next one. All state is per pixel and reused across samples.
@@ -50,7 +50,7 @@ func NewPixels(w, h int, p Params) *Pixels {
 		linlog: p.LogMode == "linlog"}
 }
 
-// logIntensity is the log transform of §2.1.
+// logIntensity is the log transform of docs/synth.md#log-transform-and-photoreceptor.
 func (s *Pixels) logIntensity(i float32) float64 {
 	if s.linlog {
 		v := 255 * float64(i)
@@ -107,7 +107,7 @@ func (s *Pixels) Reset(frame []float32, tUs float64, rng *rand.Rand) {
 	}
 }
 
-// drawThresholds draws Cp, Cm = max(0.01, N(C±, σ_C)) for every pixel (§2.2).
+// drawThresholds draws Cp, Cm = max(0.01, N(C±, σ_C)) for every pixel (docs/synth.md#threshold-mismatch).
 func (s *Pixels) drawThresholds() {
 	cpos, cneg, sig := s.p.Cpos, s.p.Cneg, s.p.SigmaC
 	if sig == 0 {
@@ -173,7 +173,7 @@ func (s *Pixels) Step(frame []float32, t1 float64, dst *events.Batch) {
 			inten = (255*float64(in) + 20) / 275
 		}
 		if lowpass {
-			// first-order, intensity-dependent photoreceptor (§2.3): dark pixels follow slowly.
+			// first-order, intensity-dependent photoreceptor (docs/synth.md#log-transform-and-photoreceptor): dark pixels follow slowly.
 			eps := min(1, inten*lpGain)
 			b = a + eps*(b-a)
 		}
@@ -183,7 +183,7 @@ func (s *Pixels) Step(frame []float32, t1 float64, dst *events.Batch) {
 			ref -= dtS * p.LeakHz * s.leakR[i] * (1 - p.LeakJitter*s.rng.NormFloat64()) * s.cp[i]
 		}
 		x, y := uint16(i%w), uint16(i/w)
-		// The ESIM loop (§2.4): walk the crossed levels; each gets the time at which L, linear in time over
+		// The ESIM loop (docs/synth.md#crossings-the-esim-loop): walk the crossed levels; each gets the time at which L, linear in time over
 		// the step, reaches it. A level already passed at the step's start (leak moved ref) fires at t0.
 		if cp := s.cp[i]; b-ref >= cp-tieTol {
 			for level := ref + cp; level <= b+tieTol; level = ref + cp {
@@ -205,7 +205,7 @@ func (s *Pixels) Step(frame []float32, t1 float64, dst *events.Batch) {
 			}
 		}
 		if shot {
-			// v2e's shot noise (§2.7): rarer in bright pixels, scaled by the pixel's threshold deviation;
+			// v2e's shot noise (docs/synth.md#leak-and-shot-noise): rarer in bright pixels, scaled by the pixel's threshold deviation;
 			// the event resets the pixel's memorised level to the present one.
 			f := p.ShotHz / 2 * dtS * ((0.25-1)*inten + 1)
 			pOn, pOff := f*p.Cpos/s.cp[i], f*p.Cneg/s.cm[i]

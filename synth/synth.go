@@ -1,12 +1,12 @@
 // Package synth turns static images into event recordings by moving them in front of a simulated event
-// camera, the way N-MNIST and N-Caltech101 were recorded (Orchard et al. 2015, SYNTH.md).
+// camera, the way N-MNIST and N-Caltech101 were recorded (Orchard et al. 2015; docs/synth.md).
 //
 // Three parts, each replaceable: the motion (package saccade), the scene seen at a pose (package
 // synth/render: bilinear, sub-pixel) and the DVS pixel model (Pixels: log intensity, threshold mismatch,
 // interpolated crossings, refractory period, leak, shot noise, photoreceptor low-pass). The time step
 // follows the trajectory's top speed, so fast motion loses no crossings. Every sample has its own PRNG
 // seeded from hash(global seed, sample index): results are the same for any number of workers.
-// The nmnist preset reproduces the real recordings' statistics (SYNTH.md §3).
+// The nmnist preset reproduces the real recordings' statistics (docs/synth.md#calibration-against-n-mnist).
 package synth
 
 import (

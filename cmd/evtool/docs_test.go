@@ -417,3 +417,51 @@ func TestDocLinks(t *testing.T) {
 		t.Fatalf("only %d links found: is the extraction broken?", links)
 	}
 }
+
+// outsideDesignRef matches a citation of a design document outside the repository: the external
+// FORMATS, TRANSFORMS, SYNTH, SNN and ARCHITECTURE documents, the shared docs folder beside the
+// repository, and the section sign their sections were cited with. (Written so that this file does not
+// match itself.)
+var outsideDesignRef = regexp.MustCompile(`(?:FORMATS|TRANSFORMS|SYNTH|SNN|ARCHITECTURE)\.md|shared[/\\]docs|\x{a7}`)
+
+// TestNoOutsideDesignRefs: the design lives in the repository (docs/architecture.md and the pages it
+// links), so no source, doc or script cites a document outside it; each citation names the in-repo page
+// and heading instead (which TestDocLinks checks), or says the point in words.
+func TestNoOutsideDesignRefs(t *testing.T) {
+	root := filepath.Join("..", "..")
+	scanned := 0
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".md", ".sh", ".py", ".js", ".mjs":
+		default:
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		scanned++
+		for i, line := range strings.Split(string(data), "\n") {
+			if m := outsideDesignRef.FindString(line); m != "" {
+				rel, _ := filepath.Rel(root, path)
+				t.Errorf("%s:%d: %q cites a design document outside the repository; cite docs/<page>.md#<heading> or say it in words", rel, i+1, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scanned < 100 {
+		t.Fatalf("only %d files scanned: is the walk broken?", scanned)
+	}
+}

@@ -157,8 +157,8 @@ func handBuiltDVS128() []byte {
 	)
 }
 
-// Hand-built DVS128 records (§2.3.3): raw polarity 0 is ON; x = 127 − rawX, y = 127 − rawY; bit 15 and
-// bit 31 words are triggers; words with bits 30..16 set are invalid; the clock wraps and clamps (§0.3).
+// Hand-built DVS128 records (docs/formats-aedat.md#dvs128-address-word): raw polarity 0 is ON; x = 127 − rawX, y = 127 − rawY; bit 15 and
+// bit 31 words are triggers; words with bits 30..16 set are invalid; the clock wraps and clamps (docs/architecture.md#time).
 func TestDVS128Bytes(t *testing.T) {
 	data := handBuiltDVS128()
 	for _, bufSize := range []int{input.Size, 16} {
@@ -191,7 +191,7 @@ func TestDVS128Bytes(t *testing.T) {
 	}
 }
 
-// Hand-built DAVIS records (§2.3.4) for each DAVIS size: x = W−1−rawX, y = H−1−rawY, bit 11 = ON;
+// Hand-built DAVIS records (docs/formats-aedat.md#davis-address-word) for each DAVIS size: x = W−1−rawX, y = H−1−rawY, bit 11 = ON;
 // APS and IMU words skipped and counted; bit 10 words are triggers, or events with davis-bit10=event;
 // coordinates outside the sensor dropped and counted.
 func TestDAVISBytes(t *testing.T) {
@@ -246,7 +246,7 @@ func TestDAVISBytes(t *testing.T) {
 	}
 }
 
-// §2.3.1: in a file without "#End Of ASCII Header", a DAVIS word whose first byte is 0x23 ('#') right
+// docs/formats-aedat.md#aedat-20-header: in a file without "#End Of ASCII Header", a DAVIS word whose first byte is 0x23 ('#') right
 // after the preferences is data, not a header line; a real header line there is still accepted.
 func TestHeaderHashAmbiguity(t *testing.T) {
 	for _, eol := range []string{"\r\n", "\n"} {
@@ -268,7 +268,7 @@ func TestHeaderHashAmbiguity(t *testing.T) {
 	}
 }
 
-// AEDAT 1.0 (§2.2): optional header, 6-byte records with 16-bit DVS128 addresses. A file without a
+// AEDAT 1.0 (docs/formats-aedat.md#aedat-10-records): optional header, 6-byte records with 16-bit DVS128 addresses. A file without a
 // header may begin with 0x23 (rawY = 35), which must be read as data.
 func TestAEDAT1(t *testing.T) {
 	records := func(b []byte) []byte {

@@ -50,7 +50,7 @@ func handBuilt31() []byte {
 	return data
 }
 
-// A hand-built AEDAT 3.1 file exercising every reading rule of §2.4.2: valid bit, unused slots beyond
+// A hand-built AEDAT 3.1 file exercising every reading rule of docs/formats-aedat.md#aedat-3x-packets: valid bit, unused slots beyond
 // eventNumber, other packet types skipped by size, special events as triggers, overflow shift 31, a
 // packet of another source, a timestamp reset starting a new segment, a clamp and an out-of-range pixel.
 func TestAEDAT31Bytes(t *testing.T) {

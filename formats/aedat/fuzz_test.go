@@ -12,7 +12,7 @@ import (
 )
 
 // fuzzCheck decodes data twice (64 KiB buffer and 64 Ki-event batches; 7-byte buffer and 3-event
-// batches) and checks that both agree and that the output obeys the invariants of §0: non-decreasing
+// batches) and checks that both agree and that the output obeys the invariants of docs/architecture.md#contracts: non-decreasing
 // times, coordinates inside the sensor, polarity 0/1, at most one event per 6 input bytes, faults
 // located inside the input.
 func fuzzCheck(t *testing.T, data []byte, o formats.Options) {

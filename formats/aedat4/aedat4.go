@@ -1,4 +1,4 @@
-// Package aedat4 reads and writes AEDAT 4.0 files (iniVation DV; FORMATS.md §2.5): an IOHeader
+// Package aedat4 reads and writes AEDAT 4.0 files (iniVation DV; docs/formats-aedat4.md): an IOHeader
 // FlatBuffer with an XML description of the streams, then packets of LZ4-, zstd- or un-compressed
 // FlatBuffers (events, frames, IMU samples, triggers), then an index (FTAB) used for seeking by time.
 // Reading streams one packet at a time; unknown streams and frame formats are skipped and counted,

@@ -394,7 +394,7 @@ func (r *Reader) decodeEvents(root flatbuf.Table, keep bool) int {
 			continue
 		}
 		if t < r.lastT {
-			t = r.lastT // a glitch, not a wrap: DV timestamps are absolute int64 (§0.3)
+			t = r.lastT // a glitch, not a wrap: DV timestamps are absolute int64 (docs/architecture.md#time)
 			r.counts.clamps++
 		}
 		r.lastT = t

@@ -1,5 +1,5 @@
 // Package es reads and writes Event Stream `.es` files (neuromorphic-paris event_stream specification,
-// version 2; FORMATS.md §5). DVS streams are read and written, ATIS streams are read (exposure
+// version 2; docs/formats-prophesee-es.md#event-stream-records). DVS streams are read and written, ATIS streams are read (exposure
 // threshold-crossing events are counted, not mixed into the polarity stream). Generic, color and display
 // streams are scanned by Scan for `info`, but opening them as a polarity stream fails with a clear error.
 //
@@ -217,7 +217,7 @@ func (r *Reader) emit(T []int64, X, Y []uint16, P []uint8, n int, x, y uint16, p
 	return n + 1
 }
 
-// decodeDVS decodes whole records of src (FORMATS.md §5, DVS): 0xFF adds 127 µs, 0xFE is a reset byte,
+// decodeDVS decodes whole records of src (DVS in docs/formats-prophesee-es.md#event-stream-records): 0xFF adds 127 µs, 0xFE is a reset byte,
 // any other byte is Δt<<1|p followed by x and y. A record cut by the buffer end is left for the refill.
 func (r *Reader) decodeDVS(src []byte, T []int64, X, Y []uint16, P []uint8, n int) (int, int) {
 	i := 0

@@ -1,5 +1,5 @@
 // Package nmnist reads and writes the 5-byte ATIS event format of N-MNIST and N-Caltech101 `.bin` files
-// (FORMATS.md §1), including the y == 240 timestamp-overflow marker, streaming in constant memory.
+// (docs/formats-nmnist.md), including the y == 240 timestamp-overflow marker, streaming in constant memory.
 package nmnist
 
 import (

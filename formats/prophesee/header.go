@@ -72,7 +72,7 @@ func (h header) encoding() (int, error) {
 	return 0, fmt.Errorf("the header declares encoding %s; evtool reads EVT 2.0 and EVT 3.0 only", name)
 }
 
-// plugins maps camera plugin names to sensor sizes (FORMATS.md §4.1, step 4); the first match wins, so
+// plugins maps camera plugin names to sensor sizes (the plugin table of docs/formats-prophesee-es.md#geometry-raw-and-dat); the first match wins, so
 // longer, more specific names come first.
 var plugins = []struct {
 	substr string
@@ -85,7 +85,7 @@ var plugins = []struct {
 	{"gen3", events.Geometry{Width: 640, Height: 480}},
 }
 
-// geometry applies the priority order of FORMATS.md §4.1: `% format` keys, `% geometry`, `% Width/Height`,
+// geometry applies the priority order of docs/formats-prophesee-es.md#geometry-raw-and-dat: `% format` keys, `% geometry`, `% Width/Height`,
 // the plugin table, then the user's --sensor. It also names where the size came from.
 func (h header) geometry(sensor events.Geometry) (events.Geometry, string) {
 	if v, ok := h.get("format"); ok {
