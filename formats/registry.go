@@ -83,7 +83,7 @@ func (o Options) BoolParam(key string) (bool, error) {
 	case "0", "false", "no", "off":
 		return false, nil
 	}
-	return false, fmt.Errorf("option %s=%q: want true or false", key, v)
+	return false, o.BadParam(key, "want true or false")
 }
 
 // IntParam returns a format-specific integer setting, or def when unset.
@@ -94,7 +94,7 @@ func (o Options) IntParam(key string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, fmt.Errorf("option %s=%q: want an integer", key, v)
+		return 0, o.BadParam(key, "want an integer")
 	}
 	return n, nil
 }
@@ -125,8 +125,12 @@ type Format struct {
 	// InferGeometry gives the sensor size from the extent of the events when the file does not say
 	// (dataset knowledge such as "fits 34x34: N-MNIST"). Nil means: use the extent.
 	InferGeometry func(extent events.Geometry) events.Geometry
-	// Params documents the format-specific -O options: name → help.
+	// Params documents the format-specific settings its reader and writer read (CLI: -O key=value): name
+	// → help. CheckParams refuses any other key, so every key read must be here.
 	Params map[string]string
+	// Inner, for a format whose files are written with another format (a sharded dataset's shards), gives
+	// that format under o; the settings pass through to it, so CheckParams accepts its keys too.
+	Inner func(o Options) (*Format, error)
 	// Compressions lists the codecs the writer accepts in Options.Compression, its default first; nil when
 	// the format does not compress. The CLI's --compression check, `evtool formats` and the docs use it.
 	Compressions []string

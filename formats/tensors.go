@@ -43,9 +43,9 @@ func StoredDType(o Options, dtype tensors.DType) (tensors.DType, error) {
 	case v == tensors.Float32 || (dtype == tensors.Uint16 && (v == tensors.Int16 || v == tensors.Uint16)):
 		return v, nil
 	case dtype == tensors.Uint16:
-		return "", OptionErrorf("option %s=%s: counts are stored as int16 (the default), uint16 or float32", ParamDType, v)
+		return "", o.BadParam(ParamDType, "counts are stored as int16 (the default), uint16 or float32")
 	}
-	return "", OptionErrorf("option %s=%s: %s values are stored as float32", ParamDType, v, dtype)
+	return "", o.BadParam(ParamDType, "%s values are stored as float32", dtype)
 }
 
 // CheckStored reports whether t's values fit the element type stored (StoredDType): a count beyond what

@@ -64,7 +64,7 @@ func createTensors(path string, meta events.Meta, spec tensors.Spec, o formats.O
 	case "plain":
 		opts.PlainTensors = true
 	default:
-		return nil, fmt.Errorf("%s: option tensor-type=%s: want canonical (Arrow's tensor extension types) or plain", path, tt)
+		return nil, fmt.Errorf("%s: %w", path, o.BadParam("tensor-type", "want canonical (Arrow's tensor extension types) or plain"))
 	}
 	return CreateTensors(path, meta, spec, opts)
 }

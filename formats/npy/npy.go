@@ -124,7 +124,7 @@ func parseReadOptions(o formats.Options) (readOptions, error) {
 			if name != "-" && name != "_" {
 				r, ok := aliases[name]
 				if !ok || seen[r] {
-					return ro, fmt.Errorf("option columns=%q: %q is unknown or named twice (want t, x, y, p or -)", v, name)
+					return ro, o.BadParam("columns", "%q is unknown or named twice (want t, x, y, p or -)", name)
 				}
 				role, seen[r] = r, true
 			}
@@ -132,14 +132,14 @@ func parseReadOptions(o formats.Options) (readOptions, error) {
 		}
 		for r, ok := range seen {
 			if !ok {
-				return ro, fmt.Errorf("option columns=%q: column %s is missing", v, roleNames[r])
+				return ro, o.BadParam("columns", "column %s is missing", roleNames[r])
 			}
 		}
 	}
 	if u := strings.ToLower(o.Param("time-unit", "us")); u != "" {
 		e, ok := timeUnits[u]
 		if !ok {
-			return ro, fmt.Errorf("option time-unit=%q: want us, ms, s or ns", u)
+			return ro, o.BadParam("time-unit", "want us, ms, s or ns")
 		}
 		ro.timeExp = e
 	}
