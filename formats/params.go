@@ -2,6 +2,7 @@ package formats
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -27,6 +28,19 @@ func (e *ParamError) Is(target error) bool { return target == ErrOption }
 // takes.
 func (o Options) BadParam(key, format string, a ...any) error {
 	return &ParamError{Key: key, Value: o.Params[key], Msg: fmt.Sprintf(format, a...)}
+}
+
+// TensorFormat returns the format as a reader and writer of tensors, for CheckParams: its name and its
+// tensor settings (TensorIO.Params) instead of those of its events reader and writer. Nil when the format
+// holds no tensors.
+func (f *Format) TensorFormat() *Format {
+	switch {
+	case f.Tensors == nil:
+		return nil
+	case f.tensorView != nil:
+		return f.tensorView
+	}
+	return &Format{Name: f.Name + " (tensors)", Description: f.Description, Params: f.Tensors.Params}
 }
 
 // CheckParams reports a setting in o.Params that none of the formats fs takes (Format.Params, and those
@@ -89,7 +103,7 @@ func unknownParam(key string, fs []*Format) string {
 	if len(fs) == 0 {
 		return "no format is involved to take it"
 	}
-	var names, each, all []string
+	var names, each, keys []string
 	for _, f := range fs {
 		names = append(names, f.Name)
 		ks := make([]string, 0, len(f.Params))
@@ -97,15 +111,18 @@ func unknownParam(key string, fs []*Format) string {
 			ks = append(ks, k)
 		}
 		sort.Strings(ks)
-		all = append(all, ks...)
+		keys = append(keys, ks...)
 		if len(ks) == 0 {
 			each = append(each, f.Name+" takes none")
 		} else {
 			each = append(each, f.Name+" takes "+strings.Join(ks, ", "))
 		}
 	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys) // a format's events and tensors may share a key
 	if len(fs) == 1 {
-		return fmt.Sprintf("format %s takes no option of that name (%s)%s", names[0], strings.Replace(each[0], names[0], "it", 1), suggest.DidYouMean(key, all))
+		return fmt.Sprintf("format %s takes no option of that name (%s)%s", names[0], strings.Replace(each[0], names[0], "it", 1), suggest.DidYouMean(key, keys))
 	}
-	return fmt.Sprintf("formats %s take no option of that name (%s)%s", List(names), strings.Join(each, "; "), suggest.DidYouMean(key, all))
+	all := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	return fmt.Sprintf("formats %s take no option of that name (%s)%s", all, strings.Join(each, "; "), suggest.DidYouMean(key, keys))
 }

@@ -139,6 +139,8 @@ type Format struct {
 	Tensors *TensorIO
 	// Conformance tells the conformance kit (formats/formattest) what valid content of this format is.
 	Conformance Conformance
+	// tensorView is what TensorFormat returns, made once by Register.
+	tensorView *Format
 	// Index, for a format kept as a folder of files (a sharded dataset: formats/shards), names the file
 	// in the folder that describes the rest (manifest.json). Every lookup that takes a path takes the
 	// folder for that file (Resolve); Detect and NewReader work on the index file.
@@ -318,6 +320,9 @@ func Register(f *Format) {
 			}
 			return create(path, meta, o)
 		}
+	}
+	if f.Tensors != nil {
+		f.tensorView = f.TensorFormat()
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -25,6 +25,9 @@ type TensorIO struct {
 	// Create opens a tensors output for tensors as spec describes (shape −1 where a size varies per
 	// sample; Samples when the count is known in advance). Nil when the format cannot write tensors.
 	Create func(path string, meta events.Meta, spec tensors.Spec, opts Options) (tensors.Writer, error)
+	// Params documents the settings the tensor reader and writer read (CLI: -O key=value), as
+	// Format.Params does for events; CheckParams takes them through Format.TensorFormat.
+	Params map[string]string
 }
 
 // ParamDType is the tensor writers' option (-O dtype=) naming the element type stored.

@@ -58,6 +58,9 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 			if j.fo, err = ff.options(); err != nil {
 				return err
 			}
+			if err := checkReadParams(j.fo, args, j.from, true); err != nil {
+				return err
+			}
 			for _, d := range []struct {
 				name, v string
 				dst     *int64

@@ -26,9 +26,7 @@ func init() {
 		Compressions:  []string{"zstd", "lz4", "none"},
 		Params: map[string]string{
 			"batch-events":  "events per record batch of a recording (default 1048576)",
-			"batch-samples": "samples per record batch of a dataset or tensors file (default 64; lower it for long samples)",
-			"tensor-type":   "tensors: canonical (default: Arrow's fixed/variable shape tensor extension types) or plain (the same storage, no extension declaration)",
-			"dtype":         "tensors: element type stored: int16 (default for counts: torch takes it on every version), uint16 or float32 (default for values)",
+			"batch-samples": "samples per record batch of a dataset (default 64; lower it for long samples)",
 		},
 		Tensors: &formats.TensorIO{
 			NewReader: func(r io.Reader, name string, o formats.Options) (tensors.Reader, error) {
@@ -39,6 +37,11 @@ func init() {
 				return tr, nil
 			},
 			Create: createTensors,
+			Params: map[string]string{
+				"batch-samples":    "samples per record batch (default 64; lower it for large tensors)",
+				"tensor-type":      "canonical (default: Arrow's fixed/variable shape tensor extension types) or plain (the same storage, no extension declaration)",
+				formats.ParamDType: "element type stored: int16 (default for counts: torch takes it on every version), uint16 or float32 (default for values)",
+			},
 		},
 		Conformance: formats.Conformance{
 			Framed:   true, // the footer indexes every record batch

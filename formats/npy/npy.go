@@ -47,8 +47,6 @@ func init() {
 		Params: map[string]string{
 			"columns":   `read only: column order of a plain 2-D array, e.g. "x,y,p,t" ("-" skips a column; default t,x,y,p)`,
 			"time-unit": `read only: unit of t in the file: us (default), ms, s or ns; converted to µs, rounded to the nearest`,
-			"stacked":   `tensors, read only: true (default) reads an array of 3 or more dimensions as samples along its first axis; false as one tensor (what a single recording's tensor is)`,
-			"dtype":     `tensors, write: element type stored: int16 (default for counts: torch.from_numpy takes it on every torch), uint16 or float32 (default for values)`,
 		},
 		Tensors: &formats.TensorIO{
 			NewReader: func(r io.Reader, name string, o formats.Options) (tensors.Reader, error) {
@@ -64,6 +62,10 @@ func init() {
 			Create: func(path string, meta events.Meta, spec tensors.Spec, o formats.Options) (tensors.Writer, error) {
 				return createTensors(path, meta, spec, false, o)
 			},
+			Params: map[string]string{
+				"stacked":          `read only: true (default) reads an array of 3 or more dimensions as samples along its first axis; false as one tensor (what a single recording's tensor is)`,
+				formats.ParamDType: `write: element type stored: int16 (default for counts: torch.from_numpy takes it on every torch), uint16 or float32 (default for values)`,
+			},
 		},
 		Conformance: formats.Conformance{
 			Framed:   true, // the header states the record count
@@ -78,15 +80,15 @@ func init() {
 		Extensions:   []string{".npz"},
 		Detect:       IsNPZ,
 		RandomAccess: true, // a zip archive keeps its directory at the end
-		Params: map[string]string{
-			"dtype": `element type stored for x: int16 (default for counts: torch.from_numpy takes it on every torch), uint16 or float32 (default for values)`,
-		},
 		Tensors: &formats.TensorIO{
 			NewReader: func(r io.Reader, name string, _ formats.Options) (tensors.Reader, error) {
 				return NewNPZReader(r, name)
 			},
 			Create: func(path string, meta events.Meta, spec tensors.Spec, o formats.Options) (tensors.Writer, error) {
 				return createTensors(path, meta, spec, true, o)
+			},
+			Params: map[string]string{
+				formats.ParamDType: `element type stored for x: int16 (default for counts: torch.from_numpy takes it on every torch), uint16 or float32 (default for values)`,
 			},
 		},
 	})
