@@ -166,6 +166,9 @@ func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, in
 	}
 	out := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG, Classes: meta.Classes,
 		Source: datasetSourceText(src, meta, input, o), Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
+	if err := outFmt.CarryBoxes(&out, meta); err != nil {
+		return nil, err
+	}
 	sink, err := outFmt.Create(output, out, o.Format)
 	if err != nil {
 		return nil, err

@@ -134,6 +134,10 @@ type Format struct {
 	// Compressions lists the codecs the writer accepts in Options.Compression, its default first; nil when
 	// the format does not compress. The CLI's --compression check, `evtool formats` and the docs use it.
 	Compressions []string
+	// Boxes says that the format stores boxes (labels over time) beside the events: a writer created with
+	// events.Meta.Boxes keeps every sample's boxes (and a recording's, through events.BoxWriter) and its
+	// reader gives them back. Conversions refuse to write boxes to a format without them.
+	Boxes bool
 	// Tensors reads and writes the tensors a representation makes of samples (tensors.go); nil for
 	// formats that hold events only.
 	Tensors *TensorIO
@@ -145,6 +149,34 @@ type Format struct {
 	// in the folder that describes the rest (manifest.json). Every lookup that takes a path takes the
 	// folder for that file (Resolve); Detect and NewReader work on the index file.
 	Index string
+}
+
+// CarryBoxes sets out's boxes from in's, for an output of format f: an error when in has boxes and f
+// cannot store them (for tensors, f's Tensors), so that no conversion drops them silently.
+func (f *Format) CarryBoxes(out *events.Meta, in events.Meta) error {
+	if !in.Boxes {
+		return nil
+	}
+	can := f.Boxes
+	if out.Kind == events.KindTensors {
+		can = f.Tensors != nil && f.Tensors.Boxes
+	}
+	if !can {
+		return fmt.Errorf("the input has boxes (labels over time) and format %s cannot store them: write %s", f.Name, List(boxFormats(out.Kind == events.KindTensors)))
+	}
+	out.Boxes, out.BoxClasses = true, in.BoxClasses
+	return nil
+}
+
+// boxFormats lists the extensions of the formats that store boxes (of tensors when tensors is set).
+func boxFormats(tensors bool) []string {
+	var exts []string
+	for _, f := range All() {
+		if (!tensors && f.Boxes) || (tensors && f.Tensors != nil && f.Tensors.Boxes) {
+			exts = append(exts, f.Extensions[0])
+		}
+	}
+	return exts
 }
 
 // CheckCompression reports whether the format's writer accepts the codec name (empty: its default).

@@ -28,6 +28,9 @@ type TensorIO struct {
 	// Params documents the settings the tensor reader and writer read (CLI: -O key=value), as
 	// Format.Params does for events; CheckParams takes them through Format.TensorFormat.
 	Params map[string]string
+	// Boxes says that the writer keeps each sample's boxes (tensors.Sample.Boxes) when created with
+	// events.Meta.Boxes, and the reader gives them back: a detection loader's inputs and targets in one file.
+	Boxes bool
 }
 
 // ParamDType is the tensor writers' option (-O dtype=) naming the element type stored.

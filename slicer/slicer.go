@@ -47,6 +47,9 @@ type Slice struct {
 	Start, End int64 // time bounds (End exclusive); for count slices, the first and last event time + 1
 	First      int64 // index of the slice's first event in the recording
 	Label      int32
+	// Boxes are the recording's boxes with Start ≤ t < End (given with AddBoxes), rebased like the events;
+	// valid during the emit call.
+	Boxes []events.Box
 }
 
 // MaxWindows bounds the time windows one recording is cut into: a gap of years between two timestamps
@@ -66,6 +69,29 @@ type Slicer struct {
 	out     events.Batch
 	lastT   int64
 	err     error // what emit returned
+	// Boxes given with AddBoxes, from the oldest open slice on, and the rebased copy of a slice's.
+	boxes    []events.Box
+	outBoxes []events.Box
+	lastBox  int64
+	anyBox   bool
+}
+
+// AddBoxes gives the slicer the recording's boxes (labels over time), in time order: each slice carries
+// those of its time span. Give them no later than the events at or after their time (as an
+// events.BoxReader hands them out): a slice goes out once an event at or after its end has arrived.
+func (sl *Slicer) AddBoxes(boxes []events.Box) error {
+	if len(boxes) == 0 {
+		return nil
+	}
+	if err := events.CheckBoxes(boxes); err != nil {
+		return err
+	}
+	if sl.anyBox && boxes[0].T < sl.lastBox {
+		return fmt.Errorf("box at %d µs goes back in time (after %d µs): slicing needs boxes in time order", boxes[0].T, sl.lastBox)
+	}
+	sl.anyBox, sl.lastBox = true, boxes[len(boxes)-1].T
+	sl.boxes = append(sl.boxes, boxes...)
+	return nil
 }
 
 // New checks the spec and returns a slicer.
@@ -281,6 +307,9 @@ func (sl *Slicer) counts(emit Emit, final bool) error {
 		}
 		sl.k++
 		sl.dropIndex(int64(sl.k) * S)
+		if sl.buf.Len() > 0 {
+			sl.dropBoxes(sl.buf.T[0])
+		}
 	}
 }
 
@@ -313,6 +342,7 @@ func (sl *Slicer) emitTime(emit Emit, start, end int64, label int32) error {
 func (sl *Slicer) emitEvents(emit Emit, s Slice, v *events.Batch) {
 	sl.err = nil
 	ev := v
+	s.Boxes = events.BoxesInTime(sl.boxes, s.Start, s.End)
 	if sl.s.Rebase {
 		sl.out.Reset()
 		sl.out.AppendBatch(v)
@@ -320,14 +350,31 @@ func (sl *Slicer) emitEvents(emit Emit, s Slice, v *events.Batch) {
 			sl.out.T[i] -= s.Start
 		}
 		ev = &sl.out
+		sl.outBoxes = append(sl.outBoxes[:0], s.Boxes...)
+		for i := range sl.outBoxes {
+			sl.outBoxes[i].T -= s.Start
+		}
+		s.Boxes = sl.outBoxes
 	}
 	if err := emit(s, ev); err != nil {
 		sl.err = err
 	}
 }
 
-// drop forgets the buffered events before t.
-func (sl *Slicer) drop(t int64) { sl.dropIndex(sl.bufBase + int64(sl.buf.SearchTime(t))) }
+// drop forgets the buffered events and boxes before t.
+func (sl *Slicer) drop(t int64) {
+	sl.dropIndex(sl.bufBase + int64(sl.buf.SearchTime(t)))
+	sl.dropBoxes(t)
+}
+
+// dropBoxes forgets the boxes before t.
+func (sl *Slicer) dropBoxes(t int64) {
+	n := len(events.BoxesInTime(sl.boxes, math.MinInt64, t))
+	if n == 0 {
+		return
+	}
+	sl.boxes = append(sl.boxes[:0], sl.boxes[n:]...)
+}
 
 // dropIndex forgets the buffered events before recording index i (compacting when half the buffer is dead).
 func (sl *Slicer) dropIndex(i int64) {

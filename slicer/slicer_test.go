@@ -181,6 +181,81 @@ func TestReadDVSGestureLabels(t *testing.T) {
 	}
 }
 
+// sliceBoxes slices b with boxes, feeding each batch's boxes before it as an events.BoxReader hands them
+// out (those up to the batch's last event; the rest at the end), and returns each slice's box times.
+func sliceBoxes(t *testing.T, s Spec, b *events.Batch, boxes []events.Box, size int) []string {
+	t.Helper()
+	sl, err := New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	emit := func(x Slice, ev *events.Batch) error {
+		var ts []string
+		for _, bx := range x.Boxes {
+			ts = append(ts, fmt.Sprintf("%d/%d", bx.T, bx.Track))
+		}
+		out = append(out, fmt.Sprintf("[%d,%d) %v", x.Start, x.End, ts))
+		return nil
+	}
+	for i := 0; i < b.Len(); i += size {
+		v := b.Slice(i, min(i+size, b.Len()))
+		n := len(events.BoxesInTime(boxes, -1<<62, v.T[v.Len()-1]+1))
+		if err := sl.AddBoxes(boxes[:n]); err != nil {
+			t.Fatal(err)
+		}
+		boxes = boxes[n:]
+		if err := sl.Add(&v, emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sl.AddBoxes(boxes); err != nil {
+		t.Fatal(err)
+	}
+	if err := sl.Finish(emit); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Slices carry the boxes of their half-open time span, rebased like the events, whatever the batch sizes.
+func TestSliceBoxes(t *testing.T) {
+	b := times(0, 10, 20, 30, 40, 50, 60, 70, 80, 90)
+	var boxes []events.Box
+	for i, bt := range []int64{-5, 0, 9, 10, 10, 35, 59, 60, 95, 200} {
+		boxes = append(boxes, events.Box{T: bt, W: 1, H: 1, Track: uint32(i)})
+	}
+	for _, size := range []int{1, 3, 10} {
+		// Windows of 30 µs, stride 20, from the first event; the last one cut at the last event + 1.
+		got := sliceBoxes(t, Spec{Window: 30, Overlap: 10, IncludeIncomplete: true}, b, boxes, size)
+		want := "[[0,30) [0/1 9/2 10/3 10/4] [20,50) [35/5] [40,70) [59/6 60/7] [60,90) [60/7] [80,91) []]"
+		if fmt.Sprint(got) != want {
+			t.Fatalf("windows, batches of %d:\n got %v\nwant %s", size, got, want)
+		}
+		got = sliceBoxes(t, Spec{Window: 30, Rebase: true}, b, boxes, size)
+		want = "[[0,30) [0/1 9/2 10/3 10/4] [30,60) [5/5 29/6] [60,90) [0/7]]"
+		if fmt.Sprint(got) != want {
+			t.Fatalf("rebased windows, batches of %d:\n got %v\nwant %s", size, got, want)
+		}
+		// Counts of 4 events: [0,31), [40,71); the last two events make no whole slice.
+		got = sliceBoxes(t, Spec{Count: 4}, b, boxes, size)
+		want = "[[0,31) [0/1 9/2 10/3 10/4] [40,71) [59/6 60/7]]"
+		if fmt.Sprint(got) != want {
+			t.Fatalf("counts, batches of %d:\n got %v\nwant %s", size, got, want)
+		}
+		got = sliceBoxes(t, Spec{Intervals: []Interval{{Start: -10, End: 10}, {Start: 5, End: 100}, {Start: 90, End: 300}}}, b, boxes, size)
+		want = "[[-10,10) [-5/0 0/1 9/2] [5,100) [9/2 10/3 10/4 35/5 59/6 60/7 95/8] [90,300) [95/8 200/9]]"
+		if fmt.Sprint(got) != want {
+			t.Fatalf("intervals, batches of %d:\n got %v\nwant %s", size, got, want)
+		}
+	}
+	sl, _ := New(Spec{Count: 2})
+	sl.AddBoxes([]events.Box{{T: 5}})
+	if err := sl.AddBoxes([]events.Box{{T: 4}}); err == nil {
+		t.Fatal("boxes going back in time were accepted")
+	}
+}
+
 // The events after the last whole window or count are counted (LeftOut), unless the last part is kept.
 func TestLeftOut(t *testing.T) {
 	b := times(0, 10, 20, 30, 40, 50, 60, 70)

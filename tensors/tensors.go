@@ -61,12 +61,16 @@ type Sample struct {
 	Label  int32  // class index, or events.NoLabel
 	ID     string // unique within its file
 	Tensor Tensor
+	// Boxes are the sample's labelled boxes (detection targets), as its events.Sample had them, so that a
+	// detection loader gets inputs and targets from one file; nil for samples without them.
+	Boxes []events.Box
 }
 
 // Reset empties the sample and keeps its buffers.
 func (s *Sample) Reset() {
 	s.Label, s.ID = events.NoLabel, ""
 	s.Tensor.Shape, s.Tensor.U16, s.Tensor.F32 = s.Tensor.Shape[:0], s.Tensor.U16[:0], s.Tensor.F32[:0]
+	s.Boxes = s.Boxes[:0]
 }
 
 // Spec says what a tensors file holds.

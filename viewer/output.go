@@ -27,6 +27,11 @@ type Clip struct {
 	Window    int64 // µs per frame (default Render.Window)
 	MaxFrames int   // 0 = 500
 	Label     string
+	// Boxes draws the boxes of a stream that carries them (an events.BoxReader whose Meta says Boxes),
+	// named by BoxClasses, each label time's for BoxHold µs (default max(window, DefaultBoxHold)).
+	Boxes      bool
+	BoxClasses []string
+	BoxHold    int64
 }
 
 // frameLoop reads r and calls emit with the picture of every window [t0+kW, t0+(k+1)W), drawn at the
@@ -44,6 +49,11 @@ func frameLoop(r events.Reader, c Clip, emit func(k int, img *image.RGBA, tEnd i
 	if maxFrames <= 0 {
 		maxFrames = 500
 	}
+	hold := c.BoxHold
+	if hold <= 0 {
+		hold = max(W, DefaultBoxHold)
+	}
+	boxes := newBoxTrack(r, c.Boxes, hold)
 	buf := events.NewBatch(1 << 16)
 	var t0, end int64
 	started := c.HasStart
@@ -58,8 +68,12 @@ func frameLoop(r events.Reader, c Clip, emit func(k int, img *image.RGBA, tEnd i
 				return errStop
 			}
 			tEnd := events.AddTime(t0, int64(k+1)*W)
+			img := rd.Render(tEnd - 1)
+			if shown := boxes.at(tEnd - 1); len(shown) > 0 {
+				DrawBoxes(img, img.Rect, image.Point{}, rd.Zoom(), shown, c.BoxClasses)
+			}
 			// The overlays show the time since the clip's start: epoch microseconds are unreadable.
-			if err := emit(k, rd.Render(tEnd-1), int64(events.Span(t0, tEnd))); err != nil {
+			if err := emit(k, img, int64(events.Span(t0, tEnd))); err != nil {
 				return err
 			}
 			k++
@@ -68,6 +82,9 @@ func frameLoop(r events.Reader, c Clip, emit func(k int, img *image.RGBA, tEnd i
 	}
 	for {
 		rerr := r.Read(buf)
+		if rerr == nil || rerr == io.EOF {
+			boxes.add()
+		}
 		for i := 0; i < buf.Len(); {
 			t := buf.T[i]
 			if !started {
@@ -202,7 +219,8 @@ func WriteGIF(path string, r events.Reader, c Clip, speed float64) (frames int, 
 	return a.Frames(), a.Save(path)
 }
 
-// palette holds the scheme's background, 62 steps towards ON and OFF each, and grays for the overlays.
+// palette holds the scheme's background, 62 steps towards ON and OFF each, grays for the overlays and the
+// box colours.
 func palette(scheme string) color.Palette {
 	s, ok := Schemes[scheme]
 	if !ok {
@@ -216,6 +234,9 @@ func palette(scheme string) color.Palette {
 	for i := 0; i < 16; i++ {
 		v := uint8(i * 17)
 		p = append(p, color.RGBA{v, v, v, 255})
+	}
+	for _, c := range BoxColors {
+		p = append(p, c)
 	}
 	return p
 }

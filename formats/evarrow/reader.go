@@ -84,6 +84,7 @@ func openReader(path string, src *io.SectionReader, f io.Reader, o formats.Optio
 		r.Close()
 		return nil, fmt.Errorf("%s: not an evtool %s file: %w", path, meta.Kind, err)
 	}
+	meta.Boxes = cols.boxes >= 0
 	return &file{path: path, f: f, src: src, r: r, meta: meta, cols: cols, blocks: blocks, left: &left, opts: o}, nil
 }
 
@@ -143,6 +144,18 @@ func (fl *file) batch(i int) (rec arrow.RecordBatch, err error) {
 	return rec, nil
 }
 
+// boxesOf checks and returns a loaded batch's boxes column; nil when the file has none.
+func (fl *file) boxesOf(rec arrow.RecordBatch, i int) (bc *boxColumn, err error) {
+	if fl.cols.boxes < 0 {
+		return nil, nil
+	}
+	defer guard(fl.path, &err)
+	if bc, err = openBoxColumn(rec.Column(fl.cols.boxes)); err != nil {
+		return nil, &events.DecodeError{Path: fl.path, Msg: fmt.Sprintf("record batch %d", i), Err: err}
+	}
+	return bc, nil
+}
+
 // Open opens an evtool Arrow file: a recording (Source.Events is a *RecordingReader) or a dataset
 // (Source.Samples is a *DatasetReader), by its layout.
 func Open(path string, o formats.Options) (formats.Source, error) {
@@ -166,14 +179,21 @@ func NewReader(r io.Reader, name string, o formats.Options) (formats.Source, err
 	return formats.Source{Events: &RecordingReader{file: fl}}, nil
 }
 
-// RecordingReader streams a recording-layout file.
+// RecordingReader streams a recording-layout file. A file with a boxes column hands out its boxes as an
+// events.BoxReader does.
 type RecordingReader struct {
 	*file
 	next    int // next record batch
 	rec     arrow.RecordBatch
-	pos     int   // next row in rec
-	pending error // fault to report after the good events
+	bc      *boxColumn // rec's boxes
+	pos     int        // next row in rec
+	pending error      // fault to report after the good events
+	met     []events.Box
 }
+
+// Boxes returns the boxes of the rows the last Read returned (events.BoxReader); none for a file without
+// a boxes column.
+func (r *RecordingReader) Boxes() []events.Box { return r.met }
 
 // OpenRecording opens a recording-layout file.
 func OpenRecording(path string) (*RecordingReader, error) {
@@ -194,6 +214,7 @@ func (r *RecordingReader) Meta() events.Meta { return r.meta }
 // Read fills dst with the next events.
 func (r *RecordingReader) Read(dst *events.Batch) error {
 	dst.Reset()
+	r.met = r.met[:0]
 	if err := r.pending; err != nil {
 		r.pending = io.EOF
 		return err
@@ -212,6 +233,12 @@ func (r *RecordingReader) Read(dst *events.Batch) error {
 				break
 			}
 			rec, err := r.batch(r.next)
+			var bc *boxColumn
+			if err == nil {
+				if bc, err = r.boxesOf(rec, r.next); err != nil {
+					rec.Release()
+				}
+			}
 			if err != nil {
 				r.next = r.r.NumRecords()
 				if dst.Len() > 0 {
@@ -222,8 +249,21 @@ func (r *RecordingReader) Read(dst *events.Batch) error {
 				return err
 			}
 			r.next++
-			r.rec, r.pos = rec, 0
+			r.rec, r.bc, r.pos = rec, bc, 0
 			continue
+		}
+		if r.bc != nil {
+			if err := r.readBoxes(min(int(r.rec.NumRows())-r.pos, want-dst.Len())); err != nil {
+				r.next = r.r.NumRecords()
+				r.rec.Release()
+				r.rec = nil
+				if dst.Len() > 0 {
+					r.pending = err
+					return nil
+				}
+				r.pending = io.EOF
+				return err
+			}
 		}
 		n := min(int(r.rec.NumRows())-r.pos, want-dst.Len())
 		t := r.rec.Column(r.cols.t).(*array.Int64).Int64Values()
@@ -238,6 +278,17 @@ func (r *RecordingReader) Read(dst *events.Batch) error {
 	}
 	if dst.Len() == 0 {
 		return io.EOF
+	}
+	return nil
+}
+
+// readBoxes appends the boxes of the next n rows of the current batch.
+func (r *RecordingReader) readBoxes(n int) (err error) {
+	defer guard(r.path, &err)
+	for row := r.pos; row < r.pos+n; row++ {
+		if r.met, err = r.bc.appendRow(r.met, row); err != nil {
+			return &events.DecodeError{Path: r.path, Msg: fmt.Sprintf("record batch %d", r.next-1), Err: err}
+		}
 	}
 	return nil
 }
@@ -257,6 +308,7 @@ type DatasetReader struct {
 	starts []int // starts[i] = index of the first sample of batch i; len = batches+1
 	cached int
 	rec    arrow.RecordBatch
+	bc     *boxColumn // rec's boxes
 }
 
 // OpenDataset opens a dataset-layout file.
@@ -325,10 +377,15 @@ func (d *DatasetReader) load(i int) (arrow.RecordBatch, error) {
 	if err != nil {
 		return nil, err
 	}
+	bc, err := d.boxesOf(rec, i)
+	if err != nil {
+		rec.Release()
+		return nil, err
+	}
 	if d.rec != nil {
 		d.rec.Release()
 	}
-	d.rec, d.cached = rec, i
+	d.rec, d.bc, d.cached = rec, bc, i
 	return rec, nil
 }
 
@@ -387,6 +444,19 @@ func (d *DatasetReader) ReadSample(i int, dst *events.Sample) (err error) {
 	ev.X = append(ev.X, lx.ListValues().(*array.Uint16).Uint16Values()[s1:e1]...)
 	ev.Y = append(ev.Y, ly.ListValues().(*array.Uint16).Uint16Values()[s2:e2]...)
 	ev.P = append(ev.P, lp.ListValues().(*array.Uint8).Uint8Values()[s3:e3]...)
+	return d.readBoxes(row, i, &dst.Boxes)
+}
+
+// readBoxes sets *dst to the boxes of row (sample i) of the cached batch, when the file has boxes.
+func (d *DatasetReader) readBoxes(row, i int, dst *[]events.Box) error {
+	if d.bc == nil {
+		return nil
+	}
+	boxes, err := d.bc.appendRow((*dst)[:0], row)
+	if err != nil {
+		return &events.DecodeError{Path: d.path, Msg: fmt.Sprintf("sample %d", i), Err: err}
+	}
+	*dst = boxes
 	return nil
 }
 

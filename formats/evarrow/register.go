@@ -23,6 +23,7 @@ func init() {
 		RandomAccess:  true,
 		Create:        Create,
 		DatasetCreate: true,
+		Boxes:         true,
 		Compressions:  []string{"zstd", "lz4", "none"},
 		Params: map[string]string{
 			"batch-events":  "events per record batch of a recording (default 1048576)",
@@ -42,6 +43,7 @@ func init() {
 				"tensor-type":      "canonical (default: Arrow's fixed/variable shape tensor extension types) or plain (the same storage, no extension declaration)",
 				formats.ParamDType: "element type stored: int16 (default for counts: torch takes it on every version), uint16 or float32 (default for values)",
 			},
+			Boxes: true,
 		},
 		Conformance: formats.Conformance{
 			Framed:   true, // the footer indexes every record batch

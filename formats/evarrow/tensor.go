@@ -84,15 +84,15 @@ func TensorSchema(meta events.Meta, spec tensors.Spec, plain bool) (*arrow.Schem
 	md := MetaToMetadata(meta)
 	keys := append(append([]string{}, md.Keys()...), KeyTensorShape, KeyTensorDType)
 	vals := append(append([]string{}, md.Values()...), shapeJSON(spec.Shape), string(spec.DType))
-	smd := arrow.NewMetadata(keys, vals)
 	if plain {
 		ext = arrow.Metadata{}
 	}
-	return arrow.NewSchema([]arrow.Field{
+	fields, smd := withBoxes([]arrow.Field{
 		{Name: ColLabel, Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 		{Name: ColID, Type: arrow.BinaryTypes.String},
 		{Name: ColTensor, Type: typ, Metadata: ext},
-	}, &smd), nil
+	}, arrow.NewMetadata(keys, vals), meta)
+	return arrow.NewSchema(fields, &smd), nil
 }
 
 // TensorWriter streams tensors into a tensors-layout file.
@@ -138,6 +138,7 @@ func newTensorWriter(out *output.File, meta events.Meta, spec tensors.Spec, o Op
 	if err != nil {
 		return nil, err
 	}
+	rf.numBoxes = len(meta.BoxClasses)
 	rb := rf.b
 	w := &TensorWriter{rowFile: rf, spec: spec}
 	w.spec.Shape = append([]int(nil), spec.Shape...)
@@ -169,6 +170,9 @@ func (w *TensorWriter) Write(s *tensors.Sample) error {
 	if err := w.spec.Check(t); err != nil {
 		return fmt.Errorf("%s: sample %q: %w", w.out.Name(), s.ID, err)
 	}
+	if err := w.checkBoxes(s.ID, s.Boxes); err != nil {
+		return err
+	}
 	if w.i16 != nil {
 		if err := formats.CheckStored(t, tensors.Int16); err != nil {
 			return fmt.Errorf("%s: sample %q: %w", w.out.Name(), s.ID, err)
@@ -176,6 +180,9 @@ func (w *TensorWriter) Write(s *tensors.Sample) error {
 	}
 	if err := w.appendKey(s.ID, s.Label); err != nil {
 		return err
+	}
+	if w.boxes != nil {
+		w.boxes.appendRow(s.Boxes, false)
 	}
 	if w.fixedList != nil {
 		w.fixedList.Append(true)
@@ -409,5 +416,5 @@ func (r *TensorReader) ReadSample(i int, dst *tensors.Sample) (err error) {
 	default:
 		return fmt.Errorf("%s: tensor values of type %s", d.path, values.DataType())
 	}
-	return nil
+	return d.readBoxes(row, i, &dst.Boxes)
 }

@@ -66,9 +66,13 @@ func (w *tensorWriter) Write(s []tensors.Sample) error {
 	if w.w == nil {
 		var err error
 		spec := tensors.Spec{DType: w.dtype, Shape: slices.Clone(tensorShape), Samples: len(s)}
+		meta := TensorMeta
+		if w.f.Tensors.Boxes {
+			meta.Boxes, meta.BoxClasses = true, TensorMeta.Classes
+		}
 		// Stored as they are: int16, the default for counts, cannot hold 65535 (StoredTypes checks it).
 		o := formats.Options{Params: map[string]string{formats.ParamDType: string(w.dtype)}}
-		if w.w, err = w.f.Tensors.Create(w.path, TensorMeta, spec, o); err != nil {
+		if w.w, err = w.f.Tensors.Create(w.path, meta, spec, o); err != nil {
 			return err
 		}
 	}
@@ -97,11 +101,21 @@ func (w *tensorWriter) Abort() {
 
 // TensorCodec is the Codec of a format's tensors of element type dtype: its content is a list of
 // tensor samples, written with Tensors.Create and read back, by index, with Tensors.NewReader. A file
-// that states its length (every tensor format does) must report any cut.
+// that states its length (every tensor format does) must report any cut. For a format that keeps boxes
+// (Tensors.Boxes) the samples carry boxes, which must come back exactly.
 func TensorCodec(f *formats.Format, dtype tensors.DType) Codec[[]tensors.Sample] {
+	generate := func(rng *rand.Rand, n int) []tensors.Sample {
+		out := RandomTensors(rng, n, dtype, false)
+		if f.Tensors.Boxes {
+			for i := range out {
+				out[i].Boxes = RandomBoxes(rng, rng.IntN(4), TensorMeta.Geometry, len(TensorMeta.Classes))
+			}
+		}
+		return out
+	}
 	c := Codec[[]tensors.Sample]{
 		Format:   f,
-		Generate: func(rng *rand.Rand, n int) []tensors.Sample { return RandomTensors(rng, n, dtype, false) },
+		Generate: generate,
 		Create: func(path string) (Writer[[]tensors.Sample], error) {
 			return &tensorWriter{f: f, path: path, dtype: dtype}, nil
 		},
@@ -126,7 +140,7 @@ func TensorCodec(f *formats.Format, dtype tensors.DType) Codec[[]tensors.Sample]
 		MinUnits: 1,
 		Framed:   true,
 	}
-	c.Extremes = RandomTensors(rand.New(rand.NewPCG(21, 22)), 7, dtype, false)
+	c.Extremes = generate(rand.New(rand.NewPCG(21, 22)), 7)
 	return c
 }
 
@@ -154,6 +168,9 @@ func diffTensors(got, want []tensors.Sample) string {
 			if math.Float32bits(gt.F32[k]) != math.Float32bits(wt.F32[k]) {
 				return fmt.Sprintf("sample %d: value %d is %v, want %v", i, k, gt.F32[k], wt.F32[k])
 			}
+		}
+		if len(g.Boxes) != len(w.Boxes) || (len(w.Boxes) > 0 && !slices.Equal(g.Boxes, w.Boxes)) {
+			return fmt.Sprintf("sample %d: boxes %+v, want %+v", i, g.Boxes, w.Boxes)
 		}
 	}
 	return ""

@@ -90,6 +90,7 @@ func init() {
 			Params: map[string]string{
 				formats.ParamDType: `element type stored for x: int16 (default for counts: torch.from_numpy takes it on every torch), uint16 or float32 (default for values)`,
 			},
+			Boxes: true,
 		},
 	})
 }

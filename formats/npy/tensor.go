@@ -20,7 +20,7 @@ import (
 // Tensors for NumPy and PyTorch users (docs/FORMAT.md, layout 3):
 //   - .npy: one array x of shape (N, *shape), or, for the tensor of a single recording, the tensor itself;
 //   - .npz: x (N, *shape), y (int32 labels, −1 when unknown), ids (sample ids) and classes (class names),
-//     as numpy.savez_compressed writes them.
+//     as numpy.savez_compressed writes them, and the samples' boxes when they have them (boxes.go).
 //
 // Every tensor of a file has one shape (frames by bins, voxel grids); the element type is uint16 (counts)
 // or float32. The readers take any C-order integer, float or bool array of three or more dimensions.
@@ -55,6 +55,7 @@ type TensorWriter struct {
 	labels  []int32
 	ids     []string
 	classes []string
+	boxes   *boxArrays // the samples' boxes, for a .npz created with events.Meta.Boxes
 	buf     []byte
 }
 
@@ -85,6 +86,13 @@ func CreateTensors(path string, meta events.Meta, spec tensors.Spec, npz bool, s
 		return nil, err
 	}
 	w := &TensorWriter{out: f, name: path, spec: spec, descr: descr, stored: stored, stacked: stacked, classes: meta.Classes, bw: f}
+	if meta.Boxes {
+		if !npz {
+			f.Abort()
+			return nil, fmt.Errorf("%s: a .npy holds one array, without the samples' boxes: write .npz (or .arrow)", path)
+		}
+		w.boxes = &boxArrays{classes: meta.BoxClasses}
+	}
 	if npz {
 		w.zw = zip.NewWriter(f)
 		x, err := w.zw.CreateHeader(entryHeader("x.npy"))
@@ -127,6 +135,13 @@ func (w *TensorWriter) Write(s *tensors.Sample) error {
 	}
 	if err := (tensors.Spec{DType: w.spec.DType, Shape: w.shape}).Check(t); err != nil {
 		return fmt.Errorf("%s: sample %q: %w", w.name, s.ID, err)
+	}
+	if w.boxes != nil {
+		if err := w.boxes.add(s); err != nil {
+			return fmt.Errorf("%s: %w", w.name, err)
+		}
+	} else if len(s.Boxes) > 0 {
+		return fmt.Errorf("%s: sample %q has %d boxes, but the file was created without them (events.Meta.Boxes)", w.name, s.ID, len(s.Boxes))
 	}
 	var err error
 	if w.buf, err = formats.AppendStored(w.buf[:0], t, w.stored); err != nil {
@@ -187,10 +202,10 @@ func (w *TensorWriter) finish() error {
 		for _, l := range w.labels {
 			y = binary.LittleEndian.AppendUint32(y, uint32(l))
 		}
-		entries := []struct {
-			name string
-			data []byte
-		}{{"y.npy", y}, {"ids.npy", stringArray(w.ids)}, {"classes.npy", stringArray(w.classes)}}
+		entries := []npzEntry{{"y.npy", y}, {"ids.npy", stringArray(w.ids)}, {"classes.npy", stringArray(w.classes)}}
+		if w.boxes != nil {
+			entries = append(entries, w.boxes.entries()...)
+		}
 		for _, e := range entries {
 			ew, err := w.zw.CreateHeader(entryHeader(e.name))
 			if err == nil {

@@ -166,6 +166,8 @@ func (g *game) handle() {
 		p.GoSample(-1)
 	case in.Pressed(ebiten.KeyA):
 		p.ToggleAutoNext()
+	case in.Pressed(ebiten.KeyB):
+		p.ToggleBoxes()
 	case in.Pressed(ebiten.KeyH), in.Pressed(ebiten.KeyF1):
 		p.ToggleHelp()
 	case in.Pressed(ebiten.KeyS):

@@ -29,6 +29,8 @@ type Config struct {
 	Paused bool    // start paused
 	// AutoNext moves on to the next sample when one ends, and keeps playing.
 	AutoNext bool
+	// Boxes draws the boxes of samples and recordings that carry them (detection labels).
+	Boxes bool
 }
 
 // Decays is the order the decay key cycles through.
@@ -61,6 +63,7 @@ type Player struct {
 	playing bool
 	help    bool
 	auto    bool
+	boxes   bool
 	scale   int
 	shrink  int // sensor pixels per picture pixel (viewer.Options.Shrink)
 
@@ -85,7 +88,7 @@ func New(pl Playlist, cfg Config) (*Player, error) {
 		return nil, fmt.Errorf("%s: unknown sensor size", pl.Name())
 	}
 	p := &Player{pl: pl, window: cfg.Window, decay: cfg.Decay, scheme: cfg.Scheme, speed: cfg.Speed,
-		playing: !cfg.Paused, scale: cfg.Scale, auto: cfg.AutoNext}
+		playing: !cfg.Paused, scale: cfg.Scale, auto: cfg.AutoNext, boxes: cfg.Boxes}
 	if p.window <= 0 {
 		p.window = 10000
 	}
@@ -417,6 +420,27 @@ func (p *Player) ToggleAutoNext() {
 	}
 }
 
+// ToggleBoxes shows or hides the boxes of samples that carry them.
+func (p *Player) ToggleBoxes() {
+	p.boxes = !p.boxes
+	p.dirty = true
+	if p.boxes {
+		p.say("boxes: shown")
+	} else {
+		p.say("boxes: hidden")
+	}
+}
+
+// shownBoxes are the boxes of the picture at the current position (viewer.BoxesAt), with their class
+// names.
+func (p *Player) shownBoxes() ([]events.Box, []string) {
+	b, ok := p.rec.(boxed)
+	if !p.boxes || !ok {
+		return nil, nil
+	}
+	return viewer.BoxesAt(b.Boxes(), p.pos-1, max(p.window, viewer.DefaultBoxHold)), b.BoxClasses()
+}
+
 // ToggleHelp shows or hides the key card.
 func (p *Player) ToggleHelp() { p.help = !p.help; p.dirty = true }
 
@@ -435,6 +459,7 @@ var Help = []string{
 	"- / = / 0      slower / faster / real time",
 	"p / n          previous / next sample (also page up / down)",
 	"a              at a sample's end: go on to the next, or stop",
+	"b              boxes (detection labels): show / hide",
 	"mouse          click or drag the timeline to seek",
 	"s              save this picture as a PNG",
 	"h              this card          q / esc  quit",
@@ -457,6 +482,9 @@ func (p *Player) Frame() *image.RGBA {
 	c := p.canvas
 	draw.Draw(c, c.Rect, image.NewUniform(margin), image.Point{}, draw.Src)
 	draw.Draw(c, p.picRect, p.rd.Render(p.pos-1), image.Point{}, draw.Src)
+	if boxes, classes := p.shownBoxes(); len(boxes) > 0 {
+		viewer.DrawBoxes(c, p.picRect, p.picRect.Min, p.rd.Zoom(), boxes, classes)
+	}
 
 	state := "PLAY"
 	if !p.playing {
