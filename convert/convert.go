@@ -82,7 +82,7 @@ func Run(ctx context.Context, plan *sources.Plan, output string, o Options) (*Re
 		}
 	}
 	if !plan.Dataset {
-		src, inFmt, err := formats.Open(plan.Recording, o.From, o.Format)
+		src, inFmt, err := sources.Open(plan.Recording, o.From, o.Format)
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +127,7 @@ func Run(ctx context.Context, plan *sources.Plan, output string, o Options) (*Re
 			return convertDataset(ctx, src, m.Meta(), "", output, outFmt, o)
 		}
 	}
-	meta := events.Meta{Kind: events.KindDataset, Classes: plan.Classes}
+	meta := events.Meta{Kind: events.KindDataset, Classes: plan.Classes, Boxes: plan.Boxes, BoxClasses: plan.BoxClasses}
 	if o.Chain != nil && o.Chain.HasRepresentation() {
 		return convertTensors(ctx, newDatasetSource(plan, nil, o), meta, "", output, o)
 	}
@@ -155,6 +155,10 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 	if o.Source != "" {
 		out.Source = o.Source
 	}
+	if err := outFmt.CarryBoxes(&out, meta); err != nil {
+		return nil, fmt.Errorf("%s: %w", input, err)
+	}
+	boxes := newBoxStream(r, out.Boxes, stream)
 	sink, err := outFmt.Create(output, out, o.Format)
 	if err != nil {
 		return nil, err
@@ -164,11 +168,22 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 		sink.Abort()
 		return nil, fmt.Errorf("format %s cannot write a recording", outFmt.Name)
 	}
+	bw, _ := w.(events.BoxWriter)
+	if boxes != nil && bw == nil {
+		sink.Abort()
+		return nil, fmt.Errorf("format %s keeps boxes of samples, not of a recording", outFmt.Name)
+	}
 	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindRecording, Geometry: outG}
 	fail := func(err error) (*Result, error) { w.Abort(); return nil, err }
 	buf := events.NewBatch(1 << 16)
 	var tbuf events.Batch
-	write := func(b *events.Batch) error {
+	// write writes events, after the boxes that come with them (events.BoxWriter).
+	write := func(b *events.Batch, final bool) error {
+		if boxes != nil {
+			if err := bw.WriteBoxes(boxes.ready(final)); err != nil {
+				return err
+			}
+		}
 		if b.Len() == 0 {
 			return nil
 		}
@@ -184,20 +199,23 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 			if err := buf.Validate(g); err != nil {
 				return fail(fmt.Errorf("%s: %w", input, err))
 			}
-			cur := buf
-			if stream != nil {
-				tbuf.Reset()
-				if err := stream.Process(buf, &tbuf); err != nil {
-					return fail(fmt.Errorf("%s: %w", input, err))
-				}
-				cur = &tbuf
+		}
+		if rerr == nil || rerr == io.EOF {
+			boxes.add()
+		}
+		cur := buf
+		if stream != nil && buf.Len() > 0 {
+			tbuf.Reset()
+			if err := stream.Process(buf, &tbuf); err != nil {
+				return fail(fmt.Errorf("%s: %w", input, err))
 			}
-			if err := write(cur); err != nil {
-				return fail(err)
-			}
-			if o.Progress != nil {
-				o.Progress(res.Events, -1)
-			}
+			cur = &tbuf
+		}
+		if err := write(cur, false); err != nil {
+			return fail(err)
+		}
+		if buf.Len() > 0 && o.Progress != nil {
+			o.Progress(res.Events, -1)
 		}
 		if rerr == io.EOF {
 			break
@@ -211,7 +229,7 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 		if err := stream.Flush(&tbuf); err != nil {
 			return fail(fmt.Errorf("%s: %w", input, err))
 		}
-		if err := write(&tbuf); err != nil {
+		if err := write(&tbuf, true); err != nil {
 			return fail(err)
 		}
 		o.Chain.Tally.AddStream(stream)
@@ -220,6 +238,44 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 		return nil, err
 	}
 	return res, nil
+}
+
+// boxStream carries a recording's boxes (an events.BoxReader's) through a conversion: taken after each
+// Read, mapped through the chain once the events they come with have gone through it — at once for a
+// streaming chain, after Flush for one that holds the whole sample — and handed out before those events.
+type boxStream struct {
+	r       events.BoxReader
+	stream  *transforms.Stream
+	pending []events.Box
+}
+
+// newBoxStream returns nil when the recording has no boxes to carry.
+func newBoxStream(r events.Reader, carry bool, stream *transforms.Stream) *boxStream {
+	br, ok := r.(events.BoxReader)
+	if !carry || !ok {
+		return nil
+	}
+	return &boxStream{r: br, stream: stream}
+}
+
+// add takes the boxes of the last Read.
+func (b *boxStream) add() {
+	if b != nil {
+		b.pending = append(b.pending, b.r.Boxes()...)
+	}
+}
+
+// ready returns the boxes that can go out now, mapped (final: the chain has been flushed).
+func (b *boxStream) ready(final bool) []events.Box {
+	if b.stream != nil && b.stream.HoldsSample() && !final {
+		return nil
+	}
+	out := b.pending
+	if b.stream != nil {
+		out = b.stream.MapBoxes(out)
+	}
+	b.pending = b.pending[:0]
+	return out
 }
 
 // recordingGeometry is a recording's sensor: --sensor, else its header's, else (one extra pass over the

@@ -166,6 +166,9 @@ func convertDataset(ctx context.Context, src datasetSource, meta events.Meta, in
 	}
 	out := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG, Classes: meta.Classes,
 		Source: datasetSourceText(src, meta, input, o), Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
+	if err := outFmt.CarryBoxes(&out, meta); err != nil {
+		return nil, err
+	}
 	sink, err := outFmt.Create(output, out, o.Format)
 	if err != nil {
 		return nil, err
@@ -233,20 +236,13 @@ func datasetSourceText(src datasetSource, meta events.Meta, input string, o Opti
 	return meta.Source
 }
 
-// datasetGeometry finds the canvas of a dataset whose files do not state a sensor size: the header
-// geometry of its first sample when the format has one, else the extent over all samples passed through
-// the format's dataset knowledge (InferGeometry).
+// datasetGeometry finds the canvas of a dataset: the sensor its files' headers share when the format has
+// headers (sources.CommonSensor refuses mixed formats and sizes), else the extent over all samples passed
+// through the format's dataset knowledge (InferGeometry).
 func datasetGeometry(ctx context.Context, src datasetSource, workers int) (events.Geometry, error) {
 	files := src.files()
-	if len(files) > 0 {
-		it := files[0]
-		if s, err := it.Format.Open(it.Path, src.opts); err == nil {
-			g := s.Meta().Geometry
-			s.Close()
-			if g.Known() {
-				return g, nil
-			}
-		}
+	if g, err := sources.CommonSensor(files, src.opts); err != nil || g.Known() {
+		return g, err
 	}
 	total := events.NewStats(events.Geometry{}, false)
 	err := parallel.Ordered(ctx, src.units(), src.workers(workers), func() *unit { return &unit{} },

@@ -53,6 +53,13 @@ func openMerged(plan *sources.Plan, o formats.Options) (m *mergedDatasets, ok bo
 		} else if meta.Transforms != m.meta.Transforms {
 			m.meta.Transforms = "" // the parts went through different chains: record none rather than a wrong one
 		}
+		if meta.Boxes {
+			if m.meta.Boxes && !slices.Equal(meta.BoxClasses, m.meta.BoxClasses) {
+				m.Close()
+				return nil, true, fmt.Errorf("%s names its box classes %q, another part %q: merged datasets must agree", it.Path, meta.BoxClasses, m.meta.BoxClasses)
+			}
+			m.meta.Boxes, m.meta.BoxClasses = true, meta.BoxClasses
+		}
 		if (len(meta.Classes) == 0) != (len(m.meta.Classes) == 0) && i > 0 {
 			m.Close()
 			return nil, true, fmt.Errorf("%s and %s: one names its classes and the other does not", it.Path, plan.Items[0].Path)

@@ -37,6 +37,19 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 	if o.Source != "" {
 		out.Source = o.Source
 	}
+	br, _ := r.(events.BoxReader)
+	if br != nil && meta.Boxes {
+		if tensorFmt != nil {
+			out.Kind = events.KindTensors
+			err = tensorFmt.CarryBoxes(&out, meta)
+			out.Kind = events.KindDataset
+		} else {
+			err = outFmt.CarryBoxes(&out, meta)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", input, err)
+		}
+	}
 	base := filepath.Base(input)
 	res := &Result{Output: output, Kind: events.KindDataset}
 	var (
@@ -81,6 +94,7 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 		smp.ID = fmt.Sprintf("%s@%d-%d", base, s.Start, s.End)
 		smp.Label = s.Label
 		smp.Events.AppendBatch(ev)
+		smp.Boxes = append(smp.Boxes, s.Boxes...)
 		if o.Chain != nil {
 			sh, err := o.Chain.ApplySample(&smp, shapeOf(g), o.Seed)
 			if err != nil {
@@ -129,6 +143,11 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 		if err := buf.Validate(g); err != nil {
 			return fail(fmt.Errorf("%s: %w", input, err))
 		}
+		if out.Boxes && (rerr == nil || rerr == io.EOF) {
+			if err := sl.AddBoxes(br.Boxes()); err != nil {
+				return fail(fmt.Errorf("%s: %w", input, err))
+			}
+		}
 		if err := sl.Add(buf, emit); err != nil {
 			return fail(fmt.Errorf("%s: %w", input, err))
 		}
@@ -141,6 +160,11 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 	}
 	if err := sl.Finish(emit); err != nil {
 		return fail(fmt.Errorf("%s: %w", input, err))
+	}
+	if n := sl.LeftOut(); n > 0 {
+		o.Format.Notify(formats.Notice{Path: input, Offset: -1, Kind: formats.Omitted, Count: n,
+			What: fmt.Sprintf("events after the last whole slice left out (%.1f %% of them; --slice-incomplete keeps them as a last, shorter sample)",
+				100*float64(n)/float64(sl.Seen()))})
 	}
 	if res.Samples == 0 {
 		return fail(fmt.Errorf("%s: the slicing made no samples (is the window longer than the recording? keep the incomplete last window: IncludeIncomplete)", input))

@@ -111,3 +111,30 @@ func TestConvertSlices(t *testing.T) {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// The events after the last whole window are told (a Notice with their count), not dropped silently;
+// keeping the last short window tells nothing.
+func TestSliceLeftOutIsTold(t *testing.T) {
+	in := fixtures.Path(t, "aedat4/tonic_dvxplorer_sample.aedat4")
+	plan, err := sources.Discover([]string{in}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, incomplete := range []bool{false, true} {
+		var notes []formats.Notice
+		o := Options{Slice: &slicer.Spec{Window: 100_000, IncludeIncomplete: incomplete},
+			Format: formats.Options{Warn: func(n formats.Notice) { notes = append(notes, n) }}}
+		res, err := Run(context.Background(), plan, filepath.Join(dir, strconv.FormatBool(incomplete)+".arrow"), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// EXPECTED.md: 111,954 events; 100 ms windows keep 98,551 of them.
+		switch {
+		case !incomplete && (len(notes) != 1 || notes[0].Count != 111954-res.Events || notes[0].Kind != formats.Omitted || notes[0].Path != in):
+			t.Errorf("whole windows only (%d events kept): notices %+v", res.Events, notes)
+		case incomplete && (len(notes) != 0 || res.Events != 111954):
+			t.Errorf("with the last short window: %d events, notices %+v", res.Events, notes)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package convert
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/evtool/evtool/events"
@@ -34,6 +35,7 @@ func computeTensor(rep transforms.Representation, smp *events.Sample, sh transfo
 		return err
 	}
 	dst.ID, dst.Label, dst.Tensor = smp.ID, smp.Label, *t
+	dst.Boxes = append(dst.Boxes[:0], smp.Boxes...)
 	return nil
 }
 
@@ -63,6 +65,9 @@ func convertTensors(ctx context.Context, src datasetSource, meta events.Meta, in
 	shape := st.Shape()
 	out := events.Meta{Format: outFmt.Name, Kind: events.KindTensors, Geometry: shape.Geometry, Classes: meta.Classes,
 		Source: datasetSourceText(src, meta, input, o), Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
+	if err := outFmt.CarryBoxes(&out, meta); err != nil {
+		return nil, err
+	}
 	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindTensors, Geometry: shape.Geometry}
 	var w tensors.Writer
 	err = parallel.Ordered(ctx, src.units(), src.workers(o.Workers), func() *unit { return &unit{} },
@@ -95,7 +100,7 @@ func recordingTensor(ctx context.Context, r events.Reader, inFmt *formats.Format
 	if err != nil {
 		return nil, err
 	}
-	b, err := events.ReadAll(r)
+	b, boxes, err := readAll(r)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +120,7 @@ func recordingTensor(ctx context.Context, r events.Reader, inFmt *formats.Format
 	if err := b.Validate(g); err != nil {
 		return nil, fmt.Errorf("%s: %w", input, err)
 	}
-	smp := &events.Sample{Events: *b, Label: events.NoLabel, ID: filepath.Base(input)}
+	smp := &events.Sample{Events: *b, Label: events.NoLabel, ID: filepath.Base(input), Boxes: boxes}
 	sh, err := o.Chain.ApplySample(smp, shapeOf(g), o.Seed)
 	if err != nil {
 		return nil, err
@@ -133,6 +138,11 @@ func recordingTensor(ctx context.Context, r events.Reader, inFmt *formats.Format
 	if o.Source != "" {
 		out.Source = o.Source
 	}
+	if boxes != nil {
+		if err := outFmt.CarryBoxes(&out, meta); err != nil {
+			return nil, fmt.Errorf("%s: %w", input, err)
+		}
+	}
 	w, err := openTensorSink(outFmt, output, out, rep, &ts.Tensor, 1, true, o)
 	if err != nil {
 		return nil, err
@@ -146,4 +156,28 @@ func recordingTensor(ctx context.Context, r events.Reader, inFmt *formats.Format
 	}
 	return &Result{Output: output, Format: outFmt.Name, Kind: events.KindTensors, Samples: 1,
 		Events: int64(smp.Events.Len()), Geometry: sh.Geometry}, nil
+}
+
+// readAll drains a recording, with its boxes when it carries them (nil otherwise).
+func readAll(r events.Reader) (*events.Batch, []events.Box, error) {
+	br, ok := r.(events.BoxReader)
+	if !ok || !r.Meta().Boxes {
+		b, err := events.ReadAll(r)
+		return b, nil, err
+	}
+	all, buf := events.NewBatch(0), events.NewBatch(1<<16)
+	boxes := []events.Box{}
+	for {
+		err := r.Read(buf)
+		all.AppendBatch(buf)
+		if err == nil || err == io.EOF {
+			boxes = append(boxes, br.Boxes()...)
+		}
+		if err == io.EOF {
+			return all, boxes, nil
+		}
+		if err != nil {
+			return all, boxes, err
+		}
+	}
 }

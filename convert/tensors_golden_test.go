@@ -13,31 +13,33 @@ import (
 	"github.com/evtool/evtool/transforms"
 )
 
-// tensorGolden are the SHA-256 sums of what convert wrote for these chains before the tensor formats went
-// through the registry (made by the code of that time, with the same source text and fixtures): tensor
-// outputs must stay byte-identical, whatever is refactored underneath. A deliberate change of a tensor
-// layout updates them, and says so in its commit.
+// tensorGolden are the SHA-256 sums of what convert writes for these chains (first made before the tensor
+// formats went through the registry, with the same source text and fixtures): tensor outputs must stay
+// byte-identical, whatever is refactored underneath. A deliberate change of a tensor layout updates them,
+// and says so in its commit. Last change: counts are stored as int16 by default (torch.from_numpy takes
+// it on every torch) and .npz entries carry the valid date 1980-01-01 (voxel grids' .arrow and .npy, float32
+// without a zip, kept their sums).
 var tensorGolden = []struct {
 	spec, ext string
 	dataset   bool // the N-MNIST Train folder, else its recording Train/0/00002.bin
 	sum       string
 }{
-	{"frames(bins=10)", ".arrow", true, "3cc36243589bbdf5a32675b24f2f952fbcd644b37b32ccfaedaf1d2f511e881d"},
-	{"frames(bins=10)", ".arrow", false, "df4a5d4112b057517ef8a7e5a0d31d9731a9d15a627094e9ebbf170db624210d"},
-	{"frames(bins=10)", ".npz", true, "c7b8cf29fbe76978d17d31332bae9e7af41117797cc585a5819a6ef6d51107e4"},
-	{"frames(bins=10)", ".npz", false, "a896151ad41afd8df22e3f3f738f90915af5498cbd9ce62b263f3436fe722c81"},
-	{"frames(bins=10)", ".npy", true, "3184d6c0b12eed6d681d4b271e0c0dd71ec979e553a729d3b827bad8330561ab"},
-	{"frames(bins=10)", ".npy", false, "1dc5dbe0a2f115db8777edcb8619c0f3abe05ee4153ca70c583213b4a38b09c0"},
-	{"frames(window=20ms)", ".arrow", true, "fc0144536fc976c12932837cbe46de3951f0e069b5ef25cd134fef1fc620f25b"},
-	{"frames(window=20ms)", ".arrow", false, "97ab89d3f634087d36c7e36090158a36223aa33464fec49276ad498159e464c2"},
-	{"frames(window=20ms)", ".npz", true, "8ec61fc9bc004ebee1401ab5ac186ad72f6293cbb853bb46e73941dbf783ccd1"},
-	{"frames(window=20ms)", ".npz", false, "c2c181228e4974236424925a301bbbcf586c476591196b1130829134cb795b33"},
-	{"frames(window=20ms)", ".npy", true, "7d2897dff775534b0a721645a7f7fc3841310f9f46ee24881176f95f24d043e1"},
-	{"frames(window=20ms)", ".npy", false, "b3a23ab3e764bc11950d26b950a174258aadaac4bcd8a94c0552d7de6e3ba678"},
+	{"frames(bins=10)", ".arrow", true, "f009518c4f71651f0869e08619ecfe9c321ab59ae4f7be6b80c6f9a68c465299"},
+	{"frames(bins=10)", ".arrow", false, "0ce361defd7e232104112f4efccd5e3bc75085382e23e4a8369dc235aef14a06"},
+	{"frames(bins=10)", ".npz", true, "c40d7002e7dddc5d2c55b97ea20aacf274bd2981bbc5a239d93a51ff96736a8a"},
+	{"frames(bins=10)", ".npz", false, "cf6aa135d87fad2eacf753c87598c885fa83ee90e726288b6a469f4ec51ba2c9"},
+	{"frames(bins=10)", ".npy", true, "a863acf15c734e956e6a42238c38b00c6aeb0ad9f62d8376276416f22bcf590b"},
+	{"frames(bins=10)", ".npy", false, "f8d664d4ca40dfc44679f5288a0f229c595dc840d44eca1ba53114d9a97e2b92"},
+	{"frames(window=20ms)", ".arrow", true, "e3a1a3285692c2039226027b240180fb03e7034fb97d9284e3c659b36c678945"},
+	{"frames(window=20ms)", ".arrow", false, "7f8d5a397329e335c24e38a01345533546fe6880fd4e989615aa1cdf4cbd4f39"},
+	{"frames(window=20ms)", ".npz", true, "3f2ef21d9323fd82502c5b23b8e43a56630dd2620cf38efb28ae49502c7508cd"},
+	{"frames(window=20ms)", ".npz", false, "3779ef8ea8cbfb1cd0b87c4d8ebddb189252f88ca420b1b425181455240d0793"},
+	{"frames(window=20ms)", ".npy", true, "148141691d4e37d7f23c9e72384fd28ddb8a51a3a26271d4259ca96eb1811171"},
+	{"frames(window=20ms)", ".npy", false, "8ac6e59032bb0a3675513e283e461538bd228539c6301db73d34f931a55cf718"},
 	{"denoise(dt=5ms) | voxel(bins=5)", ".arrow", true, "1aedb8ef96b23ebcb09e2d1a395810e84b06919dfd2f40f0871347f03e36e179"},
 	{"denoise(dt=5ms) | voxel(bins=5)", ".arrow", false, "0db2db946b08073de5ca1c724642ce9e30d7b935353a7b22f4b7576c7cd48208"},
-	{"denoise(dt=5ms) | voxel(bins=5)", ".npz", true, "9f06a9d1a9cb69a2f343b2d2c14b21f59213eae0d0b8236d4661a10f44416d1c"},
-	{"denoise(dt=5ms) | voxel(bins=5)", ".npz", false, "afaf66c490d9f809b0e7a95704195e96a6413476a4fb76766b2a8661c299e75d"},
+	{"denoise(dt=5ms) | voxel(bins=5)", ".npz", true, "eba8c1d12581cdbb3f6a9e13bdca3b3613c24c206eb6c979ba3d1f682fbd8ded"},
+	{"denoise(dt=5ms) | voxel(bins=5)", ".npz", false, "5f3f9b2235ef484f35d0519c06d2fb0b1a42e7cb14efa7bbaaa167006d81f848"},
 	{"denoise(dt=5ms) | voxel(bins=5)", ".npy", true, "a48f704b7879e920e14c14cbd65a735d8b7613f082c1c11f68fab42b689ad1b3"},
 	{"denoise(dt=5ms) | voxel(bins=5)", ".npy", false, "c32cd9a4208414e2b39ac842c38a932023a308fa3281ab0088f25a88b16c830b"},
 }

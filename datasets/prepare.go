@@ -20,6 +20,9 @@ type Selection struct {
 	DVSGestureSamples string
 	// Window cuts unlabelled recordings into samples of this many µs (DSEC); 0: the dataset's default.
 	Window int64
+	// History is how many µs of events before each label time a detection sample holds (Gen1, 1
+	// Megapixel); 0: 50 ms.
+	History int64
 }
 
 // Inputs lists what a split of the extracted official download under from holds, in a deterministic
@@ -34,6 +37,9 @@ func Inputs(def *Definition, from string, sel Selection) (*sources.Plan, error) 
 	}
 	if def.Layout == DVSGesture {
 		return gestureInputs(def, from, sel)
+	}
+	if def.Layout == Detection {
+		return detectionInputs(def, from, sel)
 	}
 	if def.Source != nil {
 		return containerInputs(def, from, sel)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats/prophesee/bbox"
 	"github.com/evtool/evtool/internal/suggest"
 )
 
@@ -24,6 +25,9 @@ const (
 	DVSGesture Layout = "dvsgesture"
 	// Container: the samples live inside container files (HDF5, .mat) and Definition.Source lists them.
 	Container Layout = "container"
+	// Detection: <split>/<name>_td.dat (or <name>.raw) recordings with <name>_bbox.npy box labels beside
+	// them; a sample is cut at every label time (detection.go).
+	Detection Layout = "detection"
 )
 
 // Download is one file of a dataset's official distribution.
@@ -54,7 +58,9 @@ type Definition struct {
 	// when they differ; nil Classes means "the sorted class folders found".
 	Classes []string
 	Folders []string
-	Layout  Layout
+	// BoxClasses names the classes of a detection dataset's boxes (box class i = BoxClasses[i]).
+	BoxClasses []string
+	Layout     Layout
 	// Splits maps a split name ("train", "test") to its folder under the download root. A dataset without
 	// an official split has only "all" (or a RatioSplit).
 	Splits map[string]string
@@ -241,6 +247,50 @@ func init() {
 		License:  "see http://www2.imse-cnm.csic.es/caviar/POKERDVS.html",
 		Citation: "T. Serrano-Gotarredona, B. Linares-Barranco. Poker-DVS and MNIST-DVS. Their History, How They Were Made, and Other Details. Frontiers in Neuroscience 9:481, 2015.",
 		Samples:  "48 train + 20 test",
+	})
+	register(&Definition{
+		Name:       "gen1",
+		Title:      "Prophesee Gen1 Automotive Detection (de Tournemire et al. 2020): cars and pedestrians boxed in 39 h of ATIS driving recordings",
+		Sensor:     bbox.Gen1Sensor,
+		BoxClasses: bbox.Gen1Classes,
+		Layout:     Detection,
+		Splits:     map[string]string{"train": "train", "val": "val", "test": "test"},
+		SplitRule:  "official: train/, val/ and test/ (60 s recordings)",
+		LabelRule: "boxes, not classes: each <name>_bbox.npy row (ts, x, y, w, h, class_id, confidence, track_id) labels " +
+			"<name>_td.dat; a sample per label time t holds the events of (t − history, t] (--history, default 50 ms) and the rows of time t; " +
+			"ids are <split>/<name>_td.dat@<t>",
+		Format:     "dat",
+		Extensions: []string{".dat"},
+		ManualPage: "https://www.prophesee.ai/2020/01/24/prophesee-gen1-automotive-detection-dataset/ (a form precedes the download)",
+		ManualFiles: []string{"the dataset's archives, extracted: train/, val/ and test/ folders of <name>_td.dat recordings " +
+			"with <name>_bbox.npy labels (detection_dataset_duration_60s_ratio_1.0/…)"},
+		License:  "Prophesee Gen1 Automotive Detection Dataset licence (research, non-commercial)",
+		Citation: "P. de Tournemire, D. Nitti, E. Perot, D. Migliore, A. Sironi. A Large Scale Event-based Detection Dataset for Automotive. arXiv:2001.08499, 2020.",
+		Notes: "Box classes: 0 car, 1 pedestrian. The DAT files hold 304×240 ATIS events (CD); the boxes keep the labels' " +
+			"floating-point coordinates, which may reach past the sensor's edge.",
+		Samples: "228,123 car and 27,658 pedestrian boxes (train, val and test together)",
+	})
+	register(&Definition{
+		Name:       "1mpx",
+		Title:      "Prophesee 1 Megapixel Automotive Detection (Perot et al., NeurIPS 2020): 7 classes boxed in 14.65 h of 1280×720 recordings",
+		Sensor:     bbox.MpxSensor,
+		BoxClasses: bbox.MpxClasses,
+		Layout:     Detection,
+		Splits:     map[string]string{"train": "train", "val": "val", "test": "test"},
+		SplitRule:  "official: train/, val/ and test/ (60 s recordings)",
+		LabelRule: "boxes, not classes: each <name>_bbox.npy row (t, x, y, w, h, class_id, class_confidence, track_id) labels " +
+			"<name>_td.dat (or <name>.raw); a sample per label time t holds the events of (t − history, t] (--history, default 50 ms) " +
+			"and the rows of time t; ids are <split>/<recording>@<t>",
+		Format:     "dat",
+		Extensions: []string{".dat", ".raw"},
+		ManualPage: "https://www.prophesee.ai/2020/11/24/automotive-megapixel-event-based-dataset/ (a form precedes the download)",
+		ManualFiles: []string{"the dataset's archives, extracted: train/, val/ and test/ folders of <name>_td.dat " +
+			"(or <name>.raw) recordings with <name>_bbox.npy labels"},
+		License:  "Prophesee 1 Megapixel Automotive Detection Dataset licence (research, non-commercial)",
+		Citation: "E. Perot, P. de Tournemire, D. Nitti, J. Masci, A. Sironi. Learning to Detect Objects with a 1 Megapixel Event Camera. NeurIPS 2020.",
+		Notes: "Box classes: 0 pedestrian, 1 two wheeler, 2 car, 3 truck, 4 bus, 5 traffic sign, 6 traffic light. Recordings are " +
+			"DAT or RAW (EVT 2.0/3.0), read by evtool's Prophesee readers; a group of 256 label times is cut per pass over a recording.",
+		Samples: "about 25 million boxes of 7 classes",
 	})
 	register(&Definition{
 		Name:        "ncars",

@@ -3,6 +3,7 @@ package events
 import (
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -158,5 +159,22 @@ func TestExtendAfterAppend(t *testing.T) {
 		if b.X[n-1] != uint16(n-1) {
 			t.Fatal("Extend lost events")
 		}
+	}
+}
+
+func TestTimeMath(t *testing.T) {
+	for _, c := range []struct{ t, d, want int64 }{
+		{1, 2, 3}, {math.MaxInt64, 1, math.MaxInt64}, {math.MaxInt64 - 1, 5, math.MaxInt64},
+		{math.MinInt64, -1, math.MinInt64}, {math.MinInt64, math.MaxInt64, -1}, {-5, -3, -8},
+	} {
+		if got := AddTime(c.t, c.d); got != c.want {
+			t.Errorf("AddTime(%d, %d) = %d; want %d", c.t, c.d, got, c.want)
+		}
+	}
+	if got := Span(math.MinInt64, math.MaxInt64); got != math.MaxUint64 {
+		t.Errorf("Span of the whole int64 range = %d", got)
+	}
+	if Span(5, 3) != 0 || Span(-3, 5) != 8 {
+		t.Error("Span of a reversed or small interval")
 	}
 }

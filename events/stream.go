@@ -36,6 +36,10 @@ type Meta struct {
 	Source     string   // what the data was converted from
 	Transforms string   // the transform chain applied, as its text spec ("" for none)
 	Classes    []string // dataset class names; label i names Classes[i]
+	// Boxes says that the samples, or the recording, carry boxes (labels over time, beside the events):
+	// Sample.Boxes, a BoxReader's Boxes. BoxClasses names their classes: box class i is BoxClasses[i].
+	Boxes      bool
+	BoxClasses []string
 	// Extra carries per-format details for `evtool info` (streams, counters, camera names…).
 	Extra map[string]any
 }
@@ -51,17 +55,21 @@ func (m *Meta) SetExtra(key string, v any) {
 // NoLabel marks a sample whose class is unknown (stored as null in Arrow).
 const NoLabel int32 = -1
 
-// Sample is one labelled unit of a dataset: an N-MNIST file, a DVSGesture clip…
+// Sample is one labelled unit of a dataset: an N-MNIST file, a DVSGesture clip, a detection window…
 type Sample struct {
 	Label  int32  // class index, or NoLabel
 	ID     string // source file or clip id, unique within its dataset
 	Events Batch
+	// Boxes are the sample's labelled boxes in time order, on the events' clock (detection datasets);
+	// nil for samples without them.
+	Boxes []Box
 }
 
-// Reset empties the sample and keeps its event buffers.
+// Reset empties the sample and keeps its event and box buffers.
 func (s *Sample) Reset() {
 	s.Label, s.ID = NoLabel, ""
 	s.Events.Reset()
+	s.Boxes = s.Boxes[:0]
 }
 
 // Reader is a pull-based event stream. Read resets dst and fills it with the next events (at most

@@ -81,9 +81,11 @@ func ExampleOpenTensors() {
 	var s tensors.Sample
 	for i := range r.NumSamples() {
 		r.ReadSample(i, &s)
-		fmt.Println(g.Name, s.ID, r.Meta().Classes[s.Label], s.Tensor.Shape, s.Tensor.U16)
+		// Counts are stored as int16 (torch.from_numpy takes it on every torch; -O dtype= chooses another
+		// type) and read back as float32 values.
+		fmt.Println(g.Name, s.ID, r.Meta().Classes[s.Label], s.Tensor.Shape, r.Spec().Stored, s.Tensor.F32)
 	}
 	// Output:
-	// npz Train/0/a.bin zero [2 1 2] [1 2 3 0]
-	// npz Train/1/a.bin one [2 1 2] [1 2 3 1]
+	// npz Train/0/a.bin zero [2 1 2] int16 [1 2 3 0]
+	// npz Train/1/a.bin one [2 1 2] int16 [1 2 3 1]
 }

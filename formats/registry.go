@@ -36,6 +36,12 @@ type Options struct {
 	Compression string
 	// Params holds format-specific settings, e.g. "chip"="davis346", "overflow-markers"="true".
 	Params map[string]string
+	// Strict makes a reader stop with an error wrapping ErrLoss where it would otherwise drop data (a
+	// damaged packet, events outside the sensor): the error policy in notice.go.
+	Strict bool
+	// Warn receives what a reader dropped, altered or distrusted (Notice); nil ignores the notices (the
+	// counts stay in the reader's Meta().Extra). A Tally's Add sums them for a summary.
+	Warn func(Notice)
 	// Overwrite lets a writer of an output folder replace an existing folder (once the new one is
 	// complete); without it an existing folder is refused. Output files are always replaced when they
 	// are moved into place (the CLI refuses existing outputs unless --force).
@@ -77,7 +83,7 @@ func (o Options) BoolParam(key string) (bool, error) {
 	case "0", "false", "no", "off":
 		return false, nil
 	}
-	return false, fmt.Errorf("option %s=%q: want true or false", key, v)
+	return false, o.BadParam(key, "want true or false")
 }
 
 // IntParam returns a format-specific integer setting, or def when unset.
@@ -88,7 +94,7 @@ func (o Options) IntParam(key string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, fmt.Errorf("option %s=%q: want an integer", key, v)
+		return 0, o.BadParam(key, "want an integer")
 	}
 	return n, nil
 }
@@ -119,20 +125,58 @@ type Format struct {
 	// InferGeometry gives the sensor size from the extent of the events when the file does not say
 	// (dataset knowledge such as "fits 34x34: N-MNIST"). Nil means: use the extent.
 	InferGeometry func(extent events.Geometry) events.Geometry
-	// Params documents the format-specific -O options: name → help.
+	// Params documents the format-specific settings its reader and writer read (CLI: -O key=value): name
+	// → help. CheckParams refuses any other key, so every key read must be here.
 	Params map[string]string
+	// Inner, for a format whose files are written with another format (a sharded dataset's shards), gives
+	// that format under o; the settings pass through to it, so CheckParams accepts its keys too.
+	Inner func(o Options) (*Format, error)
 	// Compressions lists the codecs the writer accepts in Options.Compression, its default first; nil when
 	// the format does not compress. The CLI's --compression check, `evtool formats` and the docs use it.
 	Compressions []string
+	// Boxes says that the format stores boxes (labels over time) beside the events: a writer created with
+	// events.Meta.Boxes keeps every sample's boxes (and a recording's, through events.BoxWriter) and its
+	// reader gives them back. Conversions refuse to write boxes to a format without them.
+	Boxes bool
 	// Tensors reads and writes the tensors a representation makes of samples (tensors.go); nil for
 	// formats that hold events only.
 	Tensors *TensorIO
 	// Conformance tells the conformance kit (formats/formattest) what valid content of this format is.
 	Conformance Conformance
+	// tensorView is what TensorFormat returns, made once by Register.
+	tensorView *Format
 	// Index, for a format kept as a folder of files (a sharded dataset: formats/shards), names the file
 	// in the folder that describes the rest (manifest.json). Every lookup that takes a path takes the
 	// folder for that file (Resolve); Detect and NewReader work on the index file.
 	Index string
+}
+
+// CarryBoxes sets out's boxes from in's, for an output of format f: an error when in has boxes and f
+// cannot store them (for tensors, f's Tensors), so that no conversion drops them silently.
+func (f *Format) CarryBoxes(out *events.Meta, in events.Meta) error {
+	if !in.Boxes {
+		return nil
+	}
+	can := f.Boxes
+	if out.Kind == events.KindTensors {
+		can = f.Tensors != nil && f.Tensors.Boxes
+	}
+	if !can {
+		return fmt.Errorf("the input has boxes (labels over time) and format %s cannot store them: write %s", f.Name, List(boxFormats(out.Kind == events.KindTensors)))
+	}
+	out.Boxes, out.BoxClasses = true, in.BoxClasses
+	return nil
+}
+
+// boxFormats lists the extensions of the formats that store boxes (of tensors when tensors is set).
+func boxFormats(tensors bool) []string {
+	var exts []string
+	for _, f := range All() {
+		if (!tensors && f.Boxes) || (tensors && f.Tensors != nil && f.Tensors.Boxes) {
+			exts = append(exts, f.Extensions[0])
+		}
+	}
+	return exts
 }
 
 // CheckCompression reports whether the format's writer accepts the codec name (empty: its default).
@@ -308,6 +352,9 @@ func Register(f *Format) {
 			}
 			return create(path, meta, o)
 		}
+	}
+	if f.Tensors != nil {
+		f.tensorView = f.TensorFormat()
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -1,8 +1,10 @@
 package formats
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +25,75 @@ type TensorIO struct {
 	// Create opens a tensors output for tensors as spec describes (shape −1 where a size varies per
 	// sample; Samples when the count is known in advance). Nil when the format cannot write tensors.
 	Create func(path string, meta events.Meta, spec tensors.Spec, opts Options) (tensors.Writer, error)
+	// Params documents the settings the tensor reader and writer read (CLI: -O key=value), as
+	// Format.Params does for events; CheckParams takes them through Format.TensorFormat.
+	Params map[string]string
+	// Boxes says that the writer keeps each sample's boxes (tensors.Sample.Boxes) when created with
+	// events.Meta.Boxes, and the reader gives them back: a detection loader's inputs and targets in one file.
+	Boxes bool
+}
+
+// ParamDType is the tensor writers' option (-O dtype=) naming the element type stored.
+const ParamDType = "dtype"
+
+// StoredDType is the element type a tensor writer stores tensors of element type dtype as: option dtype,
+// else int16 for counts (Uint16 tensors: what torch.from_numpy takes on every torch and tonic gives) and
+// float32 for values. Counts may be stored as int16, uint16 or float32; values as float32 only.
+func StoredDType(o Options, dtype tensors.DType) (tensors.DType, error) {
+	v := tensors.DType(o.Param(ParamDType, ""))
+	switch {
+	case v == "" && dtype == tensors.Uint16:
+		return tensors.Int16, nil
+	case v == "":
+		return dtype, nil
+	case v == tensors.Float32 || (dtype == tensors.Uint16 && (v == tensors.Int16 || v == tensors.Uint16)):
+		return v, nil
+	case dtype == tensors.Uint16:
+		return "", o.BadParam(ParamDType, "counts are stored as int16 (the default), uint16 or float32")
+	}
+	return "", o.BadParam(ParamDType, "%s values are stored as float32", dtype)
+}
+
+// CheckStored reports whether t's values fit the element type stored (StoredDType): a count beyond what
+// int16 holds is an error (the caller names the file and the sample), never a wrapped negative number.
+func CheckStored(t *tensors.Tensor, stored tensors.DType) error {
+	if stored != tensors.Int16 {
+		return nil
+	}
+	for i, v := range t.U16 {
+		if v > tensors.MaxInt16Count {
+			return OptionErrorf("value %d is a count of %d, more than int16 holds (%d): store uint16 or float32 (option %s)",
+				i, v, tensors.MaxInt16Count, ParamDType)
+		}
+	}
+	return nil
+}
+
+// AppendStored appends t's values to dst as little-endian elements of type stored (StoredDType). A count
+// beyond what int16 holds is an error: the caller names the file and the sample.
+func AppendStored(dst []byte, t *tensors.Tensor, stored tensors.DType) ([]byte, error) {
+	switch {
+	case t.F32 != nil || stored == tensors.Float32 && t.U16 == nil:
+		for _, v := range t.F32 {
+			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(v))
+		}
+	case stored == tensors.Float32:
+		for _, v := range t.U16 {
+			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(v)))
+		}
+	case stored == tensors.Int16:
+		if err := CheckStored(t, stored); err != nil {
+			return dst, err
+		}
+		for _, v := range t.U16 {
+			dst = binary.LittleEndian.AppendUint16(dst, v) // ≤ 32767: the same bits as int16
+		}
+	default:
+		for _, v := range t.U16 {
+			dst = binary.LittleEndian.AppendUint16(dst, v)
+		}
+	}
+	return dst, nil
 }
 
 // OpenTensors opens a tensors file with the named format, or the detected one when name is empty. When

@@ -24,7 +24,9 @@ var (
 
 func writeTensors(t *testing.T, f *formats.Format, path string, spec tensors.Spec, samples []tensors.Sample) error {
 	t.Helper()
-	w, err := f.Tensors.Create(path, tensorMeta, spec, formats.Options{})
+	// Stored as they are (int16, the default for counts, cannot hold 65535; the kit checks the default).
+	o := formats.Options{Params: map[string]string{formats.ParamDType: string(spec.DType)}}
+	w, err := f.Tensors.Create(path, tensorMeta, spec, o)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@
 package inspect
 
 import (
+	"cmp"
 	"errors"
 	"io"
 
@@ -151,7 +152,7 @@ func tensorFile(path string, f *formats.Format, r tensors.Reader) (*Report, erro
 	n := r.NumSamples()
 	rep := &Report{Path: path, Format: f.Name, Kind: events.KindTensors, Samples: &n, Classes: meta.Classes,
 		Width: meta.Geometry.Width, Height: meta.Geometry.Height, Source: meta.Source, Transforms: meta.Transforms,
-		Details: map[string]any{"tensor_shape": spec.Shape, "tensor_dtype": spec.DType}}
+		Details: map[string]any{"tensor_shape": spec.Shape, "tensor_dtype": cmp.Or(spec.Stored, spec.DType)}}
 	for k, v := range meta.Extra {
 		rep.Details[k] = v
 	}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/bits"
 	"os"
 	"sort"
 	"strconv"
@@ -45,7 +47,14 @@ type Slice struct {
 	Start, End int64 // time bounds (End exclusive); for count slices, the first and last event time + 1
 	First      int64 // index of the slice's first event in the recording
 	Label      int32
+	// Boxes are the recording's boxes with Start ≤ t < End (given with AddBoxes), rebased like the events;
+	// valid during the emit call.
+	Boxes []events.Box
 }
+
+// MaxWindows bounds the time windows one recording is cut into: a gap of years between two timestamps
+// (a clock jump, a hostile file) would otherwise ask for billions of empty samples.
+const MaxWindows = 1 << 24
 
 // Slicer consumes a recording's batches in time order and emits slices.
 type Slicer struct {
@@ -60,6 +69,29 @@ type Slicer struct {
 	out     events.Batch
 	lastT   int64
 	err     error // what emit returned
+	// Boxes given with AddBoxes, from the oldest open slice on, and the rebased copy of a slice's.
+	boxes    []events.Box
+	outBoxes []events.Box
+	lastBox  int64
+	anyBox   bool
+}
+
+// AddBoxes gives the slicer the recording's boxes (labels over time), in time order: each slice carries
+// those of its time span. Give them no later than the events at or after their time (as an
+// events.BoxReader hands them out): a slice goes out once an event at or after its end has arrived.
+func (sl *Slicer) AddBoxes(boxes []events.Box) error {
+	if len(boxes) == 0 {
+		return nil
+	}
+	if err := events.CheckBoxes(boxes); err != nil {
+		return err
+	}
+	if sl.anyBox && boxes[0].T < sl.lastBox {
+		return fmt.Errorf("box at %d µs goes back in time (after %d µs): slicing needs boxes in time order", boxes[0].T, sl.lastBox)
+	}
+	sl.anyBox, sl.lastBox = true, boxes[len(boxes)-1].T
+	sl.boxes = append(sl.boxes, boxes...)
+	return nil
 }
 
 // New checks the spec and returns a slicer.
@@ -121,6 +153,12 @@ func (sl *Slicer) Add(b *events.Batch, emit Emit) error {
 	sl.buf.AppendBatch(b)
 	sl.seen += int64(b.Len())
 	sl.lastT = b.T[b.Len()-1]
+	if W := sl.s.Window; W > 0 {
+		if n := events.Span(sl.t0, sl.lastT) / uint64(W-sl.s.Overlap); n >= MaxWindows {
+			return fmt.Errorf("event %d at %d µs lies %d windows of %d µs after the first window's start (%d µs): more than %d windows; "+
+				"check the timestamps, or slice a part of the recording (a start and an end)", sl.seen-1, sl.lastT, n, W, sl.t0, MaxWindows)
+		}
+	}
 	return sl.emitReady(emit, false)
 }
 
@@ -145,7 +183,21 @@ func (sl *Slicer) endTime() int64 {
 	if sl.s.HasEnd {
 		return sl.s.End
 	}
-	return sl.lastT + 1
+	return events.AddTime(sl.lastT, 1)
+}
+
+// windowStart is where window k starts (saturated at the end of time).
+func (sl *Slicer) windowStart(k int64) int64 {
+	hi, off := bits.Mul64(uint64(k), uint64(sl.s.Window-sl.s.Overlap))
+	if hi != 0 || off > events.Span(sl.t0, math.MaxInt64) {
+		return math.MaxInt64
+	}
+	return int64(uint64(sl.t0) + off)
+}
+
+// windowCount is K, the number of windows of the span from t0 to t1.
+func (sl *Slicer) windowCount(t1 int64) int64 {
+	return spanCount(events.Span(sl.t0, t1), sl.s.Window, sl.s.Window-sl.s.Overlap, sl.s.IncludeIncomplete)
 }
 
 // windows emits time windows. While streaming, a window goes out once an event at or after its end has
@@ -154,19 +206,19 @@ func (sl *Slicer) windows(emit Emit, final bool) error {
 	if !sl.started {
 		return nil
 	}
-	W, S := sl.s.Window, sl.s.Window-sl.s.Overlap
+	W := sl.s.Window
 	K := int64(-1) // unknown until the span's end is
 	t1 := sl.endTime()
 	if final || sl.s.HasEnd {
-		K = spanCount(t1-sl.t0, W, S, sl.s.IncludeIncomplete)
+		K = sl.windowCount(t1)
 	}
 	for {
 		k := int64(sl.k)
 		if K >= 0 && k >= K {
 			return nil
 		}
-		start := sl.t0 + k*S
-		end := start + W
+		start := sl.windowStart(k)
+		end := events.AddTime(start, W)
 		if !final && (sl.seen == 0 || sl.lastT < end) {
 			return nil
 		}
@@ -177,19 +229,56 @@ func (sl *Slicer) windows(emit Emit, final bool) error {
 			return err
 		}
 		sl.k++
-		sl.drop(sl.t0 + int64(sl.k)*S)
+		sl.drop(sl.windowStart(int64(sl.k)))
 	}
 }
 
-// spanCount is K of frames (a) and (b) in docs/transforms-semantics.md#frames for a span (or event count) D, window W and stride S.
-func spanCount(D, W, S int64, incomplete bool) int64 {
+// Seen is the number of events given to Add.
+func (sl *Slicer) Seen() int64 { return sl.seen }
+
+// LeftOut is, after Finish, the number of events no slice took because they lie after the last whole
+// window or count (IncludeIncomplete keeps that last part as a slice of its own): events before a given
+// start, after a given end or outside listed intervals were left out on purpose and are not counted.
+func (sl *Slicer) LeftOut() int64 {
+	if sl.s.IncludeIncomplete || !sl.started || sl.seen == 0 {
+		return 0
+	}
 	switch {
-	case D <= 0:
+	case sl.s.Count > 0:
+		N, S := int64(sl.s.Count), int64(sl.s.Count-sl.s.CountOverlap)
+		K := spanCount(uint64(sl.seen), N, S, false)
+		if K == 0 {
+			return sl.seen
+		}
+		return sl.seen - ((K-1)*S + N)
+	case sl.s.Window > 0:
+		t1 := sl.endTime()
+		K := sl.windowCount(t1)
+		lastEnd := sl.t0
+		if K > 0 {
+			lastEnd = events.AddTime(sl.windowStart(K-1), sl.s.Window)
+		}
+		v := sl.buf.TimeSlice(lastEnd, t1)
+		n := int64(v.Len())
+		if !sl.s.HasEnd && t1 == math.MaxInt64 && sl.lastT == math.MaxInt64 {
+			n += int64(sl.buf.Len() - sl.buf.SearchTime(math.MaxInt64)) // at the very end of time: no t1 lies past it
+		}
+		return n
+	}
+	return 0
+}
+
+// spanCount is K of frames (a) and (b) in docs/transforms-semantics.md#frames for a span (or event count)
+// D, window W and stride S (a span may reach 2^64 − 1 µs: the whole int64 range).
+func spanCount(D uint64, W, S int64, incomplete bool) int64 {
+	w, s := uint64(W), uint64(S)
+	switch {
+	case D == 0:
 		return 0
 	case incomplete:
-		return (max(D-W, 0)+S-1)/S + 1
-	case D >= W:
-		return (D-W)/S + 1
+		return int64((max(D, w)-w+s-1)/s + 1)
+	case D >= w:
+		return int64((D-w)/s + 1)
 	}
 	return 0
 }
@@ -199,7 +288,7 @@ func (sl *Slicer) counts(emit Emit, final bool) error {
 	N, S := int64(sl.s.Count), int64(sl.s.Count-sl.s.CountOverlap)
 	K := int64(-1)
 	if final {
-		K = spanCount(sl.seen, N, S, sl.s.IncludeIncomplete)
+		K = spanCount(uint64(sl.seen), N, S, sl.s.IncludeIncomplete)
 	}
 	for {
 		k := int64(sl.k)
@@ -218,6 +307,9 @@ func (sl *Slicer) counts(emit Emit, final bool) error {
 		}
 		sl.k++
 		sl.dropIndex(int64(sl.k) * S)
+		if sl.buf.Len() > 0 {
+			sl.dropBoxes(sl.buf.T[0])
+		}
 	}
 }
 
@@ -250,6 +342,7 @@ func (sl *Slicer) emitTime(emit Emit, start, end int64, label int32) error {
 func (sl *Slicer) emitEvents(emit Emit, s Slice, v *events.Batch) {
 	sl.err = nil
 	ev := v
+	s.Boxes = events.BoxesInTime(sl.boxes, s.Start, s.End)
 	if sl.s.Rebase {
 		sl.out.Reset()
 		sl.out.AppendBatch(v)
@@ -257,14 +350,31 @@ func (sl *Slicer) emitEvents(emit Emit, s Slice, v *events.Batch) {
 			sl.out.T[i] -= s.Start
 		}
 		ev = &sl.out
+		sl.outBoxes = append(sl.outBoxes[:0], s.Boxes...)
+		for i := range sl.outBoxes {
+			sl.outBoxes[i].T -= s.Start
+		}
+		s.Boxes = sl.outBoxes
 	}
 	if err := emit(s, ev); err != nil {
 		sl.err = err
 	}
 }
 
-// drop forgets the buffered events before t.
-func (sl *Slicer) drop(t int64) { sl.dropIndex(sl.bufBase + int64(sl.buf.SearchTime(t))) }
+// drop forgets the buffered events and boxes before t.
+func (sl *Slicer) drop(t int64) {
+	sl.dropIndex(sl.bufBase + int64(sl.buf.SearchTime(t)))
+	sl.dropBoxes(t)
+}
+
+// dropBoxes forgets the boxes before t.
+func (sl *Slicer) dropBoxes(t int64) {
+	n := len(events.BoxesInTime(sl.boxes, math.MinInt64, t))
+	if n == 0 {
+		return
+	}
+	sl.boxes = append(sl.boxes[:0], sl.boxes[n:]...)
+}
 
 // dropIndex forgets the buffered events before recording index i (compacting when half the buffer is dead).
 func (sl *Slicer) dropIndex(i int64) {

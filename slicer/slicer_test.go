@@ -2,6 +2,7 @@ package slicer
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -177,5 +178,143 @@ func TestReadDVSGestureLabels(t *testing.T) {
 	if len(ivs) != 12 || strings.Join(labels, ",") != "1,2,3,5,4,6,7,8,8,9,10,11" ||
 		ivs[0] != (Interval{53036986, 59508469, 1}) || ivs[11] != (Interval{171367247, 177991967, 11}) {
 		t.Fatalf("%d intervals, labels %s, first %+v, last %+v", len(ivs), strings.Join(labels, ","), ivs[0], ivs[len(ivs)-1])
+	}
+}
+
+// sliceBoxes slices b with boxes, feeding each batch's boxes before it as an events.BoxReader hands them
+// out (those up to the batch's last event; the rest at the end), and returns each slice's box times.
+func sliceBoxes(t *testing.T, s Spec, b *events.Batch, boxes []events.Box, size int) []string {
+	t.Helper()
+	sl, err := New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	emit := func(x Slice, ev *events.Batch) error {
+		var ts []string
+		for _, bx := range x.Boxes {
+			ts = append(ts, fmt.Sprintf("%d/%d", bx.T, bx.Track))
+		}
+		out = append(out, fmt.Sprintf("[%d,%d) %v", x.Start, x.End, ts))
+		return nil
+	}
+	for i := 0; i < b.Len(); i += size {
+		v := b.Slice(i, min(i+size, b.Len()))
+		n := len(events.BoxesInTime(boxes, -1<<62, v.T[v.Len()-1]+1))
+		if err := sl.AddBoxes(boxes[:n]); err != nil {
+			t.Fatal(err)
+		}
+		boxes = boxes[n:]
+		if err := sl.Add(&v, emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sl.AddBoxes(boxes); err != nil {
+		t.Fatal(err)
+	}
+	if err := sl.Finish(emit); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Slices carry the boxes of their half-open time span, rebased like the events, whatever the batch sizes.
+func TestSliceBoxes(t *testing.T) {
+	b := times(0, 10, 20, 30, 40, 50, 60, 70, 80, 90)
+	var boxes []events.Box
+	for i, bt := range []int64{-5, 0, 9, 10, 10, 35, 59, 60, 95, 200} {
+		boxes = append(boxes, events.Box{T: bt, W: 1, H: 1, Track: uint32(i)})
+	}
+	for _, size := range []int{1, 3, 10} {
+		// Windows of 30 µs, stride 20, from the first event; the last one cut at the last event + 1.
+		got := sliceBoxes(t, Spec{Window: 30, Overlap: 10, IncludeIncomplete: true}, b, boxes, size)
+		want := "[[0,30) [0/1 9/2 10/3 10/4] [20,50) [35/5] [40,70) [59/6 60/7] [60,90) [60/7] [80,91) []]"
+		if fmt.Sprint(got) != want {
+			t.Fatalf("windows, batches of %d:\n got %v\nwant %s", size, got, want)
+		}
+		got = sliceBoxes(t, Spec{Window: 30, Rebase: true}, b, boxes, size)
+		want = "[[0,30) [0/1 9/2 10/3 10/4] [30,60) [5/5 29/6] [60,90) [0/7]]"
+		if fmt.Sprint(got) != want {
+			t.Fatalf("rebased windows, batches of %d:\n got %v\nwant %s", size, got, want)
+		}
+		// Counts of 4 events: [0,31), [40,71); the last two events make no whole slice.
+		got = sliceBoxes(t, Spec{Count: 4}, b, boxes, size)
+		want = "[[0,31) [0/1 9/2 10/3 10/4] [40,71) [59/6 60/7]]"
+		if fmt.Sprint(got) != want {
+			t.Fatalf("counts, batches of %d:\n got %v\nwant %s", size, got, want)
+		}
+		got = sliceBoxes(t, Spec{Intervals: []Interval{{Start: -10, End: 10}, {Start: 5, End: 100}, {Start: 90, End: 300}}}, b, boxes, size)
+		want = "[[-10,10) [-5/0 0/1 9/2] [5,100) [9/2 10/3 10/4 35/5 59/6 60/7 95/8] [90,300) [95/8 200/9]]"
+		if fmt.Sprint(got) != want {
+			t.Fatalf("intervals, batches of %d:\n got %v\nwant %s", size, got, want)
+		}
+	}
+	sl, _ := New(Spec{Count: 2})
+	sl.AddBoxes([]events.Box{{T: 5}})
+	if err := sl.AddBoxes([]events.Box{{T: 4}}); err == nil {
+		t.Fatal("boxes going back in time were accepted")
+	}
+}
+
+// The events after the last whole window or count are counted (LeftOut), unless the last part is kept.
+func TestLeftOut(t *testing.T) {
+	b := times(0, 10, 20, 30, 40, 50, 60, 70)
+	for _, c := range []struct {
+		spec Spec
+		want int64
+	}{
+		{Spec{Window: 30}, 2},                                // [0,30) [30,60): 60 and 70 left out
+		{Spec{Window: 30, IncludeIncomplete: true}, 0},       // [60,71) kept
+		{Spec{Window: 30, Overlap: 10}, 1},                   // [0,30) [20,50) [40,70): 70 left out
+		{Spec{Window: 100}, 8},                               // no whole window
+		{Spec{Window: 30, HasEnd: true, End: 65}, 1},         // up to 65 only: 60 left out, 70 outside on purpose
+		{Spec{Count: 3}, 2},                                  // 3 + 3, then 2
+		{Spec{Count: 3, CountOverlap: 1}, 1},                 // [0,3) [2,5) [4,7): 1 left
+		{Spec{Count: 3, IncludeIncomplete: true}, 0},         //
+		{Spec{Intervals: []Interval{{Start: 0, End: 5}}}, 0}, // outside intervals: on purpose
+	} {
+		sl, err := New(c.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		emit := func(Slice, *events.Batch) error { return nil }
+		if err := sl.Add(b, emit); err != nil {
+			t.Fatal(err)
+		}
+		if err := sl.Finish(emit); err != nil {
+			t.Fatal(err)
+		}
+		if got := sl.LeftOut(); got != c.want {
+			t.Errorf("%+v: LeftOut = %d; want %d", c.spec, got, c.want)
+		}
+	}
+}
+
+// Times at the ends of int64 neither overflow nor ask for billions of empty windows: the slicer refuses
+// more than MaxWindows windows at once.
+func TestExtremeTimes(t *testing.T) {
+	sl, _ := New(Spec{Window: 100_000})
+	err := sl.Add(times(math.MinInt64, 0, math.MaxInt64), func(Slice, *events.Batch) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "windows") {
+		t.Fatalf("a span of 2^64 µs in 100 ms windows: %v", err)
+	}
+	// Counts and intervals do not depend on the span.
+	var n int
+	sl, _ = New(Spec{Count: 2, IncludeIncomplete: true})
+	emit := func(Slice, *events.Batch) error { n++; return nil }
+	if err := sl.Add(times(math.MinInt64, 0, math.MaxInt64), emit); err != nil {
+		t.Fatal(err)
+	}
+	if err := sl.Finish(emit); err != nil || n != 2 {
+		t.Fatalf("counts: %d slices, %v", n, err)
+	}
+	// Windows as long as half the range: two, no overflow, the last event left out (it ends the span).
+	sl, _ = New(Spec{Window: math.MaxInt64})
+	n = 0
+	if err := sl.Add(times(math.MinInt64, -5, math.MaxInt64-1), emit); err != nil {
+		t.Fatal(err)
+	}
+	if err := sl.Finish(emit); err != nil || n != 2 || sl.LeftOut() != 1 {
+		t.Fatalf("huge windows: %d slices, %d left out, %v", n, sl.LeftOut(), err)
 	}
 }

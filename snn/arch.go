@@ -120,7 +120,11 @@ type Net struct {
 }
 
 // Build checks an architecture, infers every layer's shape and allocates the parameters (zero; see Init).
-func Build(a Arch) (*Net, error) {
+// A network of more than MaxParams parameters is refused before anything is allocated.
+func Build(a Arch) (*Net, error) { return build(a, MaxParams) }
+
+// build is Build with a bound on the parameters: MaxParams, or what a saved model's file holds.
+func build(a Arch, maxParams int64) (*Net, error) {
 	a.Surrogate = a.Surrogate.withDefaults()
 	if err := a.Surrogate.validate(); err != nil {
 		return nil, err
@@ -130,6 +134,21 @@ func Build(a Arch) (*Net, error) {
 	}
 	n := &Net{Arch: a, sur: a.Surrogate}
 	cur := a.Input
+	if int64(cur.C)*int64(cur.H)*int64(cur.W) > MaxInputs || cur.C < 0 || cur.H < 0 || cur.W < 0 {
+		return nil, errLimit(fmt.Sprintf("architecture: the input %dx%dx%d", cur.C, cur.H, cur.W),
+			int64(cur.C)*int64(cur.H)*int64(cur.W), MaxInputs, "shrink the input")
+	}
+	var params int64
+	// room checks, before a layer allocates, that its parameters and output stay within the limits.
+	room := func(i int, s LayerSpec, weights, outputs int64) error {
+		if params += weights; params > maxParams {
+			return fmt.Errorf("architecture: layer %d (%s) brings the parameters to %d, more than %d", i, s.Type, params, maxParams)
+		}
+		if outputs > MaxActivations {
+			return errLimit(fmt.Sprintf("architecture: the output of layer %d (%s)", i, s.Type), outputs, MaxActivations, "make the layer smaller")
+		}
+		return nil
+	}
 	for i, s := range a.Layers {
 		var l layer
 		bad := func(msg string, args ...any) error {
@@ -140,14 +159,25 @@ func Build(a Arch) (*Net, error) {
 			if s.Units <= 0 {
 				return nil, bad("units must be positive")
 			}
+			if err := room(i, s, (int64(cur.Size())+1)*int64(s.Units), int64(s.Units)); err != nil {
+				return nil, err
+			}
 			l = newDense(cur.Size(), s.Units)
 		case "conv2d":
 			stride := max(s.Stride, 1)
+			if s.Kernel > 1<<16 || s.Padding > 1<<16 || stride > 1<<16 {
+				return nil, bad("kernel %d, stride %d, padding %d: at most 65536 each", s.Kernel, stride, s.Padding)
+			}
 			if s.Channels <= 0 || s.Kernel <= 0 || s.Padding < 0 {
 				return nil, bad("channels and kernel must be positive, padding non-negative")
 			}
 			if cur.H+2*s.Padding < s.Kernel || cur.W+2*s.Padding < s.Kernel {
 				return nil, bad("kernel %d does not fit the %dx%d input", s.Kernel, cur.H, cur.W)
+			}
+			oh, ow := int64((cur.H+2*s.Padding-s.Kernel)/stride+1), int64((cur.W+2*s.Padding-s.Kernel)/stride+1)
+			weights := (int64(cur.C)*int64(s.Kernel)*int64(s.Kernel) + 1) * int64(s.Channels)
+			if err := room(i, s, weights, int64(s.Channels)*oh*ow); err != nil {
+				return nil, err
 			}
 			l = newConv2d(cur, s.Channels, s.Kernel, stride, s.Padding)
 		case "maxpool", "sumpool", "avgpool":

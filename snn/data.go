@@ -7,6 +7,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/sources"
 )
 
 // Dataset is a labelled set of samples already encoded into sparse input bins and held in memory
@@ -28,8 +29,22 @@ type Dataset struct {
 	pairs  float64 // mean active (bin, input) pairs per sample, for Stats
 }
 
+// withGeometry is a sample reader whose metadata gains the sensor size found from its events.
+type withGeometry struct {
+	events.SampleReader
+	g events.Geometry
+}
+
+func (w withGeometry) Meta() events.Meta {
+	m := w.SampleReader.Meta()
+	m.Geometry = w.g
+	return m
+}
+
 // LoadOptions tune LoadDatasetWith.
 type LoadOptions struct {
+	// Format is given to the file's reader (OpenDatasetWith): its Warn hears what the reader distrusts.
+	Format     formats.Options
 	KeepEvents bool // keep the events for Config.Augment
 	// Progress, when set, is called every 256 samples and at the end with the samples read and the total.
 	Progress func(done, total int)
@@ -115,7 +130,7 @@ func loadDataset(ctx context.Context, r events.SampleReader, open func() (events
 	}
 	d := &Dataset{Encoding: enc, Classes: meta.Classes, Source: meta.Source}
 	n := r.NumSamples()
-	d.Samples = make([]Encoded, 0, min(n, 1<<16))
+	d.Samples = make([]Encoded, 0, min(n, 1<<16)) // n is the file's claim: grow as samples arrive
 	var s events.Sample
 	var scratch Encoded
 	maxLabel := int32(-1)
@@ -195,16 +210,36 @@ func OpenDataset(ctx context.Context, path string, enc Encoding) (*Dataset, erro
 
 // OpenDatasetWith is OpenDataset with options.
 func OpenDatasetWith(ctx context.Context, path string, enc Encoding, lo LoadOptions) (*Dataset, error) {
+	// The file is opened again for every epoch of a streamed dataset: what its reader distrusts is told
+	// the first time only.
+	fo := lo.Format
+	var geom events.Geometry // found from the events when the file does not say it
 	open := func() (events.SampleReader, error) {
-		src, _, err := formats.Open(path, "", formats.Options{})
+		src, f, err := formats.Open(path, "", fo)
+		fo.Warn = nil
 		if err != nil {
 			return nil, err
 		}
-		if src.Samples == nil {
+		sr := src.Samples
+		if sr == nil {
 			src.Close()
 			return nil, fmt.Errorf("%s holds one recording, not a dataset of labelled samples", path)
 		}
-		return src.Samples, nil
+		if sr.NumSamples() == 0 {
+			sr.Close()
+			return nil, fmt.Errorf("%s: the dataset holds no samples", path)
+		}
+		if sr.Meta().Geometry.Known() {
+			return sr, nil
+		}
+		// A dataset from another writer (pyarrow, polars) may not say its sensor: its events do.
+		if !geom.Known() {
+			if geom, err = sources.SamplesSensor(path, f, sr, lo.Format); err != nil {
+				sr.Close()
+				return nil, err
+			}
+		}
+		return withGeometry{sr, geom}, nil
 	}
 	sr, err := open()
 	if err != nil {

@@ -68,6 +68,15 @@ func (e Encoding) validate() error {
 	if e.Width <= 0 || e.Height <= 0 {
 		return fmt.Errorf("the sensor size is unknown (%dx%d)", e.Width, e.Height)
 	}
+	in := int64(Polarities) * int64(e.Width) * int64(e.Height)
+	if in > MaxInputs {
+		return errLimit(fmt.Sprintf("the network's input per time step (%d polarities × %dx%d)", Polarities, e.Width, e.Height),
+			in, MaxInputs, "shrink the sensor with the encoding's transforms (downsample, crop)")
+	}
+	if n := in * int64(e.Bins); n > MaxActivations {
+		return errLimit(fmt.Sprintf("the input of one sample (%d bins × %d inputs)", e.Bins, in), n, MaxActivations,
+			"use fewer bins or a smaller input")
+	}
 	return nil
 }
 

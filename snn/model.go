@@ -34,6 +34,11 @@ type Model struct {
 
 // NewModel builds a model with weights initialised from seed.
 func NewModel(a Arch, enc Encoding, classes []string, seed uint64) (*Model, error) {
+	return newModel(a, enc, classes, seed, MaxParams)
+}
+
+// newModel is NewModel with a bound on the parameters (what a saved model's file holds).
+func newModel(a Arch, enc Encoding, classes []string, seed uint64, maxParams int64) (*Model, error) {
 	if err := enc.validate(); err != nil {
 		return nil, err
 	}
@@ -41,9 +46,17 @@ func NewModel(a Arch, enc Encoding, classes []string, seed uint64) (*Model, erro
 		return nil, fmt.Errorf("architecture input %dx%dx%d does not match the encoded data %dx%dx%d",
 			a.Input.C, a.Input.H, a.Input.W, Polarities, enc.Height, enc.Width)
 	}
-	n, err := Build(a)
+	n, err := build(a, maxParams)
 	if err != nil {
 		return nil, err
+	}
+	var outputs int64
+	for _, l := range n.layers {
+		outputs += int64(l.outShape().Size())
+	}
+	if v := outputs * int64(enc.Bins); v > MaxActivations {
+		return nil, errLimit(fmt.Sprintf("the activations of one sample (%d bins × %d layer outputs)", enc.Bins, outputs),
+			v, MaxActivations, "use fewer bins or smaller layers")
 	}
 	if n.Classes() != len(classes) {
 		return nil, fmt.Errorf("the network has %d outputs but the data has %d classes", n.Classes(), len(classes))
@@ -160,9 +173,16 @@ func loadModel(path string) (*Model, *adam, *trainState, error) {
 	if err := json.Unmarshal([]byte(f.Metadata[MetaClasses]), &classes); err != nil {
 		return nil, nil, nil, bad("metadata "+MetaClasses, err)
 	}
-	m, err := NewModel(a, enc, classes, 0)
+	// The architecture in the metadata may ask for no more parameters than the file's tensors hold.
+	var held int64
+	for name, t := range f.Tensors {
+		if !strings.HasPrefix(name, "optim.") {
+			held += int64(len(t.Data))
+		}
+	}
+	m, err := newModel(a, enc, classes, 0, min(held, MaxParams))
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: the model its metadata (%s, %s) describes: %w", path, MetaArch, MetaEncoding, err)
 	}
 	get := func(prefix string, i int, dst []float32) error {
 		p := m.net.params[i]

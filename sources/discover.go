@@ -34,6 +34,10 @@ type Plan struct {
 	// Items are the samples, sorted by id (deterministic row order).
 	Items   []Item
 	Classes []string
+	// Boxes says that the samples carry boxes (labels over time: a detection dataset's Groups fill
+	// Sample.Boxes); BoxClasses names their classes.
+	Boxes      bool
+	BoxClasses []string
 	// Groups, when set, yields the samples instead of Items: samples cut from larger inputs, such as
 	// DVSGesture's clips from its trial recordings.
 	Groups Groups
@@ -150,6 +154,18 @@ func discoverFolder(root string, forced *formats.Format) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", root, err)
 	}
+	// A Gen1 / 1 Megapixel box label file (<name>_bbox.npy) beside its recording is labels, not a sample.
+	paths := map[string]bool{}
+	for _, f := range files {
+		paths[f.path] = true
+	}
+	kept := files[:0]
+	for _, f := range files {
+		if !isLabelFile(f.path, paths) {
+			kept = append(kept, f)
+		}
+	}
+	files = kept
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%s holds no file of a known event format", root)
 	}

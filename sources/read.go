@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
@@ -52,7 +53,81 @@ func SensorOf(path string, f *formats.Format, o formats.Options) (events.Geometr
 	if err != nil {
 		return events.Geometry{}, err
 	}
+	if !ext.Known() {
+		return events.Geometry{}, events.SensorErrorf("%s: the file does not say its sensor size and holds no events to infer it from", path)
+	}
 	return Infer(f, ext), nil
+}
+
+// SamplesSensor returns the sensor size of a dataset file whose metadata does not say it: o.Sensor when
+// set, else the format's dataset knowledge applied to the extent of all its samples (one canvas for
+// every sample, never one per sample).
+func SamplesSensor(path string, f *formats.Format, r events.SampleReader, o formats.Options) (events.Geometry, error) {
+	if o.Sensor.Known() {
+		return o.Sensor, nil
+	}
+	if g := r.Meta().Geometry; g.Known() {
+		return g, nil
+	}
+	st := events.NewStats(events.Geometry{}, false)
+	var s events.Sample
+	for i := 0; i < r.NumSamples(); i++ {
+		if err := r.ReadSample(i, &s); err != nil {
+			return events.Geometry{}, err
+		}
+		st.Add(&s.Events)
+	}
+	ext := st.Extent()
+	if !ext.Known() {
+		return events.Geometry{}, events.SensorErrorf("%s: the dataset does not say its sensor size and holds no events to infer it from", path)
+	}
+	return Infer(f, ext), nil
+}
+
+// CommonSensor is the sensor size the files of a dataset state in their headers, when they state one: a
+// dataset has one sensor, so files of different formats (whose sensors may differ: 34×34 N-MNIST .bin
+// beside 78×42 N-CARS .dat) or whose headers differ are refused; the caller may instead give the sensor
+// size (o.Sensor), which wins. It returns the zero Geometry when the files do not say (the caller then
+// infers it from the events of all of them).
+func CommonSensor(items []Item, o formats.Options) (events.Geometry, error) {
+	if o.Sensor.Known() || len(items) == 0 {
+		return o.Sensor, nil
+	}
+	counts := map[string]int{}
+	var names []string
+	for _, it := range items {
+		if counts[it.Format.Name] == 0 {
+			names = append(names, it.Format.Name)
+		}
+		counts[it.Format.Name]++
+	}
+	if len(names) > 1 {
+		parts := make([]string, len(names))
+		for i, n := range names {
+			parts[i] = fmt.Sprintf("%s: %d files", n, counts[n])
+		}
+		return events.Geometry{}, fmt.Errorf("%s and the other inputs mix formats (%s), whose sensors may differ: convert them apart, or give the sensor size",
+			items[0].Path, strings.Join(parts, ", "))
+	}
+	var first events.Geometry
+	for i, it := range items {
+		src, err := it.Format.Open(it.Path, o)
+		if err != nil {
+			return events.Geometry{}, err
+		}
+		g := src.Meta().Geometry
+		src.Close()
+		switch {
+		case i == 0 && !g.Known():
+			return events.Geometry{}, nil // the format states no sensor: the events decide
+		case i == 0:
+			first = g
+		case g != first:
+			return events.Geometry{}, fmt.Errorf("%s states a %s sensor and %s a %s one: a dataset has one sensor size; convert them apart, or give the sensor size",
+				items[0].Path, first, it.Path, g)
+		}
+	}
+	return first, nil
 }
 
 // Extent reads a recording file once and returns the extent of its events (the largest x and y, plus one).

@@ -19,7 +19,13 @@ type DType string
 const (
 	Uint16  DType = "uint16"  // counts: frames, images
 	Float32 DType = "float32" // values: voxel grids, time surfaces, accumulated frames
+	// Int16 is a stored type only: counts written as int16 (what torch.from_numpy takes on every torch;
+	// uint16 only from torch 2.3 on), read back as Float32 values.
+	Int16 DType = "int16"
 )
+
+// MaxInt16Count is the largest count an int16 element holds.
+const MaxInt16Count = 1<<15 - 1
 
 // Tensor is a dense row-major array: counts (U16) or values (F32), at most one of them set. A tensor with
 // no elements may have neither.
@@ -55,12 +61,16 @@ type Sample struct {
 	Label  int32  // class index, or events.NoLabel
 	ID     string // unique within its file
 	Tensor Tensor
+	// Boxes are the sample's labelled boxes (detection targets), as its events.Sample had them, so that a
+	// detection loader gets inputs and targets from one file; nil for samples without them.
+	Boxes []events.Box
 }
 
 // Reset empties the sample and keeps its buffers.
 func (s *Sample) Reset() {
 	s.Label, s.ID = events.NoLabel, ""
 	s.Tensor.Shape, s.Tensor.U16, s.Tensor.F32 = s.Tensor.Shape[:0], s.Tensor.U16[:0], s.Tensor.F32[:0]
+	s.Boxes = s.Boxes[:0]
 }
 
 // Spec says what a tensors file holds.
@@ -74,6 +84,9 @@ type Spec struct {
 	// Single marks one tensor made of a whole recording rather than samples of a dataset: .npy stores it
 	// as it is, without a leading sample axis.
 	Single bool
+	// Stored is, from a reader, the element type the file holds when it is not DType (counts stored as
+	// int16, read as float32 values); writers take theirs from formats.StoredDType.
+	Stored DType
 }
 
 // Fixed reports whether every tensor has the same shape.

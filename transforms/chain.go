@@ -198,8 +198,9 @@ func (c *Chain) NewStream(in Shape, seed uint64, sampleID string) (*Stream, erro
 	return s, nil
 }
 
-// ApplySample runs the chain's filters over a whole sample, in place, and returns the output shape. A
-// representation at the end is not applied here (see Representation).
+// ApplySample runs the chain's filters over a whole sample, in place — its events and its boxes (see
+// Stream.MapBoxes) — and returns the output shape. A representation at the end is not applied here (see
+// Representation).
 func (c *Chain) ApplySample(smp *events.Sample, in Shape, seed uint64) (Shape, error) {
 	st, err := c.NewStream(in, seed, smp.ID)
 	if err != nil {
@@ -214,6 +215,9 @@ func (c *Chain) ApplySample(smp *events.Sample, in Shape, seed uint64) (Shape, e
 	}
 	smp.Events.Reset()
 	smp.Events.AppendBatch(&out)
+	if len(smp.Boxes) > 0 {
+		smp.Boxes = st.MapBoxes(smp.Boxes)
+	}
 	c.Tally.AddStream(st)
 	return st.Shape(), nil
 }

@@ -130,37 +130,56 @@ func init() {
 
 // --- time reversal (whole-sample stages) ---
 
-// reverse: t' = t_last − t, order reversed, polarity inverted unless keepPolarity; with prob < 1 it is
-// random-reverse (one draw per sample).
-func reverse(keepPolarity bool, prob float64) func(b, out *events.Batch, rng *rand.Rand) error {
-	return func(b, out *events.Batch, rng *rand.Rand) error {
-		n := b.Len()
-		if n == 0 {
-			return nil
-		}
-		if prob < 1 && rng.Float64() >= prob {
-			out.AppendBatch(b)
-			return nil
-		}
-		last := b.T[n-1]
-		T, X, Y, P := out.Extend(n)
-		for i := 0; i < n; i++ {
-			k := n - 1 - i
-			T[i], X[i], Y[i] = last-b.T[k], b.X[k], b.Y[k]
-			P[i] = b.P[k]
-			if !keepPolarity {
-				P[i] = 1 - b.P[k]&1
-			}
-		}
+// reversal is time-reverse and random-reverse: t' = t_last − t, order reversed, polarity inverted unless
+// keepPolarity; with prob < 1 it reverses a sample with that probability (one draw per sample). It
+// remembers what it did, for the sample's boxes.
+type reversal struct {
+	wholeSample
+	keepPolarity bool
+	prob         float64
+	reversed     bool
+	last         int64
+}
+
+func newReversal(keepPolarity bool, prob float64) *reversal {
+	r := &reversal{keepPolarity: keepPolarity, prob: prob}
+	r.apply = r.run
+	return r
+}
+
+func (r *reversal) Reset(in Shape, rng *rand.Rand) (Shape, error) {
+	r.reversed = false
+	return r.wholeSample.Reset(in, rng)
+}
+
+func (r *reversal) run(b, out *events.Batch, rng *rand.Rand) error {
+	n := b.Len()
+	if n == 0 {
 		return nil
 	}
+	if r.prob < 1 && rng.Float64() >= r.prob {
+		out.AppendBatch(b)
+		return nil
+	}
+	last := b.T[n-1]
+	r.reversed, r.last = true, last
+	T, X, Y, P := out.Extend(n)
+	for i := 0; i < n; i++ {
+		k := n - 1 - i
+		T[i], X[i], Y[i] = last-b.T[k], b.X[k], b.Y[k]
+		P[i] = b.P[k]
+		if !r.keepPolarity {
+			P[i] = 1 - b.P[k]&1
+		}
+	}
+	return nil
 }
 
 func init() {
 	register(&Def{Name: "time-reverse", Help: "t' = t_last − t with the event order reversed and polarity inverted (a reversed brightness change has the other sign); needs the whole sample",
 		Params: []Param{{Name: "keep-polarity", Kind: Bool, Default: "false"}},
 		Filter: func(v Values) (Filter, error) {
-			return &wholeSample{apply: reverse(v.Bool("keep-polarity"), 1)}, nil
+			return newReversal(v.Bool("keep-polarity"), 1), nil
 		}})
 	register(&Def{Name: "random-reverse", Help: "time-reverse a sample with probability prob (one draw per sample)",
 		Params: []Param{{Name: "prob", Kind: Float, Default: "0.5"}, {Name: "keep-polarity", Kind: Bool, Default: "false"}},
@@ -169,6 +188,6 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return &wholeSample{apply: reverse(v.Bool("keep-polarity"), q)}, nil
+			return newReversal(v.Bool("keep-polarity"), q), nil
 		}})
 }

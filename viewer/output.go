@@ -27,6 +27,11 @@ type Clip struct {
 	Window    int64 // µs per frame (default Render.Window)
 	MaxFrames int   // 0 = 500
 	Label     string
+	// Boxes draws the boxes of a stream that carries them (an events.BoxReader whose Meta says Boxes),
+	// named by BoxClasses, each label time's for BoxHold µs (default max(window, DefaultBoxHold)).
+	Boxes      bool
+	BoxClasses []string
+	BoxHold    int64
 }
 
 // frameLoop reads r and calls emit with the picture of every window [t0+kW, t0+(k+1)W), drawn at the
@@ -44,6 +49,11 @@ func frameLoop(r events.Reader, c Clip, emit func(k int, img *image.RGBA, tEnd i
 	if maxFrames <= 0 {
 		maxFrames = 500
 	}
+	hold := c.BoxHold
+	if hold <= 0 {
+		hold = max(W, DefaultBoxHold)
+	}
+	boxes := newBoxTrack(r, c.Boxes, hold)
 	buf := events.NewBatch(1 << 16)
 	var t0, end int64
 	started := c.HasStart
@@ -53,13 +63,17 @@ func frameLoop(r events.Reader, c Clip, emit func(k int, img *image.RGBA, tEnd i
 	k := 0
 	flushUntil := func(t int64) error {
 		// Emit every window that closes at or before t.
-		for started && t >= t0+int64(k+1)*W {
+		for started && t >= events.AddTime(t0, int64(k+1)*W) {
 			if k >= maxFrames || (c.Duration > 0 && int64(k)*W >= c.Duration) {
 				return errStop
 			}
-			tEnd := t0 + int64(k+1)*W
+			tEnd := events.AddTime(t0, int64(k+1)*W)
+			img := rd.Render(tEnd - 1)
+			if shown := boxes.at(tEnd - 1); len(shown) > 0 {
+				DrawBoxes(img, img.Rect, image.Point{}, rd.Zoom(), shown, c.BoxClasses)
+			}
 			// The overlays show the time since the clip's start: epoch microseconds are unreadable.
-			if err := emit(k, rd.Render(tEnd-1), tEnd-t0); err != nil {
+			if err := emit(k, img, int64(events.Span(t0, tEnd))); err != nil {
 				return err
 			}
 			k++
@@ -68,6 +82,9 @@ func frameLoop(r events.Reader, c Clip, emit func(k int, img *image.RGBA, tEnd i
 	}
 	for {
 		rerr := r.Read(buf)
+		if rerr == nil || rerr == io.EOF {
+			boxes.add()
+		}
 		for i := 0; i < buf.Len(); {
 			t := buf.T[i]
 			if !started {
@@ -84,7 +101,7 @@ func frameLoop(r events.Reader, c Clip, emit func(k int, img *image.RGBA, tEnd i
 				return err
 			}
 			// add every event of the current window at once
-			end = t0 + int64(k+1)*W
+			end = events.AddTime(t0, int64(k+1)*W)
 			j := i
 			for j < buf.Len() && buf.T[j] < end {
 				j++
@@ -138,6 +155,9 @@ func (a *Animation) AddClip(r events.Reader, c Clip, speed float64) (int, error)
 	delay := int(math.Max(2, math.Round(float64(W)/speed/1e4))) // GIF delays are in 1/100 s (≥ 2 plays reliably)
 	n := 0
 	err := frameLoop(r, c, func(k int, img *image.RGBA, tEnd int64) error {
+		if err := a.room(img.Bounds()); err != nil {
+			return err
+		}
 		overlays(img, c, tEnd)
 		if a.pal == nil {
 			a.pal = palette(c.Render.Scheme)
@@ -151,6 +171,30 @@ func (a *Animation) AddClip(r events.Reader, c Clip, speed float64) (int, error)
 	})
 	return n, err
 }
+
+// MaxGIFPixels bounds the pixels of all a GIF's frames together: they are held in memory until the GIF is
+// written (one byte each).
+const MaxGIFPixels = 1 << 28
+
+// MaxPixels bounds one picture made of several (a grid of windows, a tensor's frames side by side).
+const MaxPixels = 1 << 26
+
+// room checks that one more frame of size b keeps the GIF within MaxGIFPixels.
+func (a *Animation) room(b image.Rectangle) error {
+	px := int64(b.Dx()) * int64(b.Dy())
+	var have int64
+	for _, f := range a.gif.Image {
+		have += int64(f.Rect.Dx()) * int64(f.Rect.Dy())
+	}
+	if have+px > MaxGIFPixels {
+		return fmt.Errorf("%w: a GIF of %d frames of %dx%d px would exceed %d pixels in all (they are held in memory): "+
+			"draw fewer frames, a shorter clip or a smaller scale, or write a PNG sequence", ErrTooLarge, len(a.gif.Image)+1, b.Dx(), b.Dy(), MaxGIFPixels)
+	}
+	return nil
+}
+
+// ErrTooLarge is the error of a picture or GIF beyond the pixel limits (MaxPicture, MaxPixels, MaxGIFPixels).
+var ErrTooLarge = errors.New("too large")
 
 // Frames is the number of frames so far.
 func (a *Animation) Frames() int { return len(a.gif.Image) }
@@ -167,12 +211,16 @@ func (a *Animation) Save(path string) error {
 func WriteGIF(path string, r events.Reader, c Clip, speed float64) (frames int, err error) {
 	var a Animation
 	if _, err := a.AddClip(r, c, speed); err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
 		return 0, err
 	}
 	return a.Frames(), a.Save(path)
 }
 
-// palette holds the scheme's background, 62 steps towards ON and OFF each, and grays for the overlays.
+// palette holds the scheme's background, 62 steps towards ON and OFF each, grays for the overlays and the
+// box colours.
 func palette(scheme string) color.Palette {
 	s, ok := Schemes[scheme]
 	if !ok {
@@ -187,6 +235,9 @@ func palette(scheme string) color.Palette {
 		v := uint8(i * 17)
 		p = append(p, color.RGBA{v, v, v, 255})
 	}
+	for _, c := range BoxColors {
+		p = append(p, c)
+	}
 	return p
 }
 
@@ -197,9 +248,16 @@ func WriteGrid(path string, r events.Reader, c Clip, n int) error {
 		n = 9
 	}
 	c.MaxFrames = n
+	rd, err := New(c.Render)
+	if err != nil {
+		return err
+	}
+	if w, h := rd.Size(); int64(w)*int64(h)*int64(n) > MaxPixels {
+		return fmt.Errorf("%s: %w: a grid of %d pictures of %dx%d px would exceed %d pixels: ask for fewer windows or a smaller scale", path, ErrTooLarge, n, w, h, MaxPixels)
+	}
 	var tiles []*image.RGBA
 	var times []int64
-	err := frameLoop(r, c, func(k int, img *image.RGBA, tEnd int64) error {
+	err = frameLoop(r, c, func(k int, img *image.RGBA, tEnd int64) error {
 		t := image.NewRGBA(img.Bounds())
 		draw.Draw(t, t.Rect, img, image.Point{}, draw.Src)
 		overlays(t, Clip{Label: ""}, tEnd)
@@ -251,6 +309,9 @@ func WritePictures(path string, pics []*image.RGBA, label, scheme string, delay 
 	case strings.HasSuffix(strings.ToLower(path), ".gif"):
 		a := Animation{pal: palette(scheme)}
 		for _, img := range pics {
+			if err := a.room(img.Bounds()); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
 			Overlay(img, label, TopRight)
 			p := image.NewPaletted(img.Bounds(), a.pal)
 			draw.Draw(p, p.Rect, img, image.Point{}, draw.Src)
@@ -258,6 +319,14 @@ func WritePictures(path string, pics []*image.RGBA, label, scheme string, delay 
 			a.gif.Delay = append(a.gif.Delay, max(delay, 2))
 		}
 		return a.Save(path)
+	}
+	var px int64
+	for _, p := range pics {
+		px += int64(p.Rect.Dx()) * int64(p.Rect.Dy())
+	}
+	if px > MaxPixels {
+		return fmt.Errorf("%s: %w: %d pictures of %dx%d px side by side would exceed %d pixels: draw them as a GIF or a PNG sequence",
+			path, ErrTooLarge, len(pics), pics[0].Rect.Dx(), pics[0].Rect.Dy(), MaxPixels)
 	}
 	grid := Tile(pics)
 	Overlay(grid, label, TopRight)

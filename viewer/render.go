@@ -52,20 +52,29 @@ const (
 	DecayCumulative  = "cumulative"  // full colour once a pixel has fired (no fading)
 )
 
+// MaxPicture bounds a picture's width and height in pixels. A renderer of a larger sensor (a header may
+// say 65535×65535) draws it shrunk: Shrink sensor pixels per picture pixel along each axis, so its memory
+// stays bounded whatever the file says.
+const MaxPicture = 4096
+
 // Options configure a renderer.
 type Options struct {
-	Width, Height int    // sensor size
-	Scale         int    // integer zoom (default 1)
-	Scheme        string // default "okabe"
-	Decay         string // default "window"
-	Window        int64  // µs: the window of DecayWindow (default 10 ms)
-	Tau           int64  // µs: the time constant of linear/exponential (default Window)
+	Width, Height int // sensor size
+	Scale         int // integer zoom (default 1; lowered when the picture would exceed MaxPicture)
+	// Shrink draws blocks of Shrink×Shrink sensor pixels as one picture pixel (before Scale), showing the
+	// latest event of the block: 0 picks the least that keeps the picture within MaxPicture.
+	Shrink int
+	Scheme string // default "okabe"
+	Decay  string // default "window"
+	Window int64  // µs: the window of DecayWindow (default 10 ms)
+	Tau    int64  // µs: the time constant of linear/exponential (default Window)
 }
 
 // Renderer keeps, per pixel, the time and polarity of its latest event, and draws them at any time.
 // Feed events in time order with Add; Render draws the state at a time. No allocation per event or frame.
 type Renderer struct {
 	o     Options
+	w, h  int // the picture in cells: the sensor divided by Shrink, rounded up
 	s     Scheme
 	last  []int64
 	pol   []uint8
@@ -76,9 +85,6 @@ type Renderer struct {
 }
 
 const noEvent = math.MinInt64
-
-// MaxPicture is the longest side, in pixels, of a picture the renderer draws.
-const MaxPicture = 16384
 
 // New makes a renderer.
 func New(o Options) (*Renderer, error) {
@@ -109,11 +115,19 @@ func New(o Options) (*Renderer, error) {
 	default:
 		return nil, fmt.Errorf("unknown decay %q (window, linear, exponential, cumulative)", o.Decay)
 	}
-	if o.Width*o.Scale > MaxPicture || o.Height*o.Scale > MaxPicture {
-		return nil, fmt.Errorf("picture of %dx%d px is too large", o.Width*o.Scale, o.Height*o.Scale)
+	if o.Width > 1<<16 || o.Height > 1<<16 {
+		return nil, fmt.Errorf("a sensor of %dx%d: 16-bit coordinates reach 65536x65536 at most", o.Width, o.Height)
 	}
-	r := &Renderer{o: o, s: s, last: make([]int64, o.Width*o.Height), pol: make([]uint8, o.Width*o.Height),
-		img: image.NewRGBA(image.Rect(0, 0, o.Width*o.Scale, o.Height*o.Scale))}
+	o.Scale = min(o.Scale, max(1, MaxPicture/o.Width), max(1, MaxPicture/o.Height))
+	if o.Shrink <= 0 {
+		o.Shrink = 1
+	}
+	for ceilDiv(o.Width, o.Shrink)*o.Scale > MaxPicture || ceilDiv(o.Height, o.Shrink)*o.Scale > MaxPicture {
+		o.Shrink++
+	}
+	w, h := ceilDiv(o.Width, o.Shrink), ceilDiv(o.Height, o.Shrink)
+	r := &Renderer{o: o, s: s, w: w, h: h, last: make([]int64, w*h), pol: make([]uint8, w*h),
+		img: image.NewRGBA(image.Rect(0, 0, w*o.Scale, h*o.Scale))}
 	for p, c := range []color.RGBA{s.Off, s.On} {
 		for i := 0; i < 256; i++ {
 			r.lut[p][i] = mix(s.Background, c, float64(i)/255)
@@ -123,6 +137,11 @@ func New(o Options) (*Renderer, error) {
 	r.Reset()
 	return r, nil
 }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// Size is the picture's size in pixels.
+func (r *Renderer) Size() (w, h int) { return r.w * r.o.Scale, r.h * r.o.Scale }
 
 func mix(a, b color.RGBA, f float64) color.RGBA {
 	l := func(x, y uint8) uint8 { return uint8(math.Round(float64(x) + (float64(y)-float64(x))*f)) }
@@ -142,14 +161,17 @@ func (r *Renderer) Reset() {
 
 // Add records events (in time order). Events outside the sensor are ignored.
 func (r *Renderer) Add(b *events.Batch) {
-	w, h := r.o.Width, r.o.Height
+	w, h, s := r.o.Width, r.o.Height, r.o.Shrink
 	for i, t := range b.T {
 		x, y := int(b.X[i]), int(b.Y[i])
 		if x >= w || y >= h {
 			continue
 		}
-		r.last[y*w+x] = t
-		r.pol[y*w+x] = b.P[i] & 1
+		if s > 1 {
+			x, y = x/s, y/s
+		}
+		r.last[y*r.w+x] = t
+		r.pol[y*r.w+x] = b.P[i] & 1
 	}
 	if b.Len() > 0 {
 		r.fired = true
@@ -202,7 +224,11 @@ func (r *Renderer) intensity(last, t int64) int {
 	if r.o.Decay == DecayCumulative {
 		return 255
 	}
-	age := t - last
+	span := events.Span(last, t)
+	if span >= math.MaxInt64 {
+		return 0
+	}
+	age := int64(span)
 	switch {
 	case age >= r.steps[0]:
 		return 0
@@ -225,7 +251,7 @@ func (r *Renderer) intensity(last, t int64) int {
 // Render draws the state at time t (events after t are not shown) and returns the picture, which is
 // reused by the next Render.
 func (r *Renderer) Render(t int64) *image.RGBA {
-	w, h, sc := r.o.Width, r.o.Height, r.o.Scale
+	w, h, sc := r.w, r.h, r.o.Scale
 	stride := r.img.Stride
 	for y := 0; y < h; y++ {
 		// Draw the sensor row once, then copy it to the scale − 1 rows below.

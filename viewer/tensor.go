@@ -47,7 +47,7 @@ func RenderTensor[T Number](vals []T, shape []int, scheme string, scale int) (*i
 		return nil, fmt.Errorf("unknown colour scheme %q (%s)", scheme, strings.Join(SchemeNames(), ", "))
 	}
 	if w*scale > MaxPicture || h*scale > MaxPicture {
-		return nil, fmt.Errorf("picture of %dx%d px is too large", w*scale, h*scale)
+		return nil, fmt.Errorf("%w: a picture of %dx%d px is larger than %d px on a side: draw it at a smaller scale", ErrTooLarge, w*scale, h*scale, MaxPicture)
 	}
 	n := h * w
 	net := func(k int) float64 {
@@ -90,6 +90,7 @@ func RenderTensor[T Number](vals []T, shape []int, scheme string, scale int) (*i
 // channels=true reads a 3-D shape as one (P, H, W) picture instead (an image's polarity planes).
 // Each frame is scaled to its own largest |value|.
 func TensorFrames[T Number](vals []T, shape []int, channels bool, scheme string, scale int) ([]*image.RGBA, error) {
+	scale = max(scale, 1)
 	var frame []int
 	switch {
 	case len(shape) == 2 || (len(shape) == 3 && channels):
@@ -109,6 +110,9 @@ func TensorFrames[T Number](vals []T, shape []int, channels bool, scheme string,
 	}
 	if n <= 0 || len(vals) != shape[0]*n {
 		return nil, fmt.Errorf("tensor of shape %v needs %d values, got %d", shape, shape[0]*n, len(vals))
+	}
+	if px := int64(shape[0]) * int64(frame[len(frame)-1]*scale) * int64(frame[len(frame)-2]*scale); px > MaxPixels {
+		return nil, fmt.Errorf("%w: %d frames of %dx%d px would exceed %d pixels", ErrTooLarge, shape[0], frame[len(frame)-1]*scale, frame[len(frame)-2]*scale, MaxPixels)
 	}
 	var out []*image.RGBA
 	for k := 0; k < shape[0]; k++ {

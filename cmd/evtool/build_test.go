@@ -2,6 +2,7 @@ package main
 
 import (
 	"debug/elf"
+	"debug/gosym"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,6 +94,14 @@ func TestStaticBuild(t *testing.T) {
 	if fi, err := os.Stat(static); err == nil {
 		t.Logf("static build, stripped: %.1f MB", float64(fi.Size())/1e6)
 	}
+	// One reachable reflective method call (text/template running a template, as cobra's
+	// SetVersionTemplate does) makes the linker keep every exported method of every type: 3.5 MB
+	// of this build. The player's ebiten runs templates for its built-in shaders, so the default
+	// build pays that anyway (docs/performance.md); this one must not.
+	if hasFunction(t, static, "text/template.(*state).evalField") {
+		t.Errorf("the noview build links text/template's template execution: something runs a template, " +
+			"which keeps every exported method in the binary")
+	}
 	_, stderr, code := runBinary(t, static, "view", "anything.bin")
 	if code != 1 || !strings.Contains(stderr, "without the player") || !strings.Contains(stderr, "go install github.com/evtool/evtool/cmd/evtool@latest") {
 		t.Errorf("view in the noview build: exit %d, %q; want it to say how to get the player", code, stderr)
@@ -125,6 +134,33 @@ func linking(t *testing.T, path string) (interp bool, needed []string) {
 		t.Fatal(err)
 	}
 	return interp, needed
+}
+
+// hasFunction reports whether a Go binary, stripped or not, holds the named function: the runtime's
+// function table (.gopclntab) survives -ldflags=-s.
+func hasFunction(t *testing.T, path, name string) bool {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pcln, text := f.Section(".gopclntab"), f.Section(".text")
+	if pcln == nil || text == nil {
+		t.Fatalf("%s has no .gopclntab or .text section", path)
+	}
+	data, err := pcln.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if table.LookupFunc("main.main") == nil {
+		t.Fatalf("%s: the function table lists no main.main; is it read right?", path)
+	}
+	return table.LookupFunc(name) != nil
 }
 
 // goCommand is the go command the tests build with (TestMain's too).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/datasets"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
 )
 
@@ -118,7 +119,7 @@ the dataset definition expects, with a margin (a corrupt or hostile archive is r
 	fetch.Flags().IntVar(&attempts, "attempts", 5, "requests per file before giving up (each resumes from the bytes received)")
 	root.AddCommand(fetch)
 
-	var from, out, split, gestureMode, window string
+	var from, out, split, gestureMode, window, history string
 	var workers int
 	var force bool
 	var ff formatFlags
@@ -154,14 +155,26 @@ the dataset definition expects, with a margin (a corrupt or hostile archive is r
 		if err := checkOutputOf(out, co.To, force, co.Part); err != nil {
 			return err
 		}
-		if err := checkOutputFormat(out, co.To, co.Chain, fo.Compression); err != nil {
+		outFmt, err := checkOutputFormat(out, co.To, co.Chain, fo.Compression)
+		if err != nil {
+			return err
+		}
+		inFmt, err := formats.Lookup(d.Format)
+		if err != nil {
+			return err
+		}
+		if err := checkParams(co.Format, inFmt, outFmt); err != nil {
 			return err
 		}
 		win, _, err := parseDuration("window", window)
 		if err != nil {
 			return err
 		}
-		sel := datasets.Selection{Split: split, DVSGestureSamples: gestureMode, Window: win}
+		hist, _, err := parseDuration("history", history)
+		if err != nil {
+			return err
+		}
+		sel := datasets.Selection{Split: split, DVSGestureSamples: gestureMode, Window: win, History: hist}
 		plan, err := datasets.Inputs(d, from, sel)
 		if errors.Is(err, datasets.ErrUnknownSplit) {
 			return cli.Usagef("--split: %v", err)
@@ -216,6 +229,7 @@ the dataset definition expects, with a margin (a corrupt or hostile archive is r
 	})
 	enumVar(prepare, &gestureMode, "dvsgesture-samples", "rows", "DVSGesture: rows (one sample per labels-CSV row, 1,464) or per-class (the paper's 1,342)", gestureModes)
 	prepare.Flags().StringVar(&window, "window", "", "DSEC: cut each recording into samples of this duration (default 100ms)")
+	prepare.Flags().StringVar(&history, "history", "", "Gen1, 1 Megapixel: events before each label time a sample holds (default 50ms)")
 	prepare.Flags().IntVar(&workers, "workers", 0, "decoding goroutines (default: all cores)")
 	forceFlag(prepare, &force)
 	ff.register(prepare, true)
@@ -236,6 +250,8 @@ func printDataset(d *datasets.Definition) {
 	fmt.Printf("  sensor      %s\n", sensor)
 	if len(d.Classes) > 0 {
 		fmt.Printf("  classes     %d: %s\n", len(d.Classes), strings.Join(d.Classes, ", "))
+	} else if len(d.BoxClasses) > 0 {
+		fmt.Printf("  boxes       %d classes: %s\n", len(d.BoxClasses), strings.Join(d.BoxClasses, ", "))
 	} else if d.Layout == datasets.Container {
 		fmt.Printf("  classes     as the download names them (see labels)\n")
 	} else {

@@ -198,6 +198,14 @@ func docWorkspace(t *testing.T) string {
 	linkTree(fixtures.Path(t, "nmnist/Test"), "N-MNIST/Test")
 	linkTree(fixtures.Path(t, "nmnist/Train"), "data/nmnist/Train")
 	linkTree(fixtures.Path(t, "nmnist/Test"), "data/nmnist/Test")
+	// A Gen1-layout download: an N-CARS recording (ATIS DAT, 0.1 s) with car and pedestrian boxes at three
+	// label times, in train/ and val/.
+	for _, split := range []string{"train", "val"} {
+		link(fixtures.Path(t, "prophesee/dat/NCARS_obj_004397_td.dat"), "data/gen1/"+split+"/rec_td.dat")
+		writeBBox(t, filepath.Join(dir, "data/gen1", split, "rec_bbox.npy"), true,
+			"(30000, 5, 10, 20, 30, 0, 1, 1)", "(60000, 8, 12, 20, 30, 0, 1, 1)", "(60000, 30, 5, 10, 25, 1, 1, 2)",
+			"(90000, 10, 14, 22, 30, 0, 1, 1)")
+	}
 	smallIDX(t, fixtures.Path(t, "mnist/original"), dir, "t10k", 24)
 	smallIDX(t, fixtures.Path(t, "mnist/original"), dir, "train", 24)
 	photos(t, filepath.Join(dir, "photos"))
@@ -218,6 +226,7 @@ func docWorkspace(t *testing.T) string {
 		{"convert", "N-MNIST/Train", "-o", "train.arrow"},
 		{"convert", "N-MNIST/Test", "-o", "test.arrow"},
 		{"convert", "N-MNIST/Train", "-o", "frames.npz", "-t", "frames(bins=10)"},
+		{"datasets", "prepare", "gen1", "--from", "data/gen1", "--split", "train", "-o", "gen1-train.arrow"},
 		{"train", "--data", "train.arrow", "--epochs", "1", "-o", "mlp.safetensors"},
 	} {
 		cmd := exec.Command(binary, append([]string{"-q"}, args...)...)

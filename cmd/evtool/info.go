@@ -39,6 +39,9 @@ as the dataset convert would make of it: samples, classes and their counts, even
 			if err != nil {
 				return err
 			}
+			if err := checkReadParams(o, args, from, true); err != nil {
+				return err
+			}
 			if verify {
 				o.Params["verify"] = "true" // sharded datasets check every shard's sha256 when opened
 			}

@@ -73,3 +73,12 @@ func (r ctxReader) Read(dst *events.Batch) error {
 	}
 	return r.Reader.Read(dst)
 }
+
+// Boxes passes on the boxes of a stream that carries them (events.BoxReader), so that a cancellable
+// stream keeps its detection labels; none otherwise (its Meta does not say Boxes).
+func (r ctxReader) Boxes() []events.Box {
+	if b, ok := r.Reader.(events.BoxReader); ok {
+		return b.Boxes()
+	}
+	return nil
+}

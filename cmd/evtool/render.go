@@ -23,7 +23,7 @@ import (
 type renderJob struct {
 	out, kind, from, scheme, decay string
 	window, start, duration, tau   int64
-	hasStart, force                bool
+	hasStart, force, boxes         bool
 	speed                          float64
 	sample, grid, scale, maxFrames int
 	fo                             formats.Options
@@ -41,11 +41,14 @@ view read it), without a display. The output kind comes from its name: .gif is a
 per --window, played at --speed × real time), .png is a grid of --grid windows, and a name with a printf
 verb (frame_%04d.png) is a sequence of PNG files, moved into place together when all are written.
 Colours: okabe (default, colour-blind safe: ON orange, OFF sky blue on black), light, gray, redgreen.
-A tensors file (convert -t '… | frames(…)') renders too: the --sample's frames as a grid, GIF or sequence.`,
+A tensors file (convert -t '… | frames(…)') renders too: the --sample's frames as a grid, GIF or sequence.
+Boxes (detection labels: a Gen1 / 1 Megapixel dataset, a recording with its _bbox.npy) are drawn on top
+in class colours with their class name and track id; --boxes=false leaves them out.`,
 		Example: `  evtool render Train/0/00002.bin -o digit.png --grid 9 --window 35ms
   evtool render recording.aedat4 -o clip.gif --window 20ms --duration 2s --decay exponential
   evtool render train.arrow --sample 3 -o sample3.gif
-  evtool render N-MNIST/Test --sample 5 -o test5.png`,
+  evtool render N-MNIST/Test --sample 5 -o test5.png
+  evtool render gen1-train.arrow --sample 2 -o boxes.png --grid 4 --window 12500us`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if j.out == "" {
@@ -56,6 +59,9 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 			}
 			var err error
 			if j.fo, err = ff.options(); err != nil {
+				return err
+			}
+			if err := checkReadParams(j.fo, args, j.from, true); err != nil {
 				return err
 			}
 			for _, d := range []struct {
@@ -102,12 +108,16 @@ A tensors file (convert -t '… | frames(…)') renders too: the --sample's fram
 	f.IntVar(&j.maxFrames, "max-frames", 500, "stop after this many frames")
 	formatVar(cmd, &j.from, "from", "force the input format (see: evtool formats)", false)
 	forceFlag(cmd, &j.force)
+	f.BoolVar(&j.boxes, "boxes", true, "draw the boxes of inputs that carry them (detection labels)")
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)
 }
 
 // decayNames are render's --decay values.
 var decayNames = []string{viewer.DecayWindow, viewer.DecayLinear, viewer.DecayExponential, viewer.DecayCumulative}
+
+// renderSide is the longest side render draws a sensor at by default: larger ones are shrunk to it.
+const renderSide = 2048
 
 // renderKind tells the output kind from its name: "sequence" (a printf verb), "gif", "grid" (.png), or
 // "" for anything else.
@@ -146,7 +156,7 @@ func (j *renderJob) run(ctx context.Context, in string) error {
 		}
 		it := plan.Items[j.sample]
 		label := viewer.SampleLabel(j.sample, it.Label, plan.Classes) + " " + it.ID
-		src, err := it.Format.Open(it.Path, fo)
+		src, _, err := sources.Open(it.Path, it.Format.Name, fo)
 		if err != nil {
 			return err
 		}
@@ -158,11 +168,11 @@ func (j *renderJob) run(ctx context.Context, in string) error {
 	}
 	if tr, _, err := formats.OpenTensors(in, j.from, j.fo); err == nil {
 		defer tr.Close()
-		return renderTensors(tr, in, j.sample, j.out, j.scheme, j.scale, j.speed)
+		return renderTensors(tr, in, j.sample, j.out, j.scheme, j.scale, j.speed, j.boxes)
 	} else if !errors.Is(err, tensors.ErrNotTensors) {
 		return err
 	}
-	src, inFmt, err := formats.Open(in, j.from, j.fo)
+	src, inFmt, err := sources.Open(in, j.from, j.fo)
 	if err != nil {
 		return err
 	}
@@ -171,6 +181,9 @@ func (j *renderJob) run(ctx context.Context, in string) error {
 	meta := src.Meta()
 	label := ""
 	if s := src.Samples; s != nil {
+		if s.NumSamples() == 0 {
+			return fmt.Errorf("%s: the dataset holds no samples: nothing to draw", in)
+		}
 		if j.sample >= s.NumSamples() {
 			return cli.Usagef("--sample %d: %s holds samples 0..%d", j.sample, in, s.NumSamples()-1)
 		}
@@ -180,15 +193,25 @@ func (j *renderJob) run(ctx context.Context, in string) error {
 		}
 		label = viewer.SampleLabel(j.sample, smp.Label, meta.Classes)
 		r = &events.BatchReader{B: &smp.Events, M: meta}
+		if meta.Boxes {
+			r = events.WithBoxes(r, smp.Boxes)
+		}
 	}
 	g := meta.Geometry
 	if j.fo.Sensor.Known() {
 		g = j.fo.Sensor
 	}
-	if !g.Known() {
-		if g, err = sources.SensorOf(in, inFmt, j.fo); err != nil {
-			return err
-		}
+	switch {
+	case g.Known():
+	case src.Samples != nil: // a dataset without a sensor size (pyarrow, polars): the extent of its samples
+		g, err = sources.SamplesSensor(in, inFmt, src.Samples, j.fo)
+	default:
+		g, err = sources.SensorOf(in, inFmt, j.fo)
+	}
+	if errors.Is(err, events.ErrSensor) {
+		return fmt.Errorf("nothing to draw: %w", err) // no events, no sensor size
+	} else if err != nil {
+		return err
 	}
 	return j.draw(ctx, in, r, g, label)
 }
@@ -203,12 +226,15 @@ func (j *renderJob) draw(ctx context.Context, in string, r events.Reader, g even
 		return cli.Usagef("--scale %d: the picture of %s (%dx%d) would be %dx%d px, more than %d on a side",
 			scale, in, g.Width, g.Height, g.Width*scale, g.Height*scale, viewer.MaxPicture)
 	}
+	shrink := 0
 	if scale <= 0 {
 		scale = max(1, 256/max(g.Width, g.Height))
+		// Sensors beyond any camera's (a header may claim 65535×65535) are drawn shrunk.
+		shrink = (max(g.Width, g.Height) + renderSide - 1) / renderSide
 	}
-	clip := viewer.Clip{Render: viewer.Options{Width: g.Width, Height: g.Height, Scale: scale, Scheme: j.scheme,
+	clip := viewer.Clip{Render: viewer.Options{Width: g.Width, Height: g.Height, Scale: scale, Shrink: shrink, Scheme: j.scheme,
 		Decay: j.decay, Window: j.window, Tau: j.tau}, Start: j.start, HasStart: j.hasStart, Duration: j.duration,
-		Window: j.window, MaxFrames: j.maxFrames, Label: label}
+		Window: j.window, MaxFrames: j.maxFrames, Label: label, Boxes: j.boxes, BoxClasses: r.Meta().BoxClasses}
 	r = ctxReader{Reader: r, ctx: ctx}
 	switch j.kind {
 	case "sequence":
@@ -243,7 +269,10 @@ func inputError(in string, err error) error {
 
 // renderTensors draws one sample of a tensors file: each frame in the ON/OFF colours (ON − OFF where the
 // frame has both channels), scaled to its own largest value.
-func renderTensors(tr tensors.Reader, in string, sample int, out, scheme string, scale int, speed float64) error {
+func renderTensors(tr tensors.Reader, in string, sample int, out, scheme string, scale int, speed float64, boxes bool) error {
+	if tr.NumSamples() == 0 {
+		return fmt.Errorf("%s: the file holds no tensors: nothing to draw", in)
+	}
 	if sample >= tr.NumSamples() {
 		return cli.Usagef("--sample %d: %s holds tensors 0..%d", sample, in, tr.NumSamples()-1)
 	}
@@ -270,6 +299,13 @@ func renderTensors(tr tensors.Reader, in string, sample int, out, scheme string,
 	}
 	if err != nil {
 		return inputError(in, err)
+	}
+	if boxes && len(s.Boxes) > 0 {
+		// A tensor's frames hold no time: every frame shows all of the sample's boxes, which the chain
+		// mapped onto the frames' pixels as it mapped the events.
+		for _, p := range pics {
+			viewer.DrawBoxes(p, p.Rect, image.Point{}, float64(scale), s.Boxes, meta.BoxClasses)
+		}
 	}
 	label := viewer.SampleLabel(sample, s.Label, meta.Classes)
 	if err := viewer.WritePictures(out, pics, label, scheme, int(math.Round(10/max(speed, 0.01)))); err != nil {

@@ -153,7 +153,7 @@ func TestTensorsInfoAndRender(t *testing.T) {
 		}
 		if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Format != ext[1:] || rep.Kind != "tensors" ||
 			rep.Samples != 20 || len(rep.Classes) != wantClasses || fmt.Sprint(rep.Details["tensor_shape"]) != "[4 2 34 34]" ||
-			rep.Details["tensor_dtype"] != "uint16" {
+			rep.Details["tensor_dtype"] != "int16" {
 			t.Fatalf("info %s: %d %s", ext, code, out)
 		}
 		if wantClasses > 0 && fmt.Sprint(rep.Labels) != "[1 4 2 3 2 2 2 1 1 2]" {

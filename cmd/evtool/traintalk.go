@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/bytesize"
 	"github.com/evtool/evtool/internal/cli"
 	"github.com/evtool/evtool/internal/sysmem"
@@ -102,7 +103,7 @@ func (t *trainTalk) epoch(e snn.EpochReport) {
 // encoded samples take more than memory bytes is streamed from disk instead (shuffled: a training set).
 func loadDataset(ctx context.Context, path string, enc snn.Encoding, keepEvents bool, memory int64, shuffled bool) (*snn.Dataset, error) {
 	var bar *cli.Progress
-	d, err := snn.OpenDatasetWith(ctx, path, enc, snn.LoadOptions{KeepEvents: keepEvents, Memory: memory, Progress: func(done, total int) {
+	d, err := snn.OpenDatasetWith(ctx, path, enc, snn.LoadOptions{KeepEvents: keepEvents, Memory: memory, Format: formats.Options{Warn: notices.Add}, Progress: func(done, total int) {
 		if bar == nil {
 			bar = cli.NewCountProgress(int64(total), "loading "+path, "samples")
 		}

@@ -24,10 +24,13 @@ func versionString() string {
 	return v
 }
 
-// versionLine is what `evtool version` and `evtool --version` print.
-func versionLine() string {
-	return fmt.Sprintf("evtool %s (%s, %s/%s)", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+// versionDetail is the root command's Version: cobra prints "evtool version " and it for --version.
+func versionDetail() string {
+	return fmt.Sprintf("%s (%s, %s/%s)", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
+
+// versionLine is what `evtool version` prints: the same line as `evtool --version`.
+func versionLine() string { return "evtool version " + versionDetail() }
 
 func init() {
 	rootCmd.AddCommand(&cobra.Command{

@@ -14,8 +14,8 @@ import (
 func init() {
 	var window, decay, scheme, from string
 	var speed float64
-	var sample, scale, budget int
-	var paused, next bool
+	var sample, scale, budget, frames int
+	var paused, next, boxes bool
 	var ff formatFlags
 	cmd := &cobra.Command{
 		Use:   "view FILE|FOLDER",
@@ -24,7 +24,8 @@ func init() {
 Parquet, NumPy), or a folder of sample files (e.g. N-MNIST Train/). Large recordings are streamed from disk,
 not loaded whole. Press h in the window for the keys: space play/pause, left/right step one window,
 up/down seek 1 s, [ ] window length, d decay, c colours, - = speed, n/p next/previous sample, a go on to
-the next sample at the end, s save a PNG;
+the next sample at the end, b boxes (detection labels, drawn in class colours with class and track id),
+s save a PNG;
 click or drag the timeline to seek. Needs a display; without one, use evtool render.`,
 		Example: `  evtool view recording.aedat4
   evtool view train.arrow --sample 12 --window 5ms
@@ -38,6 +39,9 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 			if err != nil {
 				return err
 			}
+			if err := checkReadParams(fo, args, from, false); err != nil {
+				return err
+			}
 			w, _, err := parseDuration("window", window)
 			if err != nil {
 				return err
@@ -46,7 +50,7 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 				return cli.Usagef("--speed %g: want a positive factor", speed)
 			}
 			cfg := player.Config{Scale: scale, Scheme: scheme, Decay: decay, Window: w, Speed: speed,
-				Sample: sample, Paused: paused, AutoNext: next}
+				Sample: sample, Paused: paused, AutoNext: next, Boxes: boxes}
 			if _, err := viewer.New(viewer.Options{Width: 1, Height: 1, Scheme: scheme, Decay: decay}); err != nil {
 				return cli.Usagef("%v", err)
 			}
@@ -64,7 +68,7 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 				return inputError(args[0], err)
 			}
 			defer p.Close()
-			return runWindow(p, fmt.Sprintf("evtool view %s", filepath.Base(args[0])))
+			return runWindow(p, fmt.Sprintf("evtool view %s", filepath.Base(args[0])), frames)
 		},
 	}
 	f := cmd.Flags()
@@ -76,8 +80,11 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 	f.IntVar(&scale, "scale", 0, "zoom factor (default: about 720×540 px)")
 	f.BoolVar(&paused, "paused", false, "start paused")
 	f.BoolVar(&next, "next", false, "datasets: at the end of a sample, play the next one (toggle with a)")
+	f.BoolVar(&boxes, "boxes", true, "draw the boxes of inputs that carry them (detection labels; toggle with b)")
 	f.IntVar(&budget, "memory-events", player.DefaultMemoryBudget, "recordings with more events are streamed from disk instead of held in memory")
 	formatVar(cmd, &from, "from", "force the input format (see: evtool formats)", false)
+	f.IntVar(&frames, "frames", 0, "quit after drawing this many frames (scripted checks that a file plays)")
+	f.MarkHidden("frames")
 	ff.register(cmd, false)
 	rootCmd.AddCommand(cmd)
 }

@@ -16,4 +16,4 @@ var errNoWindow = errors.New("this evtool was built without the player window (b
 
 func windowMissing() error { return errNoWindow }
 
-func runWindow(*player.Player, string) error { return errNoWindow }
+func runWindow(*player.Player, string, int) error { return errNoWindow }

@@ -22,6 +22,8 @@ type Reader2 struct {
 	recSize int // 6 (AEDAT 1.0) or 8
 	dec     decoder2
 	meta    events.Meta
+	opts    formats.Options
+	watch   formats.DecodeWatch
 }
 
 // decoder2 turns address/timestamp records into events and triggers. It carries the clock (wrap and
@@ -67,7 +69,7 @@ func newReader2(in *input.Input, name, version string, o formats.Options) (*Read
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader2{in: in, name: name, version: version, hdr: h, recSize: 8}
+	r := &Reader2{in: in, name: name, version: version, hdr: h, recSize: 8, opts: o, watch: formats.NewDecodeWatch(name)}
 	if v1 {
 		r.recSize = 6
 	}
@@ -84,7 +86,7 @@ func newReader2(in *input.Input, name, version string, o formats.Options) (*Read
 	case "event":
 		r.dec.bit10Event = true
 	default:
-		return nil, fmt.Errorf("option %s=%q: want trigger or event", ParamDavisBit10, bit10)
+		return nil, o.BadParam(ParamDavisBit10, "want trigger or event")
 	}
 	r.dec.chip = chip
 	r.dec.w1, r.dec.h1 = uint32(chip.Width-1), uint32(chip.Height-1)
@@ -103,10 +105,10 @@ func selectChip(class string, v1 bool, o formats.Options) (Chip, error) {
 	if name := o.Param(ParamChip, ""); name != "" {
 		c, err := ChipByName(name)
 		if err != nil {
-			return Chip{}, fmt.Errorf("option %s: %w", ParamChip, err)
+			return Chip{}, o.BadParam(ParamChip, "%v", err)
 		}
 		if v1 && c.DAVIS {
-			return Chip{}, fmt.Errorf("option %s=%s: AEDAT 1.0 stores 16-bit DVS128 addresses only", ParamChip, name)
+			return Chip{}, o.BadParam(ParamChip, "AEDAT 1.0 stores 16-bit DVS128 addresses only")
 		}
 		return c, nil
 	}
@@ -176,6 +178,7 @@ func (r *Reader2) Read(dst *events.Batch) error {
 		want = 1 << 16
 	}
 	in := r.in
+	off := in.Offset()
 	for dst.Len() < want && len(r.dec.trig) < maxTriggersPerRead {
 		b := in.Bytes()
 		if len(b) < r.recSize {
@@ -194,6 +197,9 @@ func (r *Reader2) Read(dst *events.Batch) error {
 			r.dec.decodeDVS128(chunk, dst)
 		}
 		in.Advance(n * r.recSize)
+	}
+	if err := r.watch.Check(r.opts, r.dec.outOfRange, r.dec.clamped, off); err != nil {
+		in.Fail(err)
 	}
 	if dst.Len() > 0 || len(r.dec.trig) > 0 {
 		return nil

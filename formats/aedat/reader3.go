@@ -93,6 +93,8 @@ type Reader3 struct {
 	left      int   // slots of pkt still to decode
 	skip      int64 // bytes of pkt to skip after them
 	meta      events.Meta
+	opts      formats.Options
+	watch     formats.DecodeWatch
 }
 
 // decoder3 decodes event slots; it carries the clock and the counters across packets.
@@ -115,13 +117,13 @@ func newReader3(in *input.Input, name, version string, o formats.Options) (*Read
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader3{in: in, name: name, version: version, hdr: h, source: -1}
+	r := &Reader3{in: in, name: name, version: version, hdr: h, source: -1, opts: o, watch: formats.NewDecodeWatch(name)}
 	r.dec.skipped = map[string]int64{}
 	device := ""
 	if s := o.Param(ParamSource, ""); s != "" {
 		id, err := strconv.Atoi(s)
 		if err != nil || id < 0 || id >= 1<<15 {
-			return nil, fmt.Errorf("option %s=%q: want an event source id (0..32767)", ParamSource, s)
+			return nil, o.BadParam(ParamSource, "want an event source id (0..32767)")
 		}
 		r.source, r.filter = id, true
 		for _, src := range h.sources {
@@ -221,6 +223,7 @@ func (r *Reader3) Read(dst *events.Batch) error {
 		want = 1 << 16
 	}
 	in := r.in
+	off := in.Offset()
 packets:
 	for dst.Len() < want && len(r.dec.trig) < maxTriggersPerRead && !in.Failed() {
 		switch {
@@ -254,6 +257,9 @@ packets:
 			}
 			r.startPacket()
 		}
+	}
+	if err := r.watch.Check(r.opts, r.dec.outOfRange, r.dec.clamped, off); err != nil {
+		in.Fail(err)
 	}
 	if dst.Len() > 0 || len(r.dec.trig) > 0 {
 		return nil

@@ -339,3 +339,51 @@ func BenchmarkReadFixture(b *testing.B) {
 		return NewReader(r, "b", formats.Options{})
 	})
 }
+
+// A damaged packet is skipped with a notice naming its byte offset (the events of the other packets are
+// all read); under Strict it ends the stream with an error wrapping formats.ErrLoss, after the good
+// events before it.
+func TestDamagedPacket(t *testing.T) {
+	g := events.Geometry{Width: 64, Height: 48}
+	want := randomBatch(rand.New(rand.NewPCG(8, 8)), 3*EventsPerPacket, g)
+	path := filepath.Join(t.TempDir(), "d.aedat4")
+	writeFile(t, path, g, want, "lz4")
+	r, err := Open(path, formats.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := r.Table()
+	r.Close()
+	if err != nil || len(tab) != 3 {
+		t.Fatalf("table: %d entries, %v", len(tab), err)
+	}
+	data, _ := os.ReadFile(path)
+	second := tab[1].ByteOffset - 8
+	copy(data[second+12:second+40], bytes.Repeat([]byte{0xFF}, 28)) // garble the second packet's LZ4 frame
+	os.WriteFile(path, data, 0o644)
+
+	var notes []formats.Notice
+	r, err = Open(path, formats.Options{Warn: func(n formats.Notice) { notes = append(notes, n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := events.ReadAll(r)
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Len() != 2*EventsPerPacket || len(notes) != 1 || notes[0].Offset != second || notes[0].Kind != formats.Lost {
+		t.Fatalf("read %d events, notices %+v; want %d events and one loss at byte %d", got.Len(), notes, 2*EventsPerPacket, second)
+	}
+
+	r, err = Open(path, formats.Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = events.ReadAll(r)
+	r.Close()
+	var de *events.DecodeError
+	if !errors.Is(err, formats.ErrLoss) || !errors.As(err, &de) || de.Offset != second || got.Len() != EventsPerPacket {
+		t.Fatalf("strict: %d events, %v; want %d events, then a loss at byte %d", got.Len(), err, EventsPerPacket, second)
+	}
+}

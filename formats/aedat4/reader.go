@@ -61,6 +61,8 @@ type Reader struct {
 		badFrames, outOfRange, clamps int64
 	}
 	ftab []TableEntry
+
+	watch formats.DecodeWatch // reports the counts' growth (formats.Notice)
 }
 
 // Open opens an AEDAT 4.0 file.
@@ -72,7 +74,8 @@ func Open(path string, o formats.Options) (*Reader, error) {
 // errors. A stream reads sequentially; Table and SeekTime need a file (an io.ReaderAt and io.Seeker).
 func NewReader(r io.Reader, name string, o formats.Options) (*Reader, error) {
 	rd := &Reader{in: input.New(r, name), path: name, size: input.Length(r), opts: o, evStream: -1,
-		lastT: math.MinInt64, skipBefore: math.MinInt64}
+		lastT: math.MinInt64, skipBefore: math.MinInt64,
+		watch: formats.NewDecodeWatch(name)}
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
@@ -80,7 +83,7 @@ func NewReader(r io.Reader, name string, o formats.Options) (*Reader, error) {
 		id, err := strconv.Atoi(want)
 		s, ok := rd.streams[int32(id)]
 		if err != nil || !ok || s.Type != "EVTS" {
-			return nil, fmt.Errorf("%s: option stream=%s: no EVTS stream with that id (streams: %v)", name, want, rd.Streams())
+			return nil, fmt.Errorf("%s: %w", name, o.BadParam("stream", "no EVTS stream with that id (streams: %v)", rd.Streams()))
 		}
 		rd.evStream = int32(id)
 	} else {
@@ -92,7 +95,7 @@ func NewReader(r io.Reader, name string, o formats.Options) (*Reader, error) {
 		}
 	}
 	if s, ok := rd.streams[rd.evStream]; ok {
-		rd.geometry = events.Geometry{Width: s.Width, Height: s.Height}
+		rd.geometry = o.HeaderSensor(name, "the stream's sizeX/sizeY", events.Geometry{Width: s.Width, Height: s.Height})
 	}
 	if o.Sensor.Known() {
 		rd.geometry = o.Sensor
@@ -292,37 +295,41 @@ func (r *Reader) nextPacket() error {
 	st, ok := r.streams[id]
 	if !ok {
 		r.counts.unknownStreams++
-		return nil
+		return r.opts.Notify(formats.Notice{Path: r.path, Offset: start, Kind: formats.Lost,
+			What: "packets of streams the header does not declare skipped", Count: 1, Events: -1})
 	}
 	payload, err := r.decompress(packet)
 	if err != nil {
-		r.counts.badPackets++
-		return nil // one bad packet loses only itself
+		return r.badPacket(start, st, err.Error())
 	}
 	if len(payload) < 8 {
-		r.counts.badPackets++
-		return nil
+		return r.badPacket(start, st, "payload shorter than a FlatBuffer")
 	}
 	fbLen := int(binary.LittleEndian.Uint32(payload))
 	if fbLen > len(payload)-4 {
-		r.counts.badPackets++
-		return nil
+		return r.badPacket(start, st, "FlatBuffer longer than its payload")
 	}
 	buf := flatbuf.Buf(payload[4 : 4+fbLen])
 	if buf.Identifier() != st.Type {
-		r.counts.badPackets++
-		return nil
+		return r.badPacket(start, st, fmt.Sprintf("identifier %q, want %s", buf.Identifier(), st.Type))
 	}
 	root, ok := buf.Root()
 	if !ok {
-		r.counts.badPackets++
-		return nil
+		return r.badPacket(start, st, "FlatBuffer root outside the payload")
 	}
 	st.Packets++
 	switch st.Type {
 	case "EVTS":
-		n := r.decodeEvents(root, id == r.evStream)
+		n, ok := r.decodeEvents(root, id == r.evStream)
+		if !ok {
+			return r.badPacket(start, st, "event vector outside the FlatBuffer")
+		}
 		st.Elements += int64(n)
+		if id == r.evStream {
+			if err := r.watch.Check(r.opts, r.counts.outOfRange, r.counts.clamps, start); err != nil {
+				return err
+			}
+		}
 	case "FRME":
 		st.Elements++
 		r.decodeFrame(root)
@@ -368,15 +375,25 @@ func (r *Reader) decompress(p []byte) ([]byte, error) {
 	}
 }
 
-// decodeEvents reads an EventPacket: a vector of 16-byte structs (t int64, x int16, y int16, on bool).
-func (r *Reader) decodeEvents(root flatbuf.Table, keep bool) int {
+// badPacket counts a damaged packet of stream st at byte off and reports it (Notify): its events are lost.
+func (r *Reader) badPacket(off int64, st *Stream, why string) error {
+	r.counts.badPackets++
+	if err := r.opts.Notify(formats.Notice{Path: r.path, Offset: off, Kind: formats.Lost,
+		What: "damaged packets skipped", Count: 1, Events: -1}); err != nil {
+		return r.fail(off, fmt.Sprintf("damaged packet of stream %d (%s): %s", st.ID, st.Type, why), formats.ErrLoss)
+	}
+	return nil
+}
+
+// decodeEvents reads an EventPacket: a vector of 16-byte structs (t int64, x int16, y int16, on bool);
+// false when the vector lies outside the buffer.
+func (r *Reader) decodeEvents(root flatbuf.Table, keep bool) (int, bool) {
 	n, start, ok := root.Vector(0, 16)
 	if !ok {
-		r.counts.badPackets++
-		return 0
+		return 0, false
 	}
 	if !keep {
-		return n
+		return n, true
 	}
 	b := root.B[start : start+16*n]
 	w, h := r.geometry.Width, r.geometry.Height
@@ -404,7 +421,7 @@ func (r *Reader) decodeEvents(root flatbuf.Table, keep bool) int {
 		}
 		r.pending.Append(t, uint16(x), uint16(y), p)
 	}
-	return n
+	return n, true
 }
 
 func (r *Reader) decodeFrame(t flatbuf.Table) {

@@ -13,6 +13,7 @@ import (
 	_ "github.com/evtool/evtool/formats/npy"
 	_ "github.com/evtool/evtool/formats/parquet"
 	_ "github.com/evtool/evtool/formats/prophesee"
+	_ "github.com/evtool/evtool/formats/rosbag"
 	_ "github.com/evtool/evtool/formats/shards"
 
 	"github.com/evtool/evtool/formats"

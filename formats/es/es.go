@@ -102,6 +102,8 @@ type Reader struct {
 	ovf    int64 // overflow bytes
 	resets int64
 	drop   int64 // events outside the sensor or below the flip line
+	opts   formats.Options
+	watch  formats.DecodeWatch
 }
 
 // Open opens a .es file.
@@ -116,7 +118,7 @@ func flipOption(o formats.Options) (bool, error) {
 	case "top":
 		return false, nil
 	default:
-		return false, fmt.Errorf("option es-origin=%q: want bottom or top", v)
+		return false, o.BadParam("es-origin", "want bottom or top")
 	}
 }
 
@@ -126,7 +128,7 @@ func NewReader(r io.Reader, name string, o formats.Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd := &Reader{in: input.New(r, name), flip: flip}
+	rd := &Reader{in: input.New(r, name), flip: flip, opts: o, watch: formats.NewDecodeWatch(name)}
 	rd.in.Fill(20)
 	h, err := parseHeader(rd.in.Bytes(), name)
 	if err != nil {
@@ -179,6 +181,7 @@ func (r *Reader) Read(dst *events.Batch) error {
 	dst.Grow(want)
 	T, X, Y, P := dst.T[:want], dst.X[:want], dst.Y[:want], dst.P[:want]
 	in := r.in
+	off := in.Offset()
 	n := 0
 	for n < want {
 		var used int
@@ -194,6 +197,9 @@ func (r *Reader) Read(dst *events.Batch) error {
 		}
 	}
 	dst.T, dst.X, dst.Y, dst.P = T[:n], X[:n], Y[:n], P[:n]
+	if err := r.watch.Check(r.opts, r.drop, 0, off); err != nil {
+		in.Fail(err)
+	}
 	if n > 0 {
 		return nil
 	}

@@ -16,6 +16,7 @@ type columns struct {
 	t, x, y, p int // recording: the event columns; dataset: the list columns
 	label, id  int // dataset and tensors
 	tensor     int // tensors
+	boxes      int // the optional boxes column of every layout; -1 when the file has none
 }
 
 // What each column must hold. A dataset's list columns may be Arrow lists or large lists (polars writes
@@ -80,6 +81,10 @@ func findColumns(s *arrow.Schema, kind events.Kind) (columns, error) {
 		if err := find(ColID, &c.id, isString, "utf8"); err != nil {
 			return c, err
 		}
+	}
+	var err error
+	if c.boxes, err = findBoxes(s); err != nil {
+		return c, err
 	}
 	if kind == events.KindTensors {
 		return c, find(ColTensor, &c.tensor, isTensorType, "a fixed-size list (fixed shape) or struct<data: list, shape: fixed_size_list<int32>>")

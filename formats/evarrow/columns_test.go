@@ -1,7 +1,6 @@
 package evarrow
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -9,46 +8,14 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/crosscheck"
+	"github.com/evtool/evtool/internal/fixtures"
 	"github.com/evtool/evtool/tensors"
 )
-
-// writeIPC writes one record batch of the given columns as an Arrow IPC file, the way another writer
-// (pyarrow, polars) might: any column order, any extra columns, no evtool metadata unless md says so.
-func writeIPC(t *testing.T, path string, md map[string]string, fields []arrow.Field, cols []arrow.Array) {
-	t.Helper()
-	var keys, vals []string
-	for k, v := range md {
-		keys, vals = append(keys, k), append(vals, v)
-	}
-	m := arrow.NewMetadata(keys, vals)
-	schema := arrow.NewSchema(fields, &m)
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := ipc.NewFileWriter(f, ipc.WithSchema(schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := int64(0)
-	if len(cols) > 0 {
-		rows = int64(cols[0].Len())
-	}
-	rec := array.NewRecordBatch(schema, cols, rows)
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // column builds an array of typ from values with b (a builder of that type).
 func column[T any](typ arrow.DataType, values []T, valid []bool) arrow.Array {
@@ -122,7 +89,7 @@ func TestRecordingColumnsByName(t *testing.T) {
 	cols := eventColumns(testEvents, nil)
 	extra := column(arrow.PrimitiveTypes.Float64, []float64{0.5, 1.5, 2.5}, nil)
 	path := filepath.Join(t.TempDir(), "xytp.arrow")
-	writeIPC(t, path, nil, []arrow.Field{
+	fixtures.WriteArrowIPC(t, path, nil, []arrow.Field{
 		{Name: "x", Type: arrow.PrimitiveTypes.Uint16, Nullable: true},
 		{Name: "extra", Type: arrow.PrimitiveTypes.Float64},
 		{Name: "y", Type: arrow.PrimitiveTypes.Uint16},
@@ -149,7 +116,7 @@ func TestDatasetAndTensorColumnsByName(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ds.arrow")
 	lt := arrow.LargeListOf
-	writeIPC(t, path, map[string]string{KeyClasses: `["a","b"]`}, []arrow.Field{
+	fixtures.WriteArrowIPC(t, path, map[string]string{KeyClasses: `["a","b"]`}, []arrow.Field{
 		{Name: "p", Type: lt(arrow.PrimitiveTypes.Uint8)},
 		{Name: "t", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)},
 		{Name: "id", Type: arrow.BinaryTypes.LargeString},
@@ -189,7 +156,7 @@ func TestDatasetAndTensorColumnsByName(t *testing.T) {
 	tb := array.NewFixedSizeListBuilder(memory.DefaultAllocator, 2, arrow.PrimitiveTypes.Float32)
 	tb.Append(true)
 	tb.ValueBuilder().(*array.Float32Builder).AppendValues([]float32{0.25, -1}, nil)
-	writeIPC(t, tpath, map[string]string{KeyKind: "tensors", KeyTensorShape: "[2]", KeyTensorDType: "float32"},
+	fixtures.WriteArrowIPC(t, tpath, map[string]string{KeyKind: "tensors", KeyTensorShape: "[2]", KeyTensorDType: "float32"},
 		[]arrow.Field{{Name: "tensor", Type: fsl}, {Name: "id", Type: arrow.BinaryTypes.String}, {Name: "label", Type: arrow.PrimitiveTypes.Int32}},
 		[]arrow.Array{tb.NewArray(), column(arrow.BinaryTypes.String, []string{"only"}, nil), column(arrow.PrimitiveTypes.Int32, []int32{3}, nil)})
 	tr, err := OpenTensors(tpath)
@@ -234,7 +201,7 @@ func TestColumnErrors(t *testing.T) {
 			`column "x" has type list<item: int64, nullable>; want list<uint16>`},
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".arrow")
-		writeIPC(t, path, nil, c.fields, c.cols)
+		fixtures.WriteArrowIPC(t, path, nil, c.fields, c.cols)
 		src, err := Open(path, formats.Options{})
 		if err == nil {
 			if src.Events != nil {

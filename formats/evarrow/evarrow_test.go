@@ -202,7 +202,7 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Add([]byte("ARROW1\x00\x00garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fl, err := openReader("fuzz.arrow", io.NewSectionReader(bytes.NewReader(data), 0, int64(len(data))), nil)
+		fl, err := openReader("fuzz.arrow", io.NewSectionReader(bytes.NewReader(data), 0, int64(len(data))), nil, formats.Options{})
 		if err != nil {
 			return
 		}

@@ -3,6 +3,7 @@ package evarrow
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -19,11 +20,15 @@ import (
 
 // file is what both readers share: the open IPC file and its parsed metadata.
 type file struct {
-	path string
-	f    io.Reader // closed with the file when it is an io.Closer
-	r    *ipc.FileReader
-	meta events.Meta
-	cols columns // where the layout's columns are in the file
+	path   string
+	f      io.Reader // closed with the file when it is an io.Closer
+	src    io.ReaderAt
+	r      *ipc.FileReader
+	meta   events.Meta
+	cols   columns // where the layout's columns are in the file
+	blocks []block // where each record batch lies (the footer's index, checked)
+	left   *int64  // what the batch being loaded may still allocate (boundedAllocator)
+	opts   formats.Options
 }
 
 // guard turns a panic inside arrow-go (possible on corrupt input) into an error.
@@ -34,31 +39,37 @@ func guard(path string, err *error) {
 }
 
 func openFile(path string) (*file, error) {
-	return input.Open(path, func(f *os.File) (*file, error) { return openStream(f, path) })
+	return input.Open(path, func(f *os.File) (*file, error) { return openStream(f, path, formats.Options{}) })
 }
 
 // openStream reads an IPC file from r, which must give random access (a file, not a stream).
-func openStream(r io.Reader, name string) (*file, error) {
+func openStream(r io.Reader, name string, o formats.Options) (*file, error) {
 	ra, size, ok := input.RandomAccess(r)
 	if !ok {
 		return nil, fmt.Errorf("%s: an Arrow file keeps its index at the end: reading it needs random access (a file, not a stream)", name)
 	}
-	return openReader(name, io.NewSectionReader(ra, 0, size), r)
+	return openReader(name, io.NewSectionReader(ra, 0, size), r, o)
 }
 
 // openReader reads an IPC file from src (name is used in errors); f is closed with the file.
-func openReader(path string, src *io.SectionReader, f io.Reader) (fl *file, err error) {
+func openReader(path string, src *io.SectionReader, f io.Reader, o formats.Options) (fl *file, err error) {
 	defer guard(path, &err)
 	size := src.Size()
 	if err := checkMagic(path, src, size); err != nil {
 		return nil, err
 	}
-	if err := checkFooter(src, size); err != nil {
+	blocks, err := checkFooter(src, size)
+	if err != nil {
 		return nil, &events.DecodeError{Path: path, Offset: size, Msg: "not a readable Arrow IPC file", Err: err}
 	}
-	r, err := ipc.NewFileReader(src, ipc.WithAllocator(boundedAllocator{memory.DefaultAllocator}))
+	left := int64(-1)
+	r, err := ipc.NewFileReader(src, ipc.WithAllocator(boundedAllocator{memory.DefaultAllocator, &left}))
 	if err != nil {
 		return nil, &events.DecodeError{Path: path, Msg: "not a readable Arrow IPC file", Err: err}
+	}
+	if len(blocks) != r.NumRecords() {
+		r.Close()
+		return nil, &events.DecodeError{Path: path, Offset: size, Msg: fmt.Sprintf("the footer lists %d record batches; arrow-go found %d", len(blocks), r.NumRecords())}
 	}
 	meta, err := MetaFromMetadata(r.Schema().Metadata())
 	if err != nil {
@@ -73,7 +84,8 @@ func openReader(path string, src *io.SectionReader, f io.Reader) (fl *file, err 
 		r.Close()
 		return nil, fmt.Errorf("%s: not an evtool %s file: %w", path, meta.Kind, err)
 	}
-	return &file{path: path, f: f, r: r, meta: meta, cols: cols}, nil
+	meta.Boxes = cols.boxes >= 0
+	return &file{path: path, f: f, src: src, r: r, meta: meta, cols: cols, blocks: blocks, left: &left, opts: o}, nil
 }
 
 // checkMagic tells a file that is not Arrow IPC from one cut short: an IPC file starts and ends with
@@ -111,6 +123,8 @@ func (fl *file) close() error {
 // batch loads record batch i and checks what the readers rely on (the caller releases it).
 func (fl *file) batch(i int) (rec arrow.RecordBatch, err error) {
 	defer guard(fl.path, &err)
+	*fl.left = batchBudget(fl.blocks[i])
+	defer func() { *fl.left = -1 }()
 	rec, err = fl.r.RecordBatchAt(i)
 	if err != nil {
 		return nil, &events.DecodeError{Path: fl.path, Msg: fmt.Sprintf("record batch %d", i), Err: err}
@@ -130,6 +144,18 @@ func (fl *file) batch(i int) (rec arrow.RecordBatch, err error) {
 	return rec, nil
 }
 
+// boxesOf checks and returns a loaded batch's boxes column; nil when the file has none.
+func (fl *file) boxesOf(rec arrow.RecordBatch, i int) (bc *boxColumn, err error) {
+	if fl.cols.boxes < 0 {
+		return nil, nil
+	}
+	defer guard(fl.path, &err)
+	if bc, err = openBoxColumn(rec.Column(fl.cols.boxes)); err != nil {
+		return nil, &events.DecodeError{Path: fl.path, Msg: fmt.Sprintf("record batch %d", i), Err: err}
+	}
+	return bc, nil
+}
+
 // Open opens an evtool Arrow file: a recording (Source.Events is a *RecordingReader) or a dataset
 // (Source.Samples is a *DatasetReader), by its layout.
 func Open(path string, o formats.Options) (formats.Source, error) {
@@ -138,8 +164,8 @@ func Open(path string, o formats.Options) (formats.Source, error) {
 
 // NewReader reads an evtool Arrow file from r, which must give random access (an *os.File,
 // *bytes.Reader or *io.SectionReader); r is closed by Close when it is an io.Closer.
-func NewReader(r io.Reader, name string, _ formats.Options) (formats.Source, error) {
-	fl, err := openStream(r, name)
+func NewReader(r io.Reader, name string, o formats.Options) (formats.Source, error) {
+	fl, err := openStream(r, name, o)
 	if err != nil {
 		return formats.Source{}, err
 	}
@@ -153,14 +179,21 @@ func NewReader(r io.Reader, name string, _ formats.Options) (formats.Source, err
 	return formats.Source{Events: &RecordingReader{file: fl}}, nil
 }
 
-// RecordingReader streams a recording-layout file.
+// RecordingReader streams a recording-layout file. A file with a boxes column hands out its boxes as an
+// events.BoxReader does.
 type RecordingReader struct {
 	*file
 	next    int // next record batch
 	rec     arrow.RecordBatch
-	pos     int   // next row in rec
-	pending error // fault to report after the good events
+	bc      *boxColumn // rec's boxes
+	pos     int        // next row in rec
+	pending error      // fault to report after the good events
+	met     []events.Box
 }
+
+// Boxes returns the boxes of the rows the last Read returned (events.BoxReader); none for a file without
+// a boxes column.
+func (r *RecordingReader) Boxes() []events.Box { return r.met }
 
 // OpenRecording opens a recording-layout file.
 func OpenRecording(path string) (*RecordingReader, error) {
@@ -181,6 +214,7 @@ func (r *RecordingReader) Meta() events.Meta { return r.meta }
 // Read fills dst with the next events.
 func (r *RecordingReader) Read(dst *events.Batch) error {
 	dst.Reset()
+	r.met = r.met[:0]
 	if err := r.pending; err != nil {
 		r.pending = io.EOF
 		return err
@@ -199,6 +233,12 @@ func (r *RecordingReader) Read(dst *events.Batch) error {
 				break
 			}
 			rec, err := r.batch(r.next)
+			var bc *boxColumn
+			if err == nil {
+				if bc, err = r.boxesOf(rec, r.next); err != nil {
+					rec.Release()
+				}
+			}
 			if err != nil {
 				r.next = r.r.NumRecords()
 				if dst.Len() > 0 {
@@ -209,8 +249,21 @@ func (r *RecordingReader) Read(dst *events.Batch) error {
 				return err
 			}
 			r.next++
-			r.rec, r.pos = rec, 0
+			r.rec, r.bc, r.pos = rec, bc, 0
 			continue
+		}
+		if r.bc != nil {
+			if err := r.readBoxes(min(int(r.rec.NumRows())-r.pos, want-dst.Len())); err != nil {
+				r.next = r.r.NumRecords()
+				r.rec.Release()
+				r.rec = nil
+				if dst.Len() > 0 {
+					r.pending = err
+					return nil
+				}
+				r.pending = io.EOF
+				return err
+			}
 		}
 		n := min(int(r.rec.NumRows())-r.pos, want-dst.Len())
 		t := r.rec.Column(r.cols.t).(*array.Int64).Int64Values()
@@ -225,6 +278,17 @@ func (r *RecordingReader) Read(dst *events.Batch) error {
 	}
 	if dst.Len() == 0 {
 		return io.EOF
+	}
+	return nil
+}
+
+// readBoxes appends the boxes of the next n rows of the current batch.
+func (r *RecordingReader) readBoxes(n int) (err error) {
+	defer guard(r.path, &err)
+	for row := r.pos; row < r.pos+n; row++ {
+		if r.met, err = r.bc.appendRow(r.met, row); err != nil {
+			return &events.DecodeError{Path: r.path, Msg: fmt.Sprintf("record batch %d", r.next-1), Err: err}
+		}
 	}
 	return nil
 }
@@ -244,6 +308,7 @@ type DatasetReader struct {
 	starts []int // starts[i] = index of the first sample of batch i; len = batches+1
 	cached int
 	rec    arrow.RecordBatch
+	bc     *boxColumn // rec's boxes
 }
 
 // OpenDataset opens a dataset-layout file.
@@ -265,34 +330,40 @@ func OpenDataset(path string) (*DatasetReader, error) {
 
 func newDatasetReader(fl *file) (*DatasetReader, error) {
 	d := &DatasetReader{file: fl, cached: -1}
-	nb := fl.r.NumRecords()
+	// Where each sample is comes from the batches' own row counts, read from their messages without
+	// loading them: a batch size in the metadata is only a claim.
+	d.starts = make([]int, len(fl.blocks)+1) // the footer holds 24 bytes per block
+	for i, bl := range fl.blocks {
+		rows, err := batchRows(fl.src, bl)
+		if err != nil {
+			fl.r.Close()
+			return nil, &events.DecodeError{Path: fl.path, Offset: bl.offset, Msg: fmt.Sprintf("record batch %d", i), Err: err}
+		}
+		// A row takes at least 4 bytes (a label, an offset) once decompressed, and a batch may decompress
+		// to batchBudget bytes at most.
+		if rows > batchBudget(bl)/4 {
+			fl.r.Close()
+			return nil, &events.DecodeError{Path: fl.path, Offset: bl.offset,
+				Msg: fmt.Sprintf("record batch %d claims %d rows, more than its %d bytes can hold", i, rows, bl.metaLen+bl.bodyLen)}
+		}
+		if int64(d.starts[i])+rows > math.MaxInt32 {
+			fl.r.Close()
+			return nil, &events.DecodeError{Path: fl.path, Offset: bl.offset, Msg: fmt.Sprintf("more than %d samples", math.MaxInt32)}
+		}
+		d.starts[i+1] = d.starts[i] + int(rows)
+	}
 	md := fl.r.Schema().Metadata()
-	per := 0
-	if i := md.FindKey(KeyBatchSamples); i >= 0 {
-		per, _ = strconv.Atoi(md.Values()[i])
-	}
-	d.starts = make([]int, nb+1)
-	if per > 0 && nb > 0 {
-		// Every batch but the last holds exactly per samples: only the last one needs loading.
-		for i := 0; i < nb; i++ {
-			d.starts[i] = i * per
+	if v, ok := md.GetValue(KeyBatchSamples); ok {
+		per, err := strconv.Atoi(v)
+		for i := 0; i+1 < len(fl.blocks) && err == nil; i++ {
+			if d.starts[i+1]-d.starts[i] != per {
+				err = fmt.Errorf("batch %d holds %d", i, d.starts[i+1]-d.starts[i])
+			}
 		}
-		last, err := d.load(nb - 1)
 		if err != nil {
-			fl.r.Close()
-			return nil, err
+			fl.opts.Notify(formats.Notice{Path: fl.path, Offset: -1, Kind: formats.Distrusted, Count: 1,
+				What: fmt.Sprintf("metadata %s=%q disagrees with the record batches (%v): the batches rule", KeyBatchSamples, v, err)})
 		}
-		d.starts[nb] = d.starts[nb-1] + int(last.NumRows())
-		return d, nil
-	}
-	// A file from another writer: learn the batch sizes by loading each batch once.
-	for i := 0; i < nb; i++ {
-		rec, err := d.load(i)
-		if err != nil {
-			fl.r.Close()
-			return nil, err
-		}
-		d.starts[i+1] = d.starts[i] + int(rec.NumRows())
 	}
 	return d, nil
 }
@@ -306,10 +377,15 @@ func (d *DatasetReader) load(i int) (arrow.RecordBatch, error) {
 	if err != nil {
 		return nil, err
 	}
+	bc, err := d.boxesOf(rec, i)
+	if err != nil {
+		rec.Release()
+		return nil, err
+	}
 	if d.rec != nil {
 		d.rec.Release()
 	}
-	d.rec, d.cached = rec, i
+	d.rec, d.bc, d.cached = rec, bc, i
 	return rec, nil
 }
 
@@ -331,8 +407,8 @@ func (d *DatasetReader) ReadSample(i int, dst *events.Sample) (err error) {
 	}
 	row := i - d.starts[b]
 	if row >= int(rec.NumRows()) {
-		return fmt.Errorf("%s: record batch %d holds %d samples, expected at least %d (corrupt %s)",
-			d.path, b, rec.NumRows(), row+1, KeyBatchSamples)
+		return &events.DecodeError{Path: d.path, Offset: d.blocks[b].offset,
+			Msg: fmt.Sprintf("record batch %d holds %d samples; its message says %d", b, rec.NumRows(), d.starts[b+1]-d.starts[b])}
 	}
 	defer guard(d.path, &err) // a corrupt validity bitmap or string view: an error, not a panic
 	dst.Reset()
@@ -368,6 +444,19 @@ func (d *DatasetReader) ReadSample(i int, dst *events.Sample) (err error) {
 	ev.X = append(ev.X, lx.ListValues().(*array.Uint16).Uint16Values()[s1:e1]...)
 	ev.Y = append(ev.Y, ly.ListValues().(*array.Uint16).Uint16Values()[s2:e2]...)
 	ev.P = append(ev.P, lp.ListValues().(*array.Uint8).Uint8Values()[s3:e3]...)
+	return d.readBoxes(row, i, &dst.Boxes)
+}
+
+// readBoxes sets *dst to the boxes of row (sample i) of the cached batch, when the file has boxes.
+func (d *DatasetReader) readBoxes(row, i int, dst *[]events.Box) error {
+	if d.bc == nil {
+		return nil
+	}
+	boxes, err := d.bc.appendRow((*dst)[:0], row)
+	if err != nil {
+		return &events.DecodeError{Path: d.path, Msg: fmt.Sprintf("sample %d", i), Err: err}
+	}
+	*dst = boxes
 	return nil
 }
 

@@ -23,21 +23,27 @@ func init() {
 		RandomAccess:  true,
 		Create:        Create,
 		DatasetCreate: true,
+		Boxes:         true,
 		Compressions:  []string{"zstd", "lz4", "none"},
 		Params: map[string]string{
 			"batch-events":  "events per record batch of a recording (default 1048576)",
-			"batch-samples": "samples per record batch of a dataset or tensors file (default 64; lower it for long samples)",
-			"tensor-type":   "tensors: canonical (default: Arrow's fixed/variable shape tensor extension types) or plain (the same storage, no extension declaration)",
+			"batch-samples": "samples per record batch of a dataset (default 64; lower it for long samples)",
 		},
 		Tensors: &formats.TensorIO{
-			NewReader: func(r io.Reader, name string, _ formats.Options) (tensors.Reader, error) {
-				tr, err := NewTensorReader(r, name)
+			NewReader: func(r io.Reader, name string, o formats.Options) (tensors.Reader, error) {
+				tr, err := newTensorReaderOpts(r, name, o)
 				if err != nil {
 					return nil, err
 				}
 				return tr, nil
 			},
 			Create: createTensors,
+			Params: map[string]string{
+				"batch-samples":    "samples per record batch (default 64; lower it for large tensors)",
+				"tensor-type":      "canonical (default: Arrow's fixed/variable shape tensor extension types) or plain (the same storage, no extension declaration)",
+				formats.ParamDType: "element type stored: int16 (default for counts: torch takes it on every version), uint16 or float32 (default for values)",
+			},
+			Boxes: true,
 		},
 		Conformance: formats.Conformance{
 			Framed:   true, // the footer indexes every record batch
@@ -53,13 +59,17 @@ func createTensors(path string, meta events.Meta, spec tensors.Spec, o formats.O
 	if err != nil {
 		return nil, err
 	}
-	opts := Options{Compression: o.Compression, BatchSamples: bs}
+	stored, err := formats.StoredDType(o, spec.DType)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	opts := Options{Compression: o.Compression, BatchSamples: bs, TensorDType: stored}
 	switch tt := o.Param("tensor-type", ""); tt {
 	case "", "canonical":
 	case "plain":
 		opts.PlainTensors = true
 	default:
-		return nil, fmt.Errorf("option tensor-type=%s: want canonical (Arrow's tensor extension types) or plain", tt)
+		return nil, fmt.Errorf("%s: %w", path, o.BadParam("tensor-type", "want canonical (Arrow's tensor extension types) or plain"))
 	}
 	return CreateTensors(path, meta, spec, opts)
 }

@@ -121,6 +121,11 @@ func MetaFromMetadata(md arrow.Metadata) (events.Meta, error) {
 			return m, fmt.Errorf("metadata %s: want a JSON list of class names: %w", KeyClasses, err)
 		}
 	}
+	if v, ok := get(KeyBoxClasses); ok && v != "" {
+		if err := json.Unmarshal([]byte(v), &m.BoxClasses); err != nil {
+			return m, fmt.Errorf("metadata %s: want a JSON list of class names: %w", KeyBoxClasses, err)
+		}
+	}
 	if v, ok := get(KeyExtra); ok && v != "" {
 		var extra map[string]any
 		if err := json.Unmarshal([]byte(v), &extra); err == nil {
@@ -143,27 +148,27 @@ const (
 // RecordingSchema is the schema of the recording layout, with meta as schema metadata.
 func RecordingSchema(meta events.Meta) *arrow.Schema {
 	meta.Kind = events.KindRecording
-	md := MetaToMetadata(meta)
-	return arrow.NewSchema([]arrow.Field{
+	fields, md := withBoxes([]arrow.Field{
 		{Name: ColT, Type: arrow.PrimitiveTypes.Int64},
 		{Name: ColX, Type: arrow.PrimitiveTypes.Uint16},
 		{Name: ColY, Type: arrow.PrimitiveTypes.Uint16},
 		{Name: ColP, Type: arrow.PrimitiveTypes.Uint8},
-	}, &md)
+	}, MetaToMetadata(meta), meta)
+	return arrow.NewSchema(fields, &md)
 }
 
 // DatasetSchema is the schema of the dataset layout, with meta as schema metadata.
 func DatasetSchema(meta events.Meta) *arrow.Schema {
 	meta.Kind = events.KindDataset
-	md := MetaToMetadata(meta)
-	return arrow.NewSchema([]arrow.Field{
+	fields, md := withBoxes([]arrow.Field{
 		{Name: ColLabel, Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 		{Name: ColID, Type: arrow.BinaryTypes.String},
 		{Name: ColT, Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)},
 		{Name: ColX, Type: arrow.ListOf(arrow.PrimitiveTypes.Uint16)},
 		{Name: ColY, Type: arrow.ListOf(arrow.PrimitiveTypes.Uint16)},
 		{Name: ColP, Type: arrow.ListOf(arrow.PrimitiveTypes.Uint8)},
-	}, &md)
+	}, MetaToMetadata(meta), meta)
+	return arrow.NewSchema(fields, &md)
 }
 
 // withBatchSamples adds the evtool.batch_samples key to a dataset schema.

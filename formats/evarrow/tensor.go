@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/internal/input"
 	"github.com/evtool/evtool/formats/internal/output"
 	"github.com/evtool/evtool/tensors"
@@ -55,10 +56,12 @@ func TensorSchema(meta events.Meta, spec tensors.Spec, plain bool) (*arrow.Schem
 	switch spec.DType {
 	case tensors.Uint16:
 		elem = arrow.PrimitiveTypes.Uint16
+	case tensors.Int16:
+		elem = arrow.PrimitiveTypes.Int16
 	case tensors.Float32:
 		elem = arrow.PrimitiveTypes.Float32
 	default:
-		return nil, fmt.Errorf("tensor element type %q: want uint16 or float32", spec.DType)
+		return nil, fmt.Errorf("tensor element type %q: want int16, uint16 or float32", spec.DType)
 	}
 	if len(spec.Shape) == 0 {
 		return nil, fmt.Errorf("tensors need at least one dimension")
@@ -81,15 +84,15 @@ func TensorSchema(meta events.Meta, spec tensors.Spec, plain bool) (*arrow.Schem
 	md := MetaToMetadata(meta)
 	keys := append(append([]string{}, md.Keys()...), KeyTensorShape, KeyTensorDType)
 	vals := append(append([]string{}, md.Values()...), shapeJSON(spec.Shape), string(spec.DType))
-	smd := arrow.NewMetadata(keys, vals)
 	if plain {
 		ext = arrow.Metadata{}
 	}
-	return arrow.NewSchema([]arrow.Field{
+	fields, smd := withBoxes([]arrow.Field{
 		{Name: ColLabel, Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 		{Name: ColID, Type: arrow.BinaryTypes.String},
 		{Name: ColTensor, Type: typ, Metadata: ext},
-	}, &smd), nil
+	}, arrow.NewMetadata(keys, vals), meta)
+	return arrow.NewSchema(fields, &smd), nil
 }
 
 // TensorWriter streams tensors into a tensors-layout file.
@@ -102,7 +105,10 @@ type TensorWriter struct {
 	shape     *array.FixedSizeListBuilder
 	shapeVals *array.Int32Builder
 	u16       *array.Uint16Builder
+	i16       *array.Int16Builder
 	f32       *array.Float32Builder
+	conv      []float32 // counts stored as float32
+	conv16    []int16   // counts stored as int16
 	samples   int
 }
 
@@ -117,7 +123,14 @@ func NewTensorWriter(w io.Writer, name string, meta events.Meta, spec tensors.Sp
 }
 
 func newTensorWriter(out *output.File, meta events.Meta, spec tensors.Spec, o Options) (*TensorWriter, error) {
-	schema, err := TensorSchema(meta, spec, o.PlainTensors)
+	stored := spec
+	if o.TensorDType != "" {
+		if spec.DType == tensors.Float32 && o.TensorDType != tensors.Float32 {
+			return nil, fmt.Errorf("%s: float32 tensors cannot be stored as %s", out.Name(), o.TensorDType)
+		}
+		stored.DType = o.TensorDType
+	}
+	schema, err := TensorSchema(meta, stored, o.PlainTensors)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +138,7 @@ func newTensorWriter(out *output.File, meta events.Meta, spec tensors.Spec, o Op
 	if err != nil {
 		return nil, err
 	}
+	rf.numBoxes = len(meta.BoxClasses)
 	rb := rf.b
 	w := &TensorWriter{rowFile: rf, spec: spec}
 	w.spec.Shape = append([]int(nil), spec.Shape...)
@@ -142,6 +156,8 @@ func newTensorWriter(out *output.File, meta events.Meta, spec tensors.Spec, o Op
 	switch b := vb.(type) {
 	case *array.Uint16Builder:
 		w.u16 = b
+	case *array.Int16Builder:
+		w.i16 = b
 	case *array.Float32Builder:
 		w.f32 = b
 	}
@@ -154,8 +170,19 @@ func (w *TensorWriter) Write(s *tensors.Sample) error {
 	if err := w.spec.Check(t); err != nil {
 		return fmt.Errorf("%s: sample %q: %w", w.out.Name(), s.ID, err)
 	}
+	if err := w.checkBoxes(s.ID, s.Boxes); err != nil {
+		return err
+	}
+	if w.i16 != nil {
+		if err := formats.CheckStored(t, tensors.Int16); err != nil {
+			return fmt.Errorf("%s: sample %q: %w", w.out.Name(), s.ID, err)
+		}
+	}
 	if err := w.appendKey(s.ID, s.Label); err != nil {
 		return err
+	}
+	if w.boxes != nil {
+		w.boxes.appendRow(s.Boxes, false)
 	}
 	if w.fixedList != nil {
 		w.fixedList.Append(true)
@@ -167,9 +194,22 @@ func (w *TensorWriter) Write(s *tensors.Sample) error {
 			w.shapeVals.Append(int32(d))
 		}
 	}
-	if w.u16 != nil {
+	switch {
+	case w.u16 != nil:
 		w.u16.AppendValues(t.U16, nil)
-	} else {
+	case w.i16 != nil:
+		w.conv16 = w.conv16[:0]
+		for _, v := range t.U16 {
+			w.conv16 = append(w.conv16, int16(v)) // checked above: v ≤ 32767
+		}
+		w.i16.AppendValues(w.conv16, nil)
+	case t.U16 != nil: // counts stored as float32
+		w.conv = w.conv[:0]
+		for _, v := range t.U16 {
+			w.conv = append(w.conv, float32(v))
+		}
+		w.f32.AppendValues(w.conv, nil)
+	default:
 		w.f32.AppendValues(t.F32, nil)
 	}
 	w.samples++
@@ -229,7 +269,12 @@ func OpenTensors(path string) (*TensorReader, error) {
 // *bytes.Reader, an *io.SectionReader); it is closed by Close when it is an io.Closer. name is used in
 // errors.
 func NewTensorReader(src io.Reader, name string) (*TensorReader, error) {
-	fl, err := openStream(src, name)
+	return newTensorReaderOpts(src, name, formats.Options{})
+}
+
+// newTensorReaderOpts is NewTensorReader with the reading options (the notices' listener).
+func newTensorReaderOpts(src io.Reader, name string, o formats.Options) (*TensorReader, error) {
+	fl, err := openStream(src, name, o)
 	if err != nil {
 		return nil, err
 	}
@@ -247,6 +292,9 @@ func newTensorReader(fl *file) (*TensorReader, error) {
 	spec := tensors.Spec{}
 	if v, ok := md.GetValue(KeyTensorDType); ok {
 		spec.DType = tensors.DType(v)
+		if spec.DType == tensors.Int16 {
+			spec.DType, spec.Stored = tensors.Float32, tensors.Int16 // counts stored as int16 read as values
+		}
 	}
 	if v, ok := md.GetValue(KeyTensorShape); ok {
 		if spec.Shape, err = ParseTensorShape(v); err != nil {
@@ -344,6 +392,18 @@ func (r *TensorReader) ReadSample(i int, dst *tensors.Sample) (err error) {
 		}
 		t.U16 = append(t.U16, v.Uint16Values()[lo:hi]...)
 		t.F32 = nil
+	case *array.Int16:
+		if lo < 0 || hi < lo || hi > int64(v.Len()) {
+			return fmt.Errorf("%s: tensor %d lies past its column", d.path, i)
+		}
+		t.F32 = t.F32[:0]
+		if t.F32 == nil {
+			t.F32 = []float32{}
+		}
+		for _, x := range v.Int16Values()[lo:hi] {
+			t.F32 = append(t.F32, float32(x))
+		}
+		t.U16 = nil
 	case *array.Float32:
 		if lo < 0 || hi < lo || hi > int64(v.Len()) {
 			return fmt.Errorf("%s: tensor %d lies past its column", d.path, i)
@@ -356,5 +416,5 @@ func (r *TensorReader) ReadSample(i int, dst *tensors.Sample) (err error) {
 	default:
 		return fmt.Errorf("%s: tensor values of type %s", d.path, values.DataType())
 	}
-	return nil
+	return d.readBoxes(row, i, &dst.Boxes)
 }

@@ -3,7 +3,9 @@ package evarrow
 import (
 	"fmt"
 	"io"
+	"math"
 	"runtime"
+	"sort"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats/internal/output"
+	"github.com/evtool/evtool/tensors"
 )
 
 // Options tune the writers.
@@ -28,6 +31,9 @@ type Options struct {
 	// PlainTensors writes the tensors layout without Arrow's tensor extension declaration (plain storage
 	// types), for readers that refuse extension types.
 	PlainTensors bool
+	// TensorDType is the element type tensors are stored as (formats.StoredDType): "" keeps the tensors'
+	// own; counts may be stored as int16 or float32.
+	TensorDType tensors.DType
 }
 
 const (
@@ -60,6 +66,19 @@ type RecordingWriter struct {
 	limit  int
 	n      int // events in the pending batch
 	count  int64
+	// The boxes column (nil without one): boxes given but not yet placed (after every event written),
+	// and those placed in the pending batch with their rows.
+	boxes    *boxBuilder
+	numBoxes int
+	queue    []events.Box
+	placed   []placedBox
+	lastBox  int64
+}
+
+// placedBox is a box and the row of the pending batch it sits in.
+type placedBox struct {
+	row int
+	box events.Box
 }
 
 // CreateRecording creates a recording file at path (atomically: nothing appears unless Close succeeds).
@@ -86,34 +105,94 @@ func newRecordingWriter(out *output.File, meta events.Meta, o Options) (*Recordi
 	if limit <= 0 {
 		limit = defaultBatchEvents
 	}
-	return &RecordingWriter{out: out, fw: fw, schema: schema, b: array.NewRecordBuilder(memory.DefaultAllocator, schema),
-		limit: limit}, nil
+	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	return &RecordingWriter{out: out, fw: fw, schema: schema, b: rb, limit: limit, boxes: newBoxBuilder(rb),
+		numBoxes: len(meta.BoxClasses), lastBox: math.MinInt64}, nil
 }
 
-// Write appends events; full record batches are written as they fill.
+// Write appends events; a full record batch is written when the next event comes (or at Close), so
+// that boxes after the last event can still join its last row.
 func (w *RecordingWriter) Write(b *events.Batch) error {
 	for off := 0; off < b.Len(); {
+		if w.n >= w.limit {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
 		n := min(b.Len()-off, w.limit-w.n)
 		part := b.Slice(off, off+n)
 		w.b.Field(0).(*array.Int64Builder).AppendValues(part.T, nil)
 		w.b.Field(1).(*array.Uint16Builder).AppendValues(part.X, nil)
 		w.b.Field(2).(*array.Uint16Builder).AppendValues(part.Y, nil)
 		w.b.Field(3).(*array.Uint8Builder).AppendValues(part.P, nil)
+		if len(w.queue) > 0 {
+			w.place(part.T)
+		}
 		w.n += n
 		off += n
-		if w.n >= w.limit {
-			if err := w.flush(); err != nil {
-				return err
-			}
-		}
 	}
 	w.count += int64(b.Len())
 	return nil
 }
 
+// WriteBoxes takes boxes in time order, given before the events they come with (events.BoxWriter): each
+// is placed in the row of the first event written at or after its time, the last row for those after
+// every event.
+func (w *RecordingWriter) WriteBoxes(boxes []events.Box) error {
+	if len(boxes) == 0 {
+		return nil
+	}
+	if w.boxes == nil {
+		return fmt.Errorf("%s: %d boxes given, but the file was created without a boxes column (events.Meta.Boxes)", w.out.Name(), len(boxes))
+	}
+	if err := checkBoxClasses(boxes, w.numBoxes, w.out.Name()); err != nil {
+		return err
+	}
+	if boxes[0].T < w.lastBox {
+		return fmt.Errorf("%s: box at %d µs goes back in time (after %d µs): boxes must be in time order", w.out.Name(), boxes[0].T, w.lastBox)
+	}
+	w.lastBox = boxes[len(boxes)-1].T
+	w.queue = append(w.queue, boxes...)
+	return nil
+}
+
+// place gives the queued boxes up to the last of the events T (just appended at row w.n of the pending
+// batch) the row of the first of them at or after their time.
+func (w *RecordingWriter) place(T []int64) {
+	k := 0
+	for ; k < len(w.queue) && w.queue[k].T <= T[len(T)-1]; k++ {
+		i := sort.Search(len(T), func(i int) bool { return T[i] >= w.queue[k].T })
+		w.placed = append(w.placed, placedBox{row: w.n + i, box: w.queue[k]})
+	}
+	w.queue = append(w.queue[:0], w.queue[k:]...)
+}
+
+// fillBoxes builds the pending batch's boxes column: null in rows without boxes.
+func (w *RecordingWriter) fillBoxes() {
+	row := 0
+	for i := 0; i < len(w.placed); {
+		r := w.placed[i].row
+		w.boxes.list.AppendNulls(r - row)
+		j := i
+		for j < len(w.placed) && w.placed[j].row == r {
+			j++
+		}
+		w.boxes.appendRow(nil, false)
+		for _, p := range w.placed[i:j] {
+			w.boxes.appendBox(p.box)
+		}
+		i, row = j, r+1
+	}
+	w.boxes.list.AppendNulls(w.n - row)
+	w.placed = w.placed[:0]
+}
+
 func (w *RecordingWriter) flush() error {
 	if w.n == 0 {
 		return nil
+	}
+	if w.boxes != nil {
+		w.fillBoxes()
 	}
 	rec := w.b.NewRecordBatch()
 	defer rec.Release()
@@ -127,7 +206,19 @@ func (w *RecordingWriter) flush() error {
 // Close writes the last batch and the footer, then moves the file into place.
 func (w *RecordingWriter) Close() error {
 	defer w.b.Release()
-	return w.out.Close(func() error { return finishIPC(w.flush, w.fw, w.out) })
+	return w.out.Close(func() error {
+		if len(w.queue) > 0 {
+			// Boxes after the last event join its row; without events they have no row to sit in.
+			if w.n == 0 {
+				return fmt.Errorf("%s: %d boxes but no events: a recording's boxes sit in its event rows", w.out.Name(), len(w.queue))
+			}
+			for _, b := range w.queue {
+				w.placed = append(w.placed, placedBox{row: w.n - 1, box: b})
+			}
+			w.queue = w.queue[:0]
+		}
+		return finishIPC(w.flush, w.fw, w.out)
+	})
 }
 
 // Abort discards the output.
@@ -172,6 +263,7 @@ func newDatasetWriter(out *output.File, meta events.Meta, o Options) (*DatasetWr
 	if err != nil {
 		return nil, err
 	}
+	rf.numBoxes = len(meta.BoxClasses)
 	rb := rf.b
 	w := &DatasetWriter{rowFile: rf}
 	w.beforeNext = w.reserve
@@ -187,8 +279,14 @@ func newDatasetWriter(out *output.File, meta events.Meta, o Options) (*DatasetWr
 
 // WriteSample appends one sample. Labels must be NoLabel or a valid class index when classes are known.
 func (w *DatasetWriter) WriteSample(s *events.Sample) error {
+	if err := w.checkBoxes(s.ID, s.Boxes); err != nil {
+		return err
+	}
 	if err := w.appendKey(s.ID, s.Label); err != nil {
 		return err
+	}
+	if w.boxes != nil {
+		w.boxes.appendRow(s.Boxes, false)
 	}
 	for _, l := range w.lists {
 		l.Append(true)
@@ -230,7 +328,9 @@ type rowFile struct {
 	numLabels  int
 	perBatch   int
 	pending    int
-	beforeNext func() // called after each batch is written, before the next row
+	beforeNext func()      // called after each batch is written, before the next row
+	boxes      *boxBuilder // the boxes column; nil when the file has none
+	numBoxes   int         // box classes, when named
 }
 
 // newRowFile starts an IPC file writer for schema (plus evtool.batch_samples) on out.
@@ -250,7 +350,20 @@ func newRowFile(out *output.File, schema *arrow.Schema, o Options, numLabels int
 	}
 	rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	return rowFile{out: out, fw: fw, b: rb, perBatch: per, numLabels: numLabels,
-		label: rb.Field(0).(*array.Int32Builder), id: rb.Field(1).(*array.StringBuilder)}, nil
+		label: rb.Field(0).(*array.Int32Builder), id: rb.Field(1).(*array.StringBuilder), boxes: newBoxBuilder(rb)}, nil
+}
+
+// checkBoxes is checked before a row is started: a file without a boxes column refuses a sample that
+// has boxes (they would be lost; the file has one when events.Meta.Boxes is set), and boxes must be in
+// time order, finite, and of the named classes.
+func (w *rowFile) checkBoxes(id string, boxes []events.Box) error {
+	if w.boxes == nil {
+		if len(boxes) > 0 {
+			return fmt.Errorf("%s: sample %q has %d boxes, but the file was created without a boxes column (events.Meta.Boxes)", w.out.Name(), id, len(boxes))
+		}
+		return nil
+	}
+	return checkBoxClasses(boxes, w.numBoxes, fmt.Sprintf("%s: sample %q", w.out.Name(), id))
 }
 
 // appendKey starts a row: its label (NoLabel, or a valid class index when classes are known) and id.

@@ -117,6 +117,7 @@ func Run(t *testing.T, f *formats.Format) {
 		for _, dtype := range []tensors.DType{tensors.Uint16, tensors.Float32} {
 			t.Run("tensors-"+string(dtype), func(t *testing.T) { RunCodec(t, TensorCodec(f, dtype)) })
 		}
+		t.Run("tensors-stored", func(t *testing.T) { StoredTypes(t, f) })
 	}
 	switch {
 	case f.Index != "":

@@ -1,11 +1,16 @@
 package formattest
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"testing"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
@@ -61,7 +66,13 @@ func (w *tensorWriter) Write(s []tensors.Sample) error {
 	if w.w == nil {
 		var err error
 		spec := tensors.Spec{DType: w.dtype, Shape: slices.Clone(tensorShape), Samples: len(s)}
-		if w.w, err = w.f.Tensors.Create(w.path, TensorMeta, spec, formats.Options{}); err != nil {
+		meta := TensorMeta
+		if w.f.Tensors.Boxes {
+			meta.Boxes, meta.BoxClasses = true, TensorMeta.Classes
+		}
+		// Stored as they are: int16, the default for counts, cannot hold 65535 (StoredTypes checks it).
+		o := formats.Options{Params: map[string]string{formats.ParamDType: string(w.dtype)}}
+		if w.w, err = w.f.Tensors.Create(w.path, meta, spec, o); err != nil {
 			return err
 		}
 	}
@@ -90,11 +101,21 @@ func (w *tensorWriter) Abort() {
 
 // TensorCodec is the Codec of a format's tensors of element type dtype: its content is a list of
 // tensor samples, written with Tensors.Create and read back, by index, with Tensors.NewReader. A file
-// that states its length (every tensor format does) must report any cut.
+// that states its length (every tensor format does) must report any cut. For a format that keeps boxes
+// (Tensors.Boxes) the samples carry boxes, which must come back exactly.
 func TensorCodec(f *formats.Format, dtype tensors.DType) Codec[[]tensors.Sample] {
+	generate := func(rng *rand.Rand, n int) []tensors.Sample {
+		out := RandomTensors(rng, n, dtype, false)
+		if f.Tensors.Boxes {
+			for i := range out {
+				out[i].Boxes = RandomBoxes(rng, rng.IntN(4), TensorMeta.Geometry, len(TensorMeta.Classes))
+			}
+		}
+		return out
+	}
 	c := Codec[[]tensors.Sample]{
 		Format:   f,
-		Generate: func(rng *rand.Rand, n int) []tensors.Sample { return RandomTensors(rng, n, dtype, false) },
+		Generate: generate,
 		Create: func(path string) (Writer[[]tensors.Sample], error) {
 			return &tensorWriter{f: f, path: path, dtype: dtype}, nil
 		},
@@ -119,7 +140,7 @@ func TensorCodec(f *formats.Format, dtype tensors.DType) Codec[[]tensors.Sample]
 		MinUnits: 1,
 		Framed:   true,
 	}
-	c.Extremes = RandomTensors(rand.New(rand.NewPCG(21, 22)), 7, dtype, false)
+	c.Extremes = generate(rand.New(rand.NewPCG(21, 22)), 7)
 	return c
 }
 
@@ -148,6 +169,105 @@ func diffTensors(got, want []tensors.Sample) string {
 				return fmt.Sprintf("sample %d: value %d is %v, want %v", i, k, gt.F32[k], wt.F32[k])
 			}
 		}
+		if len(g.Boxes) != len(w.Boxes) || (len(w.Boxes) > 0 && !slices.Equal(g.Boxes, w.Boxes)) {
+			return fmt.Sprintf("sample %d: boxes %+v, want %+v", i, g.Boxes, w.Boxes)
+		}
 	}
 	return ""
+}
+
+// StoredTypes checks a tensor format's element types stored (formats.StoredDType): counts written
+// without option dtype are stored as int16 (which torch.from_numpy takes on every torch) and read back with
+// the same values, as are counts stored as uint16 or float32 on request; a count int16 cannot hold is
+// refused, naming the file and leaving nothing behind; an element type the data cannot take is refused.
+func StoredTypes(t *testing.T, f *formats.Format) {
+	dir := t.TempDir()
+	want := []uint16{0, 1, 255, 256, tensors.MaxInt16Count}
+	spec := tensors.Spec{DType: tensors.Uint16, Shape: []int{1, 5}, Samples: 1}
+	for _, c := range []struct {
+		dtype  tensors.DType // option dtype; "" is the default
+		vals   []uint16
+		stored tensors.DType // what the reader reports the file holds: Spec.Stored, else Spec.DType
+		ok     bool
+	}{
+		{"", want, tensors.Int16, true},
+		{tensors.Int16, want, tensors.Int16, true},
+		{tensors.Uint16, []uint16{0, 1, 255, 256, math.MaxUint16}, tensors.Uint16, true},
+		{tensors.Float32, []uint16{0, 1, 255, 256, math.MaxUint16}, tensors.Float32, true},
+		{"", []uint16{0, 1, 2, 3, tensors.MaxInt16Count + 1}, "", false},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("stored-%s-%v%s", c.dtype, c.ok, f.Extensions[0]))
+		o := formats.Options{Params: map[string]string{formats.ParamDType: string(c.dtype)}}
+		w, err := f.Tensors.Create(path, TensorMeta, spec, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = w.Write(&tensors.Sample{ID: "a", Label: 0, Tensor: tensors.Tensor{Shape: []int{1, 5}, U16: c.vals}})
+		if err == nil {
+			err = w.Close()
+		} else {
+			w.Abort()
+		}
+		if !c.ok {
+			if err == nil || !strings.Contains(err.Error(), path) {
+				t.Errorf("a count of %d stored by default: %v; want an error naming %s", c.vals[4], err, path)
+			}
+			if _, serr := os.Stat(path); serr == nil {
+				t.Errorf("the refused output %s remains", path)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("counts stored as %q: %v", c.dtype, err)
+		}
+		fh, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := f.Tensors.NewReader(fh, path, formats.Options{})
+		if err != nil {
+			fh.Close()
+			t.Fatal(err)
+		}
+		var s tensors.Sample
+		err = r.ReadSample(0, &s)
+		sp := r.Spec()
+		r.Close()
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cmp.Or(sp.Stored, sp.DType); got != c.stored {
+			t.Errorf("counts stored as %q: the reader says the file holds %s, want %s", c.dtype, got, c.stored)
+		}
+		for i, v := range c.vals {
+			got := -1.0
+			switch {
+			case len(s.Tensor.U16) == len(c.vals):
+				got = float64(s.Tensor.U16[i])
+			case len(s.Tensor.F32) == len(c.vals):
+				got = float64(s.Tensor.F32[i])
+			}
+			if got != float64(v) {
+				t.Fatalf("counts stored as %q read back as %v %v; want %v", c.dtype, s.Tensor.U16, s.Tensor.F32, c.vals)
+			}
+		}
+	}
+	// Element types the data cannot take are refused before anything is written.
+	for _, c := range []struct {
+		data, dtype tensors.DType
+	}{{tensors.Uint16, "int8"}, {tensors.Float32, tensors.Int16}, {tensors.Float32, tensors.Uint16}} {
+		path := filepath.Join(dir, "refused-"+string(c.dtype)+f.Extensions[0])
+		o := formats.Options{Params: map[string]string{formats.ParamDType: string(c.dtype)}}
+		w, err := f.Tensors.Create(path, TensorMeta, tensors.Spec{DType: c.data, Shape: []int{1, 5}, Samples: 1}, o)
+		if err == nil {
+			w.Abort()
+			t.Errorf("%s tensors stored as %s: no error", c.data, c.dtype)
+		} else if !strings.Contains(err.Error(), string(c.dtype)) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s tensors stored as %s: %v; want an error naming %s and %s", c.data, c.dtype, err, c.dtype, path)
+		}
+		if _, serr := os.Stat(path); serr == nil {
+			t.Errorf("the refused output %s remains", path)
+		}
+	}
 }

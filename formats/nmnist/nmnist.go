@@ -259,6 +259,7 @@ func (w *Writer) Abort() { w.out.Abort() }
 // names (so a dataset converted from an N-MNIST tree converts back to the same tree, byte for byte).
 type FolderWriter struct {
 	dir  *atomicfile.Dir
+	path string // the folder's final name, for errors
 	meta events.Meta
 	opts formats.Options
 	seen map[string]bool
@@ -274,7 +275,7 @@ func CreateFolder(path string, meta events.Meta, o formats.Options) (*FolderWrit
 	if err != nil {
 		return nil, err
 	}
-	return &FolderWriter{dir: d, meta: meta, opts: o, seen: map[string]bool{}}, nil
+	return &FolderWriter{dir: d, path: path, meta: meta, opts: o, seen: map[string]bool{}}, nil
 }
 
 // samplePath returns the relative file path for a sample: its id when that is a safe relative path,
@@ -315,20 +316,28 @@ func (fw *FolderWriter) WriteSample(s *events.Sample) error {
 	if err != nil {
 		return err
 	}
-	w, err := NewWriter(f, rel, fw.meta, fw.opts)
+	name := filepath.Join(fw.path, rel) // where the file will be: errors never name the temporary folder
+	w, err := NewWriter(f, name, fw.meta, fw.opts)
 	if err == nil {
 		if err = w.Write(&s.Events); err == nil {
 			err = w.Close()
 		}
 	}
 	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("write %s: %w", rel, cerr)
+		err = fmt.Errorf("write %s: %w", name, cerr)
 	}
 	return err
 }
 
-// Close moves the folder into place.
-func (fw *FolderWriter) Close() error { return fw.dir.Commit() }
+// Close moves the folder into place. A dataset of no samples is refused: an empty folder would not read
+// back as a dataset.
+func (fw *FolderWriter) Close() error {
+	if len(fw.seen) == 0 {
+		fw.dir.Abort()
+		return fmt.Errorf("%s: the dataset holds no samples, and an empty folder of .bin files reads as nothing", fw.path)
+	}
+	return fw.dir.Commit()
+}
 
 // Abort removes everything written.
 func (fw *FolderWriter) Abort() { fw.dir.Abort() }

@@ -72,7 +72,7 @@ func layoutOf(hd *npyarray.Header, columns []int) (*layout, error) {
 			return nil, fmt.Errorf("a structured array must be 1-D; shape is %v", dims)
 		}
 		l.count = dims[0]
-		if err := l.structured(descr); err != nil {
+		if err := l.structured(hd); err != nil {
 			return nil, err
 		}
 	case string:
@@ -105,44 +105,30 @@ func layoutOf(hd *npyarray.Header, columns []int) (*layout, error) {
 	return l, nil
 }
 
-// structured reads a list of (name, type) fields; fields evtool does not know are skipped, nested or
-// sub-array fields are refused.
-func (l *layout) structured(descr []any) error {
+// structured maps the fields of a structured array onto the event columns by name; fields evtool does
+// not know are skipped.
+func (l *layout) structured(hd *npyarray.Header) error {
+	rec, err := hd.Record()
+	if err != nil {
+		return err
+	}
 	seen := [4]bool{}
-	off := 0
-	for _, f := range descr {
-		tup, ok := f.(npyarray.Tuple)
-		if !ok || len(tup) < 2 {
-			return fmt.Errorf("field %v: want a (name, type) pair", f)
-		}
-		name, ok1 := tup[0].(string)
-		code, ok2 := tup[1].(string)
-		if !ok1 || !ok2 {
-			return fmt.Errorf("field %v: want a (name, type code) pair; nested records are not supported", f)
-		}
-		if len(tup) > 2 {
-			return fmt.Errorf("field %q is a sub-array; evtool reads scalar fields only", name)
-		}
-		size, err := npyarray.FieldSize(code)
-		if err != nil {
-			return fmt.Errorf("field %q: %w", name, err)
-		}
-		if role, known := aliases[strings.ToLower(name)]; known && !seen[role] {
-			typ, err := parseScalar(code)
+	for _, f := range rec.Fields {
+		if role, known := aliases[strings.ToLower(f.Name)]; known && !seen[role] {
+			typ, err := parseScalar(f.Code)
 			if err != nil {
-				return fmt.Errorf("field %q: %w", name, err)
+				return fmt.Errorf("field %q: %w", f.Name, err)
 			}
 			seen[role] = true
-			l.fields[role] = field{role: role, offset: off, typ: typ}
+			l.fields[role] = field{role: role, offset: f.Offset, typ: typ}
 		}
-		off += size
 	}
 	for r, ok := range seen {
 		if !ok {
 			return fmt.Errorf("the records have no %s field (want fields t, x, y, p or aliases such as timestamp, polarity)", roleNames[r])
 		}
 	}
-	l.itemSize = off
+	l.itemSize = rec.Size
 	return nil
 }
 

@@ -17,7 +17,7 @@ import (
 
 // readHeader parses the preamble and header dict and returns the layout; in is left at the first record.
 func readHeader(in *input.Input, ro readOptions) (*layout, error) {
-	hd, err := readArrayHeader(in)
+	hd, err := ReadArrayHeader(in)
 	if err != nil {
 		return nil, err
 	}
@@ -28,9 +28,10 @@ func readHeader(in *input.Input, ro readOptions) (*layout, error) {
 	return l, nil
 }
 
-// readArrayHeader reads the preamble and the header dict of any array through npyarray, its faults as
-// decode errors of in; in is left at the data.
-func readArrayHeader(in *input.Input) (*npyarray.Header, error) {
+// ReadArrayHeader reads the preamble and the header dict of any array through npyarray, its faults as
+// decode errors of in; in is left at the data. Readers of arrays that are not events (box label files)
+// share it.
+func ReadArrayHeader(in *input.Input) (*npyarray.Header, error) {
 	hd, err := npyarray.ReadHeaderFrom(in.Next)
 	var he *npyarray.HeaderError
 	switch {

@@ -6,11 +6,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/formats/internal/output"
 	"github.com/evtool/evtool/internal/npyarray"
 	"github.com/evtool/evtool/tensors"
@@ -19,7 +20,7 @@ import (
 // Tensors for NumPy and PyTorch users (docs/FORMAT.md, layout 3):
 //   - .npy: one array x of shape (N, *shape), or, for the tensor of a single recording, the tensor itself;
 //   - .npz: x (N, *shape), y (int32 labels, −1 when unknown), ids (sample ids) and classes (class names),
-//     as numpy.savez_compressed writes them.
+//     as numpy.savez_compressed writes them, and the samples' boxes when they have them (boxes.go).
 //
 // Every tensor of a file has one shape (frames by bins, voxel grids); the element type is uint16 (counts)
 // or float32. The readers take any C-order integer, float or bool array of three or more dimensions.
@@ -47,22 +48,31 @@ type TensorWriter struct {
 	name    string
 	spec    tensors.Spec
 	descr   string
-	shape   []int // every tensor's shape: the spec's, with varying sizes taken from the first tensor
+	stored  tensors.DType // the element type written
+	shape   []int         // every tensor's shape: the spec's, with varying sizes taken from the first tensor
 	stacked bool
 	written int
 	labels  []int32
 	ids     []string
 	classes []string
+	boxes   *boxArrays // the samples' boxes, for a .npz created with events.Meta.Boxes
 	buf     []byte
 }
 
 // CreateTensors creates path for spec.Samples tensors as spec describes: a .npz archive when npz is set,
-// else a .npy array. The count must be known in advance: both state it before the data. A size that
-// varies in spec.Shape is taken from the first tensor, and every later one must match it.
-func CreateTensors(path string, meta events.Meta, spec tensors.Spec, npz bool) (*TensorWriter, error) {
-	descr := map[tensors.DType]string{tensors.Uint16: "<u2", tensors.Float32: "<f4"}[spec.DType]
-	if descr == "" {
+// else a .npy array, of elements of type stored (formats.StoredDType: int16 for counts by default; "" is
+// spec.DType). The count must be known in advance: both state it before the data. A size that varies in
+// spec.Shape is taken from the first tensor, and every later one must match it.
+func CreateTensors(path string, meta events.Meta, spec tensors.Spec, npz bool, stored tensors.DType) (*TensorWriter, error) {
+	if spec.DType != tensors.Uint16 && spec.DType != tensors.Float32 {
 		return nil, fmt.Errorf("tensor element type %q: want uint16 or float32", spec.DType)
+	}
+	if stored == "" {
+		stored = spec.DType
+	}
+	descr := map[tensors.DType]string{tensors.Uint16: "<u2", tensors.Int16: "<i2", tensors.Float32: "<f4"}[stored]
+	if descr == "" || (spec.DType == tensors.Float32 && stored != tensors.Float32) {
+		return nil, fmt.Errorf("%s: %s tensors cannot be stored as %q", path, spec.DType, stored)
 	}
 	if spec.Samples <= 0 {
 		return nil, fmt.Errorf("%s: .npy and .npz state the number of tensors before the data, and it is not known in advance here (slices are counted only at the end): write .arrow", path)
@@ -75,10 +85,17 @@ func CreateTensors(path string, meta events.Meta, spec tensors.Spec, npz bool) (
 	if err != nil {
 		return nil, err
 	}
-	w := &TensorWriter{out: f, name: path, spec: spec, descr: descr, stacked: stacked, classes: meta.Classes, bw: f}
+	w := &TensorWriter{out: f, name: path, spec: spec, descr: descr, stored: stored, stacked: stacked, classes: meta.Classes, bw: f}
+	if meta.Boxes {
+		if !npz {
+			f.Abort()
+			return nil, fmt.Errorf("%s: a .npy holds one array, without the samples' boxes: write .npz (or .arrow)", path)
+		}
+		w.boxes = &boxArrays{classes: meta.BoxClasses}
+	}
 	if npz {
 		w.zw = zip.NewWriter(f)
-		x, err := w.zw.Create("x.npy")
+		x, err := w.zw.CreateHeader(entryHeader("x.npy"))
 		if err != nil {
 			f.Abort()
 			return nil, fmt.Errorf("write %s: %w", path, err)
@@ -119,15 +136,16 @@ func (w *TensorWriter) Write(s *tensors.Sample) error {
 	if err := (tensors.Spec{DType: w.spec.DType, Shape: w.shape}).Check(t); err != nil {
 		return fmt.Errorf("%s: sample %q: %w", w.name, s.ID, err)
 	}
-	w.buf = w.buf[:0]
-	if w.spec.DType == tensors.Uint16 {
-		for _, v := range t.U16 {
-			w.buf = binary.LittleEndian.AppendUint16(w.buf, v)
+	if w.boxes != nil {
+		if err := w.boxes.add(s); err != nil {
+			return fmt.Errorf("%s: %w", w.name, err)
 		}
-	} else {
-		for _, v := range t.F32 {
-			w.buf = binary.LittleEndian.AppendUint32(w.buf, math.Float32bits(v))
-		}
+	} else if len(s.Boxes) > 0 {
+		return fmt.Errorf("%s: sample %q has %d boxes, but the file was created without them (events.Meta.Boxes)", w.name, s.ID, len(s.Boxes))
+	}
+	var err error
+	if w.buf, err = formats.AppendStored(w.buf[:0], t, w.stored); err != nil {
+		return fmt.Errorf("%s: sample %q: %w", w.name, s.ID, err)
 	}
 	if _, err := w.bw.Write(w.buf); err != nil {
 		return fmt.Errorf("write %s: %w", w.name, err)
@@ -136,6 +154,15 @@ func (w *TensorWriter) Write(s *tensors.Sample) error {
 	w.labels = append(w.labels, s.Label)
 	w.ids = append(w.ids, s.ID)
 	return nil
+}
+
+// entryDate is the modification time of every .npz entry: a valid date (a zero time writes the invalid
+// DOS date 1980-00-00), and a fixed one, so that the same tensors make the same bytes.
+var entryDate = time.Date(1980, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// entryHeader is a compressed .npz entry, as numpy.savez_compressed writes them.
+func entryHeader(name string) *zip.FileHeader {
+	return &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: entryDate}
 }
 
 // stringArray renders strs as a numpy '<U' array (UTF-32, fixed width).
@@ -175,12 +202,12 @@ func (w *TensorWriter) finish() error {
 		for _, l := range w.labels {
 			y = binary.LittleEndian.AppendUint32(y, uint32(l))
 		}
-		entries := []struct {
-			name string
-			data []byte
-		}{{"y.npy", y}, {"ids.npy", stringArray(w.ids)}, {"classes.npy", stringArray(w.classes)}}
+		entries := []npzEntry{{"y.npy", y}, {"ids.npy", stringArray(w.ids)}, {"classes.npy", stringArray(w.classes)}}
+		if w.boxes != nil {
+			entries = append(entries, w.boxes.entries()...)
+		}
 		for _, e := range entries {
-			ew, err := w.zw.Create(e.name)
+			ew, err := w.zw.CreateHeader(entryHeader(e.name))
 			if err == nil {
 				_, err = ew.Write(e.data)
 			}

@@ -156,6 +156,40 @@ np.save(sys.argv[1] + "/b.npy", x.astype(np.uint16))
 	}
 }
 
+// Every .npz entry carries a valid DOS date (a zero time.Time writes 1980-00-00, which zip tools and
+// Python's zipfile report as an invalid date), the same on every run.
+func TestNPZEntryDates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.npz")
+	spec := tensors.Spec{DType: tensors.Uint16, Shape: []int{1, 2}, Samples: 1}
+	w, err := CreateTensors(path, events.Meta{Classes: []string{"a"}}, spec, true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(&tensors.Sample{ID: "s", Tensor: tensors.Tensor{Shape: []int{1, 2}, U16: []uint16{1, 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+		// DOS date: day in bits 0-4, month in bits 5-8, years since 1980 in bits 9-15.
+		day, month, year := f.ModifiedDate&0x1f, f.ModifiedDate>>5&0xf, 1980+int(f.ModifiedDate>>9)
+		if year != 1980 || month != 1 || day != 1 || f.ModifiedTime != 0 || f.Method != zip.Deflate {
+			t.Errorf("%s: dated %04d-%02d-%02d (time %#x), method %d; want 1980-01-01 00:00, deflated", f.Name, year, month, day, f.ModifiedTime, f.Method)
+		}
+	}
+	if !slices.Equal(names, []string{"x.npy", "y.npy", "ids.npy", "classes.npy"}) {
+		t.Errorf("entries %v", names)
+	}
+}
+
 // FuzzTensorReaders: no .npy or .npz input panics, hangs or allocates beyond its size; a truncation
 // error names an offset inside the input.
 func FuzzTensorReaders(f *testing.F) {
@@ -166,7 +200,7 @@ func FuzzTensorReaders(f *testing.F) {
 		if npz {
 			path = filepath.Join(dir, "seed.npz")
 		}
-		w, err := CreateTensors(path, events.Meta{Classes: []string{"a", "b"}}, spec, npz)
+		w, err := CreateTensors(path, events.Meta{Classes: []string{"a", "b"}}, spec, npz, "")
 		if err != nil {
 			f.Fatal(err)
 		}

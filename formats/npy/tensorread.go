@@ -49,7 +49,7 @@ func arrayOf(hd *npyarray.Header) (descr string, shape []int64, err error) {
 // parseArrayHeader reads a plain array's preamble. A structured array, or one of fewer than minDims
 // dimensions, is events: the error then wraps tensors.ErrNotTensors.
 func parseArrayHeader(in *input.Input, name string, minDims int) (*arrayHeader, error) {
-	hd, err := readArrayHeader(in)
+	hd, err := ReadArrayHeader(in)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,8 @@ type tensorReader struct {
 
 	labels []int32
 	ids    []string
-	buf    []byte // a tensor's bytes read by ReadAt
+	boxes  [][]events.Box // per sample, from a .npz with boxes
+	buf    []byte         // a tensor's bytes read by ReadAt
 }
 
 func (r *tensorReader) Meta() events.Meta { return r.meta }
@@ -193,6 +194,9 @@ func (r *tensorReader) ReadSample(i int, dst *tensors.Sample) error {
 	}
 	if i < len(r.labels) {
 		dst.Label = r.labels[i]
+	}
+	if i < len(r.boxes) {
+		dst.Boxes = append(dst.Boxes, r.boxes[i]...)
 	}
 	off := int64(i) * r.bytes // in the data
 	truncated := func(got int64) error {
@@ -277,6 +281,9 @@ func (r *tensorReader) setShape(stacked bool, limit int64) error {
 	}
 	r.bytes = size
 	r.spec = tensors.Spec{DType: r.h.dtype(), Shape: append([]int(nil), r.sample...), Samples: int(n), Single: !stacked}
+	if r.h.typ.kind == 'i' && r.h.typ.size == 2 {
+		r.spec.Stored = tensors.Int16 // counts as evtool stores them by default, read as float32 values
+	}
 	r.meta = events.Meta{Format: "npy", Kind: events.KindTensors}
 	if stacked {
 		r.meta.SetExtra("array_shape", r.h.shape) // samples along its first axis
@@ -433,6 +440,13 @@ func NewNPZReader(src io.Reader, name string) (tensors.Reader, error) {
 			}
 		}
 	}
+	if r.boxes, r.meta.BoxClasses, err = readBoxes(members, name, n, size); err != nil {
+		return nil, err
+	}
+	r.meta.Boxes = r.boxes != nil
+	if len(r.meta.BoxClasses) == 0 {
+		r.meta.BoxClasses = nil
+	}
 	return r, nil
 }
 
@@ -460,7 +474,7 @@ func readMember(f *zip.File, name string, limit, archive int64) (*member, error)
 	}
 	defer rc.Close()
 	in := input.New(rc, full)
-	hd, err := readArrayHeader(in)
+	hd, err := ReadArrayHeader(in)
 	if err != nil {
 		return nil, err
 	}

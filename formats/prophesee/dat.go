@@ -39,6 +39,10 @@ type DATReader struct {
 	wraps    int64
 	badPol   int64
 	dataByte int64 // offset of the first record
+
+	opts    formats.Options
+	watch   formats.DecodeWatch
+	badPolW formats.Watch
 }
 
 // OpenDAT opens a DAT file for streaming.
@@ -48,7 +52,8 @@ func OpenDAT(path string, o formats.Options) (*DATReader, error) {
 
 // NewDATReader reads a DAT stream from r (closed by Close when it is an io.Closer); name is used in errors.
 func NewDATReader(r io.Reader, name string, o formats.Options) (*DATReader, error) {
-	rd := &DATReader{in: input.New(r, name)}
+	rd := &DATReader{in: input.New(r, name), opts: o, watch: formats.NewDecodeWatch(name),
+		badPolW: formats.NewWatch(name, formats.Lost, "records with a polarity other than 0 or 1 dropped")}
 	in := rd.in
 	hdr, err := readHeader(in)
 	if err != nil {
@@ -86,6 +91,9 @@ func NewDATReader(r io.Reader, name string, o formats.Options) (*DATReader, erro
 	in.Advance(2)
 	rd.dataByte = in.Offset()
 	rd.geom, rd.geomFrom = hdr.geometry(o.Sensor)
+	if rd.geom = o.HeaderSensor(name, "the header's "+rd.geomFrom, rd.geom); !rd.geom.Known() {
+		rd.geomFrom = ""
+	}
 	rd.maxX, rd.maxY = limit(rd.geom)
 	return rd, nil
 }
@@ -125,6 +133,7 @@ func (r *DATReader) Read(dst *events.Batch) error {
 	dst.Grow(want)
 	T, X, Y, P := dst.T[:want], dst.X[:want], dst.Y[:want], dst.P[:want]
 	in := r.in
+	off := in.Offset()
 	n := 0
 	for n < want {
 		b := in.Bytes()
@@ -140,6 +149,13 @@ func (r *DATReader) Read(dst *events.Batch) error {
 		in.Advance(used)
 	}
 	dst.T, dst.X, dst.Y, dst.P = T[:n], X[:n], Y[:n], P[:n]
+	err := r.watch.Check(r.opts, r.dropped, r.clamped, off)
+	if err == nil {
+		err = r.badPolW.Check(r.opts, r.badPol, off)
+	}
+	if err != nil {
+		in.Fail(err)
+	}
 	if n > 0 {
 		return nil
 	}

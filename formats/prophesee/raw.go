@@ -54,6 +54,9 @@ type RawReader struct {
 	pol      uint8
 	pendMask uint32 // vector bits not yet emitted (the batch filled up mid-vector)
 	pendBase uint32
+
+	opts  formats.Options
+	watch formats.DecodeWatch
 }
 
 // maxTriggersPerRead bounds the triggers one Read collects (a Read may end early, even with no events),
@@ -71,7 +74,7 @@ func OpenRaw(path string, o formats.Options) (*RawReader, error) {
 // NewRawReader reads a RAW stream from r (closed by Close when it is an io.Closer); name is used in
 // errors. The header's encoding wins; when the header does not say, option evt=2|3 decides.
 func NewRawReader(r io.Reader, name string, o formats.Options) (*RawReader, error) {
-	rd := &RawReader{in: input.New(r, name)}
+	rd := &RawReader{in: input.New(r, name), opts: o, watch: formats.NewDecodeWatch(name)}
 	hdr, err := readHeader(rd.in)
 	if err != nil {
 		return nil, err
@@ -88,9 +91,9 @@ func NewRawReader(r io.Reader, name string, o formats.Options) (*RawReader, erro
 		case "3", "3.0":
 			v = 3
 		case "":
-			return nil, fmt.Errorf("%s: the header does not say whether the words are EVT 2.0 or EVT 3.0; set option %s=2 or 3", name, ParamEVT)
+			return nil, formats.OptionErrorf("%s: the header does not say whether the words are EVT 2.0 or EVT 3.0; set the format option %s=2 or 3", name, ParamEVT)
 		default:
-			return nil, fmt.Errorf("option %s=%q: want 2 or 3", ParamEVT, s)
+			return nil, o.BadParam(ParamEVT, "want 2 or 3")
 		}
 	}
 	rd.version = v
@@ -99,9 +102,12 @@ func NewRawReader(r io.Reader, name string, o formats.Options) (*RawReader, erro
 	case "big":
 		rd.bigEnd = true
 	default:
-		return nil, fmt.Errorf("option endian=%q: want little or big", e)
+		return nil, o.BadParam("endian", "want little or big")
 	}
 	rd.geom, rd.geomFrom = hdr.geometry(o.Sensor)
+	if rd.geom = o.HeaderSensor(name, "the header's "+rd.geomFrom, rd.geom); !rd.geom.Known() {
+		rd.geomFrom = ""
+	}
 	rd.maxX, rd.maxY = limit(rd.geom)
 	return rd, nil
 }
@@ -168,6 +174,7 @@ func (r *RawReader) Read(dst *events.Batch) error {
 		ws = 4
 	}
 	in := r.in
+	off := in.Offset()
 	n := 0
 	for n < want && len(r.triggers) < maxTriggersPerRead {
 		b := in.Bytes()
@@ -187,6 +194,9 @@ func (r *RawReader) Read(dst *events.Batch) error {
 		in.Advance(used)
 	}
 	dst.T, dst.X, dst.Y, dst.P = T[:n], X[:n], Y[:n], P[:n]
+	if err := r.watch.Check(r.opts, r.dropped, r.clamped, off); err != nil {
+		in.Fail(err)
+	}
 	if n > 0 || len(r.triggers) > 0 {
 		return nil
 	}

@@ -201,3 +201,55 @@ func FuzzReadMask(f *testing.F) {
 		}
 	})
 }
+
+// Record describes a structured dtype: fields with their offsets (padding and types evtool does not decode
+// skipped by size); Count gives -1 for shapes whose product overflows.
+func TestRecord(t *testing.T) {
+	h, err := ReadHeader(bytes.NewReader(file(1, "{'descr': [('t', '<i8'), ('label', '|S3'), ('c', '>u2'), ('', '|V4')], 'fortran_order': False, 'shape': (5,), }", nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := h.Record()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Field{{"t", 0, "<i8", Scalar{'i', 8, false}}, {"label", 8, "|S3", Scalar{0, 3, false}},
+		{"c", 11, ">u2", Scalar{'u', 2, true}}, {"", 13, "|V4", Scalar{0, 4, false}}}
+	if !slices.Equal(rec.Fields, want) || rec.Size != 17 || h.Count() != 5 || rec.Names() != "t, label, c, " {
+		t.Fatalf("%+v, count %d", rec, h.Count())
+	}
+	if f, ok := rec.Field("x", "C"); !ok || f.Offset != 11 {
+		t.Fatalf("Field(C) = %+v, %v", f, ok)
+	}
+	if v, ok := rec.Fields[2].Type.Int([]byte{0x01, 0x02}); !ok || v != 0x0102 {
+		t.Fatalf("big-endian u2 = %d", v)
+	}
+	if _, ok := rec.Fields[1].Type.Float([]byte("abc")); ok {
+		t.Fatal("a string read as a number")
+	}
+	for _, c := range []struct{ descr, msg string }{
+		{"'<f4'", "not structured"},
+		{"[('p', 'u1', (2,))]", "sub-array"},
+		{"[('p', [('a', 'u1')])]", "nested records"},
+		{"[('p', '<q9')]", "unknown type code"},
+	} {
+		h.Descr, _ = parseLiteral(c.descr)
+		if _, err := h.Record(); err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: %v, want %q", c.descr, err, c.msg)
+		}
+	}
+	h.Shape = []int64{3037000500, 3037000500, 2}
+	if h.Count() != -1 {
+		t.Fatalf("overflowing shape counts %d", h.Count())
+	}
+	for _, c := range []struct {
+		s    Scalar
+		b    []byte
+		want float64
+	}{{Scalar{'i', 2, false}, []byte{0xFE, 0xFF}, -2}, {Scalar{'f', 4, false}, []byte{0, 0, 0x28, 0x41}, 10.5}, {Scalar{'b', 1, false}, []byte{7}, 1},
+		{Scalar{'u', 8, true}, []byte{0, 0, 0, 0, 0, 0, 1, 0}, 256}} {
+		if v, ok := c.s.Float(c.b); !ok || v != c.want {
+			t.Errorf("%+v of % x = %v, want %v", c.s, c.b, v, c.want)
+		}
+	}
+}

@@ -54,6 +54,9 @@ type RunOptions struct {
 	AfterDraw func(ticks int, screen *ebiten.Image) error
 	// Done, when set, ends the run (without error) once it returns true; called before each update.
 	Done func(ticks int) bool
+	// Frames, when positive, ends the run (without error) once that many frames were drawn: scripted
+	// checks that a file plays.
+	Frames int
 }
 
 // ErrNoDisplay is returned by Run where no window can be opened.
@@ -106,7 +109,7 @@ func (g *game) Update() error {
 	if g.err != nil {
 		return g.err
 	}
-	if g.opts.Done != nil && g.opts.Done(g.ticks) {
+	if (g.opts.Done != nil && g.opts.Done(g.ticks)) || (g.opts.Frames > 0 && g.drawn >= g.opts.Frames) {
 		return ebiten.Termination
 	}
 	g.ticks++
@@ -163,6 +166,8 @@ func (g *game) handle() {
 		p.GoSample(-1)
 	case in.Pressed(ebiten.KeyA):
 		p.ToggleAutoNext()
+	case in.Pressed(ebiten.KeyB):
+		p.ToggleBoxes()
 	case in.Pressed(ebiten.KeyH), in.Pressed(ebiten.KeyF1):
 		p.ToggleHelp()
 	case in.Pressed(ebiten.KeyS):

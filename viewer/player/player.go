@@ -29,6 +29,8 @@ type Config struct {
 	Paused bool    // start paused
 	// AutoNext moves on to the next sample when one ends, and keeps playing.
 	AutoNext bool
+	// Boxes draws the boxes of samples and recordings that carry them (detection labels).
+	Boxes bool
 }
 
 // Decays is the order the decay key cycles through.
@@ -39,6 +41,8 @@ const (
 	timelineHeight = 22
 	messageTicks   = 150 // how long a message stays, in Tick calls
 	maxRecent      = 1 << 24
+	// A picture larger than this is shrunk (viewer.Options.Shrink) to fit a screen.
+	maxPicWidth, maxPicHeight = 1440, 1080
 )
 
 // Player is the state of a playback: which sample, where in it, how it is drawn.
@@ -59,7 +63,9 @@ type Player struct {
 	playing bool
 	help    bool
 	auto    bool
+	boxes   bool
 	scale   int
+	shrink  int // sensor pixels per picture pixel (viewer.Options.Shrink)
 
 	rd     *viewer.Renderer
 	recent []int64 // times of the events in [pos−window, pos), from head on
@@ -82,7 +88,7 @@ func New(pl Playlist, cfg Config) (*Player, error) {
 		return nil, fmt.Errorf("%s: unknown sensor size", pl.Name())
 	}
 	p := &Player{pl: pl, window: cfg.Window, decay: cfg.Decay, scheme: cfg.Scheme, speed: cfg.Speed,
-		playing: !cfg.Paused, scale: cfg.Scale, auto: cfg.AutoNext}
+		playing: !cfg.Paused, scale: cfg.Scale, auto: cfg.AutoNext, boxes: cfg.Boxes}
 	if p.window <= 0 {
 		p.window = 10000
 	}
@@ -98,10 +104,12 @@ func New(pl Playlist, cfg Config) (*Player, error) {
 	if p.scale <= 0 {
 		p.scale = max(1, min(720/g.Width, 540/g.Height))
 	}
+	// A sensor larger than a screen (a header may claim 65535×65535) is shown shrunk to fit one.
+	p.shrink = max(1, (g.Width+maxPicWidth-1)/maxPicWidth, (g.Height+maxPicHeight-1)/maxPicHeight)
 	if err := p.newRenderer(); err != nil {
 		return nil, err
 	}
-	pw, ph := g.Width*p.scale, g.Height*p.scale
+	pw, ph := p.rd.Size()
 	cw := max(pw, minCanvasWidth)
 	p.canvas = image.NewRGBA(image.Rect(0, 0, cw, ph+timelineHeight))
 	p.picRect = image.Rect((cw-pw)/2, 0, (cw-pw)/2+pw, ph)
@@ -117,8 +125,8 @@ func New(pl Playlist, cfg Config) (*Player, error) {
 
 func (p *Player) newRenderer() error {
 	g := p.pl.Geometry()
-	rd, err := viewer.New(viewer.Options{Width: g.Width, Height: g.Height, Scale: p.scale, Scheme: p.scheme,
-		Decay: p.decay, Window: p.window, Tau: p.window})
+	rd, err := viewer.New(viewer.Options{Width: g.Width, Height: g.Height, Scale: p.scale, Shrink: p.shrink,
+		Scheme: p.scheme, Decay: p.decay, Window: p.window, Tau: p.window})
 	if err != nil {
 		return err
 	}
@@ -138,7 +146,7 @@ func (p *Player) open(i int) error {
 	}
 	p.rec, p.label, p.sample = rec, label, i
 	p.first, p.last, _ = rec.Span()
-	p.pos = p.first + p.window
+	p.pos = events.AddTime(p.first, p.window)
 	p.fed = math.MinInt64
 	p.dirty = true
 	return p.sync()
@@ -196,9 +204,13 @@ func (p *Player) lookback() int64 {
 }
 
 // maxPos is the last position: the window ending just after the last event.
-func (p *Player) maxPos() int64 { return max(p.first+p.window, p.last+1) }
+func (p *Player) maxPos() int64 {
+	return max(events.AddTime(p.first, p.window), events.AddTime(p.last, 1))
+}
 
-func (p *Player) clamp(t int64) int64 { return min(max(t, p.first+p.window), p.maxPos()) }
+func (p *Player) clamp(t int64) int64 {
+	return min(max(t, events.AddTime(p.first, p.window)), p.maxPos())
+}
 
 // sync brings the renderer to pos: forward by the events since fed, or afresh from pos − lookback.
 func (p *Player) sync() error {
@@ -206,15 +218,15 @@ func (p *Player) sync() error {
 		return nil
 	}
 	from := p.fed
-	if p.fed == math.MinInt64 || p.pos < p.fed || (p.lookback() != math.MaxInt64 && p.pos-p.fed > p.lookback()) {
+	if p.fed == math.MinInt64 || p.pos < p.fed || (p.lookback() != math.MaxInt64 && events.Span(p.fed, p.pos) > uint64(p.lookback())) {
 		p.rd.Reset()
 		p.recent, p.head, p.capped = p.recent[:0], 0, false
 		from = p.first
 		if lb := p.lookback(); lb != math.MaxInt64 {
-			from = max(p.first, p.pos-lb)
+			from = max(p.first, events.AddTime(p.pos, -lb))
 		}
 	}
-	lo := p.pos - p.window
+	lo := events.AddTime(p.pos, -p.window)
 	err := p.rec.Range(from, p.pos, func(b *events.Batch) {
 		p.rd.Add(b)
 		i := 0
@@ -269,7 +281,7 @@ func (p *Player) Tick(dt float64) {
 	adv := dt*p.speed + p.carry
 	step := int64(adv)
 	p.carry = adv - float64(step)
-	next := p.pos + step
+	next := events.AddTime(p.pos, step)
 	if next >= p.maxPos() {
 		if p.auto && p.sample+1 < p.pl.Len() {
 			p.GoSample(1)
@@ -287,7 +299,7 @@ func (p *Player) Tick(dt float64) {
 func (p *Player) TogglePlay() {
 	p.playing = !p.playing
 	if p.playing && p.pos >= p.maxPos() {
-		p.SeekTo(p.first + p.window)
+		p.SeekTo(events.AddTime(p.first, p.window))
 	}
 	p.dirty = true
 }
@@ -295,11 +307,11 @@ func (p *Player) TogglePlay() {
 // Step pauses and moves by n windows.
 func (p *Player) Step(n int) {
 	p.playing = false
-	p.SeekTo(p.pos + int64(n)*p.window)
+	p.SeekTo(events.AddTime(p.pos, int64(n)*p.window))
 }
 
 // SeekBy moves by d µs.
-func (p *Player) SeekBy(d int64) { p.SeekTo(p.pos + d) }
+func (p *Player) SeekBy(d int64) { p.SeekTo(events.AddTime(p.pos, d)) }
 
 // SeekTo moves the window's end to t (clamped to the recording).
 func (p *Player) SeekTo(t int64) {
@@ -311,7 +323,7 @@ func (p *Player) SeekTo(t int64) {
 // SeekFraction moves to a fraction (0..1) of the recording, as the timeline does.
 func (p *Player) SeekFraction(f float64) {
 	f = min(max(f, 0), 1)
-	p.SeekTo(p.first + int64(math.Round(f*float64(p.last+1-p.first))))
+	p.SeekTo(at(p.first, p.last, f))
 }
 
 // SeekTimeline seeks to the timeline position under canvas x.
@@ -395,7 +407,7 @@ func (p *Player) GoSample(d int) {
 }
 
 // Home and End go to the first and the last window.
-func (p *Player) Home() { p.SeekTo(p.first + p.window) }
+func (p *Player) Home() { p.SeekTo(events.AddTime(p.first, p.window)) }
 func (p *Player) End()  { p.playing = false; p.SeekTo(p.maxPos()) }
 
 // ToggleAutoNext switches moving on to the next sample at the end of one.
@@ -406,6 +418,27 @@ func (p *Player) ToggleAutoNext() {
 	} else {
 		p.say("at the end of a sample: stop")
 	}
+}
+
+// ToggleBoxes shows or hides the boxes of samples that carry them.
+func (p *Player) ToggleBoxes() {
+	p.boxes = !p.boxes
+	p.dirty = true
+	if p.boxes {
+		p.say("boxes: shown")
+	} else {
+		p.say("boxes: hidden")
+	}
+}
+
+// shownBoxes are the boxes of the picture at the current position (viewer.BoxesAt), with their class
+// names.
+func (p *Player) shownBoxes() ([]events.Box, []string) {
+	b, ok := p.rec.(boxed)
+	if !p.boxes || !ok {
+		return nil, nil
+	}
+	return viewer.BoxesAt(b.Boxes(), p.pos-1, max(p.window, viewer.DefaultBoxHold)), b.BoxClasses()
 }
 
 // ToggleHelp shows or hides the key card.
@@ -426,6 +459,7 @@ var Help = []string{
 	"- / = / 0      slower / faster / real time",
 	"p / n          previous / next sample (also page up / down)",
 	"a              at a sample's end: go on to the next, or stop",
+	"b              boxes (detection labels): show / hide",
 	"mouse          click or drag the timeline to seek",
 	"s              save this picture as a PNG",
 	"h              this card          q / esc  quit",
@@ -448,6 +482,9 @@ func (p *Player) Frame() *image.RGBA {
 	c := p.canvas
 	draw.Draw(c, c.Rect, image.NewUniform(margin), image.Point{}, draw.Src)
 	draw.Draw(c, p.picRect, p.rd.Render(p.pos-1), image.Point{}, draw.Src)
+	if boxes, classes := p.shownBoxes(); len(boxes) > 0 {
+		viewer.DrawBoxes(c, p.picRect, p.picRect.Min, p.rd.Zoom(), boxes, classes)
+	}
 
 	state := "PLAY"
 	if !p.playing {
@@ -459,12 +496,12 @@ func (p *Player) Frame() *image.RGBA {
 		count = ">= " + count
 	}
 	_, _, complete := p.rec.Span()
-	end := viewer.Timecode(p.last - p.first)
+	end := spanCode(p.first, p.last)
 	if !complete {
 		end += " (scanning)"
 	}
 	status := []string{
-		fmt.Sprintf("%s %s  %s / %s", state, speedText(p.speed), viewer.Timecode(p.pos-p.first), end),
+		fmt.Sprintf("%s %s  %s / %s", state, speedText(p.speed), spanCode(p.first, p.pos), end),
 		fmt.Sprintf("window %s  %s  %s  %s", Duration(p.window), p.decay, count,
 			rate(float64(n)/float64(p.window)*1e6)),
 	}
@@ -498,7 +535,7 @@ func (p *Player) Frame() *image.RGBA {
 func (p *Player) drawTimeline() {
 	c, r := p.canvas, p.timeline
 	draw.Draw(c, r, image.NewUniform(timelineBG), image.Point{}, draw.Src)
-	span := float64(p.last + 1 - p.first)
+	span := float64(events.Span(p.first, p.last)) + 1
 	counts, width := p.rec.Density()
 	cols := make([]float64, r.Dx())
 	var peak float64
@@ -511,7 +548,7 @@ func (p *Player) drawTimeline() {
 			peak = max(peak, cols[col])
 		}
 	}
-	cursor := r.Min.X + int(math.Round(float64(p.pos-p.first)/span*float64(r.Dx()-1)))
+	cursor := r.Min.X + int(math.Round(float64(events.Span(p.first, p.pos))/span*float64(r.Dx()-1)))
 	for i, v := range cols {
 		x := r.Min.X + i
 		bg := timelineBG
@@ -536,6 +573,25 @@ func (p *Player) drawTimeline() {
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		c.SetRGBA(min(cursor, r.Max.X-1), y, timelineCursor)
 	}
+}
+
+// at is the time a fraction f (0..1) of the way from first to one past last, rounded, without overflow:
+// a recording may span the whole int64 range.
+func at(first, last int64, f float64) int64 {
+	span := events.Span(first, last)
+	d := math.Round(f * (float64(span) + 1))
+	switch {
+	case d > float64(span):
+		return events.AddTime(last, 1)
+	case d == float64(span):
+		return last
+	}
+	return int64(uint64(first) + uint64(d))
+}
+
+// spanCode formats the time from a to b as seconds (a span wider than int64 shows as its maximum).
+func spanCode(a, b int64) string {
+	return viewer.Timecode(int64(min(events.Span(a, b), math.MaxInt64)))
 }
 
 // Duration formats µs for people: 500 µs, 10 ms, 1.5 s.

@@ -3,6 +3,7 @@ package player
 import (
 	"fmt"
 	"image"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -367,4 +368,54 @@ func BenchmarkFrame640x480(b *testing.B) {
 		p.Frame()
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}
+
+// A recording whose times span the whole int64 range, on the largest sensor 16-bit coordinates allow,
+// plays, seeks and draws without overflow or a picture larger than a screen.
+func TestExtremeRecording(t *testing.T) {
+	b := events.FromEvents(events.Event{T: math.MinInt64, X: 0, Y: 0, P: 1}, events.Event{T: 0, X: 65535, Y: 65535},
+		events.Event{T: math.MaxInt64, X: 40000, Y: 7, P: 1})
+	for _, g := range []events.Geometry{{Width: 65536, Height: 65536}, {Width: 34, Height: 34}} {
+		if g.Width == 34 {
+			for i := range b.X {
+				b.X[i], b.Y[i] = b.X[i]%34, b.Y[i]%34
+			}
+		}
+		pl := NewMemoryPlaylist("extreme", g, []events.Sample{{Events: *b}}, nil)
+		p, err := New(pl, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, h := p.Size(); w > maxPicWidth || h > maxPicHeight+timelineHeight {
+			t.Fatalf("%v: canvas %dx%d", g, w, h)
+		}
+		st := p.State()
+		if st.First != math.MinInt64 || st.Last != math.MaxInt64 || st.Pos != math.MinInt64+10000 {
+			t.Fatalf("%v: state %+v", g, st)
+		}
+		p.Frame()
+		for _, f := range []float64{0, 0.5, 1} {
+			p.SeekFraction(f)
+			p.Frame()
+		}
+		if got := p.State().Pos; got != math.MaxInt64 {
+			t.Errorf("%v: at the end the position is %d", g, got)
+		}
+		p.Home()
+		p.Step(3)
+		p.SeekBy(math.MaxInt64)
+		p.End()
+		p.Tick(1e6)
+		p.TogglePlay()
+		p.Tick(1e6)
+		p.ScaleWindow(1e9)
+		for range Decays {
+			p.CycleDecay()
+			p.Frame()
+		}
+		if p.Err() != nil {
+			t.Errorf("%v: %v", g, p.Err())
+		}
+		p.Close()
+	}
 }

@@ -27,6 +27,14 @@ type Recording interface {
 	Close() error
 }
 
+// boxed is implemented by recordings that carry boxes (detection labels): all of them, in time order, as
+// far as they are known (a streamed recording learns them during its background scan), and the names of
+// their classes.
+type boxed interface {
+	Boxes() []events.Box
+	BoxClasses() []string
+}
+
 // Playlist is what the player steps through with next/previous: the samples of a dataset file or a
 // folder, or a single recording.
 type Playlist interface {
@@ -56,7 +64,7 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	if st.IsDir() && formats.Resolve(path) == path { // a sharded dataset's folder opens as a dataset file
 		return openFolder(path, from, fo)
 	}
-	src, f, err := formats.Open(path, from, fo)
+	src, f, err := sources.Open(path, from, fo)
 	if err != nil {
 		return nil, err
 	}
@@ -67,14 +75,16 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	}
 	if s := src.Samples; s != nil {
 		if !g.Known() {
-			s.Close()
-			return nil, events.SensorErrorf("%s: the dataset does not say its sensor size", path)
+			if g, err = sources.SamplesSensor(path, f, s, fo); err != nil {
+				s.Close()
+				return nil, err
+			}
 		}
 		if s.NumSamples() == 0 {
 			s.Close()
 			return nil, fmt.Errorf("%s: the dataset holds no samples", path)
 		}
-		return &datasetPlaylist{path: path, r: s, g: g, classes: meta.Classes}, nil
+		return &datasetPlaylist{path: path, r: s, g: g, classes: meta.Classes, boxClasses: meta.BoxClasses}, nil
 	}
 	src.Close()
 	if !g.Known() {
@@ -82,22 +92,26 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 			return nil, err
 		}
 	}
-	open := func() (events.Reader, error) {
-		src, err := f.Open(path, fo)
+	rec, err := openRecording(opener(path, f, fo), budget)
+	if err != nil {
+		return nil, err
+	}
+	return &singlePlaylist{path: path, rec: rec, g: g}, nil
+}
+
+// opener opens the recording file path of format f, with the box labels beside it (sources.Open).
+func opener(path string, f *formats.Format, fo formats.Options) func() (events.Reader, error) {
+	return func() (events.Reader, error) {
+		src, _, err := sources.Open(path, f.Name, fo)
 		if err != nil {
 			return nil, err
 		}
 		if src.Events == nil {
 			src.Close()
-			return nil, fmt.Errorf("%s: not a recording", path)
+			return nil, fmt.Errorf("%s is itself a dataset; view it on its own", path)
 		}
 		return src.Events, nil
 	}
-	rec, err := openRecording(open, budget)
-	if err != nil {
-		return nil, err
-	}
-	return &singlePlaylist{path: path, rec: rec, g: g}, nil
 }
 
 // NewMemoryPlaylist plays samples held in memory (labels index classes; events.NoLabel shows none).
@@ -118,14 +132,17 @@ func (p *memoryPlaylist) Name() string              { return p.name }
 func (p *memoryPlaylist) Close() error              { return nil }
 func (p *memoryPlaylist) Open(i int) (Recording, string, error) {
 	s := &p.samples[i]
-	return newMemoryRecording(&s.Events), viewer.SampleLabel(i, s.Label, p.classes), nil
+	m := newMemoryRecording(&s.Events)
+	m.boxes = s.Boxes
+	return m, viewer.SampleLabel(i, s.Label, p.classes), nil
 }
 
 type datasetPlaylist struct {
-	path    string
-	r       events.SampleReader
-	g       events.Geometry
-	classes []string
+	path       string
+	r          events.SampleReader
+	g          events.Geometry
+	classes    []string
+	boxClasses []string
 }
 
 func (p *datasetPlaylist) Len() int                  { return p.r.NumSamples() }
@@ -137,7 +154,9 @@ func (p *datasetPlaylist) Open(i int) (Recording, string, error) {
 	if err := p.r.ReadSample(i, &s); err != nil {
 		return nil, "", err
 	}
-	return newMemoryRecording(&s.Events), viewer.SampleLabel(i, s.Label, p.classes), nil
+	m := newMemoryRecording(&s.Events)
+	m.boxes, m.boxClasses = s.Boxes, p.boxClasses
+	return m, viewer.SampleLabel(i, s.Label, p.classes), nil
 }
 
 type folderPlaylist struct {
@@ -171,11 +190,12 @@ func (p *folderPlaylist) Name() string              { return p.path }
 func (p *folderPlaylist) Close() error              { return nil }
 func (p *folderPlaylist) Open(i int) (Recording, string, error) {
 	it := p.plan.Items[i]
-	b := events.NewBatch(0)
-	if err := sources.ReadFile(it.Path, it.Format, p.fo, b); err != nil {
+	// A sample file is held whole, with the box labels of a detection recording beside it.
+	rec, err := openRecording(opener(it.Path, it.Format, p.fo), math.MaxInt)
+	if err != nil {
 		return nil, "", err
 	}
-	return newMemoryRecording(b), viewer.SampleLabel(i, it.Label, p.plan.Classes) + " " + it.ID, nil
+	return rec, viewer.SampleLabel(i, it.Label, p.plan.Classes) + " " + it.ID, nil
 }
 
 type singlePlaylist struct {
@@ -205,8 +225,13 @@ func openRecording(open func() (events.Reader, error), budget int) (Recording, e
 	}
 	all := events.NewBatch(0)
 	buf := events.NewBatch(1 << 16)
+	br, _ := r.(events.BoxReader)
+	var boxes []events.Box
 	for {
 		err := r.Read(buf)
+		if br != nil && (err == nil || err == io.EOF) {
+			boxes = append(boxes, br.Boxes()...)
+		}
 		if err == io.EOF {
 			break
 		}
@@ -225,17 +250,24 @@ func openRecording(open func() (events.Reader, error), budget int) (Recording, e
 		return nil, fmt.Errorf("event %d goes back in time (%d µs after %d µs): the player needs time-ordered events",
 			i, all.T[i], all.T[i-1])
 	}
-	return newMemoryRecording(all), nil
+	m := newMemoryRecording(all)
+	m.boxes, m.boxClasses = boxes, r.Meta().BoxClasses
+	return m, nil
 }
 
 // densityBins is how many slices Density reports at most.
 const densityBins = 1024
 
 type memoryRecording struct {
-	b      *events.Batch
-	counts []int64 // Density, computed once
-	width  int64
+	b          *events.Batch
+	boxes      []events.Box
+	boxClasses []string
+	counts     []int64 // Density, computed once
+	width      int64
 }
+
+func (m *memoryRecording) Boxes() []events.Box  { return m.boxes }
+func (m *memoryRecording) BoxClasses() []string { return m.boxClasses }
 
 func newMemoryRecording(b *events.Batch) *memoryRecording { return &memoryRecording{b: b} }
 
@@ -257,10 +289,11 @@ func (m *memoryRecording) Range(from, to int64, fn func(b *events.Batch)) error 
 func (m *memoryRecording) Density() ([]int64, int64) {
 	if m.counts == nil {
 		first, last, _ := m.Span()
-		m.width = (last-first)/densityBins + 1
-		m.counts = make([]int64, (last-first)/m.width+1)
+		width := events.Span(first, last)/densityBins + 1
+		m.width = int64(width)
+		m.counts = make([]int64, events.Span(first, last)/width+1)
 		for _, t := range m.b.T {
-			m.counts[(t-first)/m.width]++
+			m.counts[events.Span(first, t)/width]++
 		}
 	}
 	return m.counts, m.width
@@ -285,14 +318,16 @@ type streamRecording struct {
 	eof    bool
 	first  int64
 
-	mu       sync.Mutex
-	last     int64
-	complete bool
-	scanErr  error
-	counts   []int64
-	width    int64
-	stop     chan struct{}
-	done     chan struct{}
+	mu         sync.Mutex
+	last       int64
+	boxes      []events.Box // found by the scan so far
+	boxClasses []string
+	complete   bool
+	scanErr    error
+	counts     []int64
+	width      int64
+	stop       chan struct{}
+	done       chan struct{}
 }
 
 func newStreamRecording(open func() (events.Reader, error)) (*streamRecording, error) {
@@ -301,7 +336,7 @@ func newStreamRecording(open func() (events.Reader, error)) (*streamRecording, e
 		return nil, err
 	}
 	s := &streamRecording{open: open, r: r, buf: events.NewBatch(1 << 16), passed: math.MinInt64,
-		width: 1000, stop: make(chan struct{}), done: make(chan struct{})}
+		width: 1000, stop: make(chan struct{}), done: make(chan struct{}), boxClasses: r.Meta().BoxClasses}
 	if err := s.fill(); err != nil && err != io.EOF {
 		r.Close()
 		return nil, err
@@ -339,6 +374,7 @@ func (s *streamRecording) scan() {
 		return
 	}
 	defer r.Close()
+	br, _ := r.(events.BoxReader)
 	b := events.NewBatch(1 << 16)
 	for {
 		select {
@@ -347,6 +383,11 @@ func (s *streamRecording) scan() {
 		default:
 		}
 		err := r.Read(b)
+		if br != nil && (err == nil || err == io.EOF) && len(br.Boxes()) > 0 {
+			s.mu.Lock()
+			s.boxes = append(s.boxes, br.Boxes()...)
+			s.mu.Unlock()
+		}
 		if err != nil {
 			s.mu.Lock()
 			s.complete = true
@@ -358,13 +399,10 @@ func (s *streamRecording) scan() {
 		}
 		s.mu.Lock()
 		for _, t := range b.T {
-			k := (t - s.first) / s.width
+			k := int64(events.Span(s.first, t) / uint64(s.width)) // 0 for a t before first
 			for k >= 2*densityBins {
 				s.counts, s.width = halve(s.counts), s.width*2
-				k = (t - s.first) / s.width
-			}
-			if k < 0 {
-				k = 0
+				k = int64(events.Span(s.first, t) / uint64(s.width))
 			}
 			for int64(len(s.counts)) <= k {
 				s.counts = append(s.counts, 0)
@@ -394,6 +432,16 @@ func (s *streamRecording) Span() (int64, int64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.first, s.last, s.complete
+}
+
+// BoxClasses names the classes of the recording's boxes.
+func (s *streamRecording) BoxClasses() []string { return s.boxClasses }
+
+// Boxes returns the boxes the scan has found so far.
+func (s *streamRecording) Boxes() []events.Box {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.boxes[:len(s.boxes):len(s.boxes)]
 }
 
 func (s *streamRecording) Density() ([]int64, int64) {
@@ -472,4 +520,19 @@ func (s *streamRecording) Close() error {
 	close(s.stop)
 	<-s.done
 	return s.r.Close()
+}
+
+// Boxes and BoxClasses pass on the boxes of the recording.
+func (n nopClose) Boxes() []events.Box {
+	if b, ok := n.Recording.(boxed); ok {
+		return b.Boxes()
+	}
+	return nil
+}
+
+func (n nopClose) BoxClasses() []string {
+	if b, ok := n.Recording.(boxed); ok {
+		return b.BoxClasses()
+	}
+	return nil
 }

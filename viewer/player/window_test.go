@@ -3,7 +3,6 @@
 package player
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"image"
@@ -12,12 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"github.com/evtool/evtool/internal/fixtures"
 	"github.com/evtool/evtool/viewer"
 )
 
@@ -174,48 +173,8 @@ func runWindowChild(out string) int {
 	return 0
 }
 
-// startXvfb starts a private X server and returns its display name.
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("Xvfb")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("Xvfb is not installed; scripts/test.sh installs it (scripts/test-packages.txt)")
-		}
-		t.Skip("Xvfb is not installed (scripts/test.sh installs it when run as root): window test skipped")
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start Xvfb: %v", err)
-	}
-	w.Close()
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case n := <-line:
-		if n == "" {
-			t.Fatalf("Xvfb did not start: %s", stderr.String())
-		}
-		return ":" + n
-	case <-time.After(20 * time.Second):
-		t.Fatalf("Xvfb did not report its display within 20 s: %s", stderr.String())
-	}
-	return ""
-}
-
 func TestPlayerWindow(t *testing.T) {
-	display := startXvfb(t)
+	display := fixtures.Xvfb(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -233,6 +233,13 @@ func (in *Input) Stop(err error) {
 	}
 }
 
+// Fail ends the input at once with err (a decoder's policy error met after a batch was decoded): the
+// buffered bytes are dropped, so the decoder's next End returns err.
+func (in *Input) Fail(err error) {
+	in.r = in.w
+	in.Stop(err)
+}
+
 // Err returns why the input ended early, as a decode error: a read failure (wrapping the cause, e.g.
 // io.ErrNoProgress for a stalled source) at the offset where reading failed, or the fault given to Stop.
 // It is nil while the input is healthy or ended cleanly.
