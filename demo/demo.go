@@ -230,7 +230,8 @@ func unpack(dir string) error {
 	}
 	var s events.Sample
 	for i := 0; i < r.NumSamples(); i++ {
-		if err := r.ReadSample(i, &s); err == nil {
+		err := r.ReadSample(i, &s)
+		if err == nil {
 			err = w.WriteSample(&s)
 		}
 		if err != nil {

@@ -84,7 +84,7 @@ func (o Options) BoolParam(key string) (bool, error) {
 	case "0", "false", "no", "off":
 		return false, nil
 	}
-	return false, fmt.Errorf("option %s=%q: want true or false", key, v)
+	return false, o.BadParam(key, "want true or false")
 }
 
 // IntParam returns a format-specific integer setting, or def when unset.
@@ -95,7 +95,7 @@ func (o Options) IntParam(key string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, fmt.Errorf("option %s=%q: want an integer", key, v)
+		return 0, o.BadParam(key, "want an integer")
 	}
 	return n, nil
 }
@@ -126,8 +126,12 @@ type Format struct {
 	// InferGeometry gives the sensor size from the extent of the events when the file does not say
 	// (dataset knowledge such as "fits 34x34: N-MNIST"). Nil means: use the extent.
 	InferGeometry func(extent events.Geometry) events.Geometry
-	// Params documents the format-specific -O options: name → help.
+	// Params documents the format-specific settings its reader and writer read (CLI: -O key=value): name
+	// → help. CheckParams refuses any other key, so every key read must be here.
 	Params map[string]string
+	// Inner, for a format whose files are written with another format (a sharded dataset's shards), gives
+	// that format under o; the settings pass through to it, so CheckParams accepts its keys too.
+	Inner func(o Options) (*Format, error)
 	// Compressions lists the codecs the writer accepts in Options.Compression, its default first; nil when
 	// the format does not compress. The CLI's --compression check, `evtool formats` and the docs use it.
 	Compressions []string
@@ -140,6 +144,8 @@ type Format struct {
 	Tensors *TensorIO
 	// Conformance tells the conformance kit (formats/formattest) what valid content of this format is.
 	Conformance Conformance
+	// tensorView is what TensorFormat returns, made once by Register.
+	tensorView *Format
 	// Index, for a format kept as a folder of files (a sharded dataset: formats/shards), names the file
 	// in the folder that describes the rest (manifest.json). Every lookup that takes a path takes the
 	// folder for that file (Resolve); Detect and NewReader work on the index file.
@@ -347,6 +353,9 @@ func Register(f *Format) {
 			}
 			return create(path, meta, o)
 		}
+	}
+	if f.Tensors != nil {
+		f.tensorView = f.TensorFormat()
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -25,6 +25,9 @@ type TensorIO struct {
 	// Create opens a tensors output for tensors as spec describes (shape −1 where a size varies per
 	// sample; Samples when the count is known in advance). Nil when the format cannot write tensors.
 	Create func(path string, meta events.Meta, spec tensors.Spec, opts Options) (tensors.Writer, error)
+	// Params documents the settings the tensor reader and writer read (CLI: -O key=value), as
+	// Format.Params does for events; CheckParams takes them through Format.TensorFormat.
+	Params map[string]string
 	// Boxes says that the writer keeps each sample's boxes (tensors.Sample.Boxes) when created with
 	// events.Meta.Boxes, and the reader gives them back: a detection loader's inputs and targets in one file.
 	Boxes bool
@@ -46,9 +49,9 @@ func StoredDType(o Options, dtype tensors.DType) (tensors.DType, error) {
 	case v == tensors.Float32 || (dtype == tensors.Uint16 && (v == tensors.Int16 || v == tensors.Uint16)):
 		return v, nil
 	case dtype == tensors.Uint16:
-		return "", OptionErrorf("option %s=%s: counts are stored as int16 (the default), uint16 or float32", ParamDType, v)
+		return "", o.BadParam(ParamDType, "counts are stored as int16 (the default), uint16 or float32")
 	}
-	return "", OptionErrorf("option %s=%s: %s values are stored as float32", ParamDType, v, dtype)
+	return "", o.BadParam(ParamDType, "%s values are stored as float32", dtype)
 }
 
 // CheckStored reports whether t's values fit the element type stored (StoredDType): a count beyond what

@@ -6,8 +6,10 @@
 # `evtool datasets prepare nmnist --shard $SLURM_ARRAY_TASK_ID/4` on the N-MNIST fixtures and
 # `evtool synth --shard $SLURM_ARRAY_TASK_ID/4` of 2,000 digits. It merges the parts and checks that each
 # merged dataset holds exactly the samples of the single-machine run, in the same order, with equal
-# events; then shuts the daemons down. Safe to rerun; a daemon that does not come up fails the run with
-# its log, within a timeout. Needs root (the daemons run as root; munged as the munge user). .ci/run runs it.
+# events. Then it submits docs/cluster.md's sbatch script as written (--shard auto), and one of its tasks
+# again alone, and checks their merge the same way; then shuts the daemons down. Safe to rerun; a daemon
+# that does not come up fails the run with its log, within a timeout. Needs root (the daemons run as root;
+# munged as the munge user). .ci/run runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -181,4 +183,36 @@ for set in nmnist synth; do
 	fi
 	say "$set: the 4 parts merged equal the single-machine run, sample for sample ($(grep -E '^  samples' "$work/$set-info.txt" | tr -s ' '))"
 done
+
+# docs/cluster.md's sbatch script, as written (--shard auto reads the array from Slurm's environment),
+# submitted from a folder holding data/nmnist; only its resource requests are overridden to fit this
+# machine. Then one task resubmitted alone (sbatch --array=2) redoes its own part.
+doc=$work/doc
+mkdir -p "$doc/data"
+ln -s "$fixtures/nmnist-small" "$doc/data/nmnist"
+awk '/^```bash$/ { inb = 1; buf = ""; next }
+	/^```/ { if (inb && buf ~ /#SBATCH --array=/) { printf "%s", buf; exit } inb = 0; next }
+	inb { buf = buf $0 "\n" }' docs/cluster.md >"$doc/prepare.sbatch"
+grep -q '^#SBATCH --array=0-3$' "$doc/prepare.sbatch" || fail "docs/cluster.md has no sbatch script with --array=0-3"
+dout=$(grep '^evtool ' "$doc/prepare.sbatch" | sed -E 's/.* -o ([^ ]+).*/\1/')
+docsbatch() {
+	(cd "$doc" && timeout 600 sbatch --wait --cpus-per-task=1 --mem=0 --output="$work/doc-%a.out" "$@" prepare.sbatch) >"$work/doc-sbatch.out" 2>&1 || {
+		cat "$work/doc-sbatch.out" "$work"/doc-*.out >&2 2>/dev/null || true
+		fail "docs/cluster.md's sbatch script failed ($*)"
+	}
+}
+say "docs/cluster.md's sbatch script: sbatch --wait prepare.sbatch (writes $dout)"
+docsbatch
+rm -f "$doc/$dout"/part-00002-of-00004*
+say "the script's task 2 alone: sbatch --array=2 --wait prepare.sbatch"
+docsbatch --array=2
+(
+	cd "$doc"
+	evtool -q datasets merge "$dout"
+	evtool -q datasets prepare nmnist --from data/nmnist --split train -o single.arrow
+	evtool -q convert "$dout" -o merged-back.arrow --compression none
+	evtool -q convert single.arrow -o single-back.arrow --compression none
+	cmp -s merged-back.arrow single-back.arrow
+) || fail "docs/cluster.md's array job, merged, differs from the single-machine run"
+say "docs/cluster.md's sbatch script: its 4 parts (one rerun alone) merged equal the single-machine run"
 say "passed"

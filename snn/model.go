@@ -325,7 +325,8 @@ func (m *Model) Evaluate(ctx context.Context, d *Dataset, workers int) (*Evaluat
 }
 
 // EvaluateWith is Evaluate with options. The result does not depend on the number of workers. A
-// streamed dataset is read from disk in order, a chunk at a time.
+// streamed dataset is read from disk in order, a chunk at a time (at most 1,024 samples and its memory
+// bound).
 func (m *Model) EvaluateWith(ctx context.Context, d *Dataset, o EvalOptions) (*Evaluation, error) {
 	start := time.Now()
 	if d.Encoding != m.Encoding {
@@ -427,19 +428,23 @@ func (m *Model) EvaluateWith(ctx context.Context, d *Dataset, o EvalOptions) (*E
 			return nil, err
 		}
 	} else {
+		// Chunks of at most chunkSize samples and at most the dataset's memory bound: what evaluation
+		// holds at once, whatever the size of its samples.
 		fd := d.stream.pass(ctx, false, 0, 0)
 		const chunkSize = 1024
 		chunk := make([]*Encoded, 0, chunkSize)
+		var chunkBytes int64
 		first := 0
 		for it := range fd.C {
 			chunk = append(chunk, &it.s)
-			if len(chunk) == chunkSize {
+			chunkBytes += it.size()
+			if len(chunk) == chunkSize || chunkBytes >= d.stream.buffer {
 				if err := score(chunk, first); err != nil {
 					fd.Stop()
 					return nil, err
 				}
 				first += len(chunk)
-				chunk = chunk[:0]
+				chunk, chunkBytes = chunk[:0], 0
 			}
 		}
 		if err := fd.Err(); err != nil {

@@ -41,6 +41,12 @@ type blocker interface {
 	Blocks() [][][2]int64
 }
 
+// sequential is a reader that keeps less open when told it will be read in order (formats/shards): an
+// unshuffled pass tells it so.
+type sequential interface {
+	Sequential()
+}
+
 // releaser is a reader that can let go of the files it holds open and the data they keep decoded: the
 // stream calls Release after each block, since the next block is elsewhere.
 type releaser interface {
@@ -198,6 +204,9 @@ func (s *stream) run(ctx context.Context, shuffle bool, seed uint64, epoch int, 
 					readers = append(readers, r)
 					mu.Unlock()
 					sl.r = r
+				}
+				if q, ok := sl.r.(sequential); ok && !shuffle {
+					q.Sequential()
 				}
 				var err error
 				if sl.en, err = NewEncoder(s.enc); err != nil {

@@ -13,17 +13,21 @@ import (
 
 // checkOutputFormat checks, before any work, that the output's name (or --to) gives a format that takes
 // what the conversion makes — tensors when the chain ends in a representation, else events — with the
-// --compression asked for.
-func checkOutputFormat(out, to string, chain *transforms.Chain, compression string) error {
+// --compression asked for. It returns the writer, for checkParams: the format's tensor writer
+// (Format.TensorFormat) for tensors.
+func checkOutputFormat(out, to string, chain *transforms.Chain, compression string) (*formats.Format, error) {
 	if chain != nil && chain.HasRepresentation() {
-		_, err := formats.TensorOutputFormat(out, to)
-		return cli.Usage(err)
+		f, err := formats.TensorOutputFormat(out, to)
+		if err != nil {
+			return nil, cli.Usage(err)
+		}
+		return f.TensorFormat(), nil
 	}
 	f, err := formats.OutputFormat(out, to)
 	if err != nil {
-		return cli.Usage(err)
+		return nil, cli.Usage(err)
 	}
-	return checkCompression(f, compression)
+	return f, checkCompression(f, compression)
 }
 
 // convertHooks lets other verb files (transforms) add flags to convert and turn them into options,
@@ -80,11 +84,19 @@ output that exists already is refused unless --force, and replaced only then.`,
 		if err := checkOutputOf(out, o.To, force, o.Part); err != nil {
 			return err
 		}
-		if err := checkOutputFormat(out, o.To, o.Chain, fo.Compression); err != nil {
+		outFmt, err := checkOutputFormat(out, o.To, o.Chain, fo.Compression)
+		if err != nil {
 			return err
 		}
 		plan, err := sources.Discover(args, from)
 		if err != nil {
+			return err
+		}
+		inFmts, err := planFormats(plan, from)
+		if err != nil {
+			return err
+		}
+		if err := checkParams(o.Format, append(inFmts, outFmt)...); err != nil {
 			return err
 		}
 		var bar *cli.Progress

@@ -10,6 +10,7 @@ import (
 
 	"github.com/evtool/evtool/convert"
 	"github.com/evtool/evtool/datasets"
+	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
 )
 
@@ -154,7 +155,15 @@ the dataset definition expects, with a margin (a corrupt or hostile archive is r
 		if err := checkOutputOf(out, co.To, force, co.Part); err != nil {
 			return err
 		}
-		if err := checkOutputFormat(out, co.To, co.Chain, fo.Compression); err != nil {
+		outFmt, err := checkOutputFormat(out, co.To, co.Chain, fo.Compression)
+		if err != nil {
+			return err
+		}
+		inFmt, err := formats.Lookup(d.Format)
+		if err != nil {
+			return err
+		}
+		if err := checkParams(co.Format, inFmt, outFmt); err != nil {
 			return err
 		}
 		win, _, err := parseDuration("window", window)

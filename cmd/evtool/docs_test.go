@@ -82,6 +82,7 @@ var docSkips = []struct{ contains, why string }{
 	{"datasets fetch", "downloads from the dataset's host"},
 	{"--from data/DvsGesture", "needs the DVSGesture download"},
 	{"gesture-train.arrow", "needs the DVSGesture download"},
+	{"--shard auto", "runs inside an array job: TestDocArrayJobs runs it with each task's environment"},
 }
 
 // TestDocCommands runs every command of the README and docs/ as written, in a folder holding the files

@@ -61,12 +61,20 @@ func printFormat(w io.Writer, f *formats.Format) {
 	if len(f.Compressions) > 0 {
 		fmt.Fprintf(w, "           --compression: %s (default), %s\n", f.Compressions[0], strings.Join(f.Compressions[1:], ", "))
 	}
-	keys := make([]string, 0, len(f.Params))
-	for k := range f.Params {
+	printParams(w, f.Params, "")
+	if f.Tensors != nil {
+		printParams(w, f.Tensors.Params, "tensors: ")
+	}
+}
+
+// printParams lists a format's -O options, sorted, each help after what (events' or tensors').
+func printParams(w io.Writer, params map[string]string, what string) {
+	keys := make([]string, 0, len(params))
+	for k := range params {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(w, "%11s-O %s: %s\n", "", k, f.Params[k])
+		fmt.Fprintf(w, "%11s-O %s: %s%s\n", "", k, what, params[k])
 	}
 }

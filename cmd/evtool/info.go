@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
+	"github.com/evtool/evtool/formats/shards"
 	"github.com/evtool/evtool/inspect"
 	"github.com/evtool/evtool/sources"
 )
@@ -37,6 +39,9 @@ as the dataset convert would make of it: samples, classes and their counts, even
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := ff.options()
 			if err != nil {
+				return err
+			}
+			if err := checkReadParams(o, args, from, true); err != nil {
 				return err
 			}
 			if verify {
@@ -140,6 +145,9 @@ func describe(path, from string, o formats.Options) (*inspect.Report, error) {
 			return nil, err
 		}
 		if r.Kind != events.KindRecording {
+			if m := manifestsUnder(path); len(m) > 0 {
+				return nil, fmt.Errorf("%s holds sharded datasets, not samples: describe them with evtool info %s", path, strings.Join(m, " "))
+			}
 			return nil, fmt.Errorf("%s: a %s file inside the folder %s: describe it on its own", it.Path, r.Kind, path)
 		}
 		if !slices.Contains(names, it.Format.Name) {
@@ -232,4 +240,18 @@ func printReport(w io.Writer, r *inspect.Report) {
 		b, _ := json.Marshal(r.Details[k])
 		fmt.Fprintf(w, "  %-9s %s\n", k, b)
 	}
+}
+
+// manifestsUnder lists the sharded datasets inside a folder (a hive root's split=train, split=test):
+// the folders that hold a manifest.
+func manifestsUnder(root string) []string {
+	var out []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() == shards.ManifestName {
+			out = append(out, filepath.Dir(p))
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	return out
 }

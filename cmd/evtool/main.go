@@ -40,6 +40,8 @@ func init() {
 			return "to shift the times to start at 0, add -t time-align"
 		case errors.Is(err, formats.ErrUnknownFormat):
 			return "name an input's format with --from, an output's with --to (evtool formats lists them)"
+		case errors.As(err, new(optionFlagError)):
+			return "" // told as the -O flag already, with the options the formats take
 		case errors.Is(err, formats.ErrOption):
 			return "format options are given as -O key=value (evtool formats NAME lists a format's options)"
 		case errors.Is(err, events.ErrSensor):
@@ -52,6 +54,10 @@ func init() {
 		var se *transforms.SyntaxError
 		var ste *transforms.StageError
 		return errors.As(err, &se) || errors.As(err, &ste)
+	})
+	// A format setting's value that its reader or writer does not take came from -O: bad usage too.
+	cli.UsageKinds = append(cli.UsageKinds, func(err error) bool {
+		return errors.As(err, new(*formats.ParamError))
 	})
 }
 

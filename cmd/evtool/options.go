@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
 	"github.com/evtool/evtool/internal/cli"
+	"github.com/evtool/evtool/sources"
 )
 
 // formatFlags are the reader/writer settings shared by verbs that open files.
@@ -90,4 +93,76 @@ func parseDuration(name, v string) (us int64, set bool, err error) {
 		return 0, false, cli.Usagef("--%s %q: want a duration like 10ms, 500us or 2s", name, v)
 	}
 	return d.Microseconds(), true, nil
+}
+
+// checkParams refuses, before any work, a -O key that none of the formats that read or write with the
+// options takes (formats.CheckParams): bad usage, told with the flag.
+func checkParams(o formats.Options, fs ...*formats.Format) error {
+	if err := formats.CheckParams(o, fs...); err != nil {
+		return cli.Usage(optionFlagError{err})
+	}
+	return nil
+}
+
+// optionFlagError tells a format setting's error as the -O flag that gave it: "-O key=value: …".
+type optionFlagError struct{ err error }
+
+func (e optionFlagError) Error() string {
+	var pe *formats.ParamError
+	if errors.As(e.err, &pe) {
+		return fmt.Sprintf("-O %s=%s: %s", pe.Key, pe.Value, pe.Msg)
+	}
+	return "-O: " + e.err.Error()
+}
+
+func (e optionFlagError) Unwrap() error { return e.err }
+
+// planFormats returns the formats that read a plan's inputs: the sample files' formats, or the single
+// input's (--from, else detected).
+func planFormats(plan *sources.Plan, from string) ([]*formats.Format, error) {
+	if !plan.Dataset {
+		if from != "" {
+			f, err := formats.Lookup(from)
+			return []*formats.Format{f}, err
+		}
+		f, err := formats.Detect(plan.Recording)
+		return []*formats.Format{f}, err
+	}
+	var fs []*formats.Format
+	for _, it := range plan.Items {
+		if !slices.Contains(fs, it.Format) {
+			fs = append(fs, it.Format)
+		}
+	}
+	return fs, nil
+}
+
+// checkReadParams is checkParams for the verbs that only read (info, render, view): the formats of every
+// input path as the verb finds them, with their tensor readers when the verb reads tensor files too. An
+// input whose format is not found is left to the verb, which tells why.
+func checkReadParams(o formats.Options, paths []string, from string, tensors bool) error {
+	if len(o.Params) == 0 {
+		return nil
+	}
+	var fs []*formats.Format
+	for _, path := range paths {
+		plan, err := sources.Discover([]string{path}, from)
+		if err != nil {
+			continue
+		}
+		found, err := planFormats(plan, from)
+		if err != nil {
+			continue
+		}
+		for _, f := range found {
+			fs = append(fs, f)
+			if tensors && f.Tensors != nil {
+				fs = append(fs, f.TensorFormat())
+			}
+		}
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	return checkParams(o, fs...)
 }

@@ -61,6 +61,9 @@ in class colours with their class name and track id; --boxes=false leaves them o
 			if j.fo, err = ff.options(); err != nil {
 				return err
 			}
+			if err := checkReadParams(j.fo, args, j.from, true); err != nil {
+				return err
+			}
 			for _, d := range []struct {
 				name, v string
 				dst     *int64

@@ -39,7 +39,7 @@ func (sf *shardFlags) register(cmd *cobra.Command) {
 	f.IntVar(&sf.size, "shard-size", 0, "write -o FOLDER as shards of N samples each plus a manifest.json (see docs/cluster.md)")
 	f.StringVar(&sf.bytes, "shard-bytes", "", "write -o FOLDER as shards of about SIZE each (512MiB, 2GB) plus a manifest.json")
 	f.StringVar(&sf.part, "shard", "", "process part i/N of the inputs only (cluster array jobs); 'auto' reads i/N from SLURM_ARRAY_TASK_ID/_COUNT, or JOB_COMPLETION_INDEX with --shard-count; parts share -o FOLDER, then: evtool datasets merge FOLDER")
-	f.IntVar(&sf.count, "shard-count", 0, "the number of parts N of --shard auto (a Kubernetes Indexed Job's completions)")
+	f.IntVar(&sf.count, "shard-count", 0, "the number of parts N of --shard auto: a Kubernetes Indexed Job's completions; under Slurm, the array task id is then the part (a task can be rerun alone)")
 	f.StringSliceVar(&sf.partition, "partition", nil, "hive-style folders for DuckDB, polars, Spark: label (one label=K/ folder per label), split (the dataset in split=SPLIT/) or KEY=VALUE")
 }
 
@@ -200,9 +200,10 @@ there exactly once and all must agree on classes, sensor, transforms, shard form
 each shard must be present with its recorded size. Whole datasets (shard folders, Arrow or Parquet
 dataset files) join in the order given. Nothing is copied: the manifest points at the files where
 they are. Every verb then reads OUT as one dataset (evtool info --verify OUT checks the checksums).`,
-		Example: `  evtool datasets merge nmnist-train/
-  evtool datasets merge all/ node1/ node2/ node3/
-  evtool datasets merge both/ train-a.arrow train-b.arrow`,
+		Example: `  evtool datasets prepare nmnist --from data/nmnist -o nmnist/ --shard 0/2   # array task 0
+  evtool datasets prepare nmnist --from data/nmnist -o nmnist/ --shard 1/2   # array task 1
+  evtool datasets merge nmnist/
+  evtool datasets merge both/ nmnist/manifest.json train.arrow             # datasets joined in this order`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := shards.Merge(args[0], args[1:])

@@ -233,6 +233,11 @@ func TestShardRefusals(t *testing.T) {
 		mustRun(t, "datasets", "prepare", "nmnist", "--from", from, "--split", split, "-o", single)
 		sameDataset(t, filepath.Join(tree, "split="+split), single)
 	}
+	// The tree's root is no dataset: info names the datasets inside.
+	want := "holds sharded datasets, not samples: describe them with evtool info " + filepath.Join(tree, "split=test") + " " + filepath.Join(tree, "split=train")
+	if _, stderr, code := run(t, "info", tree); code != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("info on a hive root: exit %d, %s", code, stderr)
+	}
 }
 
 // runEnv is run with the array-job variables of the environment replaced by env.

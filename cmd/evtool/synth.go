@@ -99,6 +99,9 @@ any number of workers, and the same seed gives the same bytes.`,
 			if err := checkCompression(f, fo.Compression); err != nil {
 				return err
 			}
+			if err := checkParams(fo, f); err != nil {
+				return err
+			}
 			meta := events.Meta{Kind: events.KindDataset, Geometry: events.Geometry{Width: p.Width, Height: p.Height},
 				Classes: src.Classes(), Source: fmt.Sprintf("evtool synth --preset %s from %s", preset, src.Describe())}
 			meta.SetExtra("synth.preset", preset)

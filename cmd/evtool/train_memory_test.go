@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +20,8 @@ import (
 
 // TestTrainBeyondMemory: train on a sharded dataset whose encoding is larger than --memory streams it
 // from disk, stays under the budget in peak resident memory (as /usr/bin/time -v measures it), and
-// reaches the accuracy of training in memory within one point, on the same synthetic digits.
+// reaches the accuracy of training in memory within one point, on the same synthetic digits; eval of the
+// same data under the same budget streams too, stays under it and scores exactly as in memory.
 func TestTrainBeyondMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("synthesises and trains on 11,000 digits")
@@ -55,28 +57,61 @@ func TestTrainBeyondMemory(t *testing.T) {
 	}
 	inMemory := accuracy(mustRun(t, append(args, "-o", filepath.Join(dir, "a.safetensors"))...))
 
-	cmd := exec.Command(timeBin, append([]string{"-v", binary}, append(args, "--memory", "128MiB", "-o", filepath.Join(dir, "b.safetensors"))...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("train --memory 128MiB: %v\n%s", err, stderr.String())
+	// peak runs evtool under /usr/bin/time -v: its stdout, stderr and peak resident memory in bytes.
+	peak := func(args ...string) (string, string, int64) {
+		t.Helper()
+		cmd := exec.Command(timeBin, append([]string{"-v", binary}, args...)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("evtool %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		m := regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`).FindStringSubmatch(stderr.String())
+		if m == nil {
+			t.Fatalf("no peak memory in /usr/bin/time's report:\n%s", stderr.String())
+		}
+		kb, _ := strconv.ParseInt(m[1], 10, 64)
+		return stdout.String(), stderr.String(), kb << 10
 	}
-	if !strings.Contains(stderr.String(), "streamed from disk") {
-		t.Fatalf("train --memory 128MiB did not stream:\n%s", stderr.String())
+	model := filepath.Join(dir, "b.safetensors")
+	stdout, stderr, rss := peak(append(args, "--memory", "128MiB", "-o", model)...)
+	if !strings.Contains(stderr, "streamed from disk") {
+		t.Fatalf("train --memory 128MiB did not stream:\n%s", stderr)
 	}
-	m := regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`).FindStringSubmatch(stderr.String())
-	if m == nil {
-		t.Fatalf("no peak memory in /usr/bin/time's report:\n%s", stderr.String())
-	}
-	kb, _ := strconv.ParseInt(m[1], 10, 64)
-	streamed := accuracy(stdout.String())
-	t.Logf("encoded %d MiB; peak resident %d MiB under a budget of %d MiB; test accuracy %.3f streamed, %.3f in memory",
-		d.Bytes>>20, kb>>10, budget>>20, streamed, inMemory)
-	if kb<<10 >= budget {
-		t.Errorf("peak resident memory %d KiB is over the budget of %d KiB", kb, budget>>10)
+	streamed := accuracy(stdout)
+	t.Logf("encoded %d MiB; train: peak resident %d MiB under a budget of %d MiB; test accuracy %.3f streamed, %.3f in memory",
+		d.Bytes>>20, rss>>20, budget>>20, streamed, inMemory)
+	if rss >= budget {
+		t.Errorf("train: peak resident memory %d KiB is over the budget of %d KiB", rss>>10, budget>>10)
 	}
 	if streamed < inMemory-0.01 || streamed > inMemory+0.01 {
 		t.Errorf("streamed training reached %.3f, in memory %.3f: more than a point apart", streamed, inMemory)
+	}
+
+	// eval of the whole training set under the same budget reads it from disk in chunks, stays under
+	// the budget, and scores exactly as eval in memory.
+	evalArgs := []string{"eval", "--model", model, "--data", data, "--json"}
+	stdout, stderr, rss = peak(append(evalArgs, "--memory", "128MiB")...)
+	if !strings.Contains(stderr, "read from disk in order") {
+		t.Fatalf("eval --memory 128MiB did not stream:\n%s", stderr)
+	}
+	memOut, _, memRSS := peak(evalArgs...)
+	t.Logf("eval of %d MiB encoded: peak resident %d MiB streamed under a budget of %d MiB, %d MiB in memory",
+		d.Bytes>>20, rss>>20, budget>>20, memRSS>>20)
+	if rss >= budget {
+		t.Errorf("eval: peak resident memory %d KiB is over the budget of %d KiB", rss>>10, budget>>10)
+	}
+	var a, b map[string]any
+	if json.Unmarshal([]byte(stdout), &a) != nil || json.Unmarshal([]byte(memOut), &b) != nil {
+		t.Fatalf("eval --json: %q, %q", stdout, memOut)
+	}
+	for _, k := range []string{"accuracy", "loss", "confusion", "samples"} {
+		if fmt.Sprint(a[k]) != fmt.Sprint(b[k]) {
+			t.Errorf("eval %s: %v streamed, %v in memory", k, a[k], b[k])
+		}
+	}
+	if a["samples"] != float64(11000) {
+		t.Errorf("eval scored %v samples, want 11000", a["samples"])
 	}
 	os.RemoveAll(dir)
 }

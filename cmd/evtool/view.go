@@ -39,6 +39,9 @@ click or drag the timeline to seek. Needs a display; without one, use evtool ren
 			if err != nil {
 				return err
 			}
+			if err := checkReadParams(fo, args, from, false); err != nil {
+				return err
+			}
 			w, _, err := parseDuration("window", window)
 			if err != nil {
 				return err

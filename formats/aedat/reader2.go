@@ -86,7 +86,7 @@ func newReader2(in *input.Input, name, version string, o formats.Options) (*Read
 	case "event":
 		r.dec.bit10Event = true
 	default:
-		return nil, fmt.Errorf("option %s=%q: want trigger or event", ParamDavisBit10, bit10)
+		return nil, o.BadParam(ParamDavisBit10, "want trigger or event")
 	}
 	r.dec.chip = chip
 	r.dec.w1, r.dec.h1 = uint32(chip.Width-1), uint32(chip.Height-1)
@@ -105,10 +105,10 @@ func selectChip(class string, v1 bool, o formats.Options) (Chip, error) {
 	if name := o.Param(ParamChip, ""); name != "" {
 		c, err := ChipByName(name)
 		if err != nil {
-			return Chip{}, fmt.Errorf("option %s: %w", ParamChip, err)
+			return Chip{}, o.BadParam(ParamChip, "%v", err)
 		}
 		if v1 && c.DAVIS {
-			return Chip{}, fmt.Errorf("option %s=%s: AEDAT 1.0 stores 16-bit DVS128 addresses only", ParamChip, name)
+			return Chip{}, o.BadParam(ParamChip, "AEDAT 1.0 stores 16-bit DVS128 addresses only")
 		}
 		return c, nil
 	}

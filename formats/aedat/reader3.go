@@ -123,7 +123,7 @@ func newReader3(in *input.Input, name, version string, o formats.Options) (*Read
 	if s := o.Param(ParamSource, ""); s != "" {
 		id, err := strconv.Atoi(s)
 		if err != nil || id < 0 || id >= 1<<15 {
-			return nil, fmt.Errorf("option %s=%q: want an event source id (0..32767)", ParamSource, s)
+			return nil, o.BadParam(ParamSource, "want an event source id (0..32767)")
 		}
 		r.source, r.filter = id, true
 		for _, src := range h.sources {

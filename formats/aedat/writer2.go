@@ -57,7 +57,7 @@ func newWriter2(out *output.File, v1 bool, meta events.Meta, o formats.Options) 
 	if name := o.Param(ParamChip, ""); name != "" {
 		c, err := ChipByName(name)
 		if err != nil {
-			return nil, fmt.Errorf("option %s: %w", ParamChip, err)
+			return nil, o.BadParam(ParamChip, "%v", err)
 		}
 		chip = c
 	} else {

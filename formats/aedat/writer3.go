@@ -63,11 +63,11 @@ func newWriter31From(out *output.File, meta events.Meta, o formats.Options) (*Wr
 		return nil, err
 	}
 	if per <= 0 {
-		return nil, fmt.Errorf("option %s=%d: want a positive number", ParamEventsPerPacket, per)
+		return nil, o.BadParam(ParamEventsPerPacket, "want a positive number")
 	}
 	src, err := o.IntParam(ParamSource, 0)
 	if err != nil || src < 0 || src >= 1<<15 {
-		return nil, fmt.Errorf("option %s=%q: want an event source id (0..32767)", ParamSource, o.Param(ParamSource, ""))
+		return nil, o.BadParam(ParamSource, "want an event source id (0..32767)")
 	}
 	g := meta.Geometry
 	if o.Sensor.Known() {

@@ -83,7 +83,7 @@ func NewReader(r io.Reader, name string, o formats.Options) (*Reader, error) {
 		id, err := strconv.Atoi(want)
 		s, ok := rd.streams[int32(id)]
 		if err != nil || !ok || s.Type != "EVTS" {
-			return nil, fmt.Errorf("%s: option stream=%s: no EVTS stream with that id (streams: %v)", name, want, rd.Streams())
+			return nil, fmt.Errorf("%s: %w", name, o.BadParam("stream", "no EVTS stream with that id (streams: %v)", rd.Streams()))
 		}
 		rd.evStream = int32(id)
 	} else {

@@ -10,7 +10,6 @@
 package csv
 
 import (
-	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -117,7 +116,7 @@ func parseConfig(o formats.Options, writing bool) (config, error) {
 	case " ", "space", "spaces", "whitespace":
 		c.sep = ' '
 	default:
-		return c, fmt.Errorf("option sep=%q: want \",\", \";\", tab or space", s)
+		return c, o.BadParam("sep", "want \",\", \";\", tab or space")
 	}
 	if v := o.Param("columns", ""); v != "" {
 		seen := [4]bool{}
@@ -127,14 +126,14 @@ func parseConfig(o formats.Options, writing bool) (config, error) {
 			if name != "-" && name != "_" {
 				r, u := headerRole(name)
 				if r == colSkip {
-					return c, fmt.Errorf("option columns=%q: unknown column %q (want t, x, y, p or - to skip)", v, name)
+					return c, o.BadParam("columns", "unknown column %q (want t, x, y, p or - to skip)", name)
 				}
 				if u != "" && o.Param("time-unit", "") == "" {
 					c.timeUnit = u
 				}
 				role = r
 				if seen[role] {
-					return c, fmt.Errorf("option columns=%q: column %s is named twice", v, roleNames[role])
+					return c, o.BadParam("columns", "column %s is named twice", roleNames[role])
 				}
 				seen[role] = true
 			}
@@ -142,7 +141,7 @@ func parseConfig(o formats.Options, writing bool) (config, error) {
 		}
 		for r, ok := range seen {
 			if !ok {
-				return c, fmt.Errorf("option columns=%q: column %s is missing", v, roleNames[r])
+				return c, o.BadParam("columns", "column %s is missing", roleNames[r])
 			}
 		}
 		c.hasCols = true
@@ -155,7 +154,7 @@ func parseConfig(o formats.Options, writing bool) (config, error) {
 		c.header = "false"
 		c.writeHead = false
 	default:
-		return c, fmt.Errorf("option header=%q: want auto, true or false", h)
+		return c, o.BadParam("header", "want auto, true or false")
 	}
 	if u := o.Param("time-unit", ""); u != "" {
 		c.timeUnit = strings.ToLower(u)
@@ -163,7 +162,7 @@ func parseConfig(o formats.Options, writing bool) (config, error) {
 	if c.timeUnit != "" {
 		e, ok := timeUnits[c.timeUnit]
 		if !ok {
-			return c, fmt.Errorf("option time-unit=%q: want us, ms, s or ns", c.timeUnit)
+			return c, o.BadParam("time-unit", "want us, ms, s or ns")
 		}
 		c.timeExp = e
 	}
@@ -175,7 +174,7 @@ func parseConfig(o formats.Options, writing bool) (config, error) {
 	case "bool", "true/false":
 		c.polarity = "bool"
 	default:
-		return c, fmt.Errorf("option polarity=%q: want 01, sign or bool", p)
+		return c, o.BadParam("polarity", "want 01, sign or bool")
 	}
 	return c, nil
 }

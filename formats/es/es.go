@@ -118,7 +118,7 @@ func flipOption(o formats.Options) (bool, error) {
 	case "top":
 		return false, nil
 	default:
-		return false, fmt.Errorf("option es-origin=%q: want bottom or top", v)
+		return false, o.BadParam("es-origin", "want bottom or top")
 	}
 }
 

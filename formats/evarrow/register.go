@@ -27,9 +27,7 @@ func init() {
 		Compressions:  []string{"zstd", "lz4", "none"},
 		Params: map[string]string{
 			"batch-events":  "events per record batch of a recording (default 1048576)",
-			"batch-samples": "samples per record batch of a dataset or tensors file (default 64; lower it for long samples)",
-			"tensor-type":   "tensors: canonical (default: Arrow's fixed/variable shape tensor extension types) or plain (the same storage, no extension declaration)",
-			"dtype":         "tensors: element type stored: int16 (default for counts: torch takes it on every version), uint16 or float32 (default for values)",
+			"batch-samples": "samples per record batch of a dataset (default 64; lower it for long samples)",
 		},
 		Tensors: &formats.TensorIO{
 			NewReader: func(r io.Reader, name string, o formats.Options) (tensors.Reader, error) {
@@ -40,7 +38,12 @@ func init() {
 				return tr, nil
 			},
 			Create: createTensors,
-			Boxes:  true,
+			Params: map[string]string{
+				"batch-samples":    "samples per record batch (default 64; lower it for large tensors)",
+				"tensor-type":      "canonical (default: Arrow's fixed/variable shape tensor extension types) or plain (the same storage, no extension declaration)",
+				formats.ParamDType: "element type stored: int16 (default for counts: torch takes it on every version), uint16 or float32 (default for values)",
+			},
+			Boxes: true,
 		},
 		Conformance: formats.Conformance{
 			Framed:   true, // the footer indexes every record batch
@@ -66,7 +69,7 @@ func createTensors(path string, meta events.Meta, spec tensors.Spec, o formats.O
 	case "plain":
 		opts.PlainTensors = true
 	default:
-		return nil, fmt.Errorf("%s: option tensor-type=%s: want canonical (Arrow's tensor extension types) or plain", path, tt)
+		return nil, fmt.Errorf("%s: %w", path, o.BadParam("tensor-type", "want canonical (Arrow's tensor extension types) or plain"))
 	}
 	return CreateTensors(path, meta, spec, opts)
 }

@@ -145,13 +145,13 @@ func parseLayout(o formats.Options) (l layout, ok bool, err error) {
 	l.timeAuto = true
 	if u := o.Param("time-unit", ""); u != "" {
 		if l.timeExp, err = columns.ParseUnit(u); err != nil {
-			return l, false, err
+			return l, false, o.BadParam("time-unit", "want us, ms, s or ns")
 		}
 		l.timeAuto = false
 	}
 	if v := o.Param("time-offset", ""); v != "" {
 		if l.offset, err = parseCol(v); err != nil {
-			return l, false, fmt.Errorf("option time-offset: %w", err)
+			return l, false, o.BadParam("time-offset", "%v", err)
 		}
 	}
 	if l.flipY, err = o.BoolParam("flip-y"); err != nil {
@@ -168,11 +168,11 @@ func parseLayout(o formats.Options) (l layout, ok bool, err error) {
 			}
 			r := roleIndex(name)
 			if r < 0 {
-				return l, false, fmt.Errorf("option columns=%q: %q is not t, x, y, p or -", o.Param("columns", ""), name)
+				return l, false, o.BadParam("columns", "%q is not t, x, y, p or -", name)
 			}
 			c, err := parseCol(ev)
 			if err != nil {
-				return l, false, fmt.Errorf("option events: %w", err)
+				return l, false, o.BadParam("events", "%v", err)
 			}
 			c.index = uint64(k)
 			l.cols[r] = c
@@ -187,7 +187,7 @@ func parseLayout(o formats.Options) (l layout, ok bool, err error) {
 		}
 		c, err := parseCol(v)
 		if err != nil {
-			return l, false, fmt.Errorf("option %s: %w", name, err)
+			return l, false, o.BadParam(name, "%v", err)
 		}
 		l.cols[r] = c
 		set |= 1 << r

@@ -93,7 +93,7 @@ func NewReader(r io.Reader, path string, o formats.Options) (*events.BatchReader
 	spec := columns.Spec{}
 	if u := o.Param("time-unit", ""); u != "" {
 		if spec.TimeExp, err = columns.ParseUnit(u); err != nil {
-			return nil, err
+			return nil, o.BadParam("time-unit", "want us, ms, s or ns")
 		}
 	}
 	flip, err := o.BoolParam("flip-y")
@@ -142,7 +142,7 @@ func NewReader(r io.Reader, path string, o formats.Options) (*events.BatchReader
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("option layout=%q: want columns or stmnist", layout)
+		return nil, o.BadParam("layout", "want columns or stmnist")
 	}
 	return &events.BatchReader{B: b, M: meta}, nil
 }

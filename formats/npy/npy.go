@@ -47,8 +47,6 @@ func init() {
 		Params: map[string]string{
 			"columns":   `read only: column order of a plain 2-D array, e.g. "x,y,p,t" ("-" skips a column; default t,x,y,p)`,
 			"time-unit": `read only: unit of t in the file: us (default), ms, s or ns; converted to µs, rounded to the nearest`,
-			"stacked":   `tensors, read only: true (default) reads an array of 3 or more dimensions as samples along its first axis; false as one tensor (what a single recording's tensor is)`,
-			"dtype":     `tensors, write: element type stored: int16 (default for counts: torch.from_numpy takes it on every torch), uint16 or float32 (default for values)`,
 		},
 		Tensors: &formats.TensorIO{
 			NewReader: func(r io.Reader, name string, o formats.Options) (tensors.Reader, error) {
@@ -64,6 +62,10 @@ func init() {
 			Create: func(path string, meta events.Meta, spec tensors.Spec, o formats.Options) (tensors.Writer, error) {
 				return createTensors(path, meta, spec, false, o)
 			},
+			Params: map[string]string{
+				"stacked":          `read only: true (default) reads an array of 3 or more dimensions as samples along its first axis; false as one tensor (what a single recording's tensor is)`,
+				formats.ParamDType: `write: element type stored: int16 (default for counts: torch.from_numpy takes it on every torch), uint16 or float32 (default for values)`,
+			},
 		},
 		Conformance: formats.Conformance{
 			Framed:   true, // the header states the record count
@@ -78,15 +80,15 @@ func init() {
 		Extensions:   []string{".npz"},
 		Detect:       IsNPZ,
 		RandomAccess: true, // a zip archive keeps its directory at the end
-		Params: map[string]string{
-			"dtype": `element type stored for x: int16 (default for counts: torch.from_numpy takes it on every torch), uint16 or float32 (default for values)`,
-		},
 		Tensors: &formats.TensorIO{
 			NewReader: func(r io.Reader, name string, _ formats.Options) (tensors.Reader, error) {
 				return NewNPZReader(r, name)
 			},
 			Create: func(path string, meta events.Meta, spec tensors.Spec, o formats.Options) (tensors.Writer, error) {
 				return createTensors(path, meta, spec, true, o)
+			},
+			Params: map[string]string{
+				formats.ParamDType: `element type stored for x: int16 (default for counts: torch.from_numpy takes it on every torch), uint16 or float32 (default for values)`,
 			},
 			Boxes: true,
 		},
@@ -125,7 +127,7 @@ func parseReadOptions(o formats.Options) (readOptions, error) {
 			if name != "-" && name != "_" {
 				r, ok := aliases[name]
 				if !ok || seen[r] {
-					return ro, fmt.Errorf("option columns=%q: %q is unknown or named twice (want t, x, y, p or -)", v, name)
+					return ro, o.BadParam("columns", "%q is unknown or named twice (want t, x, y, p or -)", name)
 				}
 				role, seen[r] = r, true
 			}
@@ -133,14 +135,14 @@ func parseReadOptions(o formats.Options) (readOptions, error) {
 		}
 		for r, ok := range seen {
 			if !ok {
-				return ro, fmt.Errorf("option columns=%q: column %s is missing", v, roleNames[r])
+				return ro, o.BadParam("columns", "column %s is missing", roleNames[r])
 			}
 		}
 	}
 	if u := strings.ToLower(o.Param("time-unit", "us")); u != "" {
 		e, ok := timeUnits[u]
 		if !ok {
-			return ro, fmt.Errorf("option time-unit=%q: want us, ms, s or ns", u)
+			return ro, o.BadParam("time-unit", "want us, ms, s or ns")
 		}
 		ro.timeExp = e
 	}

@@ -164,8 +164,11 @@ func Create(path string, meta events.Meta, o formats.Options) (formats.Sink, err
 	if err != nil {
 		return formats.Sink{}, err
 	}
-	if rge < 0 || rgs < 0 {
-		return formats.Sink{}, fmt.Errorf("row-group-events and row-group-samples must be positive")
+	if rge < 0 {
+		return formats.Sink{}, o.BadParam("row-group-events", "want a positive number")
+	}
+	if rgs < 0 {
+		return formats.Sink{}, o.BadParam("row-group-samples", "want a positive number")
 	}
 	opts := Options{Compression: o.Compression, RowGroupEvents: rge, RowGroupSamples: rgs}
 	if meta.Kind == events.KindDataset {

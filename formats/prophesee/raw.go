@@ -91,9 +91,9 @@ func NewRawReader(r io.Reader, name string, o formats.Options) (*RawReader, erro
 		case "3", "3.0":
 			v = 3
 		case "":
-			return nil, fmt.Errorf("%s: the header does not say whether the words are EVT 2.0 or EVT 3.0; set option %s=2 or 3", name, ParamEVT)
+			return nil, formats.OptionErrorf("%s: the header does not say whether the words are EVT 2.0 or EVT 3.0; set the format option %s=2 or 3", name, ParamEVT)
 		default:
-			return nil, fmt.Errorf("option %s=%q: want 2 or 3", ParamEVT, s)
+			return nil, o.BadParam(ParamEVT, "want 2 or 3")
 		}
 	}
 	rd.version = v
@@ -102,7 +102,7 @@ func NewRawReader(r io.Reader, name string, o formats.Options) (*RawReader, erro
 	case "big":
 		rd.bigEnd = true
 	default:
-		return nil, fmt.Errorf("option endian=%q: want little or big", e)
+		return nil, o.BadParam("endian", "want little or big")
 	}
 	rd.geom, rd.geomFrom = hdr.geometry(o.Sensor)
 	if rd.geom = o.HeaderSensor(name, "the header's "+rd.geomFrom, rd.geom); !rd.geom.Known() {

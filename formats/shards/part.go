@@ -47,8 +47,9 @@ func ParsePart(s string) (Part, error) {
 
 // PartFromEnv finds this process's part in the environment of an array job: Slurm's
 // SLURM_ARRAY_TASK_ID (counted from SLURM_ARRAY_TASK_MIN in steps of SLURM_ARRAY_TASK_STEP) of
-// SLURM_ARRAY_TASK_COUNT, else a Kubernetes Indexed Job's JOB_COMPLETION_INDEX of count (a Job does
-// not tell its number of completions; count ≤ 0 means not given). getenv is os.Getenv unless testing.
+// SLURM_ARRAY_TASK_COUNT — or, given count, part SLURM_ARRAY_TASK_ID of count, so that a task rerun
+// alone keeps its part —, else a Kubernetes Indexed Job's JOB_COMPLETION_INDEX of count (a Job does not
+// tell its number of completions; count ≤ 0 means not given). getenv is os.Getenv unless testing.
 func PartFromEnv(getenv func(string) string, count int) (Part, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -77,12 +78,16 @@ func PartFromEnv(getenv func(string) string, count int) (Part, error) {
 		if err != nil {
 			return Part{}, err
 		}
-		n, err := num("SLURM_ARRAY_TASK_COUNT", count)
+		if count > 0 {
+			// The task id is the part: a task resubmitted alone (sbatch --array=2) redoes its own part.
+			if id < 0 || id >= count {
+				return Part{}, fmt.Errorf("array task SLURM_ARRAY_TASK_ID=%d is not a part of %d (with a number of parts, the task ids are the parts 0 … %d)", id, count, count-1)
+			}
+			return Part{Index: id, Count: count}, nil
+		}
+		n, err := num("SLURM_ARRAY_TASK_COUNT", 0)
 		if err != nil {
 			return Part{}, err
-		}
-		if count > 0 {
-			n = count
 		}
 		if step < 1 || id < first || (id-first)%step != 0 {
 			return Part{}, fmt.Errorf("array task SLURM_ARRAY_TASK_ID=%d is not in the array %d, %d, … (step %d)", id, first, first+step, step)

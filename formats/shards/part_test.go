@@ -64,6 +64,9 @@ func TestPartFromEnv(t *testing.T) {
 		{env("SLURM_ARRAY_TASK_ID", "5", "SLURM_ARRAY_TASK_COUNT", "4", "SLURM_ARRAY_TASK_MIN", "0", "SLURM_ARRAY_TASK_STEP", "2"), 0, Part{}, "not in the array"},
 		{env("SLURM_ARRAY_TASK_ID", "4", "SLURM_ARRAY_TASK_COUNT", "4"), 0, Part{}, "the array has 4 tasks"},
 		{env("SLURM_ARRAY_TASK_ID", "1", "SLURM_ARRAY_TASK_COUNT", "4"), 8, Part{1, 8}, ""},
+		// A task resubmitted alone (sbatch --array=2): with the count, the task id is the part.
+		{env("SLURM_ARRAY_TASK_ID", "2", "SLURM_ARRAY_TASK_COUNT", "1", "SLURM_ARRAY_TASK_MIN", "2"), 4, Part{2, 4}, ""},
+		{env("SLURM_ARRAY_TASK_ID", "4", "SLURM_ARRAY_TASK_COUNT", "4"), 4, Part{}, "not a part of 4"},
 		{env("SLURM_ARRAY_TASK_ID", "x"), 0, Part{}, "not a number"},
 		{env("JOB_COMPLETION_INDEX", "5"), 8, Part{5, 8}, ""},
 		{env("JOB_COMPLETION_INDEX", "5"), 0, Part{}, "not the number of parts"},

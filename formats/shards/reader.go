@@ -264,6 +264,18 @@ func (d *Reader) matches(s *Shard, r events.SampleReader) error {
 	return nil
 }
 
+// Sequential tells the reader that it will be read in dataset order: it then keeps open only as many
+// shards as reading in order interleaves (one for plain shards), each holding a decoded record batch,
+// instead of at least minOpen for random access. snn's streamed evaluation reads so, within a memory
+// bound.
+func (d *Reader) Sequential() {
+	d.keep = min(max(interleaved(d.m), 1), maxOpen)
+	for len(d.open) > d.keep {
+		d.open[0].r.Close()
+		d.open = d.open[1:]
+	}
+}
+
 // Release closes the shards the reader holds open, and with them the data they keep decoded; the next
 // read opens its shard again. A reader that has read a block of a shard and moves on to another part of
 // the dataset calls it to keep memory small (snn's streaming loader does).

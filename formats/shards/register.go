@@ -1,7 +1,6 @@
 package shards
 
 import (
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -28,6 +27,14 @@ func init() {
 			return formats.SampleSink(Create(path, meta, so))
 		},
 		DatasetCreate: true,
+		// The shard files are written (and read) with the options too: the shard format's keys pass.
+		Inner: func(o formats.Options) (*formats.Format, error) {
+			f, err := formats.Lookup(o.Param("shard-format", "arrow"))
+			if err != nil {
+				return nil, o.BadParam("shard-format", "%v", err)
+			}
+			return f, nil
+		},
 		// The kit writes small shards, so that its datasets span several.
 		Conformance: formats.Conformance{Options: formats.Options{Params: map[string]string{"shard-size": "3"}}},
 		Params: map[string]string{
@@ -49,17 +56,17 @@ func OptionsFrom(o formats.Options) (Options, error) {
 	var err error
 	if v := o.Param("shard-size", ""); v != "" {
 		if so.Samples, err = strconv.Atoi(v); err != nil || so.Samples < 1 {
-			return so, fmt.Errorf("option shard-size=%q: want a positive number of samples", v)
+			return so, o.BadParam("shard-size", "want a positive number of samples")
 		}
 	}
 	if v := o.Param("shard-bytes", ""); v != "" {
 		if so.Bytes, err = bytesize.Parse(v); err != nil {
-			return so, fmt.Errorf("option shard-bytes: %w", err)
+			return so, o.BadParam("shard-bytes", "%v", err)
 		}
 	}
 	if v := o.Param("part", ""); v != "" {
 		if so.Part, err = ParsePart(v); err != nil {
-			return so, fmt.Errorf("option part: %w", err)
+			return so, o.BadParam("part", "%v", err)
 		}
 	}
 	if v := o.Param("partition", ""); v != "" {
@@ -71,7 +78,7 @@ func OptionsFrom(o formats.Options) (Options, error) {
 			case strings.Contains(key, "=") && !so.ByLabel:
 				so.Within = append(so.Within, key)
 			default:
-				return so, fmt.Errorf("option partition=%q: want hive folders key=value (split=train) then label, like split=train,label", v)
+				return so, o.BadParam("partition", "want hive folders key=value (split=train) then label, like split=train,label")
 			}
 		}
 	}
