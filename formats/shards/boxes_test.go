@@ -34,42 +34,6 @@ func boxedSamples(seed uint64, n int) []events.Sample {
 	return out
 }
 
-// writeWith writes samples with the metadata m as a sharded dataset (or one part of it).
-func writeWith(t *testing.T, root string, m events.Meta, samples []events.Sample, o shards.Options) string {
-	t.Helper()
-	w, err := shards.Create(root, m, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range samples {
-		if err := w.WriteSample(&samples[i]); err != nil {
-			w.Abort()
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return w.Root()
-}
-
-// readSource reads the metadata and every sample of a dataset file or folder.
-func readSource(t *testing.T, path string) (events.Meta, []events.Sample) {
-	t.Helper()
-	src, _, err := formats.Open(path, "", formats.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	out := make([]events.Sample, src.Samples.NumSamples())
-	for i := range out {
-		if err := src.Samples.ReadSample(i, &out[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return src.Samples.Meta(), out
-}
-
 // sameBoxedSamples is sameSamples with the boxes compared too.
 func sameBoxedSamples(t *testing.T, what string, got, want []events.Sample) {
 	t.Helper()
@@ -88,28 +52,13 @@ func TestBoxesInArrowShards(t *testing.T) {
 	samples := boxedSamples(11, 90)
 	tmp := t.TempDir()
 	single := filepath.Join(tmp, "single.arrow")
-	f, err := formats.OutputFormat(single, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink, err := f.Create(single, boxedMeta, formats.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range samples {
-		if err := sink.Samples.WriteSample(&samples[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := sink.Close(); err != nil {
-		t.Fatal(err)
-	}
-	_, want := readSource(t, single)
+	writeFileWith(t, single, boxedMeta, samples)
+	_, _, want := readSource(t, single, formats.Options{})
 	sameBoxedSamples(t, "the single .arrow file", want, samples)
 
 	check := func(t *testing.T, root string) {
 		t.Helper()
-		m, got := readSource(t, root)
+		m, _, got := readSource(t, root, formats.Options{})
 		sameBoxedSamples(t, root, got, want)
 		if !m.Boxes || !slices.Equal(m.BoxClasses, boxClasses) {
 			t.Fatalf("reader meta: boxes %v, classes %q; want true, %q", m.Boxes, m.BoxClasses, boxClasses)
@@ -155,18 +104,7 @@ func TestBoxesInArrowShards(t *testing.T) {
 	t.Run("shard folder and arrow file merged", func(t *testing.T) {
 		a := writeWith(t, filepath.Join(t.TempDir(), "a"), boxedMeta, samples[:40], shards.Options{Samples: 9})
 		b := filepath.Join(t.TempDir(), "b.arrow")
-		sink, err := f.Create(b, boxedMeta, formats.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 40; i < len(samples); i++ {
-			if err := sink.Samples.WriteSample(&samples[i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := sink.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeFileWith(t, b, boxedMeta, samples[40:])
 		out := filepath.Join(t.TempDir(), "ab")
 		if _, err := shards.Merge(out, []string{a, b}); err != nil {
 			t.Fatal(err)
