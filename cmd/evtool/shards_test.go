@@ -348,6 +348,16 @@ func TestShardedBoxes(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	check(sharded)
+	if a, b := infoWithoutPath(t, sharded), infoWithoutPath(t, single); fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("info on the folder:\n%v\non the file:\n%v", a, b)
+	}
+	// convert reads the folder with its boxes: to .arrow they are kept, to .parquet refused.
+	back := filepath.Join(dir, "back.arrow")
+	mustRun(t, "convert", sharded, "-o", back)
+	sameDataset(t, back, single)
+	if _, stderr, code := run(t, "convert", sharded, "-o", filepath.Join(dir, "back.parquet")); code != 1 || !strings.Contains(stderr, "cannot store them: write .arrow") {
+		t.Fatalf("convert of the folder to .parquet: exit %d, %s", code, stderr)
+	}
 	labels := filepath.Join(dir, "labels")
 	if stderr, code := prep(labels, "--shard-size", "5", "--partition", "label"); code != 0 {
 		t.Fatal(stderr)
