@@ -15,13 +15,19 @@ import (
 // a caller that reuses dst sample after sample (one per worker) allocates nothing per file once dst holds
 // the largest file; what does not fit goes through a pooled batch.
 func ReadFile(path string, f *formats.Format, o formats.Options, dst *events.Batch) error {
-	_, err := ReadFileMeta(path, f, o, dst)
+	_, err := readFile(path, f, o, dst, false)
 	return err
 }
 
 // ReadFileMeta is ReadFile that also returns what the file says of itself once read (its header's
 // sensor size, the format's details), so a caller needs no second opening for it.
 func ReadFileMeta(path string, f *formats.Format, o formats.Options, dst *events.Batch) (events.Meta, error) {
+	return readFile(path, f, o, dst, true)
+}
+
+// readFile is ReadFile, returning the file's Meta when wantMeta is set (a reader's Meta may allocate
+// its details: not done for each of a dataset's thousands of files).
+func readFile(path string, f *formats.Format, o formats.Options, dst *events.Batch, wantMeta bool) (events.Meta, error) {
 	src, err := f.Open(path, o)
 	if err != nil {
 		return events.Meta{}, err
@@ -31,11 +37,17 @@ func ReadFileMeta(path string, f *formats.Format, o formats.Options, dst *events
 	if r == nil {
 		return events.Meta{}, fmt.Errorf("%s is itself a dataset; convert it on its own", path)
 	}
+	meta := func() events.Meta {
+		if wantMeta {
+			return r.Meta()
+		}
+		return events.Meta{}
+	}
 	if dst.Len() == 0 {
 		// Read resets its batch: only an empty dst can take the first events directly.
 		if err := r.Read(dst); err != nil {
 			if err == io.EOF {
-				return r.Meta(), nil
+				return meta(), nil
 			}
 			return events.Meta{}, err
 		}
@@ -46,7 +58,7 @@ func ReadFileMeta(path string, f *formats.Format, o formats.Options, dst *events
 		err := r.Read(buf)
 		dst.AppendBatch(buf)
 		if err == io.EOF {
-			return r.Meta(), nil
+			return meta(), nil
 		}
 		if err != nil {
 			return events.Meta{}, err
