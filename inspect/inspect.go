@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"syscall"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
@@ -94,8 +95,19 @@ type inspector struct {
 }
 
 func (in *inspector) file(path, from string, o formats.Options) (*Report, error) {
-	name := formats.Resolve(path) // a folder that is one dataset: its index file (the report keeps path)
+	// A folder that is one dataset is read through its index file (the report keeps path). Finding that
+	// out costs a stat: done only when the path turns out to be a folder (detection cannot read it), or
+	// when a forced format reads nothing to detect.
+	name := path
+	if from != "" {
+		name = formats.Resolve(path)
+	}
 	fh, f, err := formats.OpenFile(name, from)
+	if err != nil && from == "" && errors.Is(err, syscall.EISDIR) {
+		if name = formats.Resolve(path); name != path {
+			fh, f, err = formats.OpenFile(name, from)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
