@@ -155,7 +155,7 @@ func convertRecording(ctx context.Context, r events.Reader, inFmt *formats.Forma
 	if o.Source != "" {
 		out.Source = o.Source
 	}
-	if err := outFmt.CarryBoxes(&out, meta); err != nil {
+	if err := outFmt.CarryBoxes(&out, meta, o.Format); err != nil {
 		return nil, fmt.Errorf("%s: %w", input, err)
 	}
 	boxes := newBoxStream(r, out.Boxes, stream)

@@ -192,7 +192,7 @@ func datasetOnCanvas(ctx context.Context, src datasetSource, meta events.Meta, i
 	}
 	out := events.Meta{Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG, Classes: meta.Classes,
 		Source: datasetSourceText(src, meta, input, o), Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
-	if err := outFmt.CarryBoxes(&out, meta); err != nil {
+	if err := outFmt.CarryBoxes(&out, meta, o.Format); err != nil {
 		return nil, err
 	}
 	sink, err := outFmt.Create(output, out, o.Format)

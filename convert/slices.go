@@ -41,10 +41,10 @@ func sliceRecording(ctx context.Context, r events.Reader, inFmt *formats.Format,
 	if br != nil && meta.Boxes {
 		if tensorFmt != nil {
 			out.Kind = events.KindTensors
-			err = tensorFmt.CarryBoxes(&out, meta)
+			err = tensorFmt.CarryBoxes(&out, meta, o.Format)
 			out.Kind = events.KindDataset
 		} else {
-			err = outFmt.CarryBoxes(&out, meta)
+			err = outFmt.CarryBoxes(&out, meta, o.Format)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", input, err)

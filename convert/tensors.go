@@ -68,7 +68,7 @@ func tensorsOnCanvas(ctx context.Context, src datasetSource, meta events.Meta, i
 	shape := st.Shape()
 	out := events.Meta{Format: outFmt.Name, Kind: events.KindTensors, Geometry: shape.Geometry, Classes: meta.Classes,
 		Source: datasetSourceText(src, meta, input, o), Transforms: joinTransforms(meta.Transforms, chainText(o.Chain))}
-	if err := outFmt.CarryBoxes(&out, meta); err != nil {
+	if err := outFmt.CarryBoxes(&out, meta, o.Format); err != nil {
 		return nil, err
 	}
 	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindTensors, Geometry: shape.Geometry}
@@ -146,7 +146,7 @@ func recordingTensor(ctx context.Context, r events.Reader, inFmt *formats.Format
 		out.Source = o.Source
 	}
 	if boxes != nil {
-		if err := outFmt.CarryBoxes(&out, meta); err != nil {
+		if err := outFmt.CarryBoxes(&out, meta, o.Format); err != nil {
 			return nil, fmt.Errorf("%s: %w", input, err)
 		}
 	}

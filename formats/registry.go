@@ -138,7 +138,8 @@ type Format struct {
 	Compressions []string
 	// Boxes says that the format stores boxes (labels over time) beside the events: a writer created with
 	// events.Meta.Boxes keeps every sample's boxes (and a recording's, through events.BoxWriter) and its
-	// reader gives them back. Conversions refuse to write boxes to a format without them.
+	// reader gives them back. Conversions refuse to write boxes to a format without them. A format with
+	// Inner leaves it false: its inner format decides (StoresBoxes).
 	Boxes bool
 	// Tensors reads and writes the tensors a representation makes of samples (tensors.go); nil for
 	// formats that hold events only.
@@ -153,18 +154,39 @@ type Format struct {
 	Index string
 }
 
-// CarryBoxes sets out's boxes from in's, for an output of format f: an error when in has boxes and f
-// cannot store them (for tensors, f's Tensors), so that no conversion drops them silently.
-func (f *Format) CarryBoxes(out *events.Meta, in events.Meta) error {
+// StoresBoxes reports whether f's output under the settings o keeps boxes (events.Meta.Boxes): f.Boxes,
+// or for a format with Inner, the inner format's — a sharded dataset keeps them in Arrow shards, not in
+// Parquet ones. A setting that names no format stores nothing.
+func (f *Format) StoresBoxes(o Options) bool {
+	if f.Inner == nil {
+		return f.Boxes
+	}
+	inner, err := f.Inner(o)
+	return err == nil && inner != f && inner.StoresBoxes(o)
+}
+
+// CarryBoxes sets out's boxes from in's, for an output of format f under the settings o: an error when in
+// has boxes and f cannot store them (for tensors, f's Tensors; for a format with Inner, its inner
+// format), so that no conversion drops them silently.
+func (f *Format) CarryBoxes(out *events.Meta, in events.Meta, o Options) error {
 	if !in.Boxes {
 		return nil
 	}
-	can := f.Boxes
-	if out.Kind == events.KindTensors {
+	tensors := out.Kind == events.KindTensors
+	can := f.StoresBoxes(o)
+	if tensors {
 		can = f.Tensors != nil && f.Tensors.Boxes
 	}
 	if !can {
-		return fmt.Errorf("the input has boxes (labels over time) and format %s cannot store them: write %s", f.Name, List(boxFormats(out.Kind == events.KindTensors)))
+		if f.Inner != nil && !tensors {
+			inner, err := f.Inner(o)
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("the input has boxes (labels over time) and format %s of %s files cannot store them: write %s, or %s of %s files",
+				f.Name, inner.Name, List(boxFormats(false)), f.Name, List(boxFileFormats()))
+		}
+		return fmt.Errorf("the input has boxes (labels over time) and format %s cannot store them: write %s", f.Name, List(boxFormats(tensors)))
 	}
 	out.Boxes, out.BoxClasses = true, in.BoxClasses
 	return nil
@@ -174,11 +196,22 @@ func (f *Format) CarryBoxes(out *events.Meta, in events.Meta) error {
 func boxFormats(tensors bool) []string {
 	var exts []string
 	for _, f := range All() {
-		if (!tensors && f.Boxes) || (tensors && f.Tensors != nil && f.Tensors.Boxes) {
+		if len(f.Extensions) > 0 && ((!tensors && f.Boxes) || (tensors && f.Tensors != nil && f.Tensors.Boxes)) {
 			exts = append(exts, f.Extensions[0])
 		}
 	}
 	return exts
+}
+
+// boxFileFormats names the formats that store boxes in a dataset file, as a sharded dataset's files.
+func boxFileFormats() []string {
+	var names []string
+	for _, f := range All() {
+		if f.Boxes && f.DatasetCreate && f.Index == "" && f.Inner == nil {
+			names = append(names, f.Name)
+		}
+	}
+	return names
 }
 
 // CheckCompression reports whether the format's writer accepts the codec name (empty: its default).

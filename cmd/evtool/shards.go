@@ -196,8 +196,8 @@ func newMergeCommand() *cobra.Command {
 		Short: "Join the parts that array jobs wrote (or whole datasets) into one sharded dataset, without copying",
 		Long: `Write the manifest.json that makes one dataset of parts: the folder that the jobs of an array wrote into
 with --shard i/N (part-00001-of-00004.json …), or several folders or part manifests. Every part must be
-there exactly once and all must agree on classes, sensor, transforms, shard format and partitioning;
-each shard must be present with its recorded size. Whole datasets (shard folders, Arrow or Parquet
+there exactly once and all must agree on classes, sensor, transforms, shard format, partitioning and
+boxes (all with boxes of the same classes, or none); each shard must be present with its recorded size. Whole datasets (shard folders, Arrow or Parquet
 dataset files) join in the order given. Nothing is copied: the manifest points at the files where
 they are. Every verb then reads OUT as one dataset (evtool info --verify OUT checks the checksums).`,
 		Example: `  evtool datasets prepare nmnist --from data/nmnist -o nmnist/ --shard 0/2   # array task 0

@@ -36,7 +36,8 @@ func readSamples(t *testing.T, path string) []events.Sample {
 	return out
 }
 
-// sameDataset fails unless two datasets hold the same samples in the same order, with equal events.
+// sameDataset fails unless two datasets hold the same samples in the same order, with equal events and
+// boxes.
 func sameDataset(t *testing.T, got, want string) {
 	t.Helper()
 	g, w := readSamples(t, got), readSamples(t, want)
@@ -49,6 +50,9 @@ func sameDataset(t *testing.T, got, want string) {
 			!slices.Equal(a.Y, b.Y) || !slices.Equal(a.P, b.P) {
 			t.Fatalf("sample %d: %s has (%q, %d, %d events), %s (%q, %d, %d)", i, got, g[i].ID, g[i].Label, a.Len(),
 				want, w[i].ID, w[i].Label, b.Len())
+		}
+		if !slices.Equal(g[i].Boxes, w[i].Boxes) {
+			t.Fatalf("sample %d (%q): %s has boxes %+v, %s %+v", i, w[i].ID, got, g[i].Boxes, want, w[i].Boxes)
 		}
 	}
 }
@@ -260,4 +264,120 @@ func runEnv(t *testing.T, env []string, args ...string) (string, string, int) {
 		t.Fatal(err)
 	}
 	return out.String(), errb.String(), code
+}
+
+// writeMpx writes a 1 Megapixel folder (split train) under a new folder and returns it: recordings of
+// EVT 2.0 events written by evtool and their _bbox.npy labels written by numpy, two or three boxes at each
+// of several label times.
+func writeMpx(t *testing.T, recordings int) string {
+	t.Helper()
+	from := t.TempDir()
+	dir := filepath.Join(from, "detection_dataset_duration_60s_ratio_1.0", "train")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := formats.OutputFormat("x.raw", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := 0; r < recordings; r++ {
+		name := fmt.Sprintf("moorea_2019-02-2%d_000_td_%d_%d", r, 100_000_000*r, 100_000_000*r+60_000_000)
+		b := events.NewBatch(0)
+		for i := 0; i < 4000; i++ {
+			b.Append(int64(i*100+r), uint16((i*37+r*11)%1280), uint16((i*13+r)%720), uint8(i%2))
+		}
+		sink, err := f.Create(filepath.Join(dir, name+".raw"), events.Meta{Geometry: events.Geometry{Width: 1280, Height: 720}}, formats.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.Events.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		for k := 1; k <= 6; k++ {
+			for j := 0; j < 2+(k+r)%2; j++ {
+				rows = append(rows, fmt.Sprintf("(%d, %d.25, %d.5, %d, %d.75, %d, 0.%d, %d)", k*50_000+r, 10*k+j, 20*j+r, 30+j, 40+k, (k+j+r)%7, j+1, 100*r+j))
+			}
+		}
+		writeBBox(t, filepath.Join(dir, name+"_bbox.npy"), false, rows...)
+	}
+	return from
+}
+
+// A 1 Megapixel dataset prepared as Arrow shards — cut by size, in label partitions, or as two array
+// parts merged — is the single .arrow file sample for sample, boxes included, and reads as a dataset
+// with boxes of the 1 Megapixel classes. Parquet shards are refused: they cannot keep the boxes.
+func TestShardedBoxes(t *testing.T) {
+	dir := t.TempDir()
+	from := writeMpx(t, 3)
+	prep := func(out string, args ...string) (string, int) {
+		t.Helper()
+		_, stderr, code := run(t, append([]string{"datasets", "prepare", "1mpx", "--from", from, "--split", "train", "-o", out}, args...)...)
+		return stderr, code
+	}
+	single := filepath.Join(dir, "single.arrow")
+	if stderr, code := prep(single); code != 0 {
+		t.Fatal(stderr)
+	}
+	want := readSamples(t, single)
+	boxes := 0
+	for _, s := range want {
+		boxes += len(s.Boxes)
+	}
+	if len(want) != 18 || boxes != 45 {
+		t.Fatalf("the single file holds %d samples and %d boxes; want 18 and 45", len(want), boxes)
+	}
+	check := func(folder string) {
+		t.Helper()
+		sameDataset(t, folder, single)
+		src, _, err := formats.Open(folder, "", formats.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := src.Meta()
+		src.Close()
+		if !m.Boxes || len(m.BoxClasses) != 7 || m.BoxClasses[0] != "pedestrian" {
+			t.Fatalf("%s: boxes %v, box classes %q", folder, m.Boxes, m.BoxClasses)
+		}
+	}
+	sharded := filepath.Join(dir, "sharded")
+	if stderr, code := prep(sharded, "--shard-size", "2"); code != 0 {
+		t.Fatal(stderr)
+	}
+	check(sharded)
+	if a, b := infoWithoutPath(t, sharded), infoWithoutPath(t, single); fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("info on the folder:\n%v\non the file:\n%v", a, b)
+	}
+	// convert reads the folder with its boxes: to .arrow they are kept, to .parquet refused.
+	back := filepath.Join(dir, "back.arrow")
+	mustRun(t, "convert", sharded, "-o", back)
+	sameDataset(t, back, single)
+	if _, stderr, code := run(t, "convert", sharded, "-o", filepath.Join(dir, "back.parquet")); code != 1 || !strings.Contains(stderr, "cannot store them: write .arrow") {
+		t.Fatalf("convert of the folder to .parquet: exit %d, %s", code, stderr)
+	}
+	labels := filepath.Join(dir, "labels")
+	if stderr, code := prep(labels, "--shard-size", "5", "--partition", "label"); code != 0 {
+		t.Fatal(stderr)
+	}
+	check(labels)
+	parts := filepath.Join(dir, "parts")
+	for _, p := range []string{"1/2", "0/2"} {
+		if stderr, code := prep(parts, "--shard", p, "--shard-size", "4"); code != 0 {
+			t.Fatalf("part %s: %s", p, stderr)
+		}
+	}
+	mustRun(t, "datasets", "merge", parts)
+	check(parts)
+
+	pq := filepath.Join(dir, "pq")
+	stderr, code := prep(pq, "--shard-size", "2", "--shard-format", "parquet")
+	if code != 1 || !strings.Contains(stderr, "format shards of parquet files cannot store them: write .arrow, or shards of arrow files") {
+		t.Fatalf("parquet shards of boxes: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(pq); err == nil {
+		t.Fatal("the refused run left its folder")
+	}
 }

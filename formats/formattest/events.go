@@ -184,12 +184,14 @@ var datasetClasses = []string{"zero", "one", "two"}
 
 // DatasetCodec is the Codec of a format's datasets: its content is a list of labelled samples (some
 // unlabelled, some empty), written with Create (meta: a dataset) and read back with NewReader when the
-// format writes a dataset as one file. For a format that stores boxes (Format.Boxes) the samples carry
-// boxes too (none, one or several), which must come back exactly.
+// format writes a dataset as one file. For a format that stores boxes (Format.StoresBoxes under its
+// Conformance.Options: Arrow files, Arrow shards) the samples carry boxes too (none, one or several),
+// which must come back exactly.
 func DatasetCodec(f *formats.Format) Codec[[]events.Sample] {
 	g, opts := geometry(f), f.Conformance.Options
 	meta := events.Meta{Kind: events.KindDataset, Geometry: g, Classes: datasetClasses}
-	if f.Boxes {
+	boxes := f.StoresBoxes(opts)
+	if boxes {
 		meta.Boxes, meta.BoxClasses = true, datasetClasses
 	}
 	c := Codec[[]events.Sample]{
@@ -199,7 +201,7 @@ func DatasetCodec(f *formats.Format) Codec[[]events.Sample] {
 			for i := range out {
 				out[i] = events.Sample{Label: int32(rng.IntN(len(datasetClasses)+1)) - 1, ID: fmt.Sprintf("s%05d%s", i, extension(f)),
 					Events: *RandomEvents(rng, rng.IntN(30), g)}
-				if f.Boxes {
+				if boxes {
 					out[i].Boxes = RandomBoxes(rng, rng.IntN(4), g, len(datasetClasses))
 				}
 			}

@@ -11,8 +11,9 @@ import (
 
 // runFolder checks a format kept as a folder of other formats' files (Format.Index: sharded datasets).
 // Its files are Arrow or Parquet files, which the kit checks byte by byte as those formats; here the
-// folder is checked as a whole: write → open (the folder and its index file) gives the same samples, for
-// empty, small and larger datasets, and the writer's Abort and bounded output.
+// folder is checked as a whole: write → open (the folder and its index file) gives the same samples (boxes
+// included, when the shards store them: DatasetCodec), for empty, small and larger datasets, and the
+// writer's Abort and bounded output.
 func runFolder(t *testing.T, f *formats.Format) {
 	c := DatasetCodec(f)
 	c.Read = nil // the byte-level checks read one file; a folder is read through Open below

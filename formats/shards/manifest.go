@@ -42,6 +42,11 @@ type Manifest struct {
 	Transforms string          `json:"transforms,omitempty"`
 	Source     string          `json:"source,omitempty"`
 	Extra      map[string]any  `json:"extra,omitempty"`
+	// Boxes says that every shard's samples carry boxes (labels over time, events.Sample.Boxes), whose
+	// classes BoxClasses names; only shard formats that store boxes (arrow) hold them. Both are left out
+	// of a manifest without boxes, as manifests written before boxes were kept.
+	Boxes      bool     `json:"boxes,omitempty"`
+	BoxClasses []string `json:"box_classes,omitempty"`
 	// Partition names the hive-style keys of the shards' folders ("label": label=K/part-….parquet).
 	Partition []string `json:"partition,omitempty"`
 	// Part is set in the manifest of one part of an array job (part-00001-of-00004.json).
@@ -80,7 +85,7 @@ func (r Run) Count() int64 { return r[1] }
 // Meta is the dataset's metadata as every reader reports it.
 func (m *Manifest) Meta() events.Meta {
 	return events.Meta{Format: "shards", Kind: m.Kind, Geometry: m.Sensor, Source: m.Source,
-		Transforms: m.Transforms, Classes: m.Classes}
+		Transforms: m.Transforms, Classes: m.Classes, Boxes: m.Boxes, BoxClasses: m.BoxClasses}
 }
 
 // isManifest reports whether the first bytes of a file are a manifest's.
@@ -148,6 +153,9 @@ func (m *Manifest) check() error {
 	}
 	if m.Sensor.Width < 0 || m.Sensor.Height < 0 || m.Sensor.Width > 65536 || m.Sensor.Height > 65536 {
 		return fmt.Errorf("sensor %s outside 0..65536", m.Sensor)
+	}
+	if len(m.BoxClasses) > 0 && !m.Boxes {
+		return fmt.Errorf("box classes %q but no boxes", m.BoxClasses)
 	}
 	for _, k := range m.Partition {
 		if k != "label" {

@@ -50,6 +50,7 @@ func TestManifestChecks(t *testing.T) {
 		{`"samples": 5,`, `"samples": 5, "partition": ["split"],`, "partitioned by label only"},
 		{`"samples": 5,`, `"samples": 5, "part": {"index": 4, "count": 4},`, "part 4 of 4"},
 		{`"samples": 5,`, `"samples": 5, "what": 1,`, "unknown field"},
+		{`"samples": 5,`, `"samples": 5, "box_classes": ["car"],`, "box classes [\"car\"] but no boxes"},
 		{`"samples": 5,`, `"samples": "5",`, "at byte"},
 	} {
 		text := strings.Replace(validManifest, c.old, c.new, 1)
@@ -60,6 +61,15 @@ func TestManifestChecks(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "m.json: ") {
 			t.Errorf("%s → %s: %v; want an error naming m.json and saying %q", c.old, c.new, err, c.want)
 		}
+	}
+	// A manifest with boxes reads, and a manifest without them (as written before boxes were kept) reads
+	// as a dataset without boxes.
+	boxed := strings.Replace(validManifest, `"samples": 5,`, `"boxes": true, "box_classes": ["car", "pedestrian"], "samples": 5,`, 1)
+	if m, err := ReadManifest(strings.NewReader(boxed), "m.json"); err != nil || !m.Meta().Boxes || len(m.Meta().BoxClasses) != 2 {
+		t.Fatalf("a manifest with boxes: %v", err)
+	}
+	if m, _ := ReadManifest(strings.NewReader(validManifest), "m.json"); m.Meta().Boxes || m.BoxClasses != nil {
+		t.Fatal("a manifest without boxes reads as one with boxes")
 	}
 	for _, notOurs := range []string{"", "[]", `{"a": 1}`, "PAR1", `{ "evtool_shards" `} {
 		if _, err := ReadManifest(strings.NewReader(notOurs), "m.json"); err == nil {

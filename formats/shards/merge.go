@@ -26,8 +26,8 @@ type piece struct {
 // manifests (part-00001-of-00004.json), or those files — which must be complete (every part of the same N
 // exactly once) and are taken in part order; or else whole datasets — shard folders, manifests, single
 // Arrow or Parquet dataset files (counted and hashed here) — taken in the order given. With no inputs,
-// out itself holds the parts. Classes, sensor, transforms, shard format and partitioning must agree, and
-// every shard must be present with its recorded size.
+// out itself holds the parts. Classes, sensor, transforms, shard format, partitioning, boxes (present or
+// not) and box classes must agree, and every shard must be present with its recorded size.
 func Merge(out string, inputs []string) (*Manifest, error) {
 	if len(inputs) == 0 {
 		inputs = []string{out}
@@ -154,7 +154,10 @@ func filePiece(path string, f *formats.Format) (piece, error) {
 	}
 	meta := r.Meta()
 	m := &Manifest{Version: Version, Kind: events.KindDataset, Format: f.Name, Classes: meta.Classes, Sensor: meta.Geometry,
-		Transforms: meta.Transforms, Source: meta.Source, Extra: meta.Extra}
+		Transforms: meta.Transforms, Source: meta.Source, Extra: meta.Extra, Boxes: meta.Boxes}
+	if meta.Boxes {
+		m.BoxClasses = meta.BoxClasses
+	}
 	if m.Classes == nil {
 		m.Classes = []string{}
 	}
@@ -240,7 +243,7 @@ func join(out string, pieces []piece) (*Manifest, error) {
 	first := pieces[0]
 	m := &Manifest{Version: Version, Kind: events.KindDataset, Format: first.m.Format, Classes: first.m.Classes,
 		Sensor: first.m.Sensor, Transforms: first.m.Transforms, Extra: first.m.Extra, Partition: first.m.Partition,
-		Shards: []Shard{}}
+		Boxes: first.m.Boxes, BoxClasses: first.m.BoxClasses, Shards: []Shard{}}
 	var sources []string
 	var offset int64
 	for _, p := range pieces {
@@ -260,6 +263,11 @@ func join(out string, pieces []piece) (*Manifest, error) {
 			return nil, disagree("transforms", fmt.Sprintf("%q", pm.Transforms), fmt.Sprintf("%q", m.Transforms))
 		case !slices.Equal(pm.Partition, m.Partition):
 			return nil, disagree("partitioning", pm.Partition, m.Partition)
+		case pm.Boxes != m.Boxes:
+			return nil, fmt.Errorf("%s %s but %s %s: merged parts must agree (write every part from inputs with boxes, or every one without)",
+				p.name, hasBoxes(pm.Boxes), first.name, hasBoxes(m.Boxes))
+		case !slices.Equal(pm.BoxClasses, m.BoxClasses):
+			return nil, disagree("box classes", fmt.Sprintf("%q", pm.BoxClasses), fmt.Sprintf("%q", m.BoxClasses))
 		}
 		if pm.Source != "" && !slices.Contains(sources, pm.Source) {
 			sources = append(sources, pm.Source)

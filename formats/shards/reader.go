@@ -198,7 +198,7 @@ func hashFile(path string) (int64, string, error) {
 	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Meta describes the dataset: the manifest's metadata, and in Extra the shard count and format.
+// Meta describes the dataset: the manifest's metadata (with its boxes and box classes), and in Extra the shard count and format.
 func (d *Reader) Meta() events.Meta { return d.meta }
 
 // NumSamples is the number of samples in all shards.
@@ -260,8 +260,20 @@ func (d *Reader) matches(s *Shard, r events.SampleReader) error {
 		return fmt.Errorf("%s: shard %s has sensor %s, the manifest says %s", d.name, s.File, meta.Geometry, d.m.Sensor)
 	case !slices.Equal(meta.Classes, d.m.Classes):
 		return fmt.Errorf("%s: shard %s names classes %q, the manifest %q", d.name, s.File, meta.Classes, d.m.Classes)
+	case meta.Boxes != d.m.Boxes:
+		return fmt.Errorf("%s: shard %s %s, the manifest says it %s", d.name, s.File, hasBoxes(meta.Boxes), hasBoxes(d.m.Boxes))
+	case d.m.Boxes && !slices.Equal(meta.BoxClasses, d.m.BoxClasses):
+		return fmt.Errorf("%s: shard %s names box classes %q, the manifest %q", d.name, s.File, meta.BoxClasses, d.m.BoxClasses)
 	}
 	return nil
+}
+
+// hasBoxes says whether a dataset or a shard has boxes, for messages.
+func hasBoxes(b bool) string {
+	if b {
+		return "has boxes"
+	}
+	return "has no boxes"
 }
 
 // Sequential tells the reader that it will be read in dataset order: it then keeps open only as many

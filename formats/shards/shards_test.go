@@ -38,7 +38,13 @@ func randomSamples(seed uint64, n int) []events.Sample {
 // write writes samples as a sharded dataset (or one part of it) and returns the writer's folder.
 func write(t *testing.T, root string, samples []events.Sample, o shards.Options) string {
 	t.Helper()
-	w, err := shards.Create(root, meta, o)
+	return writeWith(t, root, meta, samples, o)
+}
+
+// writeWith is write with the metadata m.
+func writeWith(t *testing.T, root string, m events.Meta, samples []events.Sample, o shards.Options) string {
+	t.Helper()
+	w, err := shards.Create(root, m, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,16 +60,26 @@ func write(t *testing.T, root string, samples []events.Sample, o shards.Options)
 	return w.Root()
 }
 
-// readAll reads every sample of a dataset through the registry.
+// readAll reads every sample of a sharded dataset through the registry.
 func readAll(t *testing.T, path string, o formats.Options) []events.Sample {
+	t.Helper()
+	_, f, out := readSource(t, path, o)
+	if f.Name != "shards" {
+		t.Fatalf("%s opened as %s", path, f.Name)
+	}
+	return out
+}
+
+// readSource reads the metadata, the format and every sample of a dataset file or folder.
+func readSource(t *testing.T, path string, o formats.Options) (events.Meta, *formats.Format, []events.Sample) {
 	t.Helper()
 	src, f, err := formats.Open(path, "", o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	if f.Name != "shards" || src.Samples == nil {
-		t.Fatalf("%s opened as %s", path, f.Name)
+	if src.Samples == nil {
+		t.Fatalf("%s opened as a recording", path)
 	}
 	out := make([]events.Sample, src.Samples.NumSamples())
 	for i := range out {
@@ -71,7 +87,7 @@ func readAll(t *testing.T, path string, o formats.Options) []events.Sample {
 			t.Fatal(err)
 		}
 	}
-	return out
+	return src.Samples.Meta(), f, out
 }
 
 func sameSamples(t *testing.T, what string, got, want []events.Sample) {
@@ -257,11 +273,17 @@ func TestMergeFolders(t *testing.T) {
 
 func writeFile(t *testing.T, path string, samples []events.Sample) {
 	t.Helper()
+	writeFileWith(t, path, meta, samples)
+}
+
+// writeFileWith writes samples with the metadata m as one dataset file of the format path's extension says.
+func writeFileWith(t *testing.T, path string, m events.Meta, samples []events.Sample) {
+	t.Helper()
 	f, err := formats.OutputFormat(path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink, err := f.Create(path, meta, formats.Options{})
+	sink, err := f.Create(path, m, formats.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ type Options struct {
 	// Samples closes a shard once it holds this many samples (0: no limit).
 	Samples int
 	// Bytes closes a shard once its file is estimated to reach this size (0: no limit): the first shard
-	// is cut at this many bytes of uncompressed samples (13 bytes per event), later ones by the
+	// is cut at this many bytes of uncompressed samples (13 bytes per event, 36 per box), later ones by the
 	// compression ratio of the shards written so far.
 	Bytes int64
 	// Part, when it splits (Count > 1), writes one part of an array job: its files and its part
@@ -37,6 +37,9 @@ type Options struct {
 	// Files are the options of the shard files (compression, the format's -O parameters).
 	Files formats.Options
 }
+
+// boxBytes is the uncompressed size of one box (events.Box's fields), for Options.Bytes.
+const boxBytes = 36
 
 // maxOpenPartitions is how many label partitions keep a shard open at once; a label arriving beyond them
 // closes the shard that was written to least recently (a dataset sorted by label has one open).
@@ -91,6 +94,10 @@ func Create(root string, meta events.Meta, o Options) (*Writer, error) {
 	if err := f.CheckCompression(o.Files.Compression); err != nil {
 		return nil, err
 	}
+	var boxes events.Meta // the shard format must keep the boxes: Arrow does, Parquet refuses here
+	if err := f.CarryBoxes(&boxes, meta, o.Files); err != nil {
+		return nil, fmt.Errorf("%s: %w", root, err)
+	}
 	if o.Samples < 0 || o.Bytes < 0 {
 		return nil, fmt.Errorf("shard size: want a positive number")
 	}
@@ -110,6 +117,7 @@ func Create(root string, meta events.Meta, o Options) (*Writer, error) {
 	if w.m.Classes == nil {
 		w.m.Classes = []string{}
 	}
+	w.m.Boxes, w.m.BoxClasses = boxes.Boxes, boxes.BoxClasses
 	if o.ByLabel {
 		w.m.Partition = []string{"label"}
 	}
@@ -195,6 +203,9 @@ func (w *Writer) WriteSample(s *events.Sample) error {
 	if s.Label < events.NoLabel || (len(w.m.Classes) > 0 && int(s.Label) >= len(w.m.Classes)) || s.Label >= maxLabels {
 		return fmt.Errorf("%s: sample %q: label %d outside the dataset's %d classes", w.root, s.ID, s.Label, len(w.m.Classes))
 	}
+	if len(s.Boxes) > 0 && !w.m.Boxes {
+		return fmt.Errorf("%s: sample %q has %d boxes, but the dataset was created without boxes (events.Meta.Boxes)", w.root, s.ID, len(s.Boxes))
+	}
 	key := ""
 	if w.o.ByLabel {
 		key = partitionOf(s.Label)
@@ -223,7 +234,7 @@ func (w *Writer) WriteSample(s *events.Sample) error {
 		e.Rows = append(e.Rows, Run{w.rows, 1})
 	}
 	w.rows++
-	sf.raw += 13*int64(s.Events.Len()) + int64(len(s.ID)) + 4
+	sf.raw += 13*int64(s.Events.Len()) + int64(len(s.ID)) + 4 + boxBytes*int64(len(s.Boxes))
 	if (w.o.Samples > 0 && e.Samples >= w.o.Samples) || (w.o.Bytes > 0 && w.estimate(sf.raw) >= w.o.Bytes) {
 		return w.closeShard(sf)
 	}
