@@ -11,7 +11,8 @@ import (
 
 // A dataset's canvas — the one sensor size all its samples lie on — must be known before its first
 // sample is written: the output's header records it, and transforms work on it. It comes from --sensor,
-// from the input's own record, or from the sensor the sample files' headers share. Files without a header (N-MNIST's
+// from the input's own record, or from the sensor the sample files' headers share (the first file's,
+// each other file's checked as the run reads it). Files without a header (N-MNIST's
 // .bin) used to be read twice, once for the extent of all events and once to convert them. Now the
 // canvas is inferred from the first file alone, with the format's dataset knowledge ("fits 34×34:
 // N-MNIST"), and the conversion checks the guess as it goes: every sample must lie on it, and the
@@ -31,6 +32,8 @@ type canvas struct {
 	extent events.Geometry // of the samples seen so far, when guessing
 	// first is unit 0, read to find the canvas and handed to the run (nil once taken, or when unread).
 	first *unit
+	// stated is the file whose header stated g: every other file's header must state the same sensor.
+	stated *sources.Item
 }
 
 // canvas finds the sensor the samples lie on: --sensor, the source's own, the one the sample files'
@@ -47,10 +50,10 @@ func (d datasetSource) canvas(ctx context.Context, meta events.Meta, o Options) 
 		g, err := datasetGeometry(ctx, d, o.Workers)
 		return canvas{g: g}, err
 	}
-	// Files whose headers state a sensor must all state the same one, in one format (only the first file
-	// is opened when the format states none).
-	if g, err := sources.CommonSensor(files, d.opts); err != nil || g.Known() {
-		return canvas{g: g}, err
+	// Files whose headers state a sensor must all state the same one, in one format: the first file's
+	// header gives the canvas, and the run checks every other file's as it reads it (no second opening).
+	if err := sources.OneFormat(files); err != nil {
+		return canvas{}, err
 	}
 	first := &unit{samples: make([]events.Sample, 1)}
 	s := &first.samples[0]
@@ -60,7 +63,7 @@ func (d datasetSource) canvas(ctx context.Context, meta events.Meta, o Options) 
 		return canvas{}, err
 	}
 	if m.Geometry.Known() {
-		return canvas{g: m.Geometry, first: first}, nil
+		return canvas{g: m.Geometry, first: first, stated: &files[0]}, nil
 	}
 	st := events.NewStats(events.Geometry{}, false)
 	st.Add(&s.Events)

@@ -142,3 +142,66 @@ func TestDatasetCanvas(t *testing.T) {
 		})
 	}
 }
+
+// A dataset of files whose headers state their sensor (EVT 2.0 .raw) gets the first file's as its canvas;
+// a later file whose header states another is refused with both names, and no output is left behind.
+func TestDatasetStatedSensor(t *testing.T) {
+	evt2, err := formats.Lookup("evt2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(path string, g events.Geometry) {
+		t.Helper()
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		sink, err := evt2.Create(path, events.Meta{Geometry: g}, formats.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.Events.Write(events.FromEvents(events.Event{T: 5, X: 3, Y: 4, P: 1})); err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.Events.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vga, half := events.Geometry{Width: 640, Height: 480}, events.Geometry{Width: 320, Height: 240}
+	for _, c := range []struct {
+		name  string
+		sizes []events.Geometry
+	}{
+		{"same", []events.Geometry{vga, vga, vga, vga, vga}},
+		{"last differs", []events.Geometry{vga, vga, vga, vga, half}},
+		{"second differs", []events.Geometry{vga, half, vga, vga, vga}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			var odd string
+			for i, g := range c.sizes {
+				p := filepath.Join(root, "1", fmt.Sprintf("%02d.raw", i))
+				write(p, g)
+				if g != c.sizes[0] && odd == "" {
+					odd = p
+				}
+			}
+			plan, err := sources.Discover([]string{root}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "x.arrow")
+			res, err := Run(context.Background(), plan, out, Options{Workers: 2})
+			if odd == "" {
+				if err != nil || res.Geometry != vga || res.Samples != len(c.sizes) {
+					t.Fatalf("%v, %+v; want %d samples on %v", err, res, len(c.sizes), vga)
+				}
+				return
+			}
+			want := fmt.Sprintf("%s states a %s sensor and %s a %s one", plan.Items[0].Path, vga, odd, half)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %v; want %q", err, want)
+			}
+			if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 0 {
+				t.Fatalf("left in the output folder: %v", entries)
+			}
+		})
+	}
+}

@@ -86,8 +86,9 @@ func (d datasetSource) files() []sources.Item {
 	return d.plan.Items[d.first : d.first+d.n]
 }
 
-// read decodes unit i into dst, reusing its samples, and returns the unit's samples.
-func (d datasetSource) read(i int, dst []events.Sample) ([]events.Sample, error) {
+// read decodes unit i into dst, reusing its samples, and returns the unit's samples. When sensor is not
+// nil, the unit is a file, and sensor receives what its header states.
+func (d datasetSource) read(i int, dst []events.Sample, sensor *events.Geometry) ([]events.Sample, error) {
 	i += d.first
 	if g := d.groups(); g != nil {
 		return g.Read(i, dst)
@@ -103,6 +104,11 @@ func (d datasetSource) read(i int, dst []events.Sample) ([]events.Sample, error)
 	it := d.plan.Items[i]
 	s.Reset()
 	s.ID, s.Label = it.ID, it.Label
+	if sensor != nil {
+		m, err := sources.ReadFileMeta(it.Path, it.Format, d.opts, &s.Events)
+		*sensor = m.Geometry
+		return dst, err
+	}
 	return dst, sources.ReadFile(it.Path, it.Format, d.opts, &s.Events)
 }
 
@@ -113,9 +119,17 @@ func (d datasetSource) prepare(i int, u *unit, c *canvas, o Options, rep transfo
 		u.samples, c.first.samples = c.first.samples, u.samples // read already, to find the canvas
 		c.first = nil
 	} else {
+		var stated events.Geometry
+		var sensor *events.Geometry
+		if c.stated != nil {
+			sensor = &stated
+		}
 		var err error
-		if u.samples, err = d.read(i, u.samples); err != nil {
+		if u.samples, err = d.read(i, u.samples, sensor); err != nil {
 			return err
+		}
+		if sensor != nil && stated != c.g {
+			return sources.SensorMismatch(*c.stated, c.g, d.plan.Items[d.first+i], stated)
 		}
 	}
 	if rep != nil {
@@ -262,7 +276,7 @@ func datasetGeometry(ctx context.Context, src datasetSource, workers int) (event
 	}
 	total := events.NewStats(events.Geometry{}, false)
 	err := parallel.Ordered(ctx, src.units(), src.workers(workers), func() *unit { return &unit{} },
-		func(i int, u *unit) (err error) { u.samples, err = src.read(i, u.samples); return err },
+		func(i int, u *unit) (err error) { u.samples, err = src.read(i, u.samples, nil); return err },
 		func(i int, u *unit) error {
 			for j := range u.samples {
 				total.Add(&u.samples[j].Events)

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -374,6 +375,9 @@ var ErrTimeRange = errors.New("timestamps outside what the format stores")
 var (
 	mu       sync.RWMutex
 	registry = map[string]*Format{}
+	// byName is the registry sorted by name, made on first use after a registration: detection asks for
+	// it once per file, thousands of times in a dataset.
+	byName []*Format
 )
 
 // Register adds a format. It panics on a duplicate name, which is a programming error caught at start-up.
@@ -396,18 +400,27 @@ func Register(f *Format) {
 		panic("formats: duplicate registration of " + f.Name)
 	}
 	registry[f.Name] = f
+	byName = nil
 }
 
 // All returns the registered formats sorted by name.
 func All() []*Format {
 	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]*Format, 0, len(registry))
-	for _, f := range registry {
-		out = append(out, f)
+	sorted := byName
+	mu.RUnlock()
+	if sorted == nil {
+		mu.Lock()
+		if byName == nil {
+			byName = make([]*Format, 0, len(registry))
+			for _, f := range registry {
+				byName = append(byName, f)
+			}
+			sort.Slice(byName, func(i, j int) bool { return byName[i].Name < byName[j].Name })
+		}
+		sorted = byName
+		mu.Unlock()
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return slices.Clone(sorted) // the caller's to change
 }
 
 // Names returns the registered format names, sorted.

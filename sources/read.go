@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -15,13 +16,19 @@ import (
 // a caller that reuses dst sample after sample (one per worker) allocates nothing per file once dst holds
 // the largest file; what does not fit goes through a pooled batch.
 func ReadFile(path string, f *formats.Format, o formats.Options, dst *events.Batch) error {
-	_, err := ReadFileMeta(path, f, o, dst)
+	_, err := readFile(path, f, o, dst, false)
 	return err
 }
 
 // ReadFileMeta is ReadFile that also returns what the file says of itself once read (its header's
 // sensor size, the format's details), so a caller needs no second opening for it.
 func ReadFileMeta(path string, f *formats.Format, o formats.Options, dst *events.Batch) (events.Meta, error) {
+	return readFile(path, f, o, dst, true)
+}
+
+// readFile is ReadFile, returning the file's Meta when wantMeta is set (a reader's Meta may allocate
+// its details: not done for each of a dataset's thousands of files).
+func readFile(path string, f *formats.Format, o formats.Options, dst *events.Batch, wantMeta bool) (events.Meta, error) {
 	src, err := f.Open(path, o)
 	if err != nil {
 		return events.Meta{}, err
@@ -31,11 +38,17 @@ func ReadFileMeta(path string, f *formats.Format, o formats.Options, dst *events
 	if r == nil {
 		return events.Meta{}, fmt.Errorf("%s is itself a dataset; convert it on its own", path)
 	}
+	meta := func() events.Meta {
+		if wantMeta {
+			return r.Meta()
+		}
+		return events.Meta{}
+	}
 	if dst.Len() == 0 {
 		// Read resets its batch: only an empty dst can take the first events directly.
 		if err := r.Read(dst); err != nil {
 			if err == io.EOF {
-				return r.Meta(), nil
+				return meta(), nil
 			}
 			return events.Meta{}, err
 		}
@@ -46,7 +59,7 @@ func ReadFileMeta(path string, f *formats.Format, o formats.Options, dst *events
 		err := r.Read(buf)
 		dst.AppendBatch(buf)
 		if err == io.EOF {
-			return r.Meta(), nil
+			return meta(), nil
 		}
 		if err != nil {
 			return events.Meta{}, err
@@ -108,29 +121,17 @@ func SamplesSensor(path string, f *formats.Format, r events.SampleReader, o form
 }
 
 // CommonSensor is the sensor size the files of a dataset state in their headers, when they state one: a
-// dataset has one sensor, so files of different formats (whose sensors may differ: 34×34 N-MNIST .bin
-// beside 78×42 N-CARS .dat) or whose headers differ are refused; the caller may instead give the sensor
-// size (o.Sensor), which wins. It returns the zero Geometry when the files do not say (the caller then
-// infers it from the events of all of them).
+// dataset has one sensor, so files of different formats (OneFormat) or whose headers differ
+// (SensorMismatch) are refused; the caller may instead give the sensor size (o.Sensor), which wins. It
+// returns the zero Geometry when the files do not say (the caller then infers it from the events of all
+// of them). It opens every file: a conversion, which opens them anyway, checks each header as it reads
+// the file instead.
 func CommonSensor(items []Item, o formats.Options) (events.Geometry, error) {
 	if o.Sensor.Known() || len(items) == 0 {
 		return o.Sensor, nil
 	}
-	counts := map[string]int{}
-	var names []string
-	for _, it := range items {
-		if counts[it.Format.Name] == 0 {
-			names = append(names, it.Format.Name)
-		}
-		counts[it.Format.Name]++
-	}
-	if len(names) > 1 {
-		parts := make([]string, len(names))
-		for i, n := range names {
-			parts[i] = fmt.Sprintf("%s: %d files", n, counts[n])
-		}
-		return events.Geometry{}, fmt.Errorf("%s and the other inputs mix formats (%s), whose sensors may differ: convert them apart, or give the sensor size",
-			items[0].Path, strings.Join(parts, ", "))
+	if err := OneFormat(items); err != nil {
+		return events.Geometry{}, err
 	}
 	var first events.Geometry
 	for i, it := range items {
@@ -146,11 +147,39 @@ func CommonSensor(items []Item, o formats.Options) (events.Geometry, error) {
 		case i == 0:
 			first = g
 		case g != first:
-			return events.Geometry{}, fmt.Errorf("%s states a %s sensor and %s a %s one: a dataset has one sensor size; convert them apart, or give the sensor size",
-				items[0].Path, first, it.Path, g)
+			return events.Geometry{}, SensorMismatch(items[0], first, it, g)
 		}
 	}
 	return first, nil
+}
+
+// OneFormat refuses the files of a dataset when they are of several formats, whose sensors may differ
+// (34×34 N-MNIST .bin beside 78×42 N-CARS .dat).
+func OneFormat(items []Item) error {
+	if len(items) == 0 || !slices.ContainsFunc(items, func(it Item) bool { return it.Format != items[0].Format }) {
+		return nil
+	}
+	counts := map[string]int{}
+	var names []string
+	for _, it := range items {
+		if counts[it.Format.Name] == 0 {
+			names = append(names, it.Format.Name)
+		}
+		counts[it.Format.Name]++
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s: %d files", n, counts[n])
+	}
+	return fmt.Errorf("%s and the other inputs mix formats (%s), whose sensors may differ: convert them apart, or give the sensor size",
+		items[0].Path, strings.Join(parts, ", "))
+}
+
+// SensorMismatch is the error for a dataset file whose header states sensor g when the first file's
+// states first.
+func SensorMismatch(firstItem Item, first events.Geometry, it Item, g events.Geometry) error {
+	return fmt.Errorf("%s states a %s sensor and %s a %s one: a dataset has one sensor size; convert them apart, or give the sensor size",
+		firstItem.Path, first, it.Path, g)
 }
 
 // Extent reads a recording file once and returns the extent of its events (the largest x and y, plus one).
