@@ -42,7 +42,8 @@ type ipcWriter struct {
 	pending  []*encoding   // batches being encoded, in file order
 	encoders chan *encoder // idle encoders; at most one per core is ever made
 	made     int
-	err      error // the first failure; sticks
+	pool     *bufferPool // what the encoders compress into
+	err      error       // the first failure; sticks
 }
 
 // encoding is one record batch on its way to the file: its IPC message and body once done is closed.
@@ -83,11 +84,15 @@ func newIPCWriter(out *output.File, schema *arrow.Schema, compression string) (*
 	if err != nil {
 		return nil, err
 	}
-	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator), ipc.WithCompressConcurrency(1)}
+	cores := runtime.GOMAXPROCS(0)
+	// A batch's body has a handful of big buffers (a recording's: its four columns), each compressed
+	// into one of the pool's; a dataset batch has a dozen, most of them small.
+	pool := newBufferPool(8 * cores)
+	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(pool), ipc.WithCompressConcurrency(1)}
 	if codec != nil {
 		opts = append(opts, codec)
 	}
-	return &ipcWriter{out: out, schema: schema, opts: opts, encoders: make(chan *encoder, runtime.GOMAXPROCS(0))}, nil
+	return &ipcWriter{out: out, schema: schema, opts: opts, pool: pool, encoders: make(chan *encoder, cores)}, nil
 }
 
 // write hands rec to an encoder and takes ownership of it: it is released once encoded, and then done
@@ -120,23 +125,29 @@ func (w *ipcWriter) write(rec arrow.RecordBatch, done func()) error {
 	w.pending = append(w.pending, e)
 	go func() {
 		defer close(e.done)
-		defer func() {
-			if done != nil {
-				done()
-			}
-		}()
-		defer rec.Release()
-		defer func() {
-			if r := recover(); r != nil {
-				e.err = fmt.Errorf("encode a record batch: %v", r)
-			}
-			w.encoders <- enc
-		}()
-		e.msg.Reset()
-		enc.sink.w = e.msg
-		e.err = enc.fw.Write(rec)
+		e.err = enc.encode(rec, e.msg)
+		rec.Release()
+		if done != nil {
+			done()
+		}
+		// Only now, with rec's columns handed back, may a waiting write take this encoder: the batches
+		// in flight are then bounded by the encoders, and their columns by one set per encoder and one
+		// being gathered.
+		w.encoders <- enc
 	}()
 	return nil
+}
+
+// encode writes rec's IPC message and body into msg.
+func (enc *encoder) encode(rec arrow.RecordBatch, msg *bytes.Buffer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("encode a record batch: %v", r)
+		}
+	}()
+	msg.Reset()
+	enc.sink.w = msg
+	return enc.fw.Write(rec)
 }
 
 // encoder returns an idle encoder, making one while there are fewer than cores, else waiting for one.
