@@ -50,6 +50,7 @@ type RecordingWriter struct {
 	limit  int
 	cur    *recColumns      // the batch being gathered
 	free   chan *recColumns // encoded batches' columns, for reuse
+	sets   int              // column sets made
 	count  int64
 	// The boxes column (nil without one): boxes given but not yet placed (after every event written),
 	// and those placed in the pending batch with their rows.
@@ -137,6 +138,7 @@ func (w *RecordingWriter) Write(b *events.Batch) error {
 			case w.cur = <-w.free:
 			default:
 				w.cur = &recColumns{}
+				w.sets++
 				if w.count+int64(off) >= int64(w.limit) {
 					// Not the first batch: the next ones will be full too.
 					w.cur.grow(w.limit)
