@@ -397,30 +397,47 @@ func (r *Reader) decodeEvents(root flatbuf.Table, keep bool) (int, bool) {
 	}
 	b := root.B[start : start+16*n]
 	w, h := r.geometry.Width, r.geometry.Height
+	if w <= 0 {
+		w = math.MaxInt
+	}
+	if h <= 0 {
+		h = math.MaxInt
+	}
+	// Events go straight into the pending columns (grown once for the packet), then cut to what was kept.
+	base := r.pending.Len()
 	r.pending.Grow(n)
+	T, X, Y, P := r.pending.T[:base+n], r.pending.X[:base+n], r.pending.Y[:base+n], r.pending.P[:base+n]
+	k := base
+	lastT, skipBefore := r.lastT, r.skipBefore
+	var outOfRange, clamps int64
 	for i := 0; i < n; i++ {
 		e := b[16*i : 16*i+16 : 16*i+16]
 		t := int64(binary.LittleEndian.Uint64(e[0:8]))
 		x := int(int16(binary.LittleEndian.Uint16(e[8:10])))
 		y := int(int16(binary.LittleEndian.Uint16(e[10:12])))
-		if x < 0 || y < 0 || (w > 0 && x >= w) || (h > 0 && y >= h) {
-			r.counts.outOfRange++
+		if x < 0 || y < 0 || x >= w || y >= h {
+			outOfRange++
 			continue
 		}
-		if t < r.skipBefore {
+		if t < skipBefore {
 			continue
 		}
-		if t < r.lastT {
-			t = r.lastT // a glitch, not a wrap: DV timestamps are absolute int64 (docs/architecture.md#time)
-			r.counts.clamps++
+		if t < lastT {
+			t = lastT // a glitch, not a wrap: DV timestamps are absolute int64 (docs/architecture.md#time)
+			clamps++
 		}
-		r.lastT = t
+		lastT = t
 		var p uint8
 		if e[12] != 0 {
 			p = 1
 		}
-		r.pending.Append(t, uint16(x), uint16(y), p)
+		T[k], X[k], Y[k], P[k] = t, uint16(x), uint16(y), p
+		k++
 	}
+	r.pending.T, r.pending.X, r.pending.Y, r.pending.P = T[:k], X[:k], Y[:k], P[:k]
+	r.lastT = lastT
+	r.counts.outOfRange += outOfRange
+	r.counts.clamps += clamps
 	return n, true
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -42,7 +41,9 @@ type ipcWriter struct {
 	pending  []*encoding   // batches being encoded, in file order
 	encoders chan *encoder // idle encoders; at most one per core is ever made
 	made     int
-	err      error // the first failure; sticks
+	pool     *bufferPool     // what the encoders compress into
+	messages []*bytes.Buffer // written batches' buffers, reused for the next batches' messages
+	err      error           // the first failure; sticks
 }
 
 // encoding is one record batch on its way to the file: its IPC message and body once done is closed.
@@ -62,9 +63,6 @@ type switchWriter struct{ w io.Writer }
 
 func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
 
-// messages holds the buffers batches are encoded into, reused once written.
-var messages = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
 // codecOption returns the arrow-go option for a --compression name ("" is zstd).
 func codecOption(compression string) (ipc.Option, error) {
 	switch strings.ToLower(compression) {
@@ -83,11 +81,15 @@ func newIPCWriter(out *output.File, schema *arrow.Schema, compression string) (*
 	if err != nil {
 		return nil, err
 	}
-	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator), ipc.WithCompressConcurrency(1)}
+	cores := runtime.GOMAXPROCS(0)
+	// A batch's body has a handful of big buffers (a recording's: its four columns), each compressed
+	// into one of the pool's; a dataset batch has a dozen, most of them small.
+	pool := newBufferPool(8 * cores)
+	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(pool), ipc.WithCompressConcurrency(1)}
 	if codec != nil {
 		opts = append(opts, codec)
 	}
-	return &ipcWriter{out: out, schema: schema, opts: opts, encoders: make(chan *encoder, runtime.GOMAXPROCS(0))}, nil
+	return &ipcWriter{out: out, schema: schema, opts: opts, pool: pool, encoders: make(chan *encoder, cores)}, nil
 }
 
 // write hands rec to an encoder and takes ownership of it: it is released once encoded, and then done
@@ -116,27 +118,33 @@ func (w *ipcWriter) write(rec arrow.RecordBatch, done func()) error {
 	if err != nil {
 		return drop(w.fail(err))
 	}
-	e := &encoding{done: make(chan struct{}), msg: messages.Get().(*bytes.Buffer)}
+	e := &encoding{done: make(chan struct{}), msg: w.message()}
 	w.pending = append(w.pending, e)
 	go func() {
 		defer close(e.done)
-		defer func() {
-			if done != nil {
-				done()
-			}
-		}()
-		defer rec.Release()
-		defer func() {
-			if r := recover(); r != nil {
-				e.err = fmt.Errorf("encode a record batch: %v", r)
-			}
-			w.encoders <- enc
-		}()
-		e.msg.Reset()
-		enc.sink.w = e.msg
-		e.err = enc.fw.Write(rec)
+		e.err = enc.encode(rec, e.msg)
+		rec.Release()
+		if done != nil {
+			done()
+		}
+		// Only now, with rec's columns handed back, may a waiting write take this encoder: the batches
+		// in flight are then bounded by the encoders, and their columns by one set per encoder and one
+		// being gathered.
+		w.encoders <- enc
 	}()
 	return nil
+}
+
+// encode writes rec's IPC message and body into msg.
+func (enc *encoder) encode(rec arrow.RecordBatch, msg *bytes.Buffer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("encode a record batch: %v", r)
+		}
+	}()
+	msg.Reset()
+	enc.sink.w = msg
+	return enc.fw.Write(rec)
 }
 
 // encoder returns an idle encoder, making one while there are fewer than cores, else waiting for one.
@@ -169,6 +177,19 @@ func (w *ipcWriter) encoder() (*encoder, error) {
 	return enc, nil
 }
 
+// message returns a buffer for a batch's message: one a written batch was encoded into, if any.
+func (w *ipcWriter) message() *bytes.Buffer {
+	if n := len(w.messages); n > 0 {
+		b := w.messages[n-1]
+		w.messages = w.messages[:n-1]
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+// reuse keeps a written batch's buffer for a later batch (there are never more than the batches in flight).
+func (w *ipcWriter) reuse(b *bytes.Buffer) { w.messages = append(w.messages, b) }
+
 // start writes what FileWriter writes before the first batch: the magic, padded to 8 bytes, and the
 // schema message.
 func (w *ipcWriter) start() error {
@@ -188,7 +209,7 @@ func (w *ipcWriter) writeOldest() error {
 	e := w.pending[0]
 	w.pending = w.pending[1:]
 	<-e.done
-	defer messages.Put(e.msg)
+	defer w.reuse(e.msg)
 	if e.err != nil {
 		return w.fail(fmt.Errorf("write %s: %w", w.out.Name(), e.err))
 	}
@@ -233,7 +254,7 @@ func (w *ipcWriter) close() error {
 func (w *ipcWriter) abort() {
 	for _, e := range w.pending {
 		<-e.done
-		messages.Put(e.msg)
+		w.reuse(e.msg)
 	}
 	w.pending = nil
 	if w.err == nil {

@@ -50,6 +50,7 @@ type RecordingWriter struct {
 	limit  int
 	cur    *recColumns      // the batch being gathered
 	free   chan *recColumns // encoded batches' columns, for reuse
+	sets   int              // column sets made
 	count  int64
 	// The boxes column (nil without one): boxes given but not yet placed (after every event written),
 	// and those placed in the pending batch with their rows.
@@ -74,6 +75,24 @@ type recColumns struct {
 	p    []uint8
 }
 
+// grow makes room for n events in each column.
+func (c *recColumns) grow(n int) {
+	c.t = growTo(c.t, n)
+	c.x = growTo(c.x, n)
+	c.y = growTo(c.y, n)
+	c.p = growTo(c.p, n)
+}
+
+// growTo returns s with a capacity of n (at least its length), its values kept.
+func growTo[T any](s []T, n int) []T {
+	if n <= cap(s) {
+		return s
+	}
+	g := make([]T, len(s), n)
+	copy(g, s)
+	return g
+}
+
 // CreateRecording creates a recording file at path (atomically: nothing appears unless Close succeeds).
 func CreateRecording(path string, meta events.Meta, o Options) (*RecordingWriter, error) {
 	return output.Start(path, func(out *output.File) (*RecordingWriter, error) { return newRecordingWriter(out, meta, o) })
@@ -94,7 +113,7 @@ func newRecordingWriter(out *output.File, meta events.Meta, o Options) (*Recordi
 	if limit <= 0 {
 		limit = defaultBatchEvents
 	}
-	// Every batch in flight (one per encoder, one waiting, one gathered) has its columns.
+	// Every batch in flight (one per encoder, one gathered) has its columns.
 	w := &RecordingWriter{out: out, iw: iw, schema: schema, limit: limit, free: make(chan *recColumns, cap(iw.encoders)+2),
 		numBoxes: len(meta.BoxClasses), lastBox: math.MinInt64}
 	if len(schema.FieldIndices(ColBoxes)) > 0 {
@@ -119,11 +138,21 @@ func (w *RecordingWriter) Write(b *events.Batch) error {
 			case w.cur = <-w.free:
 			default:
 				w.cur = &recColumns{}
+				w.sets++
+				if w.count+int64(off) >= int64(w.limit) {
+					// Not the first batch: the next ones will be full too.
+					w.cur.grow(w.limit)
+				}
 			}
 		}
 		c := w.cur
 		row := len(c.t)
 		n := min(b.Len()-off, w.limit-row)
+		if row+n > cap(c.t) {
+			// The first batch: grown by doubling (a short recording does not take a whole batch's
+			// columns), then to the batch size exactly.
+			c.grow(min(max(2*cap(c.t), row+n, 4096), w.limit))
+		}
 		c.t = append(c.t, b.T[off:off+n]...)
 		c.x = append(c.x, b.X[off:off+n]...)
 		c.y = append(c.y, b.Y[off:off+n]...)
