@@ -181,7 +181,7 @@ for set in nmnist synth; do
 		evtool info "$out/$set" "$out/$set-single.arrow" >&2 || true
 		fail "the merged $set dataset differs from the single-machine run"
 	fi
-	say "$set: the 4 parts merged equal the single-machine run, sample for sample ($(grep -E '^  samples' "$work/$set-info.txt" | tr -s ' '))"
+	say "$set: the 4 parts merged equal the single-machine run, sample for sample ($(grep -E '^  samples' "$work/$set-info.txt" | tr -s ' ' | sed 's/^ *//'))"
 done
 
 # docs/cluster.md's sbatch script, as written (--shard auto reads the array from Slurm's environment),
