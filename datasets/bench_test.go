@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -84,7 +85,8 @@ func BenchmarkPrepareSHD(b *testing.B) {
 	fmt.Sscan(string(out), &spikes)
 	def := registry["shd"]
 	dst := filepath.Join(b.TempDir(), "shd.arrow")
-	o := convert.Options{Format: formats.Options{Compression: os.Getenv("EVTOOL_BENCH_COMPRESSION")}}
+	// A fixed source, so that the output (its digest logged below) does not depend on the temporary folder.
+	o := convert.Options{Source: "shd-bench", Format: formats.Options{Compression: os.Getenv("EVTOOL_BENCH_COMPRESSION")}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		os.Remove(dst)
@@ -102,6 +104,14 @@ func BenchmarkPrepareSHD(b *testing.B) {
 	}
 	b.ReportMetric(float64(spikes)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
 	b.StopTimer()
+	if testing.Verbose() {
+		// The output's digest, to compare before and after a change that must not alter a byte.
+		f, err := os.ReadFile(dst)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("output sha256 %x (%d bytes)", sha256.Sum256(f), len(f))
+	}
 	if testing.Verbose() && !peerTimed {
 		peerTimed = true
 		peer, err := exec.Command(py, "testdata/shd_bench_tonic.py", filepath.Join(dir, "shd_train.h5")).Output()

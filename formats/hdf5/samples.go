@@ -3,6 +3,7 @@ package hdf5
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"sync"
 
@@ -13,13 +14,12 @@ import (
 
 // vcol is one role of a sample dataset: a variable-length dataset (one sequence per sample) or a constant.
 type vcol struct {
-	spec      colSpec
-	d         *h5.Dataset
-	base      *h5.Datatype
-	float     bool
-	ints      []int64
-	floats    []float64
-	floatsRaw []byte
+	spec   colSpec
+	d      *h5.Dataset
+	base   *h5.Datatype
+	float  bool
+	ints   []int64
+	floats []float64
 }
 
 // SampleReader serves the elements of variable-length datasets as samples (SHD, SSC).
@@ -36,11 +36,14 @@ type SampleReader struct {
 }
 
 // halfTimes maps every float16 bit pattern to its time in µs, rounded, so that decoding SHD's spike
-// times is one lookup per event; ok is false for patterns that are no time (NaN, ±Inf, out of range).
+// times is one lookup per event; patterns that are no time (NaN, ±Inf, out of range) map to noTime.
 type halfTimes struct {
-	us [65536]int64
-	ok [65536]bool
+	us [65536]int64 // noTime where the pattern is no time
 }
+
+// noTime marks the float16 patterns that are no time: no time converts to it (columns.Append refuses
+// times that far from zero), and one table instead of two halves the lookups' cache misses.
+const noTime = math.MinInt64
 
 // lastHalf keeps the table last built: a dataset conversion opens the file once per worker and chunk,
 // always with the same spec, and each table costs 65,536 conversions (20 % of the CPU of preparing SHD
@@ -66,8 +69,9 @@ func newHalfTimes(spec columns.Spec) *halfTimes {
 	for i := range h.us {
 		v := columns.Values{Floats: []float64{h5.HalfToFloat64(uint16(i))}}
 		b.Reset()
+		h.us[i] = noTime
 		if _, err := columns.Append(&b, v, columns.Constant(0), columns.Constant(0), columns.Constant(0), 1, spec); err == nil {
-			h.us[i], h.ok[i] = b.T[0], true
+			h.us[i] = b.T[0]
 		}
 	}
 	return h
@@ -209,46 +213,58 @@ func grow[T any](s []T, n int) []T {
 }
 
 // readHalf is ReadSample for float16 times and uint16 x with constant y and p (SHD's layout): a table
-// lookup and a copy per event.
+// lookup per time and a byte swap per x. The times are decoded before x is read, because the next heap
+// read may reuse their bytes.
 func (r *SampleReader) readHalf(i int, dst *events.Sample) error {
 	tc, xc := r.cols[0], r.cols[1]
-	traw, n, err := tc.d.VLen(uint64(i))
-	if err != nil {
-		return err
-	}
-	t16 := append(tc.floatsRaw[:0], traw...) // the next heap read may reuse the bytes
-	tc.floatsRaw = t16
-	xraw, xn, err := xc.d.VLen(uint64(i))
-	if err != nil {
-		return err
-	}
-	if xn != n {
-		return &events.DecodeError{Path: r.path, Offset: xc.d.Offset(),
-			Msg: fmt.Sprintf("sample %d: %s holds %d values but %s holds %d", i, xc.spec, xn, tc.spec, n)}
-	}
 	y, p := r.cols[2].spec.value, r.cols[3].spec.value
 	if y < 0 || y > 65535 || (p != 0 && p != 1 && p != -1) {
 		return fmt.Errorf("%s: constant y = %d or p = %d is not an event's", r.path, y, p)
 	}
-	pol := uint8(0)
-	if p == 1 {
-		pol = 1
+	traw, n, err := tc.d.VLen(uint64(i))
+	if err != nil {
+		return err
 	}
 	T, X, Y, P := dst.Events.Extend(n)
+	traw = traw[:2*n]
+	us := &r.half.us
 	le := !tc.base.BigEndian
-	for k := 0; k < n; k++ {
-		var h, x uint16
-		if le {
-			h, x = uint16(t16[2*k])|uint16(t16[2*k+1])<<8, uint16(xraw[2*k])|uint16(xraw[2*k+1])<<8
-		} else {
-			h, x = uint16(t16[2*k])<<8|uint16(t16[2*k+1]), uint16(xraw[2*k])<<8|uint16(xraw[2*k+1])
+	for k := range T {
+		h := uint16(traw[2*k+1])<<8 | uint16(traw[2*k])
+		if !le {
+			h = h>>8 | h<<8
 		}
-		if !r.half.ok[h] {
+		v := us[h]
+		if v == noTime {
 			dst.Events.Truncate(k)
 			return &events.DecodeError{Path: r.path, Offset: tc.d.Offset(),
 				Msg: fmt.Sprintf("sample %d: event %d: t = %v is not a time", i, k, h5.HalfToFloat64(h))}
 		}
-		T[k], X[k] = r.half.us[h], x
+		T[k] = v
+	}
+	xraw, xn, err := xc.d.VLen(uint64(i))
+	if err != nil {
+		dst.Events.Truncate(0)
+		return err
+	}
+	if xn != n {
+		dst.Events.Truncate(0)
+		return &events.DecodeError{Path: r.path, Offset: xc.d.Offset(),
+			Msg: fmt.Sprintf("sample %d: %s holds %d values but %s holds %d", i, xc.spec, xn, tc.spec, n)}
+	}
+	xraw = xraw[:2*n]
+	if le {
+		for k := range X {
+			X[k] = uint16(xraw[2*k+1])<<8 | uint16(xraw[2*k])
+		}
+	} else {
+		for k := range X {
+			X[k] = uint16(xraw[2*k])<<8 | uint16(xraw[2*k+1])
+		}
+	}
+	pol := uint8(0)
+	if p == 1 {
+		pol = 1
 	}
 	for k := range Y {
 		Y[k], P[k] = uint16(y), pol
