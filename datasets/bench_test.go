@@ -124,3 +124,41 @@ func BenchmarkPrepareSHD(b *testing.B) {
 		b.Logf("peer (tonic's SHD read path via h5py): %d events in %.2f s = %.2f M events/s (read only, nothing written)", evs, secs, float64(evs)/secs/1e6)
 	}
 }
+
+// BenchmarkReadSHD reads the samples of BenchmarkPrepareSHD's file, a group at a time as a conversion
+// does, and writes nothing: the part of preparing SHD that is not the output's.
+func BenchmarkReadSHD(b *testing.B) {
+	n, mean := 10000, 5000
+	if v := os.Getenv("EVTOOL_BENCH_SAMPLES"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	py := fixtures.Python(b, "h5py", "numpy")
+	dir := b.TempDir()
+	out, err := exec.Command(py, "testdata/shd_bench_gen.py", dir, fmt.Sprint(n), fmt.Sprint(mean)).Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var spikes int64
+	fmt.Sscan(string(out), &spikes)
+	plan, err := Inputs(registry["shd"], dir, Selection{Split: "train"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var samples []events.Sample
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var got int64
+		for g := range plan.Groups.Len() {
+			if samples, err = plan.Groups.Read(g, samples); err != nil {
+				b.Fatal(err)
+			}
+			for k := range samples {
+				got += int64(samples[k].Events.Len())
+			}
+		}
+		if got != spikes {
+			b.Fatalf("%d events, want %d", got, spikes)
+		}
+	}
+	b.ReportMetric(float64(spikes)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+}

@@ -107,7 +107,9 @@ func (s h5Samples) Plan(def *Definition, from, split string, _ SourceOptions) (*
 		return nil, fmt.Errorf("%s names %d classes; %s has %d", paths[0], len(p.Classes), def.Name, len(def.Classes))
 	}
 	p.Source = strings.Join(paths, ", ")
-	p.Group = 64
+	// Each group opens the files anew and parses their metadata: groups of 256 SHD samples (~16 MB of
+	// events) read 14 % faster than groups of 64 (BenchmarkReadSHD).
+	p.Group = 256
 	p.Open = func() (Decoder, error) {
 		return &h5SamplesDecoder{paths: paths, starts: starts, readers: make([]events.SampleReader, len(paths))}, nil
 	}
