@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/evtool/evtool/formats/internal/input"
 	"github.com/evtool/evtool/internal/flatbuf"
 )
 
@@ -99,7 +100,7 @@ func (r *Reader) SeekTime(t int64) error {
 		return err
 	}
 	r.pending.Reset()
-	r.pos, r.done, r.err = 0, false, nil
+	r.pos, r.end = 0, input.Ending{}
 	r.lastT = math.MinInt64
 	r.skipBefore = t
 	return nil

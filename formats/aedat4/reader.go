@@ -46,9 +46,8 @@ type Reader struct {
 	pending    events.Batch // events of the current packet not yet handed out
 	pos        int
 	lastT      int64
-	skipBefore int64 // set by SeekTime: events earlier than this are dropped
-	done       bool
-	err        error // fault to report after the good events
+	skipBefore int64        // set by SeekTime: events earlier than this are dropped
+	end        input.Ending // the end of the packets (or a fault), told after the good events
 
 	// What the last Read met besides events (reset at each Read).
 	frames   []Frame
@@ -229,28 +228,14 @@ func (r *Reader) Read(dst *events.Batch) error {
 			r.pos += n
 			continue
 		}
-		if r.done || r.err != nil {
+		if r.end.Over() {
 			break
 		}
 		r.pending.Reset()
 		r.pos = 0
-		if err := r.nextPacket(); err != nil {
-			if err == io.EOF {
-				r.done = true
-			} else {
-				r.err = err
-			}
-		}
+		r.end.Set(r.nextPacket())
 	}
-	if dst.Len() > 0 {
-		return nil
-	}
-	if r.err != nil {
-		err := r.err
-		r.err, r.done = nil, true
-		return err
-	}
-	return io.EOF
+	return r.end.Result(dst.Len())
 }
 
 // nextPacket reads and decodes one packet. io.EOF ends the stream.

@@ -113,8 +113,7 @@ type Reader struct {
 	geometry           events.Geometry
 	lastT              int64
 	imus               []IMU
-	done               bool
-	err                error
+	end                input.Ending // the end of the messages, told after their events
 	messages           int64
 	imuCount, badIMU   int64
 	clamps, outOfRange int64
@@ -608,26 +607,12 @@ func (r *Reader) Read(dst *events.Batch) error {
 			r.decode(dst, min(r.evN-r.evI, want-dst.Len()))
 			continue
 		}
-		if r.done || r.err != nil {
+		if r.end.Over() {
 			break
 		}
-		if err := r.nextMessage(); err != nil {
-			if err == io.EOF {
-				r.done = true
-			} else {
-				r.err = err
-			}
-		}
+		r.end.Set(r.nextMessage())
 	}
-	if dst.Len() > 0 {
-		return nil
-	}
-	if r.err != nil {
-		err := r.err
-		r.err, r.done = nil, true
-		return err
-	}
-	return io.EOF
+	return r.end.Result(dst.Len())
 }
 
 // decode appends the next k events of the current message to dst: sensor time in µs, clamped so the

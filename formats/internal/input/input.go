@@ -389,3 +389,37 @@ func (f fullReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, err
 }
+
+// Ending is the end of a stream that a reader decodes in whole units (AEDAT 4 packets, ROS bag messages)
+// rather than through an Input's window: the io.EOF or the fault met while fetching the next unit waits
+// until the events already decoded are handed out, and the fault is returned once, then io.EOF.
+type Ending struct {
+	done bool
+	err  error
+}
+
+// Over reports that no further unit will be fetched.
+func (e *Ending) Over() bool { return e.done || e.err != nil }
+
+// Set records what fetching the next unit returned: io.EOF ends the stream, any other error is deferred.
+func (e *Ending) Set(err error) {
+	if err == io.EOF {
+		e.done = true
+	} else if err != nil {
+		e.err = err
+	}
+}
+
+// Result is a Read's result once it has gathered delivered events: nil while there are events, then the
+// deferred fault (once), then io.EOF.
+func (e *Ending) Result(delivered int) error {
+	if delivered > 0 {
+		return nil
+	}
+	if e.err != nil {
+		err := e.err
+		e.err, e.done = nil, true
+		return err
+	}
+	return io.EOF
+}
