@@ -68,21 +68,7 @@ var peerTimed bool // the peer's timing runs once, not once per b.N round
 // EVTOOL_BENCH_COMPRESSION (zstd by default), and reports events/s on all cores. With -v it also times
 // the peer's read path (tonic's SHD.__getitem__ through h5py) over the same file.
 func BenchmarkPrepareSHD(b *testing.B) {
-	n, mean := 10000, 5000
-	if v := os.Getenv("EVTOOL_BENCH_SAMPLES"); v != "" {
-		fmt.Sscan(v, &n)
-	}
-	if v := os.Getenv("EVTOOL_BENCH_SPIKES"); v != "" {
-		fmt.Sscan(v, &mean)
-	}
-	py := fixtures.Python(b, "h5py", "numpy")
-	dir := b.TempDir()
-	out, err := exec.Command(py, "testdata/shd_bench_gen.py", dir, fmt.Sprint(n), fmt.Sprint(mean)).Output()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var spikes int64
-	fmt.Sscan(string(out), &spikes)
+	py, dir, spikes := shdBenchFile(b)
 	def := registry["shd"]
 	dst := filepath.Join(b.TempDir(), "shd.arrow")
 	// A fixed source, so that the output (its digest logged below) does not depend on the temporary folder.
@@ -125,21 +111,31 @@ func BenchmarkPrepareSHD(b *testing.B) {
 	}
 }
 
-// BenchmarkReadSHD reads the samples of BenchmarkPrepareSHD's file, a group at a time as a conversion
-// does, and writes nothing: the part of preparing SHD that is not the output's.
-func BenchmarkReadSHD(b *testing.B) {
+// shdBenchFile writes the SHD-like file of the benchmarks with h5py: 10,000 samples of ~5,000 spikes
+// (EVTOOL_BENCH_SAMPLES and EVTOOL_BENCH_SPIKES change them). It returns the Python interpreter, the
+// file's folder and its number of spikes.
+func shdBenchFile(b *testing.B) (py, dir string, spikes int64) {
 	n, mean := 10000, 5000
 	if v := os.Getenv("EVTOOL_BENCH_SAMPLES"); v != "" {
 		fmt.Sscan(v, &n)
 	}
-	py := fixtures.Python(b, "h5py", "numpy")
-	dir := b.TempDir()
+	if v := os.Getenv("EVTOOL_BENCH_SPIKES"); v != "" {
+		fmt.Sscan(v, &mean)
+	}
+	py = fixtures.Python(b, "h5py", "numpy")
+	dir = b.TempDir()
 	out, err := exec.Command(py, "testdata/shd_bench_gen.py", dir, fmt.Sprint(n), fmt.Sprint(mean)).Output()
 	if err != nil {
 		b.Fatal(err)
 	}
-	var spikes int64
 	fmt.Sscan(string(out), &spikes)
+	return py, dir, spikes
+}
+
+// BenchmarkReadSHD reads the samples of BenchmarkPrepareSHD's file, a group at a time as a conversion
+// does, and writes nothing: the part of preparing SHD that is not the output's.
+func BenchmarkReadSHD(b *testing.B) {
+	_, dir, spikes := shdBenchFile(b)
 	plan, err := Inputs(registry["shd"], dir, Selection{Split: "train"})
 	if err != nil {
 		b.Fatal(err)

@@ -162,6 +162,31 @@ func TestSHDSamples(t *testing.T) {
 	}
 }
 
+// An SHD time that is no time, or a sample whose columns differ in length, is an error naming the sample
+// (and the event), and keeps only the events before the fault; the next sample still reads.
+func TestSHDSampleFaults(t *testing.T) {
+	dir, _ := generate(t)
+	src, err := Open(filepath.Join(dir, "shd_bad.h5"), formats.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	r := src.Samples
+	var s events.Sample
+	for i, want := range []string{"sample 1: event 2: t = NaN is not a time", "sample 2: /spikes/units holds 2 values but /spikes/times holds 3"} {
+		err := r.ReadSample(i+1, &s)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("sample %d: %v; want an error with %q", i+1, err, want)
+		}
+		if kept := 2 * (1 - i); s.Events.Len() != kept {
+			t.Errorf("sample %d: %d events kept after the error; want %d", i+1, s.Events.Len(), kept)
+		}
+	}
+	if err := r.ReadSample(0, &s); err != nil || s.Events.Len() != 2 || s.Events.At(1).T != 199951 || s.Events.At(1).X != 4 {
+		t.Fatalf("sample 0 after the faults: %v, %d events", err, s.Events.Len())
+	}
+}
+
 // Compression evtool cannot undo is refused before reading, naming the filter.
 func TestRefusedFilters(t *testing.T) {
 	dir, _ := generate(t)

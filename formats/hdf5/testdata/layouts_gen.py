@@ -53,6 +53,15 @@ with h5py.File(f"{out}/shd.h5", "w") as f:
     f["labels"] = labels
     f["extra/keys"] = np.array([s.encode() for s in keys])
     f["extra/speaker"] = rng.integers(0, 12, k).astype("<u2")
+# SHD with faults: sample 1's third time is NaN; sample 2 has three times and two units
+with h5py.File(f"{out}/shd_bad.h5", "w") as f:
+    ds = f.create_dataset("spikes/times", (3,), dtype=h5py.vlen_dtype(np.dtype("f2")))
+    du = f.create_dataset("spikes/units", (3,), dtype=h5py.vlen_dtype(np.dtype("<u2")))
+    ds[0], du[0] = np.array([0.1, 0.2], "f2"), np.array([3, 4], "<u2")
+    ds[1], du[1] = np.array([0.1, 0.2, np.nan, 0.4], "f2"), np.array([1, 2, 3, 4], "<u2")
+    ds[2], du[2] = np.array([0.1, 0.2, 0.3], "f2"), np.array([1, 2], "<u2")
+    f["labels"] = np.array([0, 1, 2], "<u2")
+    f["extra/keys"] = np.array([s.encode() for s in keys])
 exp["shd"] = {"times": [np.asarray(a, dtype=np.float64).tolist() for a in times], "units": [a.tolist() for a in units],
               "labels": labels.tolist(), "keys": keys}
 # compression evtool refuses: lzf (h5py's own) and an optional zstd-filter entry in the pipeline
