@@ -41,9 +41,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/internal/readerat"
 )
 
 // ErrUnsupported is wrapped by errors about valid HDF5 features this reader refuses.
@@ -84,21 +84,11 @@ type File struct {
 
 // Open opens the file at path.
 func Open(path string) (*File, error) {
-	fh, err := os.Open(path)
+	f, closer, err := readerat.Open(path, NewFile)
 	if err != nil {
 		return nil, err
 	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f, err := NewFile(fh, st.Size(), path)
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f.closer = fh
+	f.closer = closer
 	return f, nil
 }
 

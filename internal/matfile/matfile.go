@@ -28,7 +28,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -37,6 +36,7 @@ import (
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/internal/hdf5"
+	"github.com/evtool/evtool/internal/readerat"
 )
 
 // ErrUnsupported is wrapped by errors about valid MATLAB data this reader refuses.
@@ -195,21 +195,11 @@ type entry struct {
 
 // Open opens the .mat file at path and indexes its variables.
 func Open(path string) (*File, error) {
-	fh, err := os.Open(path)
+	m, closer, err := readerat.Open(path, NewFile)
 	if err != nil {
 		return nil, err
 	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	m, err := NewFile(fh, st.Size(), path)
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	m.closer = fh
+	m.closer = closer
 	return m, nil
 }
 
