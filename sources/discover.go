@@ -78,11 +78,10 @@ func Discover(inputs []string, from string) (*Plan, error) {
 		forced = f
 	}
 	if len(inputs) == 1 {
-		st, err := os.Stat(inputs[0])
-		if err != nil {
+		if _, err := os.Stat(inputs[0]); err != nil {
 			return nil, err
 		}
-		if !st.IsDir() || formats.Resolve(inputs[0]) != inputs[0] {
+		if !IsSampleFolder(inputs[0]) {
 			// A file, or a folder that is one dataset (a sharded dataset's folder and its manifest).
 			return &Plan{Recording: inputs[0]}, nil
 		}
@@ -90,15 +89,15 @@ func Discover(inputs []string, from string) (*Plan, error) {
 	}
 	p := &Plan{Dataset: true}
 	for _, in := range inputs {
-		st, err := os.Stat(in)
-		if err != nil {
+		if _, err := os.Stat(in); err != nil {
 			return nil, err
 		}
-		if st.IsDir() && formats.Resolve(in) == in {
+		if IsSampleFolder(in) {
 			return nil, fmt.Errorf("%s is a folder: convert one folder at a time, or list files only", in)
 		}
 		f := forced
 		if f == nil {
+			var err error
 			if f, err = formats.Detect(in); err != nil {
 				return nil, err
 			}
@@ -213,4 +212,11 @@ func SortClassNames(classes []string) {
 		return
 	}
 	sort.Strings(classes)
+}
+
+// IsSampleFolder reports whether path is a folder of sample files — a folder, but not one that is a single
+// dataset through a registered format's index file (a sharded dataset's manifest.json).
+func IsSampleFolder(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir() && formats.Resolve(path) == path
 }

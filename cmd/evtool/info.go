@@ -71,7 +71,7 @@ as the dataset convert would make of it: samples, classes and their counts, even
 					}
 					return report(w, rep, asJSON)
 				}
-				if !slices.ContainsFunc(args, isFolder) {
+				if !slices.ContainsFunc(args, sources.IsSampleFolder) {
 					return inspect.Files(cmd.Context(), args, from, o, func(i int, rep *inspect.Report, err error) error {
 						return emit(args[i], rep, err)
 					})
@@ -121,8 +121,7 @@ func report(w *bufio.Writer, rep *inspect.Report, asJSON bool) error {
 
 // describe reports on a file, or on a folder of sample files as one dataset.
 func describe(path, from string, o formats.Options) (*inspect.Report, error) {
-	st, err := os.Stat(path)
-	if err != nil || !st.IsDir() || formats.Resolve(path) != path {
+	if !sources.IsSampleFolder(path) {
 		// A file, or a folder that is one dataset (a sharded dataset and its manifest).
 		return inspect.File(path, from, o)
 	}
@@ -187,12 +186,6 @@ func describe(path, from string, o formats.Options) (*inspect.Report, error) {
 		rep.Width, rep.Height = g.Width, g.Height
 	}
 	return rep, nil
-}
-
-// isFolder reports whether path is a folder of sample files (not one dataset with an index file).
-func isFolder(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.IsDir() && formats.Resolve(path) == path
 }
 
 func printReport(w io.Writer, r *inspect.Report) {

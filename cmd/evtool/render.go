@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -136,7 +135,7 @@ func renderKind(out string) string {
 // run draws the input: a folder's --sample'th file, a tensors file's tensor, or a recording or a
 // dataset file's sample.
 func (j *renderJob) run(ctx context.Context, in string) error {
-	if fi, err := os.Stat(in); err == nil && fi.IsDir() && formats.Resolve(in) == in {
+	if sources.IsSampleFolder(in) {
 		plan, err := sources.Discover([]string{in}, j.from)
 		if err != nil {
 			return err

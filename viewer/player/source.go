@@ -57,11 +57,10 @@ func Open(path, from string, fo formats.Options, budget int) (Playlist, error) {
 	if budget <= 0 {
 		budget = DefaultMemoryBudget
 	}
-	st, err := os.Stat(path)
-	if err != nil {
+	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	if st.IsDir() && formats.Resolve(path) == path { // a sharded dataset's folder opens as a dataset file
+	if sources.IsSampleFolder(path) { // a sharded dataset's folder opens as a dataset file
 		return openFolder(path, from, fo)
 	}
 	src, f, err := sources.Open(path, from, fo)
