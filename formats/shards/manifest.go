@@ -141,6 +141,23 @@ const maxLabels = 1 << 20
 
 // check validates a manifest: counts that add up, runs that tile the dataset's indices exactly once,
 // files that stay inside names a manifest may give.
+// total sets the manifest's totals (samples, events, unlabelled, samples per label) from its shards.
+func (m *Manifest) total() {
+	m.Samples, m.Events, m.Unlabelled = 0, 0, 0
+	m.Labels = make([]int64, len(m.Classes))
+	for _, s := range m.Shards {
+		for len(m.Labels) < len(s.Labels) {
+			m.Labels = append(m.Labels, 0)
+		}
+		for l, c := range s.Labels {
+			m.Labels[l] += c
+		}
+		m.Samples += s.Samples
+		m.Events += s.Events
+		m.Unlabelled += s.Unlabelled
+	}
+}
+
 func (m *Manifest) check() error {
 	if m.Version != Version {
 		return fmt.Errorf("manifest version %d; this evtool reads version %d", m.Version, Version)

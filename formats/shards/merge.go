@@ -301,18 +301,7 @@ func join(out string, pieces []piece) (*Manifest, error) {
 		offset += int64(pm.Samples)
 	}
 	m.Source = strings.Join(sources, "; ")
-	m.Samples = int(offset)
-	m.Labels = make([]int64, len(m.Classes))
-	for _, s := range m.Shards {
-		for len(m.Labels) < len(s.Labels) {
-			m.Labels = append(m.Labels, 0)
-		}
-		for l, c := range s.Labels {
-			m.Labels[l] += c
-		}
-		m.Events += s.Events
-		m.Unlabelled += s.Unlabelled
-	}
+	m.total() // each part's manifest was checked against its shards, so Samples is offset
 	if err := m.check(); err != nil {
 		return nil, fmt.Errorf("merged manifest: %w", err)
 	}

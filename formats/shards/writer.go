@@ -333,7 +333,7 @@ func (w *Writer) Close() error {
 			return fail(err)
 		}
 	}
-	w.total()
+	w.m.total()
 	b, err := w.m.Encode()
 	if err != nil {
 		return fail(err)
@@ -361,24 +361,6 @@ func (w *Writer) Close() error {
 	}
 	w.done = true
 	return nil
-}
-
-// total sums the shards into the manifest's totals.
-func (w *Writer) total() {
-	m := &w.m
-	m.Samples, m.Events, m.Unlabelled = 0, 0, 0
-	m.Labels = make([]int64, len(m.Classes))
-	for _, s := range m.Shards {
-		for len(m.Labels) < len(s.Labels) {
-			m.Labels = append(m.Labels, 0)
-		}
-		for l, c := range s.Labels {
-			m.Labels[l] += c
-		}
-		m.Samples += s.Samples
-		m.Events += s.Events
-		m.Unlabelled += s.Unlabelled
-	}
 }
 
 // removeStale deletes what an earlier run of the same part left that its new manifest does not list
