@@ -200,13 +200,7 @@ func openBoxColumn(col arrow.Array) (*boxColumn, error) {
 		return nil, fmt.Errorf("column %q does not hold structs", ColBoxes)
 	}
 	rows := l.Len()
-	switch l := l.(type) {
-	case *array.List:
-		err = checkOffsets(l.Offsets(), l.Data().Offset(), rows, values.Len())
-	case *array.LargeList:
-		err = checkOffsets(l.Offsets(), l.Data().Offset(), rows, values.Len())
-	}
-	if err != nil {
+	if err := checkListOffsets(l, rows, values.Len()); err != nil {
 		return nil, fmt.Errorf("column %q: %w", ColBoxes, err)
 	}
 	// Null rows are allowed (recording rows without boxes); a null box or a null inside a box is not.

@@ -148,14 +148,7 @@ func checkDatasetBatch(rec arrow.RecordBatch, c columns) error {
 	}{{ColT, c.t}, {ColX, c.x}, {ColY, c.y}, {ColP, c.p}} {
 		l := rec.Column(col.i).(array.ListLike)
 		values := l.ListValues()
-		var err error
-		switch l := l.(type) {
-		case *array.List:
-			err = checkOffsets(l.Offsets(), l.Data().Offset(), rows, values.Len())
-		case *array.LargeList:
-			err = checkOffsets(l.Offsets(), l.Data().Offset(), rows, values.Len())
-		}
-		if err != nil {
+		if err := checkListOffsets(l, rows, values.Len()); err != nil {
 			return fmt.Errorf("column %q: %w", col.name, err)
 		}
 		if n := values.NullN(); n > 0 {
@@ -182,6 +175,17 @@ func checkIDs(rec arrow.RecordBatch, c columns) error {
 }
 
 // checkOffsets checks rows+1 offsets starting at off: present, non-negative, non-decreasing, at most n.
+// checkListOffsets is checkOffsets for a list or large-list column of rows lists over n values.
+func checkListOffsets(l array.ListLike, rows, n int) error {
+	switch l := l.(type) {
+	case *array.List:
+		return checkOffsets(l.Offsets(), l.Data().Offset(), rows, n)
+	case *array.LargeList:
+		return checkOffsets(l.Offsets(), l.Data().Offset(), rows, n)
+	}
+	return nil
+}
+
 func checkOffsets[T int32 | int64](offsets []T, off, rows, n int) error {
 	if off < 0 || len(offsets) < off+rows+1 {
 		if rows == 0 {
