@@ -129,6 +129,50 @@ func TestWritersMatchFileWriter(t *testing.T) {
 			})
 		}
 	}
+	// A dataset with a boxes column (its rows by a builder, the event columns not), over batches with
+	// empty samples, samples without boxes, and a last batch that is not full.
+	for _, comp := range []string{"zstd", "none"} {
+		t.Run("dataset-boxes-"+comp, func(t *testing.T) {
+			dm := meta
+			dm.Kind, dm.Boxes, dm.BoxClasses = events.KindDataset, true, boxClasses
+			var got bytes.Buffer
+			w, err := NewDatasetWriter(&got, "x", dm, Options{Compression: comp, BatchSamples: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			schema := withBatchSamples(DatasetSchema(dm), 7)
+			b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+			boxes := newBoxBuilder(b)
+			var recs []arrow.RecordBatch
+			const n = 40
+			for i := 0; i < n; i++ {
+				s := events.Sample{ID: fmt.Sprint(i), Label: events.NoLabel, Events: *randomEvents(rng, rng.IntN(2)*rng.IntN(3000)),
+					Boxes: boxesAt(int64(i), rng.IntN(3))}
+				if err := w.WriteSample(&s); err != nil {
+					t.Fatal(err)
+				}
+				b.Field(0).AppendNull()
+				b.Field(1).(*array.StringBuilder).Append(s.ID)
+				for c := 0; c < 4; c++ {
+					b.Field(2 + c).(*array.ListBuilder).Append(true)
+				}
+				b.Field(2).(*array.ListBuilder).ValueBuilder().(*array.Int64Builder).AppendValues(s.Events.T, nil)
+				b.Field(3).(*array.ListBuilder).ValueBuilder().(*array.Uint16Builder).AppendValues(s.Events.X, nil)
+				b.Field(4).(*array.ListBuilder).ValueBuilder().(*array.Uint16Builder).AppendValues(s.Events.Y, nil)
+				b.Field(5).(*array.ListBuilder).ValueBuilder().(*array.Uint8Builder).AppendValues(s.Events.P, nil)
+				boxes.appendRow(s.Boxes, false)
+				if (i+1)%7 == 0 || i == n-1 {
+					recs = append(recs, b.NewRecordBatch())
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if want := fileWriterBytes(t, schema, comp, recs); !bytes.Equal(got.Bytes(), want) {
+				t.Fatalf("%d bytes, ipc.FileWriter writes %d (first difference at %d)", got.Len(), len(want), firstDiff(got.Bytes(), want))
+			}
+		})
+	}
 	// Tensors (Arrow's fixed-shape tensor extension type) through the same writer: read back whole.
 	t.Run("tensors", func(t *testing.T) {
 		var got bytes.Buffer

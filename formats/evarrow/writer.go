@@ -298,16 +298,31 @@ func finishIPC(flush func() error, iw *ipcWriter) error {
 }
 
 // DatasetWriter streams samples into a dataset-layout file.
+//
+// Like RecordingWriter, it gathers a batch's events in plain column slices (dsColumns) rather than in
+// arrow-go builders, and hands them to the encoders as list arrays over those same slices: builders copied
+// every sample's events into buffers made anew (and cleared) for every batch, about a tenth of the CPU of
+// preparing SHD besides the garbage. The label, id and boxes columns, a few bytes a sample, keep their
+// builders.
 type DatasetWriter struct {
 	rowFile
-	lists [4]*array.ListBuilder
-	t     *array.Int64Builder
-	x, y  *array.Uint16Builder
-	p     *array.Uint8Builder
-	// batchEvents counts the events of the pending batch.
-	batchEvents int
-	samples     int
-	events      int64
+	listTypes [4]arrow.DataType // the t, x, y and p list columns' types, from the schema
+	boxesCol  int               // position of the boxes column; -1 without one
+	cur       *dsColumns        // the batch being gathered
+	free      chan *dsColumns   // encoded batches' columns, for reuse
+	sets      int               // column sets made
+	// lastEvents counts the events of the last batch written: a new column set is made that big.
+	lastEvents int
+	samples    int
+	events     int64
+}
+
+// dsColumns are the event columns of one dataset batch: the events of its samples one after the other,
+// and the offsets where each sample's start (one more than the samples: the last is where they end),
+// which the four list columns share.
+type dsColumns struct {
+	offsets []int32
+	recColumns
 }
 
 // CreateDataset creates a dataset file at path (atomically).
@@ -326,23 +341,35 @@ func newDatasetWriter(out *output.File, meta events.Meta, o Options) (*DatasetWr
 		return nil, err
 	}
 	rf.numBoxes = len(meta.BoxClasses)
-	rb := rf.b
-	w := &DatasetWriter{rowFile: rf}
-	w.beforeNext = w.reserve
-	for i := 0; i < 4; i++ {
-		w.lists[i] = rb.Field(2 + i).(*array.ListBuilder)
+	schema := rf.b.Schema()
+	// Every batch in flight (one per encoder, one gathered) has its columns.
+	w := &DatasetWriter{rowFile: rf, boxesCol: -1, free: make(chan *dsColumns, cap(rf.iw.encoders)+2)}
+	w.newBatch = w.newRecordBatch
+	for i := range w.listTypes {
+		w.listTypes[i] = schema.Field(2 + i).Type
 	}
-	w.t = w.lists[0].ValueBuilder().(*array.Int64Builder)
-	w.x = w.lists[1].ValueBuilder().(*array.Uint16Builder)
-	w.y = w.lists[2].ValueBuilder().(*array.Uint16Builder)
-	w.p = w.lists[3].ValueBuilder().(*array.Uint8Builder)
+	if idx := schema.FieldIndices(ColBoxes); len(idx) > 0 {
+		w.boxesCol = idx[0]
+	}
 	return w, nil
 }
 
 // WriteSample appends one sample. Labels must be NoLabel or a valid class index when classes are known.
 func (w *DatasetWriter) WriteSample(s *events.Sample) error {
+	e := &s.Events
+	n := len(e.T)
+	if len(e.X) != n || len(e.Y) != n || len(e.P) != n {
+		// The four list columns share their offsets.
+		return fmt.Errorf("%s: sample %q has columns of %d, %d, %d and %d events", w.out.Name(), s.ID, n, len(e.X), len(e.Y), len(e.P))
+	}
 	if err := w.checkBoxes(s.ID, s.Boxes); err != nil {
 		return err
+	}
+	c := w.columns()
+	if int64(len(c.t))+int64(n) > math.MaxInt32 {
+		// A list column's offsets are int32.
+		return fmt.Errorf("%s: sample %q: a record batch of %d samples would hold more than %d events (lower the samples per batch)",
+			w.out.Name(), s.ID, w.perBatch, math.MaxInt32)
 	}
 	if err := w.appendKey(s.ID, s.Label); err != nil {
 		return err
@@ -350,30 +377,91 @@ func (w *DatasetWriter) WriteSample(s *events.Sample) error {
 	if w.boxes != nil {
 		w.boxes.appendRow(s.Boxes, false)
 	}
-	for _, l := range w.lists {
-		l.Append(true)
+	if row := len(c.t); row+n > cap(c.t) {
+		// The first batch's columns grow by doubling; later a set is made a little bigger than the last
+		// batch (columns) and kept, so one grows only for a batch bigger than those before, and by a
+		// quarter (a set of big samples is hundreds of MB).
+		grown := 2 * cap(c.t)
+		if w.lastEvents > 0 {
+			grown = cap(c.t) + cap(c.t)/4
+		}
+		c.grow(max(grown, row+n, 4096))
 	}
-	e := &s.Events
-	w.t.AppendValues(e.T, nil)
-	w.x.AppendValues(e.X, nil)
-	w.y.AppendValues(e.Y, nil)
-	w.p.AppendValues(e.P, nil)
+	c.t = append(c.t, e.T...)
+	c.x = append(c.x, e.X...)
+	c.y = append(c.y, e.Y...)
+	c.p = append(c.p, e.P...)
+	c.offsets = append(c.offsets, int32(len(c.t)))
 	w.samples++
-	w.events += int64(e.Len())
-	w.batchEvents += e.Len()
+	w.events += int64(n)
 	return w.rowDone()
 }
 
-// reserve runs after each batch: the builders start empty, so reserve what the last batch needed, and the
-// next one does not regrow its buffers by doubling (and clear each new buffer) a dozen times.
-func (w *DatasetWriter) reserve() {
-	if n := w.batchEvents; n > 0 {
-		w.t.Reserve(n)
-		w.x.Reserve(n)
-		w.y.Reserve(n)
-		w.p.Reserve(n)
+// columns returns the column set of the pending batch: a recycled one, else a new one an eighth bigger
+// than the last batch written (the batches of a dataset have about as many events, give or take).
+func (w *DatasetWriter) columns() *dsColumns {
+	if w.cur != nil {
+		return w.cur
 	}
-	w.batchEvents = 0
+	select {
+	case w.cur = <-w.free:
+	default:
+		w.cur = &dsColumns{offsets: make([]int32, 0, w.perBatch+1)}
+		w.sets++
+		w.cur.grow(w.lastEvents + w.lastEvents/8)
+	}
+	w.cur.offsets = append(w.cur.offsets, 0)
+	return w.cur
+}
+
+// newRecordBatch makes the pending batch's record batch: the event columns are list arrays over its
+// column set's slices, which the encoder hands back (done) once encoded.
+//
+// The bytes are those of the same lists built by arrow-go's ListBuilder: arrow-go's IPC writer writes no
+// validity bitmap for an array without nulls (NullN() == 0, which a builder's lists have too: no sample
+// is null), writes the offsets as they are when they start at zero and number exactly rows+1, and writes
+// the values' bytes up to the last offset, the values buffers being exactly as long as the values (as a
+// builder trims them).
+func (w *DatasetWriter) newRecordBatch() (arrow.RecordBatch, func()) {
+	c := w.cur
+	w.cur = nil
+	schema := w.b.Schema()
+	rows := len(c.offsets) - 1
+	n := len(c.t)
+	w.lastEvents = n
+	cols := make([]arrow.Array, schema.NumFields())
+	cols[0] = w.label.NewArray()
+	cols[1] = w.id.NewArray()
+	offsets := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offsets))
+	for i, v := range []struct {
+		typ    arrow.DataType
+		values []byte
+	}{
+		{arrow.PrimitiveTypes.Int64, arrow.Int64Traits.CastToBytes(c.t)},
+		{arrow.PrimitiveTypes.Uint16, arrow.Uint16Traits.CastToBytes(c.x)},
+		{arrow.PrimitiveTypes.Uint16, arrow.Uint16Traits.CastToBytes(c.y)},
+		{arrow.PrimitiveTypes.Uint8, c.p},
+	} {
+		values := array.NewData(v.typ, n, []*memory.Buffer{nil, memory.NewBufferBytes(v.values)}, nil, 0, 0)
+		list := array.NewData(w.listTypes[i], rows, []*memory.Buffer{nil, offsets}, []arrow.ArrayData{values}, 0, 0)
+		cols[2+i] = array.MakeFromData(list)
+		list.Release()
+		values.Release()
+	}
+	if w.boxesCol >= 0 {
+		cols[w.boxesCol] = w.boxes.list.NewArray()
+	}
+	rec := array.NewRecordBatch(schema, cols, int64(rows))
+	for _, a := range cols {
+		a.Release()
+	}
+	return rec, func() {
+		c.offsets, c.t, c.x, c.y, c.p = c.offsets[:0], c.t[:0], c.x[:0], c.y[:0], c.p[:0]
+		select {
+		case w.free <- c:
+		default:
+		}
+	}
 }
 
 // Samples returns the number of samples written so far.
@@ -382,17 +470,19 @@ func (w *DatasetWriter) Samples() int { return w.samples }
 // rowFile is what the row-per-sample writers (datasets, tensors) share: the label and id columns (the
 // schema's first two), record batches of perBatch rows, and the atomic output file.
 type rowFile struct {
-	out        *output.File
-	iw         *ipcWriter
-	b          *array.RecordBuilder
-	label      *array.Int32Builder
-	id         *array.StringBuilder
-	numLabels  int
-	perBatch   int
-	pending    int
-	beforeNext func()      // called after each batch is written, before the next row
-	boxes      *boxBuilder // the boxes column; nil when the file has none
-	numBoxes   int         // box classes, when named
+	out       *output.File
+	iw        *ipcWriter
+	b         *array.RecordBuilder
+	label     *array.Int32Builder
+	id        *array.StringBuilder
+	numLabels int
+	perBatch  int
+	pending   int
+	boxes     *boxBuilder // the boxes column; nil when the file has none
+	numBoxes  int         // box classes, when named
+	// newBatch, when set, makes the pending batch's record batch instead of the record builder, and
+	// returns what to call once it is encoded (ipcWriter.write's done).
+	newBatch func() (arrow.RecordBatch, func())
 }
 
 // newRowFile starts an IPC file writer for schema (plus evtool.batch_samples) on out.
@@ -451,12 +541,11 @@ func (w *rowFile) flush() error {
 	if w.pending == 0 {
 		return nil
 	}
-	rec := w.b.NewRecordBatch()
 	w.pending = 0
-	if w.beforeNext != nil {
-		w.beforeNext()
+	if w.newBatch != nil {
+		return w.iw.write(w.newBatch())
 	}
-	return w.iw.write(rec, nil)
+	return w.iw.write(w.b.NewRecordBatch(), nil)
 }
 
 // Close writes the last batch and the footer, then moves the file into place.
