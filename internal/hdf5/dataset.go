@@ -40,6 +40,12 @@ type Dataset struct {
 	cacheData []byte
 	cacheOK   bool
 	spare     []byte // a second chunk buffer for filters that cannot work in place
+
+	// refs are references of a variable-length dataset, elements [first, first+n) (VLen).
+	refs struct {
+		first, n uint64
+		b        []byte
+	}
 }
 
 // Dataset opens the dataset at path.

@@ -1,12 +1,16 @@
 package hdf5
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/evtool/evtool/events"
+)
 
 // The global heap holds the data of variable-length elements (SHD's spike trains, vlen strings).
 
 const (
 	maxCollection   = 256 << 20 // one global heap collection
-	gheapCacheBytes = 8 << 20   // collections kept in memory (most hold a few consecutive elements)
+	gheapCacheBytes = 1 << 20   // collections kept in memory (most hold a few consecutive elements)
 )
 
 type collection struct {
@@ -15,10 +19,19 @@ type collection struct {
 	objects map[uint16][2]uint64 // index → offset, size within data
 }
 
+// gheapCache keeps the collections last read. Reading SHD, every sample's times and units are each a
+// collection of their own, read once: a collection is read with one system call (its header and data
+// together, guessing its size from the largest read so far), and the collection evicted last lends its
+// memory to the next one read, so that reading allocates nothing per collection.
 type gheapCache struct {
 	list  []*collection // most recently used last
-	bytes int
+	bytes int           // capacity of the collections' data
+	guess int           // bytes read first for a collection: the largest collection so far, bounded
+	spare *collection   // evicted last, for reuse
 }
+
+// maxGuess bounds what is read of a collection before its size is known.
+const maxGuess = 1 << 20
 
 func (f *File) collection(addr uint64) (*collection, error) {
 	g := &f.gheap
@@ -31,24 +44,51 @@ func (f *File) collection(addr uint64) (*collection, error) {
 			return c, nil
 		}
 	}
-	head, err := f.readAt(addr, uint64(8+f.lenSize), maxMeta, "global heap collection")
-	if err != nil {
+	headLen := 8 + f.lenSize
+	off := f.abs(addr)
+	if off < 0 || f.undefined(addr) || int64(headLen) > f.size-off {
+		// readAt says what is wrong with the address.
+		if _, err := f.readAt(addr, uint64(headLen), maxMeta, "global heap collection"); err != nil {
+			return nil, err
+		}
+	}
+	col := g.spare
+	g.spare = nil
+	if col == nil {
+		col = &collection{objects: map[uint16][2]uint64{}}
+	}
+	clear(col.objects)
+	col.addr = addr
+	// The header and, as far as the guess goes, the data.
+	first := int(min(int64(max(g.guess, headLen)), f.size-off))
+	buf := growBytes(col.data[:0], first)
+	if err := f.readFull(buf, off, "global heap collection"); err != nil {
 		return nil, err
 	}
-	if string(head[:4]) != "GCOL" {
-		return nil, f.errAt(f.abs(addr), "global heap collection lacks its GCOL signature")
+	if string(buf[:4]) != "GCOL" {
+		return nil, f.errAt(off, "global heap collection lacks its GCOL signature")
 	}
-	hc := &cursor{f: f, b: head, at: f.abs(addr), pos: 8}
+	hc := &cursor{f: f, b: buf[:headLen], at: off, pos: 8}
 	size := hc.length()
 	if hc.err != nil {
 		return nil, hc.err
 	}
-	data, err := f.readAt(addr, size, maxCollection, "global heap collection")
-	if err != nil {
-		return nil, err
+	if size > maxCollection || size > uint64(f.size-off) {
+		// readAt refuses it with the same words.
+		if _, err := f.readAt(addr, size, maxCollection, "global heap collection"); err != nil {
+			return nil, err
+		}
 	}
-	col := &collection{addr: addr, data: data, objects: map[uint16][2]uint64{}}
-	c := &cursor{f: f, b: data, at: f.abs(addr), pos: 8 + f.lenSize}
+	if int(size) > len(buf) {
+		buf = growBytes(buf, int(size))
+		if err := f.readFull(buf[first:], off+int64(first), "global heap collection"); err != nil {
+			return nil, err
+		}
+	}
+	data := buf[:size]
+	g.guess = min(max(g.guess, int(size)), maxGuess)
+	col.data = data
+	c := &cursor{f: f, b: data, at: off, pos: 8 + f.lenSize}
 	for c.left() >= 8+f.lenSize {
 		idx := c.u16()
 		c.skip(6) // reference count, reserved
@@ -67,12 +107,33 @@ func (f *File) collection(addr uint64) (*collection, error) {
 		}
 	}
 	g.list = append(g.list, col)
-	g.bytes += len(data)
+	g.bytes += cap(data)
 	for g.bytes > gheapCacheBytes && len(g.list) > 1 {
-		g.bytes -= len(g.list[0].data)
+		g.bytes -= cap(g.list[0].data)
+		g.spare = g.list[0]
+		g.list[0] = nil
 		g.list = g.list[1:]
 	}
 	return col, nil
+}
+
+// growBytes returns b resized to n bytes, its first len(b) kept; reallocated only when its capacity is
+// short.
+func growBytes(b []byte, n int) []byte {
+	if cap(b) < n {
+		g := make([]byte, n)
+		copy(g, b)
+		return g
+	}
+	return b[:n]
+}
+
+// readFull reads len(dst) bytes at absolute offset off, which the caller has checked lie inside the file.
+func (f *File) readFull(dst []byte, off int64, what string) error {
+	if _, err := f.r.ReadAt(dst, off); err != nil {
+		return &events.DecodeError{Path: f.name, Offset: off, Msg: "read " + what, Err: err}
+	}
+	return nil
 }
 
 // heapObject returns a global heap object (aliasing the cache: valid until the next heap read).
@@ -108,11 +169,41 @@ func (d *Dataset) VLen(i uint64) ([]byte, int, error) {
 	if t.Class != ClassVLen {
 		return nil, 0, fmt.Errorf("%s: %s holds %s, not variable-length data", d.f.name, d.Path, t)
 	}
-	var ref [32]byte
-	if err := d.readElement(i, ref[:t.Size]); err != nil {
+	ref, err := d.vlenRef(i)
+	if err != nil {
 		return nil, 0, err
 	}
-	return d.f.vlenData(t, ref[:t.Size], d.layoutAt)
+	return d.f.vlenData(t, ref, d.layoutAt)
+}
+
+// refWindow is how many references of a one-dimensional variable-length dataset are read at once:
+// samples are read in order, and reading each 16-byte reference alone took one system call a sample.
+const refWindow = 256
+
+// vlenRef returns the reference of element i, from the dataset's window of references (read from i on
+// when it does not hold i).
+func (d *Dataset) vlenRef(i uint64) ([]byte, error) {
+	size := uint64(d.Type.Size)
+	w := &d.refs
+	if i >= w.first && i-w.first < w.n {
+		o := (i - w.first) * size
+		return w.b[o : o+size], nil
+	}
+	if len(d.Dims) == 1 && i < d.Dims[0] {
+		n := min(refWindow, d.Dims[0]-i)
+		w.b = growBytes(w.b[:0], int(n*size))
+		if err := d.ReadSlab([]uint64{i}, []uint64{n}, w.b); err == nil {
+			w.first, w.n = i, n
+			return w.b[:size], nil
+		}
+		// Read the element alone: the error is then about it, not about one after it.
+		w.n = 0
+	}
+	var ref [32]byte
+	if err := d.readElement(i, ref[:size]); err != nil {
+		return nil, err
+	}
+	return ref[:size], nil
 }
 
 // vlenData follows one variable-length reference of type t.

@@ -169,6 +169,7 @@ func checkExpectation(t *testing.T, f *File, e expectation) {
 	}
 	if e.VLen {
 		var all []float64
+		elems := make([][]float64, len(e.Lens))
 		for i := range e.Lens {
 			raw, n, err := d.VLen(uint64(i))
 			if err != nil {
@@ -182,9 +183,25 @@ func checkExpectation(t *testing.T, f *File, e expectation) {
 				t.Fatal(err)
 			}
 			all = append(all, v...)
+			elems[i] = v
 		}
 		if got := shaFloats(all); got != e.Sha {
 			t.Errorf("vlen values differ from h5py's")
+		}
+		// Backwards: every element from a window of references read afresh, its collection from memory
+		// another one lent.
+		for i := len(e.Lens) - 1; i >= 0; i-- {
+			raw, n, err := d.VLen(uint64(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := make([]float64, n)
+			if _, err := d.Type.Base.Float64s(raw, d.Type.Base.Size, n, v); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(v, elems[i]) {
+				t.Fatalf("element %d read backwards differs", i)
+			}
 		}
 		return
 	}

@@ -140,6 +140,15 @@ def layouts_file(fname, libver):
         for i, a in enumerate(units):
             ds[i] = a
         vlen_record(fname, "/vlen_u2_gzip", units)
+        # vlen sequences over more than the 1 MiB of collections kept (their memory is reused), one
+        # collection bigger than any before it (read in two parts), in more than one window of references
+        lens = [int(k) for k in rng.integers(0, 3000, 300)]
+        lens[150] = 60000
+        big = [rng.standard_normal(k) for k in lens]
+        ds = f.create_dataset("vlen_f8_big", (len(big),), dtype=h5py.vlen_dtype(np.dtype("<f8")))
+        for i, a in enumerate(big):
+            ds[i] = a
+        vlen_record(fname, "/vlen_f8_big", big)
 
 
 def low_level_file(fname):
