@@ -174,7 +174,6 @@ func checkIDs(rec arrow.RecordBatch, c columns) error {
 	return nil
 }
 
-// checkOffsets checks rows+1 offsets starting at off: present, non-negative, non-decreasing, at most n.
 // checkListOffsets is checkOffsets for a list or large-list column of rows lists over n values.
 func checkListOffsets(l array.ListLike, rows, n int) error {
 	switch l := l.(type) {
@@ -186,6 +185,7 @@ func checkListOffsets(l array.ListLike, rows, n int) error {
 	return nil
 }
 
+// checkOffsets checks rows+1 offsets starting at off: present, non-negative, non-decreasing, at most n.
 func checkOffsets[T int32 | int64](offsets []T, off, rows, n int) error {
 	if off < 0 || len(offsets) < off+rows+1 {
 		if rows == 0 {
