@@ -5,23 +5,27 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 
 	"github.com/spf13/cobra"
 )
 
 // Profiling of whole commands (docs/performance.md): hidden flags, for developers, that write Go's CPU
-// and heap profiles of one run — what `go tool pprof` reads.
+// and heap profiles of one run — what `go tool pprof` reads — and its execution trace (`go tool trace`:
+// where the goroutines waited, which a CPU profile does not show).
 var (
-	cpuProfile, memProfile string
-	cpuProfileFile         *os.File
+	cpuProfile, memProfile, traceOut string
+	cpuProfileFile, traceFile        *os.File
 )
 
 func init() {
 	f := rootCmd.PersistentFlags()
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	f.StringVar(&memProfile, "memprofile", "", "write an allocation profile of the command to this file")
+	f.StringVar(&traceOut, "trace", "", "write an execution trace of the command to this file")
 	f.MarkHidden("cpuprofile")
 	f.MarkHidden("memprofile")
+	f.MarkHidden("trace")
 	cobra.OnInitialize(startProfile)
 	cobra.OnFinalize(stopProfile)
 }
@@ -29,6 +33,17 @@ func init() {
 func startProfile() {
 	if memProfile != "" {
 		runtime.MemProfileRate = 64 << 10
+	}
+	if traceOut != "" {
+		f, err := os.Create(traceOut)
+		if err == nil {
+			err = trace.Start(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "evtool: --trace:", err)
+		} else {
+			traceFile = f
+		}
 	}
 	if cpuProfile == "" {
 		return
@@ -45,6 +60,11 @@ func startProfile() {
 }
 
 func stopProfile() {
+	if traceFile != nil {
+		trace.Stop()
+		traceFile.Close()
+		traceFile = nil
+	}
 	if cpuProfileFile != nil {
 		pprof.StopCPUProfile()
 		cpuProfileFile.Close()

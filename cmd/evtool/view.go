@@ -18,8 +18,9 @@ func init() {
 	var paused, next, boxes bool
 	var ff formatFlags
 	cmd := &cobra.Command{
-		Use:   "view FILE|FOLDER",
-		Short: "Play a recording, or the samples of a dataset, in a window",
+		Use:         "view FILE|FOLDER",
+		Annotations: map[string]string{mainThread: "the window"},
+		Short:       "Play a recording, or the samples of a dataset, in a window",
 		Long: `Open a window that plays events: any recording evtool reads, the samples of a dataset file (Arrow,
 Parquet, NumPy), or a folder of sample files (e.g. N-MNIST Train/). Large recordings are streamed from disk,
 not loaded whole. Press h in the window for the keys: space play/pause, left/right step one window,
