@@ -72,8 +72,8 @@ func (d datasetSource) canvas(ctx context.Context, meta events.Meta, o Options) 
 
 // seen adds the extent of a unit's samples (prepare gathered it) to the run's.
 func (c *canvas) seen(u *unit) {
-	if c.guess && u.extent != nil {
-		e := u.extent.Extent()
+	if c.guess {
+		e := u.extent
 		c.extent = events.Geometry{Width: max(c.extent.Width, e.Width), Height: max(c.extent.Height, e.Height)}
 	}
 }

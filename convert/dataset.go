@@ -45,8 +45,8 @@ func newDatasetSource(plan *sources.Plan, r events.SampleReader, o Options) data
 type unit struct {
 	samples []events.Sample
 	tensors []tensors.Sample
-	// extent holds the samples' coordinates when the canvas is a guess that the run checks.
-	extent *events.Stats
+	// extent is the samples' extent, gathered when the canvas is a guess that the run checks.
+	extent events.Geometry
 }
 
 func (d datasetSource) groups() sources.Groups {
@@ -135,24 +135,18 @@ func (d datasetSource) prepare(i int, u *unit, c *canvas, o Options, rep transfo
 	if rep != nil {
 		u.tensors = slices.Grow(u.tensors[:0], len(u.samples))[:len(u.samples)]
 	}
-	if c.guess {
-		if u.extent == nil {
-			u.extent = events.NewStats(events.Geometry{}, false)
-		}
-		u.extent.Reset()
-	}
+	u.extent = events.Geometry{}
 	g := c.g
 	for j := range u.samples {
 		smp := &u.samples[j]
-		if err := smp.Events.Validate(g); err != nil {
+		ext, err := smp.Events.ValidateExtent(g)
+		if err != nil {
 			if c.guess && smp.Events.Validate(events.Geometry{}) == nil {
 				return errWrongGuess // an event beyond the guessed canvas: the true one is larger
 			}
 			return fmt.Errorf("sample %s: %w", smp.ID, err)
 		}
-		if c.guess {
-			u.extent.Add(&smp.Events)
-		}
+		u.extent = events.Geometry{Width: max(u.extent.Width, ext.Width), Height: max(u.extent.Height, ext.Height)}
 		if o.Chain == nil {
 			continue
 		}

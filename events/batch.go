@@ -122,9 +122,19 @@ func (b *Batch) CheckMonotonic() int {
 // Validate checks that the columns have equal length and that every event lies inside g
 // (when g is known). It names the first offending event.
 func (b *Batch) Validate(g Geometry) error {
+	_, err := b.ValidateExtent(g)
+	return err
+}
+
+// ValidateExtent is Validate, and also returns the extent of the events (the largest x and y plus one;
+// zero for no events), gathered in the same pass.
+func (b *Batch) ValidateExtent(g Geometry) (Geometry, error) {
 	n := len(b.T)
 	if len(b.X) != n || len(b.Y) != n || len(b.P) != n {
-		return fmt.Errorf("batch columns differ in length: t=%d x=%d y=%d p=%d", n, len(b.X), len(b.Y), len(b.P))
+		return Geometry{}, fmt.Errorf("batch columns differ in length: t=%d x=%d y=%d p=%d", n, len(b.X), len(b.Y), len(b.P))
+	}
+	if n == 0 {
+		return Geometry{}, nil
 	}
 	// The common case — every event valid — is three maxima without branches; only a batch that fails
 	// is walked again to name its first offending event.
@@ -134,23 +144,24 @@ func (b *Batch) Validate(g Geometry) error {
 	for i := range n {
 		mx, my, mp = max(mx, x[i]), max(my, y[i]), max(mp, p[i])
 	}
+	ext := Geometry{Width: int(mx) + 1, Height: int(my) + 1}
 	known := g.Width > 0 && g.Height > 0
 	if mp <= 1 && (!known || (int(mx) < g.Width && int(my) < g.Height)) {
-		return nil
+		return ext, nil
 	}
 	if known {
 		for i := 0; i < n; i++ {
 			if int(b.X[i]) >= g.Width || int(b.Y[i]) >= g.Height {
-				return SensorErrorf("event %d at (%d,%d) lies outside the %dx%d sensor", i, b.X[i], b.Y[i], g.Width, g.Height)
+				return ext, SensorErrorf("event %d at (%d,%d) lies outside the %dx%d sensor", i, b.X[i], b.Y[i], g.Width, g.Height)
 			}
 		}
 	}
 	for i := 0; i < n; i++ {
 		if b.P[i] > 1 {
-			return fmt.Errorf("event %d has polarity %d; want 0 or 1", i, b.P[i])
+			return ext, fmt.Errorf("event %d has polarity %d; want 0 or 1", i, b.P[i])
 		}
 	}
-	return nil
+	return ext, nil
 }
 
 // Equal reports whether two batches hold the same events in the same order.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/evtool/evtool/events"
@@ -81,19 +82,31 @@ func AppendStored(dst []byte, t *tensors.Tensor, stored tensors.DType) ([]byte, 
 		for _, v := range t.U16 {
 			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(v)))
 		}
-	case stored == tensors.Int16:
-		if err := CheckStored(t, stored); err != nil {
-			return dst, err
-		}
-		for _, v := range t.U16 {
-			dst = binary.LittleEndian.AppendUint16(dst, v) // ≤ 32767: the same bits as int16
-		}
 	default:
-		for _, v := range t.U16 {
-			dst = binary.LittleEndian.AppendUint16(dst, v)
+		// Int16 or uint16: the same bits for counts ≤ 32767. One pass converts and gathers every bit set,
+		// and only a count with the high bit is looked for again, for the error.
+		var bits uint16
+		dst, bits = appendUint16s(dst, t.U16)
+		if bits > tensors.MaxInt16Count {
+			if err := CheckStored(t, stored); err != nil {
+				return dst[:len(dst)-2*len(t.U16)], err
+			}
 		}
 	}
 	return dst, nil
+}
+
+// appendUint16s appends vs to dst as little-endian uint16s, and returns the OR of them all.
+func appendUint16s(dst []byte, vs []uint16) ([]byte, uint16) {
+	n := len(dst)
+	dst = slices.Grow(dst, 2*len(vs))[:n+2*len(vs)]
+	out := dst[n:]
+	var bits uint16
+	for i, v := range vs {
+		bits |= v
+		binary.LittleEndian.PutUint16(out[2*i:2*i+2], v)
+	}
+	return dst, bits
 }
 
 // OpenTensors opens a tensors file with the named format, or the detected one when name is empty. When
