@@ -39,7 +39,10 @@ func (r *Reader) Table() ([]TableEntry, error) {
 	if _, err := ra.ReadAt(raw, r.dataTable); err != nil && err != io.EOF {
 		return nil, r.fail(r.dataTable, "cannot read the data table", err)
 	}
-	payload, err := r.decompress(raw)
+	payload, err := r.decompress(raw, r.payload, &r.zd)
+	if err == nil && r.comp != "none" {
+		r.payload = payload
+	}
 	if err != nil || len(payload) < 8 {
 		return nil, r.fail(r.dataTable, "cannot decompress the data table", err)
 	}
@@ -96,6 +99,7 @@ func (r *Reader) SeekTime(t int64) error {
 		}
 		target = e.ByteOffset - 8 + 8 + int64(e.Size) // past this packet: keep walking from the next
 	}
+	r.stopAhead()
 	if err := r.in.Reopen(target); err != nil {
 		return err
 	}

@@ -40,8 +40,11 @@ type Reader struct {
 	geometry    events.Geometry
 	opts        formats.Options
 
-	payload []byte // decompressed payload buffer (reused)
-	zd      *zstd.Decoder
+	comp    string        // compressionName(compression)
+	payload []byte        // decompressed data table (reused)
+	zd      *zstd.Decoder // the zstd decoder of the packets decoded here, not ahead
+
+	ahead ahead // packets read ahead and decoded on other goroutines (ahead.go)
 
 	pending    events.Batch // events of the current packet not yet handed out
 	pos        int
@@ -162,7 +165,8 @@ func (r *Reader) readHeader() error {
 		return r.fail(hdrOff, "bad stream description", err)
 	}
 	r.streams = streams
-	switch compressionName(r.compression) {
+	r.comp = compressionName(r.compression)
+	switch r.comp {
 	case "lz4", "zstd", "none":
 	default:
 		return r.fail(hdrOff, fmt.Sprintf("unknown compression code %d", r.compression), nil)
@@ -206,6 +210,8 @@ func (r *Reader) Meta() events.Meta {
 
 // Close closes the file.
 func (r *Reader) Close() error {
+	r.ahead.closed = true
+	r.stopAhead()
 	if r.zd != nil {
 		r.zd.Close()
 	}
@@ -234,28 +240,32 @@ func (r *Reader) Read(dst *events.Batch) error {
 		r.pending.Reset()
 		r.pos = 0
 		r.end.Set(r.nextPacket())
+		if r.end.Over() {
+			r.stopAhead() // the decoding goroutines end with the stream
+		}
 	}
 	return r.end.Result(dst.Len())
 }
 
-// nextPacket reads and decodes one packet. io.EOF ends the stream.
-func (r *Reader) nextPacket() error {
+// readPacket reads the next packet's header and bytes (valid until the next read from the input). io.EOF
+// ends the stream; any other error is a fault of the file at that point.
+func (r *Reader) readPacket() (id int32, packet []byte, start int64, err error) {
 	in := r.in
 	if r.dataTable >= 0 && in.Offset() >= r.dataTable {
-		return io.EOF
+		return 0, nil, in.Offset(), io.EOF
 	}
-	start := in.Offset()
+	start = in.Offset()
 	hdr, ok := in.Next(8)
 	if !ok {
 		switch {
 		case in.Buffered() > 0 || in.Failed():
-			return r.ended(start, "file ends inside a packet header")
+			return 0, nil, start, r.ended(start, "file ends inside a packet header")
 		case r.dataTable >= 0:
-			return r.ended(start, fmt.Sprintf("file ends before the data table at byte %d", r.dataTable))
+			return 0, nil, start, r.ended(start, fmt.Sprintf("file ends before the data table at byte %d", r.dataTable))
 		}
-		return io.EOF
+		return 0, nil, start, io.EOF
 	}
-	id := int32(binary.LittleEndian.Uint32(hdr[:4]))
+	id = int32(binary.LittleEndian.Uint32(hdr[:4]))
 	size := int64(int32(binary.LittleEndian.Uint32(hdr[4:])))
 	// The packet must end by the data table and by the end of the file; a data table position past
 	// the end (a cut file, or a forged header) must not let a size field allocate gigabytes.
@@ -269,74 +279,30 @@ func (r *Reader) nextPacket() error {
 	}
 	if size < 0 || size > limit {
 		if size >= 0 && rest >= 0 && size > rest {
-			return r.fail(start, fmt.Sprintf("packet of %d bytes is cut off by the end of the file", size), events.ErrTruncated)
+			return 0, nil, start, r.fail(start, fmt.Sprintf("packet of %d bytes is cut off by the end of the file", size), events.ErrTruncated)
 		}
-		return r.fail(start, fmt.Sprintf("packet size %d crosses the data table or the end of the file", size), nil)
+		return 0, nil, start, r.fail(start, fmt.Sprintf("packet size %d crosses the data table or the end of the file", size), nil)
 	}
-	packet, ok := in.Next(int(size))
+	packet, ok = in.Next(int(size))
 	if !ok {
-		return r.ended(start+8, "file ends inside a packet")
+		return 0, nil, start, r.ended(start+8, "file ends inside a packet")
 	}
-	st, ok := r.streams[id]
-	if !ok {
-		r.counts.unknownStreams++
-		return r.opts.Notify(formats.Notice{Path: r.path, Offset: start, Kind: formats.Lost,
-			What: "packets of streams the header does not declare skipped", Count: 1, Events: -1})
-	}
-	payload, err := r.decompress(packet)
-	if err != nil {
-		return r.badPacket(start, st, err.Error())
-	}
-	if len(payload) < 8 {
-		return r.badPacket(start, st, "payload shorter than a FlatBuffer")
-	}
-	fbLen := int(binary.LittleEndian.Uint32(payload))
-	if fbLen > len(payload)-4 {
-		return r.badPacket(start, st, "FlatBuffer longer than its payload")
-	}
-	buf := flatbuf.Buf(payload[4 : 4+fbLen])
-	if buf.Identifier() != st.Type {
-		return r.badPacket(start, st, fmt.Sprintf("identifier %q, want %s", buf.Identifier(), st.Type))
-	}
-	root, ok := buf.Root()
-	if !ok {
-		return r.badPacket(start, st, "FlatBuffer root outside the payload")
-	}
-	st.Packets++
-	switch st.Type {
-	case "EVTS":
-		n, ok := r.decodeEvents(root, id == r.evStream)
-		if !ok {
-			return r.badPacket(start, st, "event vector outside the FlatBuffer")
-		}
-		st.Elements += int64(n)
-		if id == r.evStream {
-			if err := r.watch.Check(r.opts, r.counts.outOfRange, r.counts.clamps, start); err != nil {
-				return err
-			}
-		}
-	case "FRME":
-		st.Elements++
-		r.decodeFrame(root)
-	case "IMUS":
-		st.Elements += int64(r.decodeIMU(root))
-	case "TRIG":
-		st.Elements += int64(r.decodeTriggers(root))
-	}
-	return nil
+	return id, packet, start, nil
 }
 
-func (r *Reader) decompress(p []byte) ([]byte, error) {
-	switch compressionName(r.compression) {
+// decompress decompresses a packet (or the data table) into dst[:0]; zd is the zstd decoder of the
+// goroutine that calls it, made on first use (closed by its owner).
+func (r *Reader) decompress(p, dst []byte, zd **zstd.Decoder) ([]byte, error) {
+	switch r.comp {
 	case "none":
 		return p, nil
 	case "zstd":
-		if r.zd == nil {
+		if *zd == nil {
 			d, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxPayload), zstd.WithDecoderConcurrency(1))
 			if err != nil {
 				return nil, err
 			}
-			r.zd = d
+			*zd = d
 		}
 		// DecodeAll sizes its output from the frame header's content size; refuse sizes no real
 		// packet compresses from so a forged header cannot make a few bytes allocate 256 MiB.
@@ -344,20 +310,82 @@ func (r *Reader) decompress(p []byte) ([]byte, error) {
 		if h.Decode(p) == nil && h.HasFCS && h.FrameContentSize > uint64(maxZstdRatio*len(p)+1<<20) {
 			return nil, fmt.Errorf("zstd frame claims %d bytes from %d", h.FrameContentSize, len(p))
 		}
-		out, err := r.zd.DecodeAll(p, r.payload[:0])
-		if err != nil {
-			return nil, err
-		}
-		r.payload = out
-		return out, nil
+		return (*zd).DecodeAll(p, dst[:0])
 	default: // lz4 frames, linked or independent blocks
-		out, err := decodeLZ4Frame(p, r.payload, maxPayload)
-		if err != nil {
-			return nil, err
-		}
-		r.payload = out
-		return out, nil
+		return decodeLZ4Frame(p, dst, maxPayload)
 	}
+}
+
+// decodePacket decompresses a packet and checks its FlatBuffer (apply decodes what it holds). It touches
+// nothing of the reader's state that changes while packets are read, so it runs on any goroutine; zd is
+// that goroutine's zstd decoder.
+func (r *Reader) decodePacket(j *packetJob, zd **zstd.Decoder) {
+	j.why = ""
+	payload, err := r.decompress(j.raw, j.payload, zd)
+	if err != nil {
+		j.why = err.Error()
+		return
+	}
+	if r.comp != "none" {
+		j.payload = payload // reused by the job's next packet (an uncompressed packet is j.raw itself)
+	}
+	if len(payload) < 8 {
+		j.why = "payload shorter than a FlatBuffer"
+		return
+	}
+	fbLen := int(binary.LittleEndian.Uint32(payload))
+	if fbLen > len(payload)-4 {
+		j.why = "FlatBuffer longer than its payload"
+		return
+	}
+	buf := flatbuf.Buf(payload[4 : 4+fbLen])
+	if buf.Identifier() != j.st.Type {
+		j.why = fmt.Sprintf("identifier %q, want %s", buf.Identifier(), j.st.Type)
+		return
+	}
+	root, ok := buf.Root()
+	if !ok {
+		j.why = "FlatBuffer root outside the payload"
+		return
+	}
+	j.root = root
+}
+
+// apply counts a decompressed packet and decodes what it holds, in file order: its events become the
+// pending batch (skipped before a SeekTime target, clamped to the last time given), its frames, IMU
+// samples and triggers join the current Read's, a damaged packet is reported.
+func (r *Reader) apply(j *packetJob) error {
+	st := j.st
+	if st == nil {
+		r.counts.unknownStreams++
+		return r.opts.Notify(formats.Notice{Path: r.path, Offset: j.start, Kind: formats.Lost,
+			What: "packets of streams the header does not declare skipped", Count: 1, Events: -1})
+	}
+	if j.why != "" {
+		return r.badPacket(j.start, st, j.why)
+	}
+	st.Packets++
+	switch st.Type {
+	case "EVTS":
+		n, ok := r.decodeEvents(j.root, j.id == r.evStream)
+		if !ok {
+			return r.badPacket(j.start, st, "event vector outside the FlatBuffer")
+		}
+		st.Elements += int64(n)
+		if j.id == r.evStream {
+			if err := r.watch.Check(r.opts, r.counts.outOfRange, r.counts.clamps, j.start); err != nil {
+				return err
+			}
+		}
+	case "FRME":
+		st.Elements++
+		r.decodeFrame(j.root)
+	case "IMUS":
+		st.Elements += int64(r.decodeIMU(j.root))
+	case "TRIG":
+		st.Elements += int64(r.decodeTriggers(j.root))
+	}
+	return nil
 }
 
 // badPacket counts a damaged packet of stream st at byte off and reports it (Notify): its events are lost.
