@@ -52,9 +52,9 @@ func TestRecordingWriterMemoryBound(t *testing.T) {
 	encoders := cap(w.iw.encoders)
 	kept, keptBytes := w.iw.pool.kept()
 	t.Logf("%d encoders: %d column sets; %d compression buffers kept (%d KiB); %.2f bytes allocated per event after the first %d batches",
-		encoders, w.sets, kept, keptBytes>>10, garbage, warmUp)
-	if w.sets > encoders+1 {
-		t.Errorf("%d column sets made for %d encoders: want at most one per encoder and one being gathered", w.sets, encoders)
+		encoders, w.sets.made, kept, keptBytes>>10, garbage, warmUp)
+	if w.sets.made > encoders+1 {
+		t.Errorf("%d column sets made for %d encoders: want at most one per encoder and one being gathered", w.sets.made, encoders)
 	}
 	// Each encoder compresses a batch's four columns (13 bytes an event) into four buffers, each about its
 	// column's size; a buffer may be taken for a smaller column (up to twice its size), and one more made.
@@ -109,9 +109,9 @@ func TestDatasetWriterMemoryBound(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d encoders: %d column sets; %.2f bytes allocated per event over %d batches after the first ones", w.iw.made, w.sets, garbage, measured)
-	if w.sets > cap(w.iw.encoders)+1 {
-		t.Errorf("%d column sets made for %d encoders: want at most one per encoder and one being gathered", w.sets, cap(w.iw.encoders))
+	t.Logf("%d encoders: %d column sets; %.2f bytes allocated per event over %d batches after the first ones", w.iw.made, w.sets.made, garbage, measured)
+	if w.sets.made > cap(w.iw.encoders)+1 {
+		t.Errorf("%d column sets made for %d encoders: want at most one per encoder and one being gathered", w.sets.made, cap(w.iw.encoders))
 	}
 	if garbage > 1 {
 		t.Errorf("%.2f bytes allocated per event written: the columns or the compression buffers are not reused", garbage)

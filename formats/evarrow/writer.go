@@ -48,9 +48,8 @@ type RecordingWriter struct {
 	iw     *ipcWriter
 	schema *arrow.Schema
 	limit  int
-	cur    *recColumns      // the batch being gathered
-	free   chan *recColumns // encoded batches' columns, for reuse
-	sets   int              // column sets made
+	cur    *recColumns // the batch being gathered
+	sets   columnSets[recColumns]
 	count  int64
 	// The boxes column (nil without one): boxes given but not yet placed (after every event written),
 	// and those placed in the pending batch with their rows.
@@ -73,6 +72,62 @@ type recColumns struct {
 	t    []int64
 	x, y []uint16
 	p    []uint8
+}
+
+// appendEvents appends events [lo, hi) of b.
+func (c *recColumns) appendEvents(b *events.Batch, lo, hi int) {
+	c.t = append(c.t, b.T[lo:hi]...)
+	c.x = append(c.x, b.X[lo:hi]...)
+	c.y = append(c.y, b.Y[lo:hi]...)
+	c.p = append(c.p, b.P[lo:hi]...)
+}
+
+// reset empties the columns, keeping their memory.
+func (c *recColumns) reset() { c.t, c.x, c.y, c.p = c.t[:0], c.x[:0], c.y[:0], c.p[:0] }
+
+// data returns the t, x, y and p columns as Arrow data over the slices (not copied), without nulls.
+func (c *recColumns) data() [4]arrow.ArrayData {
+	n := len(c.t)
+	col := func(t arrow.DataType, values []byte) arrow.ArrayData {
+		return array.NewData(t, n, []*memory.Buffer{nil, memory.NewBufferBytes(values)}, nil, 0, 0)
+	}
+	return [4]arrow.ArrayData{
+		col(arrow.PrimitiveTypes.Int64, arrow.Int64Traits.CastToBytes(c.t)),
+		col(arrow.PrimitiveTypes.Uint16, arrow.Uint16Traits.CastToBytes(c.x)),
+		col(arrow.PrimitiveTypes.Uint16, arrow.Uint16Traits.CastToBytes(c.y)),
+		col(arrow.PrimitiveTypes.Uint8, c.p),
+	}
+}
+
+// columnSets recycles a writer's column sets: a batch's set comes back once the batch is encoded, for a
+// later batch, so that at most one set per encoder and the one being gathered are ever made.
+type columnSets[T any] struct {
+	free chan *T
+	made int
+}
+
+func newColumnSets[T any](iw *ipcWriter) columnSets[T] {
+	// Every batch in flight (one per encoder, one gathered) has its set.
+	return columnSets[T]{free: make(chan *T, cap(iw.encoders)+2)}
+}
+
+// get returns a recycled set, or the one fresh makes when none is free.
+func (s *columnSets[T]) get(fresh func() *T) *T {
+	select {
+	case c := <-s.free:
+		return c
+	default:
+		s.made++
+		return fresh()
+	}
+}
+
+// put hands back an encoded batch's set (emptied by the caller).
+func (s *columnSets[T]) put(c *T) {
+	select {
+	case s.free <- c:
+	default:
+	}
 }
 
 // grow makes room for n events in each column.
@@ -113,8 +168,7 @@ func newRecordingWriter(out *output.File, meta events.Meta, o Options) (*Recordi
 	if limit <= 0 {
 		limit = defaultBatchEvents
 	}
-	// Every batch in flight (one per encoder, one gathered) has its columns.
-	w := &RecordingWriter{out: out, iw: iw, schema: schema, limit: limit, free: make(chan *recColumns, cap(iw.encoders)+2),
+	w := &RecordingWriter{out: out, iw: iw, schema: schema, limit: limit, sets: newColumnSets[recColumns](iw),
 		numBoxes: len(meta.BoxClasses), lastBox: math.MinInt64}
 	if len(schema.FieldIndices(ColBoxes)) > 0 {
 		// The boxes column (null in rows without boxes) is built by a builder; the event columns are not.
@@ -134,16 +188,14 @@ func (w *RecordingWriter) Write(b *events.Batch) error {
 			}
 		}
 		if w.cur == nil {
-			select {
-			case w.cur = <-w.free:
-			default:
-				w.cur = &recColumns{}
-				w.sets++
+			w.cur = w.sets.get(func() *recColumns {
+				c := &recColumns{}
 				if w.count+int64(off) >= int64(w.limit) {
 					// Not the first batch: the next ones will be full too.
-					w.cur.grow(w.limit)
+					c.grow(w.limit)
 				}
-			}
+				return c
+			})
 		}
 		c := w.cur
 		row := len(c.t)
@@ -153,10 +205,7 @@ func (w *RecordingWriter) Write(b *events.Batch) error {
 			// columns), then to the batch size exactly.
 			c.grow(min(max(2*cap(c.t), row+n, 4096), w.limit))
 		}
-		c.t = append(c.t, b.T[off:off+n]...)
-		c.x = append(c.x, b.X[off:off+n]...)
-		c.y = append(c.y, b.Y[off:off+n]...)
-		c.p = append(c.p, b.P[off:off+n]...)
+		c.appendEvents(b, off, off+n)
 		if len(w.queue) > 0 {
 			w.place(row, b.T[off:off+n])
 		}
@@ -225,11 +274,10 @@ func (w *RecordingWriter) flush() error {
 	}
 	w.cur = nil
 	n := len(c.t)
-	cols := []arrow.Array{
-		primitive(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(c.t)),
-		primitive(arrow.PrimitiveTypes.Uint16, n, arrow.Uint16Traits.CastToBytes(c.x)),
-		primitive(arrow.PrimitiveTypes.Uint16, n, arrow.Uint16Traits.CastToBytes(c.y)),
-		primitive(arrow.PrimitiveTypes.Uint8, n, c.p),
+	var cols []arrow.Array
+	for _, d := range c.data() {
+		cols = append(cols, array.MakeFromData(d))
+		d.Release()
 	}
 	if w.boxes != nil {
 		w.fillBoxes(n)
@@ -240,19 +288,9 @@ func (w *RecordingWriter) flush() error {
 		a.Release()
 	}
 	return w.iw.write(rec, func() {
-		c.t, c.x, c.y, c.p = c.t[:0], c.x[:0], c.y[:0], c.p[:0]
-		select {
-		case w.free <- c:
-		default:
-		}
+		c.reset()
+		w.sets.put(c)
 	})
-}
-
-// primitive is an Arrow array of n fixed-width values without nulls, over values (not copied).
-func primitive(t arrow.DataType, n int, values []byte) arrow.Array {
-	data := array.NewData(t, n, []*memory.Buffer{nil, memory.NewBufferBytes(values)}, nil, 0, 0)
-	defer data.Release()
-	return array.MakeFromData(data)
 }
 
 // Close writes the last batch and the footer, then moves the file into place.
@@ -309,8 +347,7 @@ type DatasetWriter struct {
 	listTypes [4]arrow.DataType // the t, x, y and p list columns' types, from the schema
 	boxesCol  int               // position of the boxes column; -1 without one
 	cur       *dsColumns        // the batch being gathered
-	free      chan *dsColumns   // encoded batches' columns, for reuse
-	sets      int               // column sets made
+	sets      columnSets[dsColumns]
 	// lastEvents counts the events of the last batch written: a new column set is made for a little more.
 	lastEvents int
 	samples    int
@@ -342,8 +379,7 @@ func newDatasetWriter(out *output.File, meta events.Meta, o Options) (*DatasetWr
 	}
 	rf.numBoxes = len(meta.BoxClasses)
 	schema := rf.b.Schema()
-	// Every batch in flight (one per encoder, one gathered) has its columns.
-	w := &DatasetWriter{rowFile: rf, boxesCol: -1, free: make(chan *dsColumns, cap(rf.iw.encoders)+2)}
+	w := &DatasetWriter{rowFile: rf, boxesCol: -1, sets: newColumnSets[dsColumns](rf.iw)}
 	w.newBatch = w.newRecordBatch
 	for i := range w.listTypes {
 		w.listTypes[i] = schema.Field(2 + i).Type
@@ -387,10 +423,7 @@ func (w *DatasetWriter) WriteSample(s *events.Sample) error {
 		}
 		c.grow(max(grown, row+n, 4096))
 	}
-	c.t = append(c.t, e.T...)
-	c.x = append(c.x, e.X...)
-	c.y = append(c.y, e.Y...)
-	c.p = append(c.p, e.P...)
+	c.appendEvents(e, 0, n)
 	c.offsets = append(c.offsets, int32(len(c.t)))
 	w.samples++
 	w.events += int64(n)
@@ -403,13 +436,11 @@ func (w *DatasetWriter) columns() *dsColumns {
 	if w.cur != nil {
 		return w.cur
 	}
-	select {
-	case w.cur = <-w.free:
-	default:
-		w.cur = &dsColumns{offsets: make([]int32, 0, w.perBatch+1)}
-		w.sets++
-		w.cur.grow(w.lastEvents + w.lastEvents/8)
-	}
+	w.cur = w.sets.get(func() *dsColumns {
+		c := &dsColumns{offsets: make([]int32, 0, w.perBatch+1)}
+		c.grow(w.lastEvents + w.lastEvents/8)
+		return c
+	})
 	w.cur.offsets = append(w.cur.offsets, 0)
 	return w.cur
 }
@@ -427,22 +458,12 @@ func (w *DatasetWriter) newRecordBatch() (arrow.RecordBatch, func()) {
 	w.cur = nil
 	schema := w.b.Schema()
 	rows := len(c.offsets) - 1
-	n := len(c.t)
-	w.lastEvents = n
+	w.lastEvents = len(c.t)
 	cols := make([]arrow.Array, schema.NumFields())
 	cols[0] = w.label.NewArray()
 	cols[1] = w.id.NewArray()
 	offsets := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offsets))
-	for i, v := range []struct {
-		typ    arrow.DataType
-		values []byte
-	}{
-		{arrow.PrimitiveTypes.Int64, arrow.Int64Traits.CastToBytes(c.t)},
-		{arrow.PrimitiveTypes.Uint16, arrow.Uint16Traits.CastToBytes(c.x)},
-		{arrow.PrimitiveTypes.Uint16, arrow.Uint16Traits.CastToBytes(c.y)},
-		{arrow.PrimitiveTypes.Uint8, c.p},
-	} {
-		values := array.NewData(v.typ, n, []*memory.Buffer{nil, memory.NewBufferBytes(v.values)}, nil, 0, 0)
+	for i, values := range c.data() {
 		list := array.NewData(w.listTypes[i], rows, []*memory.Buffer{nil, offsets}, []arrow.ArrayData{values}, 0, 0)
 		cols[2+i] = array.MakeFromData(list)
 		list.Release()
@@ -456,11 +477,9 @@ func (w *DatasetWriter) newRecordBatch() (arrow.RecordBatch, func()) {
 		a.Release()
 	}
 	return rec, func() {
-		c.offsets, c.t, c.x, c.y, c.p = c.offsets[:0], c.t[:0], c.x[:0], c.y[:0], c.p[:0]
-		select {
-		case w.free <- c:
-		default:
-		}
+		c.offsets = c.offsets[:0]
+		c.reset()
+		w.sets.put(c)
 	}
 }
 
