@@ -132,36 +132,34 @@ func outPath(c *config, name string) string {
 }
 
 func caseFolderToDataset(c *config) ([]row, error) {
-	dir, files, n, err := nmnistTrain(c)
-	if err != nil {
-		return nil, err
-	}
-	out := outPath(c, "a.arrow")
-	r := evtoolRow(c, row{name: "a", what: fmt.Sprintf("%d N-MNIST files (%.2f M events) → Arrow dataset, zstd", len(files), float64(n)/1e6),
-		unit: "M events/s", amount: float64(n) / 1e6}, out, "convert", dir, "-o", out)
-	return []row{r}, tonicRow(c, &r, "read", files)
+	return folderCase(c, "a", "", "a.arrow", "", "read")
 }
 
 func caseFrames(c *config) ([]row, error) {
-	dir, files, n, err := nmnistTrain(c)
-	if err != nil {
-		return nil, err
-	}
-	out := outPath(c, "b.npz")
-	r := evtoolRow(c, row{name: "b", what: "the same → frames(bins=10) → .npz", unit: "M events/s", amount: float64(n) / 1e6},
-		out, "convert", dir, "-o", out, "-t", "frames(bins=10)")
-	return []row{r}, tonicRow(c, &r, "frames", files)
+	return folderCase(c, "b", "the same → frames(bins=10) → .npz", "b.npz", "frames(bins=10)", "frames")
 }
 
 func caseDenoise(c *config) ([]row, error) {
+	return folderCase(c, "c", "the same → denoise(dt=10ms) → Arrow", "c.arrow", "denoise(dt=10ms)", "denoise")
+}
+
+// folderCase times `evtool convert` of the N-MNIST training folder to out (with the transform chain, if
+// any) and tonic's peer operation on the same files. An empty what describes case a.
+func folderCase(c *config, name, what, out, chain, peerOp string) ([]row, error) {
 	dir, files, n, err := nmnistTrain(c)
 	if err != nil {
 		return nil, err
 	}
-	out := outPath(c, "c.arrow")
-	r := evtoolRow(c, row{name: "c", what: "the same → denoise(dt=10ms) → Arrow", unit: "M events/s", amount: float64(n) / 1e6},
-		out, "convert", dir, "-o", out, "-t", "denoise(dt=10ms)")
-	return []row{r}, tonicRow(c, &r, "denoise", files)
+	if what == "" {
+		what = fmt.Sprintf("%d N-MNIST files (%.2f M events) → Arrow dataset, zstd", len(files), float64(n)/1e6)
+	}
+	out = outPath(c, out)
+	args := []string{"convert", dir, "-o", out}
+	if chain != "" {
+		args = append(args, "-t", chain)
+	}
+	r := evtoolRow(c, row{name: name, what: what, unit: "M events/s", amount: float64(n) / 1e6}, out, args...)
+	return []row{r}, tonicRow(c, &r, peerOp, files)
 }
 
 // caseTree writes c.treeFiles N-MNIST files (the 1,000 real ones, cycled) in the dataset's layout.
