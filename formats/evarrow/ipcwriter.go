@@ -16,6 +16,7 @@ import (
 
 	"github.com/evtool/evtool/formats/internal/output"
 	"github.com/evtool/evtool/internal/flatbuf"
+	"github.com/evtool/evtool/internal/parallel"
 )
 
 // ipcWriter writes an Arrow IPC file — the same bytes as arrow-go's ipc.FileWriter — but encodes and
@@ -38,19 +39,18 @@ type ipcWriter struct {
 	pos      int64 // bytes written
 	started  bool
 	blocks   []block
-	pending  []*encoding   // batches being encoded, in file order
-	encoders chan *encoder // idle encoders; at most one per core is ever made
+	batches  *parallel.InOrder[*encoding] // batches being encoded, written in file order
+	encoders chan *encoder                // idle encoders; at most one per core is ever made
 	made     int
 	pool     *bufferPool     // what the encoders compress into
 	messages []*bytes.Buffer // written batches' buffers, reused for the next batches' messages
 	err      error           // the first failure; sticks
 }
 
-// encoding is one record batch on its way to the file: its IPC message and body once done is closed.
+// encoding is one record batch on its way to the file: its IPC message and body, once encoded.
 type encoding struct {
-	done chan struct{}
-	msg  *bytes.Buffer
-	err  error
+	msg *bytes.Buffer
+	err error
 }
 
 // encoder is an ipc.FileWriter whose output goes to the buffer of the batch it is encoding.
@@ -89,7 +89,10 @@ func newIPCWriter(out *output.File, schema *arrow.Schema, compression string) (*
 	if codec != nil {
 		opts = append(opts, codec)
 	}
-	return &ipcWriter{out: out, schema: schema, opts: opts, pool: pool, encoders: make(chan *encoder, cores)}, nil
+	w := &ipcWriter{out: out, schema: schema, opts: opts, pool: pool, encoders: make(chan *encoder, cores)}
+	// One batch per core being encoded, and one more done, waiting to be written.
+	w.batches = parallel.NewInOrder(cores+1, w.writeBatch)
+	return w, nil
 }
 
 // write hands rec to an encoder and takes ownership of it: it is released once encoded, and then done
@@ -109,19 +112,15 @@ func (w *ipcWriter) write(rec arrow.RecordBatch, done func()) error {
 	if err := w.start(); err != nil {
 		return drop(err)
 	}
-	for len(w.pending) > cap(w.encoders) {
-		if err := w.writeOldest(); err != nil {
-			return drop(err)
-		}
+	if err := w.batches.Room(); err != nil {
+		return drop(err)
 	}
 	enc, err := w.encoder()
 	if err != nil {
 		return drop(w.fail(err))
 	}
-	e := &encoding{done: make(chan struct{}), msg: w.message()}
-	w.pending = append(w.pending, e)
-	go func() {
-		defer close(e.done)
+	e := &encoding{msg: w.message()}
+	w.batches.Go(e, func() {
 		e.err = enc.encode(rec, e.msg)
 		rec.Release()
 		if done != nil {
@@ -131,7 +130,7 @@ func (w *ipcWriter) write(rec arrow.RecordBatch, done func()) error {
 		// in flight are then bounded by the encoders, and their columns by one set per encoder and one
 		// being gathered.
 		w.encoders <- enc
-	}()
+	})
 	return nil
 }
 
@@ -204,12 +203,12 @@ func (w *ipcWriter) start() error {
 	return w.put(head.header)
 }
 
-// writeOldest waits for the oldest pending batch and writes it.
-func (w *ipcWriter) writeOldest() error {
-	e := w.pending[0]
-	w.pending = w.pending[1:]
-	<-e.done
+// writeBatch writes an encoded batch, in file order.
+func (w *ipcWriter) writeBatch(e *encoding) error {
 	defer w.reuse(e.msg)
+	if w.err != nil {
+		return w.err
+	}
 	if e.err != nil {
 		return w.fail(fmt.Errorf("write %s: %w", w.out.Name(), e.err))
 	}
@@ -235,10 +234,8 @@ func (w *ipcWriter) close() error {
 	if err := w.start(); err != nil {
 		return err
 	}
-	for len(w.pending) > 0 {
-		if err := w.writeOldest(); err != nil {
-			return err
-		}
+	if err := w.batches.Finish(); err != nil {
+		return err
 	}
 	_, tail, err := arrowFile(w.schema, len(w.blocks))
 	if err != nil {
@@ -252,11 +249,7 @@ func (w *ipcWriter) close() error {
 
 // abort waits for the batches being encoded (so nothing runs after the output is gone) and drops them.
 func (w *ipcWriter) abort() {
-	for _, e := range w.pending {
-		<-e.done
-		w.reuse(e.msg)
-	}
-	w.pending = nil
+	w.batches.Abandon()
 	if w.err == nil {
 		w.err = errors.New("aborted")
 	}

@@ -18,6 +18,8 @@ import (
 	"runtime"
 
 	"github.com/klauspost/compress/flate"
+
+	"github.com/evtool/evtool/internal/parallel"
 )
 
 // window is how far back a DEFLATE match may reach, and so what of the previous chunk primes the next.
@@ -33,34 +35,39 @@ type Writer struct {
 	level   int
 	chunk   int
 	workers int
-	cur     *job   // the chunk being filled
-	tail    []byte // the last window of input before cur, its dictionary
-	pending []*job // chunks being compressed, in stream order
-	free    []*job // written chunks, whose buffers take later ones
+	cur     *job                    // the chunk being filled
+	tail    []byte                  // the last window of input before cur, its dictionary
+	chunks  *parallel.InOrder[*job] // chunks being compressed, written in stream order
+	free    []*job                  // written chunks, whose buffers take later ones
 	coders  chan *flate.Writer
 	made    int
 	err     error // the first write error; sticks
 	closed  bool
 }
 
-// job is one chunk: its input, the dictionary that precedes it, and its compressed bytes once done closes.
+// job is one chunk: its input, the dictionary that precedes it, and its compressed bytes.
 type job struct {
 	in, dict []byte
 	out      bytes.Buffer
-	done     chan struct{}
 }
 
 // NewWriter returns a Writer at a compress/flate level (1–9) with chunks of chunk bytes (DefaultChunk
 // when ≤ 0), using up to GOMAXPROCS goroutines.
 func NewWriter(out io.Writer, level, chunk int) (*Writer, error) {
+	return newWriter(out, level, chunk, runtime.GOMAXPROCS(0))
+}
+
+func newWriter(out io.Writer, level, chunk, workers int) (*Writer, error) {
 	if level < flate.BestSpeed || level > flate.BestCompression {
 		return nil, fmt.Errorf("deflate level %d: want %d to %d", level, flate.BestSpeed, flate.BestCompression)
 	}
 	if chunk <= 0 {
 		chunk = DefaultChunk
 	}
-	workers := runtime.GOMAXPROCS(0)
-	return &Writer{out: out, level: level, chunk: chunk, workers: workers, coders: make(chan *flate.Writer, workers)}, nil
+	w := &Writer{out: out, level: level, chunk: chunk, workers: workers, coders: make(chan *flate.Writer, workers)}
+	// One chunk per core being compressed, and one more done, waiting to be written.
+	w.chunks = parallel.NewInOrder(workers+1, w.write)
+	return w, nil
 }
 
 // Write takes p for compression; a full chunk is handed to a core, and the oldest chunks are written
@@ -98,10 +105,8 @@ func (w *Writer) Close() error {
 	if w.err == nil && w.cur != nil && len(w.cur.in) > 0 {
 		w.err = w.dispatch()
 	}
-	for len(w.pending) > 0 {
-		if err := w.writeOldest(); err != nil && w.err == nil {
-			w.err = err
-		}
+	if err := w.chunks.Finish(); err != nil && w.err == nil {
+		w.err = err
 	}
 	if w.err != nil {
 		return w.err
@@ -132,29 +137,19 @@ func (w *Writer) dispatch() error {
 	w.cur = nil
 	j.dict = append(j.dict, w.tail...)
 	w.tail = append(w.tail[:0], j.in[max(0, len(j.in)-window):]...)
-	for len(w.pending) > w.workers {
-		if err := w.writeOldest(); err != nil {
-			return err
-		}
+	if err := w.chunks.Room(); err != nil {
+		return err
 	}
-	j.done = make(chan struct{})
-	w.pending = append(w.pending, j)
 	fw := w.coder()
-	if w.workers == 1 {
+	w.chunks.Go(j, func() {
 		compress(fw, j)
 		w.coders <- fw
-		return nil
-	}
-	go func() {
-		compress(fw, j)
-		w.coders <- fw
-	}()
+	})
 	return nil
 }
 
 // compress deflates j.in after j.dict into j.out, ending with a sync flush.
 func compress(fw *flate.Writer, j *job) {
-	defer close(j.done)
 	fw.ResetDict(&j.out, j.dict)
 	// Writes and flushes into a bytes.Buffer cannot fail.
 	fw.Write(j.in)
@@ -176,11 +171,8 @@ func (w *Writer) coder() *flate.Writer {
 	return <-w.coders
 }
 
-// writeOldest waits for the oldest chunk in flight and writes its bytes.
-func (w *Writer) writeOldest() error {
-	j := w.pending[0]
-	w.pending = w.pending[1:]
-	<-j.done
+// write writes a compressed chunk's bytes, in stream order.
+func (w *Writer) write(j *job) error {
 	w.free = append(w.free, j)
 	if w.err != nil {
 		return w.err

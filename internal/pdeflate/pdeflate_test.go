@@ -34,11 +34,10 @@ func frames(n int, seed int64) []byte {
 func deflate(t testing.TB, data []byte, level, chunk, workers, piece int) []byte {
 	t.Helper()
 	var out bytes.Buffer
-	w, err := NewWriter(&out, level, chunk)
+	w, err := newWriter(&out, level, chunk, workers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.workers = workers
 	for p := data; len(p) > 0; {
 		k := min(piece, len(p))
 		if n, err := w.Write(p[:k]); n != k || err != nil {
