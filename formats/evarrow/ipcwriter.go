@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -57,6 +58,7 @@ type encoding struct {
 type encoder struct {
 	fw   *ipc.FileWriter
 	sink switchWriter
+	mem  *encoderMemory
 }
 
 type switchWriter struct{ w io.Writer }
@@ -85,7 +87,8 @@ func newIPCWriter(out *output.File, schema *arrow.Schema, compression string) (*
 	// A batch's body has a handful of big buffers (a recording's: its four columns), each compressed
 	// into one of the pool's; a dataset batch has a dozen, most of them small.
 	pool := newBufferPool(8 * cores)
-	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(pool), ipc.WithCompressConcurrency(1)}
+	// Each encoder adds its allocator, over the pool.
+	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithCompressConcurrency(1)}
 	if codec != nil {
 		opts = append(opts, codec)
 	}
@@ -143,6 +146,7 @@ func (enc *encoder) encode(rec arrow.RecordBatch, msg *bytes.Buffer) (err error)
 	}()
 	msg.Reset()
 	enc.sink.w = msg
+	enc.mem.zero = needsZeroedMemory(rec)
 	return enc.fw.Write(rec)
 }
 
@@ -157,9 +161,9 @@ func (w *ipcWriter) encoder() (*encoder, error) {
 		return <-w.encoders, nil
 	}
 	w.made++
-	enc := &encoder{}
+	enc := &encoder{mem: &encoderMemory{pool: w.pool, zero: true}}
 	enc.sink.w = io.Discard
-	fw, err := ipc.NewFileWriter(&enc.sink, w.opts...)
+	fw, err := ipc.NewFileWriter(&enc.sink, slices.Concat(w.opts, []ipc.Option{ipc.WithAllocator(enc.mem)})...)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/evtool/evtool/events"
+	"github.com/evtool/evtool/formats/internal/output"
 	"github.com/evtool/evtool/tensors"
 )
 
@@ -211,4 +212,69 @@ func firstDiff(a, b []byte) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// The encoders take the pool's buffers uncleared unless a batch has nulls (or booleans), whose bits
+// arrow-go copies into fresh memory, padding included: batches with big validity bitmaps (over the
+// pool's smallest kept size, each bigger than the last so that it cannot take an earlier one's buffer),
+// sliced so that the bits are copied, alternate with batches without nulls whose compressed buffers, a
+// little bigger than the bitmaps, leave the pool's memory full of bytes; the file is still
+// ipc.FileWriter's.
+func TestEncoderMemoryZeroedWhereNeeded(t *testing.T) {
+	// Validity bitmaps of 75,000 to 86,000 bytes (above pooledMin); compressed buffers of 96,000 bytes.
+	const rows, plainRows = 600_000, 12_000
+	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var recs []arrow.RecordBatch
+	for i := 0; i < 8; i++ {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		v := b.Field(0).(*array.Int64Builder)
+		nulls := i%2 == 1
+		n := plainRows
+		if nulls {
+			n = rows + i*15_000
+		}
+		for k := 0; k < n+5; k++ {
+			if nulls && rng.IntN(3) == 0 {
+				v.AppendNull()
+			} else {
+				v.Append(int64(rng.Uint64())) // incompressible: the compressed buffers fill their memory
+			}
+		}
+		rec := b.NewRecordBatch()
+		b.Release()
+		// A slice starting at an odd row: the bitmap is copied, not shared.
+		recs = append(recs, rec.NewSlice(3, int64(n)+3))
+		rec.Release()
+		if got := needsZeroedMemory(recs[i]); got != nulls {
+			t.Fatalf("batch %d (nulls %v): needsZeroedMemory = %v", i, nulls, got)
+		}
+	}
+	bools := array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema([]arrow.Field{{Name: "b", Type: arrow.FixedWidthTypes.Boolean}}, nil))
+	bools.Field(0).(*array.BooleanBuilder).AppendValues([]bool{true, false}, nil)
+	if rec := bools.NewRecordBatch(); !needsZeroedMemory(rec) {
+		t.Fatal("needsZeroedMemory = false for a boolean column")
+	}
+	for _, comp := range []string{"zstd", "none"} {
+		var got bytes.Buffer
+		w, err := newIPCWriter(output.New(&got, "x"), schema, comp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			r.Retain()
+			if err := w.write(r, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.out.Close(nil); err != nil {
+			t.Fatal(err)
+		}
+		if want := fileWriterBytes(t, schema, comp, recs); !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("%s: %d bytes, ipc.FileWriter writes %d (first difference at %d)", comp, got.Len(), len(want), firstDiff(got.Bytes(), want))
+		}
+	}
 }

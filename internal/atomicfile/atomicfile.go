@@ -87,7 +87,17 @@ type File struct {
 	final    string
 	done     bool
 	finished bool // synced and closed, not yet renamed
+	// Bytes written by Write and, of those, the first ones whose writeback was started: offsets where
+	// the writes are sequential, as every writer's are (after a Seek the hint names other bytes, and the
+	// sync before the rename writes what it missed).
+	written, flushed int64
 }
+
+// writebackStep is how much a File's sequential writes gather before their writeback to disk is
+// started. A commit syncs the file before the rename (a crash must not leave a renamed file with holes);
+// started at the end, that sync wrote the whole output while the command waited — 0.07 s of a 1.1 s SHD
+// conversion into a 158 MB file, with both cores idle. Started as the file grows, it overlaps the work.
+const writebackStep = 8 << 20
 
 // Create opens a temporary file next to path.
 func Create(path string) (*File, error) {
@@ -136,12 +146,18 @@ func remove(p string) {
 func (f *File) FinalPath() string { return f.final }
 
 // Write writes to the temporary file; an error names the final path. After Interrupt it fails at once,
-// so that a writer stops early instead of filling a file that is gone.
+// so that a writer stops early instead of filling a file that is gone. Every writebackStep bytes it
+// starts their writeback.
 func (f *File) Write(p []byte) (int, error) {
 	if stopped.Load() {
 		return 0, f.interruptedError()
 	}
 	n, err := f.File.Write(p)
+	f.written += int64(n)
+	if f.written-f.flushed >= writebackStep {
+		startWriteback(f, f.flushed, f.written-f.flushed)
+		f.flushed = f.written
+	}
 	return n, hide(err, f.final)
 }
 

@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -191,5 +192,39 @@ func TestCommitAll(t *testing.T) {
 	}
 	if got := entries(t, dir); strings.Join(got, " ") != "a.png b.png c.png" {
 		t.Fatalf("after CommitAll: %v", got)
+	}
+}
+
+// A file written in uneven pieces past several writeback steps holds exactly what was written, and
+// its writeback was started up to less than a step from its end.
+func TestWritebackKeepsTheBytes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.bin")
+	f, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, 3*writebackStep+12345)
+	for i := range want {
+		want[i] = byte(i * 7 / 5)
+	}
+	for off, k := 0, 1; off < len(want); k = k*3 + 1 {
+		n := min(len(want)-off, k%(writebackStep/3)+1)
+		if _, err := f.Write(want[off : off+n]); err != nil {
+			t.Fatal(err)
+		}
+		off += n
+	}
+	if f.written-f.flushed >= writebackStep || f.flushed > f.written || f.written != int64(len(want)) {
+		t.Fatalf("writeback started up to %d of %d bytes written (%d)", f.flushed, f.written, len(want))
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("the committed file differs from what was written")
 	}
 }
