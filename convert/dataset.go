@@ -47,6 +47,10 @@ type unit struct {
 	tensors []tensors.Sample
 	// extent is the samples' extent, gathered when the canvas is a guess that the run checks.
 	extent events.Geometry
+	// buf holds the samples' events one after the other when the source decodes into one buffer
+	// (sources.GroupsIn; inBuf is then set): a writer may take them from there without copying.
+	buf   events.Batch
+	inBuf bool
 }
 
 func (d datasetSource) groups() sources.Groups {
@@ -125,7 +129,15 @@ func (d datasetSource) prepare(i int, u *unit, c *canvas, o Options, rep transfo
 			sensor = &stated
 		}
 		var err error
-		if u.samples, err = d.read(i, u.samples, sensor); err != nil {
+		// Only without a chain: a transform may swap a sample's events with its own scratch buffers,
+		// which must not lie in a buffer the next unit is decoded into.
+		if gi, ok := d.groups().(sources.GroupsIn); ok && o.Chain == nil {
+			u.samples, err = gi.ReadIn(d.first+i, u.samples, &u.buf)
+			u.inBuf = true
+		} else {
+			u.samples, err = d.read(i, u.samples, sensor)
+		}
+		if err != nil {
 			return err
 		}
 		if sensor != nil && stated != c.g {
@@ -199,13 +211,31 @@ func datasetOnCanvas(ctx context.Context, src datasetSource, meta events.Meta, i
 		return nil, fmt.Errorf("format %s cannot write a dataset", outFmt.Name)
 	}
 	res := &Result{Output: output, Format: outFmt.Name, Kind: events.KindDataset, Geometry: outG}
-	err = parallel.Ordered(ctx, src.units(), src.workers(o.Workers), func() *unit { return &unit{} },
+	// A writer that can keep a unit's samples where they were decoded writes them without copying: the
+	// unit's slot is reused only once the writer lets go of them.
+	inWriter, _ := w.(interface {
+		WriteSampleIn(*events.Sample, *events.Batch, *events.Hold) error
+	})
+	err = parallel.OrderedKeep(ctx, src.units(), src.workers(o.Workers), func() *unit { return &unit{} },
 		func(i int, u *unit) error { return src.prepare(i, u, c, o, nil) },
-		func(i int, u *unit) error {
+		func(i int, u *unit, release func()) error {
 			c.seen(u)
+			var hold *events.Hold
+			if inWriter != nil && u.inBuf {
+				hold = events.NewHold(release)
+				defer hold.Drop()
+			} else {
+				defer release()
+			}
 			for j := range u.samples {
 				smp := &u.samples[j]
-				if err := w.WriteSample(smp); err != nil {
+				var err error
+				if hold != nil {
+					err = inWriter.WriteSampleIn(smp, &u.buf, hold)
+				} else {
+					err = w.WriteSample(smp)
+				}
+				if err != nil {
 					return err
 				}
 				res.Samples++

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/internal/atomicfile"
@@ -39,6 +40,8 @@ type Plan struct {
 	Group int
 	// Open returns a decoder for one group of samples; it is closed after the group.
 	Open func() (Decoder, error)
+	// groupEvents is the most events a group has held: what ReadIn's buffers are made for.
+	groupEvents atomic.Int64
 	// Notes, when set, describes the labels that are no classes (ThreeET's gaze, EBSSA's objects),
 	// written beside the output by the command: NoteRows gives a sample's rows.
 	Notes    *Notes
@@ -176,6 +179,21 @@ func (g containerGroups) Len() int     { return (g.p.N + g.p.Group - 1) / g.p.Gr
 func (g containerGroups) Samples() int { return g.p.N }
 
 func (g containerGroups) Read(i int, dst []events.Sample) ([]events.Sample, error) {
+	return g.read(i, dst, nil)
+}
+
+// ReadIn is Read with the group's samples decoded one after the other into buf (sources.GroupsIn): each
+// sample's events are a clipped run of buf where its decoder left them there, else its own buffer (a
+// sample that did not fit); buf is made for the most events a group has held, so that they fit.
+func (g containerGroups) ReadIn(i int, dst []events.Sample, buf *events.Batch) ([]events.Sample, error) {
+	if want := int(g.p.groupEvents.Load()); cap(buf.T) < want {
+		*buf = *events.NewBatch(want + want/8)
+	}
+	buf.Reset()
+	return g.read(i, dst, buf)
+}
+
+func (g containerGroups) read(i int, dst []events.Sample, buf *events.Batch) ([]events.Sample, error) {
 	first := i * g.p.Group
 	n := min(g.p.Group, g.p.N-first)
 	if cap(dst) < n {
@@ -187,11 +205,38 @@ func (g containerGroups) Read(i int, dst []events.Sample) ([]events.Sample, erro
 		return dst, err
 	}
 	defer d.Close()
+	var total int64
 	for k := range dst {
-		dst[k].Reset()
-		if err := d.ReadSample(first+k, &dst[k]); err != nil {
+		s := &dst[k]
+		s.Reset()
+		if buf != nil {
+			s.Events = buf.Rest()
+		}
+		if err := d.ReadSample(first+k, s); err != nil {
 			return dst, err
+		}
+		if buf != nil {
+			total += int64(s.Events.Len())
+			keepIn(buf, &s.Events)
+		}
+	}
+	for buf != nil {
+		// The most any group held, for the next buffers made.
+		if old := g.p.groupEvents.Load(); total <= old || g.p.groupEvents.CompareAndSwap(old, total) {
+			break
 		}
 	}
 	return dst, nil
+}
+
+// keepIn makes buf include e's events when the decoder left them right after buf's (where buf.Rest
+// pointed), and clips e either way, so that nothing appended to it later can overwrite the next sample's
+// events.
+func keepIn(buf, e *events.Batch) {
+	n, at := e.Len(), buf.Len()
+	if n > 0 && at+n <= cap(buf.T) && at+n <= cap(buf.X) && at+n <= cap(buf.Y) && at+n <= cap(buf.P) &&
+		&e.T[0] == &buf.T[:at+1][at] && &e.X[0] == &buf.X[:at+1][at] && &e.Y[0] == &buf.Y[:at+1][at] && &e.P[0] == &buf.P[:at+1][at] {
+		buf.T, buf.X, buf.Y, buf.P = buf.T[:at+n], buf.X[:at+n], buf.Y[:at+n], buf.P[:at+n]
+	}
+	e.Clip()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/evtool/evtool/formats/evarrow"
 	"github.com/evtool/evtool/internal/fixtures"
 	h5 "github.com/evtool/evtool/internal/hdf5"
+	"github.com/evtool/evtool/sources"
 )
 
 func TestMain(m *testing.M) {
@@ -316,5 +317,61 @@ func TestFetchContainerDatasets(t *testing.T) {
 		var want []miniSample
 		json.Unmarshal(exp[c.key], &want)
 		checkPrepared(t, out, want, nil)
+	}
+}
+
+// ReadIn decodes what Read decodes, for every container dataset read in groups (the others are files); read again into the same buffer (now
+// made for the group), every sample with events lies in it, one after the other, clipped.
+func TestContainerReadInMatchesRead(t *testing.T) {
+	dir, _ := miniatures(t)
+	for _, c := range []struct{ name, split, folder string }{
+		{"shd", "train", "shd"}, {"ssc", "valid", "ssc"}, {"ntidigits18", "train", "ntidigits"},
+		{"threeet", "train", "threeet"}, {"ebssa", "labelled", "ebssa"}, {"dsec", "test", "dsec"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			def, err := Lookup(c.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := Inputs(def, filepath.Join(dir, c.folder), Selection{Split: c.split})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gi, ok := plan.Groups.(sources.GroupsIn)
+			if !ok {
+				t.Fatalf("%T does not decode into one buffer", plan.Groups)
+			}
+			var buf events.Batch
+			var plain, in []events.Sample
+			for g := range gi.Len() {
+				if plain, err = gi.Read(g, plain); err != nil {
+					t.Fatal(err)
+				}
+				for pass := 0; pass < 2; pass++ {
+					if in, err = gi.ReadIn(g, in, &buf); err != nil {
+						t.Fatal(err)
+					}
+					if len(in) != len(plain) {
+						t.Fatalf("group %d: %d samples, Read gives %d", g, len(in), len(plain))
+					}
+					at := 0
+					for k := range in {
+						s, p := &in[k], &plain[k]
+						if s.ID != p.ID || s.Label != p.Label || !s.Events.Equal(&p.Events) {
+							t.Fatalf("group %d sample %d (%s): differs from Read's", g, k, p.ID)
+						}
+						if n := s.Events.Len(); pass == 1 && n > 0 {
+							if &s.Events.T[0] != &buf.T[at] || &s.Events.P[0] != &buf.P[at] || cap(s.Events.T) != n {
+								t.Fatalf("group %d sample %d: not clipped in the buffer at %d", g, k, at)
+							}
+							at += n
+						}
+					}
+					if pass == 1 && at != buf.Len() {
+						t.Fatalf("group %d: the buffer holds %d events, its samples %d", g, buf.Len(), at)
+					}
+				}
+			}
+		})
 	}
 }

@@ -59,6 +59,21 @@ func (b *Batch) Grow(n int) {
 	b.T, b.X, b.Y, b.P = t, x, y, p
 }
 
+// Rest returns an empty batch over b's spare capacity: its columns start where b's events end, so that
+// what is appended to it, within that capacity, lies right after them in b's memory. Decoding several
+// samples into one buffer this way lets a writer take a run of them as they lie (Hold says how long it
+// may keep them).
+func (b *Batch) Rest() Batch {
+	n := len(b.T)
+	return Batch{T: b.T[n:n], X: b.X[n:n], Y: b.Y[n:n], P: b.P[n:n]}
+}
+
+// Clip drops b's spare capacity: an append then reallocates instead of writing past b's events, into
+// memory a batch made by Rest after them may hold.
+func (b *Batch) Clip() {
+	b.T, b.X, b.Y, b.P = b.T[:len(b.T):len(b.T)], b.X[:len(b.X):len(b.X)], b.Y[:len(b.Y):len(b.Y)], b.P[:len(b.P):len(b.P)]
+}
+
 // Append adds one event. It is meant for decoders filling a pre-grown batch; Go's append amortises growth.
 func (b *Batch) Append(t int64, x, y uint16, p uint8) {
 	b.T = append(b.T, t)

@@ -61,6 +61,15 @@ type Groups interface {
 	Read(i int, dst []events.Sample) ([]events.Sample, error)
 }
 
+// GroupsIn is Groups that can decode a group's samples one after the other into one buffer, buf, which
+// it grows as the groups need (events.Batch.Rest): a sample's events are then a clipped run of buf
+// where they fit, so that a writer can take consecutive samples as they lie, without copying
+// (evarrow.DatasetWriter.WriteSampleIn).
+type GroupsIn interface {
+	Groups
+	ReadIn(i int, dst []events.Sample, buf *events.Batch) ([]events.Sample, error)
+}
+
 // Discover classifies the inputs. A folder that holds a format's index file (a sharded dataset) is one
 // input, like a file; any other folder is walked recursively; every file whose format is readable
 // becomes a sample labelled by its parent folder's name (files directly in the folder are unlabelled).

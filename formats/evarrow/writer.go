@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -357,9 +358,17 @@ type DatasetWriter struct {
 // dsColumns are the event columns of one dataset batch: the events of its samples one after the other,
 // and the offsets where each sample starts (one more than the samples: the last is where they end),
 // which the four list columns share.
+//
+// The events are the set's own buffers, copied into, or — while every sample of the batch lies right
+// after the one before in one decoder's buffer (WriteSampleIn) — that buffer's run of them, kept by
+// hold until the batch is encoded.
 type dsColumns struct {
 	offsets []int32
 	recColumns
+	own  recColumns    // the set's own buffers, while recColumns are a run of in's
+	in   *events.Batch // the buffer the batch's events lie in; nil when they are copied
+	lo   int           // where in in they start
+	hold *events.Hold
 }
 
 // CreateDataset creates a dataset file at path (atomically).
@@ -392,6 +401,19 @@ func newDatasetWriter(out *output.File, meta events.Meta, o Options) (*DatasetWr
 
 // WriteSample appends one sample. Labels must be NoLabel or a valid class index when classes are known.
 func (w *DatasetWriter) WriteSample(s *events.Sample) error {
+	return w.writeSample(s, nil, nil)
+}
+
+// WriteSampleIn is WriteSample for a sample whose events lie in buf, a buffer that samples were decoded
+// into one after the other (events.Batch.Rest), which hold keeps from being reused. While each sample of
+// a batch lies right after the one before in the same buffer, the batch's columns are that run of buf as
+// it is, not copied, and the writer keeps hold until the batch is encoded; otherwise the sample is
+// copied, as by WriteSample. The file is the same either way.
+func (w *DatasetWriter) WriteSampleIn(s *events.Sample, buf *events.Batch, hold *events.Hold) error {
+	return w.writeSample(s, buf, hold)
+}
+
+func (w *DatasetWriter) writeSample(s *events.Sample, buf *events.Batch, hold *events.Hold) error {
 	e := &s.Events
 	n := len(e.T)
 	if len(e.X) != n || len(e.Y) != n || len(e.P) != n {
@@ -413,6 +435,13 @@ func (w *DatasetWriter) WriteSample(s *events.Sample) error {
 	if w.boxes != nil {
 		w.boxes.appendRow(s.Boxes, false)
 	}
+	if c.extendRun(e, buf, hold) {
+		c.offsets = append(c.offsets, int32(len(c.t)))
+		w.samples++
+		w.events += int64(n)
+		return w.rowDone()
+	}
+	c.copyRun()
 	if row := len(c.t); row+n > cap(c.t) {
 		// The first batch's columns grow by doubling; later a set is made a little bigger than the last
 		// batch (columns) and kept, so one grows only for a batch bigger than those before, and by a
@@ -478,13 +507,119 @@ func (w *DatasetWriter) newRecordBatch() (arrow.RecordBatch, func()) {
 	}
 	return rec, func() {
 		c.offsets = c.offsets[:0]
+		c.endRun()
 		c.reset()
 		w.sets.put(c)
 	}
 }
 
+// extendRun adds e's events to the batch as a run of buf, without copying, and reports whether it
+// could: a batch with no events yet starts a run where e lies in buf; a run grows by e when e lies right
+// after it in the same buffer (an empty e always does).
+func (c *dsColumns) extendRun(e *events.Batch, buf *events.Batch, hold *events.Hold) bool {
+	if buf == nil {
+		return false
+	}
+	n := len(e.T)
+	if c.in == nil {
+		if len(c.t) > 0 || n == 0 {
+			return false // copied already, or nothing to place yet
+		}
+		lo, ok := offsetIn(e, buf)
+		if !ok {
+			return false
+		}
+		hold.Keep()
+		c.in, c.hold, c.lo, c.own = buf, hold, lo, c.recColumns
+		c.recColumns = recColumns{t: buf.T[lo : lo+n], x: buf.X[lo : lo+n], y: buf.Y[lo : lo+n], p: buf.P[lo : lo+n]}
+		return true
+	}
+	if buf != c.in {
+		return false
+	}
+	if n == 0 {
+		return true
+	}
+	if lo, ok := offsetIn(e, buf); !ok || lo != c.lo+len(c.t) {
+		return false
+	}
+	hi := c.lo + len(c.t) + n
+	c.recColumns = recColumns{t: buf.T[c.lo:hi], x: buf.X[c.lo:hi], y: buf.Y[c.lo:hi], p: buf.P[c.lo:hi]}
+	return true
+}
+
+// copyRun makes a run's events the batch's own: copied into the set's buffers, the buffer's hold dropped.
+func (c *dsColumns) copyRun() {
+	if c.in == nil {
+		return
+	}
+	run, hold := c.recColumns, c.hold
+	hold.Keep() // until copied: endRun's drop may hand the buffer back to its decoder
+	c.endRun()
+	c.grow(len(run.t) + len(run.t)/4)
+	c.appendEvents(&events.Batch{T: run.t, X: run.x, Y: run.y, P: run.p}, 0, len(run.t))
+	hold.Drop()
+}
+
+// endRun ends the batch's run, if any: the set gets its own (emptied) buffers back and the buffer's hold
+// is dropped.
+func (c *dsColumns) endRun() {
+	if c.in == nil {
+		return
+	}
+	c.recColumns, c.own = c.own, recColumns{}
+	c.reset()
+	h := c.hold
+	c.in, c.hold = nil, nil
+	h.Drop()
+}
+
+// offsetIn returns where e's events start in buf's memory, and whether they lie there: every column at
+// the same place within buf's capacity. An empty e lies anywhere.
+func offsetIn(e, buf *events.Batch) (int, bool) {
+	n := len(e.T)
+	if n == 0 {
+		return 0, true
+	}
+	lo, ok := indexIn(e.T, buf.T)
+	if !ok || lo+n > cap(buf.T) || lo+n > cap(buf.X) || lo+n > cap(buf.Y) || lo+n > cap(buf.P) {
+		return 0, false
+	}
+	if &buf.X[:lo+1][lo] != &e.X[0] || &buf.Y[:lo+1][lo] != &e.Y[0] || &buf.P[:lo+1][lo] != &e.P[0] {
+		return 0, false
+	}
+	return lo, true
+}
+
+// indexIn returns the index in within's memory (up to its capacity) where s starts, if it starts there.
+func indexIn[T any](s, within []T) (int, bool) {
+	if cap(within) == 0 || len(s) == 0 {
+		return 0, false
+	}
+	var zero T
+	size := unsafe.Sizeof(zero)
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(within)))
+	at := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+	if at < base || (at-base)%size != 0 {
+		return 0, false
+	}
+	i := (at - base) / size
+	if i >= uintptr(cap(within)) {
+		return 0, false
+	}
+	return int(i), true
+}
+
 // Samples returns the number of samples written so far.
 func (w *DatasetWriter) Samples() int { return w.samples }
+
+// Abort discards the output, and lets go of the buffer the pending batch's events lie in, if any.
+func (w *DatasetWriter) Abort() {
+	if w.cur != nil {
+		w.cur.endRun()
+	}
+	w.rowFile.Abort()
+}
 
 // rowFile is what the row-per-sample writers (datasets, tensors) share: the label and id columns (the
 // schema's first two), record batches of perBatch rows, and the atomic output file.

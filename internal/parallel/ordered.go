@@ -14,6 +14,19 @@ import (
 // stops everything and is returned.
 func Ordered[S any](ctx context.Context, n, workers int, newSlot func() S,
 	work func(i int, slot S) error, emit func(i int, slot S) error) error {
+	return OrderedKeep(ctx, n, workers, newSlot, work, func(i int, slot S, release func()) error {
+		err := emit(i, slot)
+		release()
+		return err
+	})
+}
+
+// OrderedKeep is Ordered for an emit that may keep its slot after it returns — a writer that holds a
+// slot's memory until it is written: the slot goes back to the pool when release is called, exactly
+// once, from any goroutine, before or after emit returns (even after OrderedKeep has returned). Workers
+// wait for a free slot, so whoever keeps slots must release them without waiting for later ones.
+func OrderedKeep[S any](ctx context.Context, n, workers int, newSlot func() S,
+	work func(i int, slot S) error, emit func(i int, slot S, release func()) error) error {
 	if err := ctx.Err(); err != nil || n <= 0 {
 		return err
 	}
@@ -95,14 +108,15 @@ func Ordered[S any](ctx context.Context, n, workers int, newSlot func() S,
 			delete(pending, next)
 			err := p.err
 			if err == nil {
-				err = emit(next, p.slot)
+				// The pool has room for every slot, so a release never blocks, whenever it comes.
+				slot := p.slot
+				err = emit(next, slot, func() { pool <- slot })
 			}
 			if err != nil {
 				firstErr = err
 				cancel()
 				break
 			}
-			pool <- p.slot
 			next++
 		}
 	}
