@@ -3,6 +3,7 @@ package convert
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/evtool/evtool/events"
 	"github.com/evtool/evtool/formats"
@@ -76,6 +77,20 @@ func (c *canvas) seen(u *unit) {
 		e := u.extent
 		c.extent = events.Geometry{Width: max(c.extent.Width, e.Width), Height: max(c.extent.Height, e.Height)}
 	}
+}
+
+// place checks that a sample lies on the canvas (on a guessed one: errWrongGuess where it lies beyond
+// it, so that the run starts again on the true one) and adds its extent to ext.
+func (c *canvas) place(s *events.Sample, ext *events.Geometry) error {
+	e, err := s.Events.ValidateExtent(c.g)
+	if err != nil {
+		if c.guess && s.Events.Validate(events.Geometry{}) == nil {
+			return errWrongGuess // an event beyond the guessed canvas: the true one is larger
+		}
+		return fmt.Errorf("sample %s: %w", s.ID, err)
+	}
+	*ext = events.Geometry{Width: max(ext.Width, e.Width), Height: max(ext.Height, e.Height)}
+	return nil
 }
 
 // check confirms a guessed canvas once every sample is seen: the extent of all of them must lead to it.

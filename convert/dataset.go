@@ -119,6 +119,8 @@ func (d datasetSource) read(i int, dst []events.Sample, sensor *events.Geometry)
 // prepare reads unit i into u and readies its samples for the output: each must lie on the canvas, goes
 // through the chain's filters and, when rep is set, becomes a tensor.
 func (d datasetSource) prepare(i int, u *unit, c *canvas, o Options, rep transforms.Representation) error {
+	u.extent = events.Geometry{}
+	checked := false // every sample checked against the canvas as it was decoded
 	if i == 0 && c.first != nil {
 		u.samples, c.first.samples = c.first.samples, u.samples // read already, to find the canvas
 		c.first = nil
@@ -130,10 +132,11 @@ func (d datasetSource) prepare(i int, u *unit, c *canvas, o Options, rep transfo
 		}
 		var err error
 		// Only without a chain: a transform may swap a sample's events with its own scratch buffers,
-		// which must not lie in a buffer the next unit is decoded into.
+		// which must not lie in a buffer the next unit is decoded into. Each sample is checked as soon
+		// as it is decoded, while its events are in the cache.
 		if gi, ok := d.groups().(sources.GroupsIn); ok && o.Chain == nil {
-			u.samples, err = gi.ReadIn(d.first+i, u.samples, &u.buf)
-			u.inBuf = true
+			u.samples, err = gi.ReadIn(d.first+i, u.samples, &u.buf, func(s *events.Sample) error { return c.place(s, &u.extent) })
+			u.inBuf, checked = true, true
 		} else {
 			u.samples, err = d.read(i, u.samples, sensor)
 		}
@@ -147,18 +150,14 @@ func (d datasetSource) prepare(i int, u *unit, c *canvas, o Options, rep transfo
 	if rep != nil {
 		u.tensors = slices.Grow(u.tensors[:0], len(u.samples))[:len(u.samples)]
 	}
-	u.extent = events.Geometry{}
 	g := c.g
 	for j := range u.samples {
 		smp := &u.samples[j]
-		ext, err := smp.Events.ValidateExtent(g)
-		if err != nil {
-			if c.guess && smp.Events.Validate(events.Geometry{}) == nil {
-				return errWrongGuess // an event beyond the guessed canvas: the true one is larger
+		if !checked {
+			if err := c.place(smp, &u.extent); err != nil {
+				return err
 			}
-			return fmt.Errorf("sample %s: %w", smp.ID, err)
 		}
-		u.extent = events.Geometry{Width: max(u.extent.Width, ext.Width), Height: max(u.extent.Height, ext.Height)}
 		if o.Chain == nil {
 			continue
 		}

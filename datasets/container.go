@@ -179,21 +179,21 @@ func (g containerGroups) Len() int     { return (g.p.N + g.p.Group - 1) / g.p.Gr
 func (g containerGroups) Samples() int { return g.p.N }
 
 func (g containerGroups) Read(i int, dst []events.Sample) ([]events.Sample, error) {
-	return g.read(i, dst, nil)
+	return g.read(i, dst, nil, nil)
 }
 
 // ReadIn is Read with the group's samples decoded one after the other into buf (sources.GroupsIn): each
 // sample's events are a clipped run of buf where its decoder left them there, else its own buffer (a
 // sample that did not fit); buf is made for the most events a group has held, so that they fit.
-func (g containerGroups) ReadIn(i int, dst []events.Sample, buf *events.Batch) ([]events.Sample, error) {
+func (g containerGroups) ReadIn(i int, dst []events.Sample, buf *events.Batch, each func(*events.Sample) error) ([]events.Sample, error) {
 	if want := int(g.p.groupEvents.Load()); cap(buf.T) < want {
 		*buf = *events.NewBatch(want + want/8)
 	}
 	buf.Reset()
-	return g.read(i, dst, buf)
+	return g.read(i, dst, buf, each)
 }
 
-func (g containerGroups) read(i int, dst []events.Sample, buf *events.Batch) ([]events.Sample, error) {
+func (g containerGroups) read(i int, dst []events.Sample, buf *events.Batch, each func(*events.Sample) error) ([]events.Sample, error) {
 	first := i * g.p.Group
 	n := min(g.p.Group, g.p.N-first)
 	if cap(dst) < n {
@@ -218,6 +218,11 @@ func (g containerGroups) read(i int, dst []events.Sample, buf *events.Batch) ([]
 		if buf != nil {
 			total += int64(s.Events.Len())
 			keepIn(buf, &s.Events)
+		}
+		if each != nil {
+			if err := each(s); err != nil {
+				return dst, err
+			}
 		}
 	}
 	for buf != nil {

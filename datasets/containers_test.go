@@ -320,8 +320,9 @@ func TestFetchContainerDatasets(t *testing.T) {
 	}
 }
 
-// ReadIn decodes what Read decodes, for every container dataset read in groups (the others are files); read again into the same buffer (now
-// made for the group), every sample with events lies in it, one after the other, clipped.
+// ReadIn decodes what Read decodes, for every container dataset read in groups (the others are files),
+// and shows each sample to each in turn; read again into the same buffer (now made for the group), every
+// sample with events lies in it, one after the other, clipped.
 func TestContainerReadInMatchesRead(t *testing.T) {
 	dir, _ := miniatures(t)
 	for _, c := range []struct{ name, split, folder string }{
@@ -348,8 +349,13 @@ func TestContainerReadInMatchesRead(t *testing.T) {
 					t.Fatal(err)
 				}
 				for pass := 0; pass < 2; pass++ {
-					if in, err = gi.ReadIn(g, in, &buf); err != nil {
+					var seen []string
+					each := func(s *events.Sample) error { seen = append(seen, s.ID); return nil }
+					if in, err = gi.ReadIn(g, in, &buf, each); err != nil {
 						t.Fatal(err)
+					}
+					if len(seen) != len(in) || len(in) > 0 && (seen[0] != in[0].ID || seen[len(seen)-1] != in[len(in)-1].ID) {
+						t.Fatalf("group %d: each saw %d samples of %d", g, len(seen), len(in))
 					}
 					if len(in) != len(plain) {
 						t.Fatalf("group %d: %d samples, Read gives %d", g, len(in), len(plain))

@@ -64,10 +64,11 @@ type Groups interface {
 // GroupsIn is Groups that can decode a group's samples one after the other into one buffer, buf, which
 // it grows as the groups need (events.Batch.Rest): a sample's events are then a clipped run of buf
 // where they fit, so that a writer can take consecutive samples as they lie, without copying
-// (evarrow.DatasetWriter.WriteSampleIn).
+// (evarrow.DatasetWriter.WriteSampleIn). each, when not nil, is called with every sample as soon as it
+// is decoded (while its events are in the cache); its error stops the read.
 type GroupsIn interface {
 	Groups
-	ReadIn(i int, dst []events.Sample, buf *events.Batch) ([]events.Sample, error)
+	ReadIn(i int, dst []events.Sample, buf *events.Batch, each func(*events.Sample) error) ([]events.Sample, error)
 }
 
 // Discover classifies the inputs. A folder that holds a format's index file (a sharded dataset) is one
