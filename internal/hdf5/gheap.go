@@ -2,6 +2,7 @@ package hdf5
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/evtool/evtool/events"
 )
@@ -30,6 +31,22 @@ type gheapCache struct {
 	spare *collection   // evicted last, for reuse
 }
 
+// closedCollections keeps the collections of closed files for the files opened next: a dataset
+// conversion opens its file again for every group of samples, and each open filled its cache with new
+// collections, their memory allocated and cleared anew (1.6 % of the CPU of preparing SHD).
+var closedCollections sync.Pool
+
+// release hands the cache's collections to closedCollections; the heap objects read are no longer valid.
+func (g *gheapCache) release() {
+	for _, c := range g.list {
+		closedCollections.Put(c)
+	}
+	if g.spare != nil {
+		closedCollections.Put(g.spare)
+	}
+	*g = gheapCache{}
+}
+
 // maxGuess bounds what is read of a collection before its size is known.
 const maxGuess = 1 << 20
 
@@ -55,7 +72,11 @@ func (f *File) collection(addr uint64) (*collection, error) {
 	col := g.spare
 	g.spare = nil
 	if col == nil {
-		col = &collection{objects: map[uint16][2]uint64{}}
+		if c, ok := closedCollections.Get().(*collection); ok {
+			col = c
+		} else {
+			col = &collection{objects: map[uint16][2]uint64{}}
+		}
 	}
 	clear(col.objects)
 	col.addr = addr

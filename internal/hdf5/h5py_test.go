@@ -330,3 +330,50 @@ func TestH5pyIndexKinds(t *testing.T) {
 		f.Close()
 	}
 }
+
+// A closed file's heap collections serve the files opened next (closedCollections): every variable-
+// length dataset h5py wrote reads the same in a file opened after others were read and closed, their
+// collections' memory still holding those files' bytes.
+func TestClosedFilesLendTheirCollections(t *testing.T) {
+	dir, exp := generate(t, "testdata/h5py_gen.py")
+	read := func(e expectation) string {
+		f, err := Open(filepath.Join(dir, e.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		d, err := f.Dataset(e.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all []float64
+		for i := range e.Lens {
+			raw, n, err := d.VLen(uint64(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := make([]float64, n)
+			if _, err := d.Type.Base.Float64s(raw, d.Type.Base.Size, n, v); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, v...)
+		}
+		return shaFloats(all)
+	}
+	var vlens []expectation
+	for _, e := range exp {
+		if e.VLen && e.Kind != "vlen-str" {
+			vlens = append(vlens, e)
+		}
+	}
+	if len(vlens) < 2 {
+		t.Fatalf("the generator wrote %d variable-length datasets; the test needs two", len(vlens))
+	}
+	for round := 0; round < 3; round++ {
+		for _, e := range vlens {
+			if got := read(e); got != e.Sha {
+				t.Fatalf("round %d: %s %s differs from h5py's", round, e.File, e.Path)
+			}
+		}
+	}
+}

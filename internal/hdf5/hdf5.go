@@ -107,6 +107,7 @@ func newFile(r io.ReaderAt, size int64, name string, verify bool) (*File, error)
 
 // Close closes the underlying file when Open opened it.
 func (f *File) Close() error {
+	f.gheap.release()
 	if f.closer != nil {
 		return f.closer.Close()
 	}
