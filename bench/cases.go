@@ -31,6 +31,7 @@ var allCases = []benchCase{
 	{"e", "≥ 1 GB EVT3 and AEDAT 4 recordings → Arrow", caseBigRecordings},
 	{"f", "reading every sample of a dataset file", caseReadBack},
 	{"g", "evtool info over 1,000 files", caseInfo},
+	{"h", "SHD-like HDF5 file (10,000 samples) → dataset", caseSHD},
 }
 
 // nmnistTrain is the 1,000 real N-MNIST training recordings (4.13 M events).
@@ -210,20 +211,21 @@ func caseBigRecordings(c *config) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	a4 := strings.TrimSuffix(raw, ".raw") + ".aedat4"
+	// LZ4 packets, as DV writes them (the codec is in the name: a file of another codec is not reused).
+	a4 := strings.TrimSuffix(raw, ".raw") + "-lz4.aedat4"
 	if _, err := os.Stat(a4); err != nil {
 		fmt.Fprintf(os.Stderr, "  writing %s with evtool\n", a4)
-		if t := runOnce(c.evtool, "convert", raw, "-o", a4); t.err != nil {
+		if t := runOnce(c.evtool, "convert", raw, "-o", a4, "--compression", "lz4"); t.err != nil {
 			return nil, t.err
 		}
 	}
 	var rows []row
-	for _, in := range []struct{ path, what string }{{raw, "EVT3"}, {a4, "AEDAT 4"}} {
+	for _, in := range []struct{ path, what, out string }{{raw, "EVT3", "e-EVT3.arrow"}, {a4, "AEDAT 4 (LZ4)", "e-AEDAT4.arrow"}} {
 		st, err := os.Stat(in.path)
 		if err != nil {
 			return nil, err
 		}
-		out := outPath(c, "e-"+strings.ReplaceAll(in.what, " ", "")+".arrow")
+		out := outPath(c, in.out)
 		rows = append(rows, evtoolRow(c, row{name: "e", what: fmt.Sprintf("%s recording, %.2f GB, %.0f M events → Arrow recording, zstd", in.what, float64(st.Size())/1e9, float64(n)/1e6),
 			unit: "M events/s", amount: float64(n) / 1e6}, out, "convert", in.path, "-o", out))
 	}
@@ -379,5 +381,68 @@ func caseInfo(c *config) ([]row, error) {
 	r := evtoolRow(c, row{name: "g", what: fmt.Sprintf("evtool info over %d files", len(files)), unit: "files/s", amount: float64(len(files))},
 		"", append([]string{"info"}, files...)...)
 	r.command = "evtool info nmnist-small/Train/*/*.bin"
+	return []row{r}, nil
+}
+
+// caseSHD prepares an SHD-like HDF5 file — 10,000 samples, about 50 M spikes as variable-length float16
+// times and uint16 units, written once by h5py with datasets/testdata/shd_bench_gen.py (the file of
+// BenchmarkPrepareSHD) — into a dataset. The peer is tonic's SHD read path, datasets/testdata/
+// shd_bench_tonic.py (h5py; it reads every sample and writes nothing).
+func caseSHD(c *config) ([]row, error) {
+	dir := filepath.Join(c.work, "shd-10000")
+	h5 := filepath.Join(dir, "shd_train.h5")
+	countFile := h5 + ".events"
+	var n int64
+	if b, err := os.ReadFile(countFile); err == nil {
+		fmt.Sscan(string(b), &n)
+	}
+	if n <= 0 {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(os.Stderr, "  writing %s with h5py\n", h5)
+		cmd := exec.Command(c.python, filepath.Join("datasets", "testdata", "shd_bench_gen.py"), dir, "10000", "5000")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("write the SHD-like file (%s needs h5py and NumPy): %v: %s", c.python, err, strings.TrimSpace(stderr.String()))
+		}
+		if _, err := fmt.Sscan(string(out), &n); err != nil || n <= 0 {
+			return nil, fmt.Errorf("the SHD generator printed %q, not a spike count", out)
+		}
+		if err := os.WriteFile(countFile, []byte(fmt.Sprint(n)), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	out := outPath(c, "h.arrow")
+	r := evtoolRow(c, row{name: "h", what: fmt.Sprintf("SHD-like HDF5 file (10,000 samples, %.1f M events) → Arrow dataset, zstd", float64(n)/1e6),
+		unit: "M events/s", amount: float64(n) / 1e6}, out, "datasets", "prepare", "shd", "--from", dir, "-o", out, "--split", "train")
+	if c.tonic == "" {
+		return []row{r}, nil
+	}
+	best := timing{seconds: -1}
+	for i := 0; i < c.runs; i++ {
+		cmd := exec.Command(c.python, filepath.Join("datasets", "testdata", "shd_bench_tonic.py"), h5)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		outb, err := cmd.Output()
+		var evs int64
+		var secs float64
+		if err == nil {
+			_, err = fmt.Sscan(string(outb), &evs, &secs)
+		}
+		if err == nil && evs != n {
+			err = fmt.Errorf("read %d events, the file holds %d", evs, n)
+		}
+		if err != nil {
+			best = timing{err: fmt.Errorf("SHD peer: %v: %s", err, strings.TrimSpace(stderr.String()))}
+			break
+		}
+		if best.seconds < 0 || secs < best.seconds {
+			best.seconds = secs
+		}
+	}
+	r.peer, r.peerWhat = &best, "tonic's SHD read path (h5py), reading only"
 	return []row{r}, nil
 }
