@@ -119,8 +119,8 @@ func (d datasetSource) read(i int, dst []events.Sample, sensor *events.Geometry)
 // prepare reads unit i into u and readies its samples for the output: each must lie on the canvas, goes
 // through the chain's filters and, when rep is set, becomes a tensor.
 func (d datasetSource) prepare(i int, u *unit, c *canvas, o Options, rep transforms.Representation) error {
-	u.extent = events.Geometry{}
-	checked := false // every sample checked against the canvas as it was decoded
+	// inBuf: decoded into u.buf, every sample checked against the canvas as it was decoded.
+	u.extent, u.inBuf = events.Geometry{}, false
 	if i == 0 && c.first != nil {
 		u.samples, c.first.samples = c.first.samples, u.samples // read already, to find the canvas
 		c.first = nil
@@ -136,7 +136,7 @@ func (d datasetSource) prepare(i int, u *unit, c *canvas, o Options, rep transfo
 		// as it is decoded, while its events are in the cache.
 		if gi, ok := d.groups().(sources.GroupsIn); ok && o.Chain == nil {
 			u.samples, err = gi.ReadIn(d.first+i, u.samples, &u.buf, func(s *events.Sample) error { return c.place(s, &u.extent) })
-			u.inBuf, checked = true, true
+			u.inBuf = true
 		} else {
 			u.samples, err = d.read(i, u.samples, sensor)
 		}
@@ -153,7 +153,7 @@ func (d datasetSource) prepare(i int, u *unit, c *canvas, o Options, rep transfo
 	g := c.g
 	for j := range u.samples {
 		smp := &u.samples[j]
-		if !checked {
+		if !u.inBuf {
 			if err := c.place(smp, &u.extent); err != nil {
 				return err
 			}

@@ -238,10 +238,9 @@ func (g containerGroups) read(i int, dst []events.Sample, buf *events.Batch, eac
 // pointed), and clips e either way, so that nothing appended to it later can overwrite the next sample's
 // events.
 func keepIn(buf, e *events.Batch) {
-	n, at := e.Len(), buf.Len()
-	if n > 0 && at+n <= cap(buf.T) && at+n <= cap(buf.X) && at+n <= cap(buf.Y) && at+n <= cap(buf.P) &&
-		&e.T[0] == &buf.T[:at+1][at] && &e.X[0] == &buf.X[:at+1][at] && &e.Y[0] == &buf.Y[:at+1][at] && &e.P[0] == &buf.P[:at+1][at] {
-		buf.T, buf.X, buf.Y, buf.P = buf.T[:at+n], buf.X[:at+n], buf.Y[:at+n], buf.P[:at+n]
+	if at, ok := buf.Offset(e); ok && at == buf.Len() {
+		end := at + e.Len()
+		buf.T, buf.X, buf.Y, buf.P = buf.T[:end], buf.X[:end], buf.Y[:end], buf.P[:end]
 	}
 	e.Clip()
 }

@@ -9,6 +9,7 @@ package events
 import (
 	"fmt"
 	"sort"
+	"unsafe"
 )
 
 // Batch holds events as a struct of arrays, so it maps 1:1 onto Arrow columns and transforms run as tight
@@ -72,6 +73,29 @@ func (b *Batch) Rest() Batch {
 // memory a batch made by Rest after them may hold.
 func (b *Batch) Clip() {
 	b.T, b.X, b.Y, b.P = b.T[:len(b.T):len(b.T)], b.X[:len(b.X):len(b.X)], b.Y[:len(b.Y):len(b.Y)], b.P[:len(b.P):len(b.P)]
+}
+
+// Offset returns where e's events lie in b's memory: the index, within b's capacity, at which all four of
+// e's columns start, and whether they do (e then lies wholly within that capacity). An empty e lies
+// nowhere. A writer uses it to take samples decoded one after the other through Rest as one run of b.
+func (b *Batch) Offset(e *Batch) (int, bool) {
+	n := len(e.T)
+	if n == 0 || cap(b.T) == 0 {
+		return 0, false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(b.T)))
+	at := uintptr(unsafe.Pointer(unsafe.SliceData(e.T)))
+	if at < base || (at-base)%8 != 0 {
+		return 0, false
+	}
+	lo := int((at - base) / 8)
+	if lo+n > cap(b.T) || lo+n > cap(b.X) || lo+n > cap(b.Y) || lo+n > cap(b.P) {
+		return 0, false
+	}
+	if &b.X[:lo+1][lo] != &e.X[0] || &b.Y[:lo+1][lo] != &e.Y[0] || &b.P[:lo+1][lo] != &e.P[0] {
+		return 0, false
+	}
+	return lo, true
 }
 
 // Append adds one event. It is meant for decoders filling a pre-grown batch; Go's append amortises growth.

@@ -41,6 +41,14 @@ func fileWriterBytes(t *testing.T, schema *arrow.Schema, compression string, rec
 	return buf.Bytes()
 }
 
+// matchFileWriter fails the test unless got is what arrow-go's ipc.FileWriter writes from recs.
+func matchFileWriter(t *testing.T, got []byte, schema *arrow.Schema, compression string, recs []arrow.RecordBatch) {
+	t.Helper()
+	if want := fileWriterBytes(t, schema, compression, recs); !bytes.Equal(got, want) {
+		t.Fatalf("%s: %d bytes, ipc.FileWriter writes %d (first difference at %d)", compression, len(got), len(want), firstDiff(got, want))
+	}
+}
+
 // The recording, dataset and tensors writers, which encode batches on all cores and frame the file
 // themselves, write what arrow-go's ipc.FileWriter writes from the same record batches, byte for byte:
 // no batch, one, many; every compression; empty samples and unlabelled ones.
@@ -79,9 +87,7 @@ func TestWritersMatchFileWriter(t *testing.T) {
 					b.Field(3).(*array.Uint8Builder).AppendValues(ev.P[off:e], nil)
 					recs = append(recs, b.NewRecordBatch())
 				}
-				if want := fileWriterBytes(t, schema, comp, recs); !bytes.Equal(got.Bytes(), want) {
-					t.Fatalf("%d bytes, ipc.FileWriter writes %d (first difference at %d)", got.Len(), len(want), firstDiff(got.Bytes(), want))
-				}
+				matchFileWriter(t, got.Bytes(), schema, comp, recs)
 			})
 		}
 		for _, n := range []int{0, 1, 64, 200} {
@@ -124,9 +130,7 @@ func TestWritersMatchFileWriter(t *testing.T) {
 				if err := w.Close(); err != nil {
 					t.Fatal(err)
 				}
-				if want := fileWriterBytes(t, schema, comp, recs); !bytes.Equal(got.Bytes(), want) {
-					t.Fatalf("%d bytes, ipc.FileWriter writes %d (first difference at %d)", got.Len(), len(want), firstDiff(got.Bytes(), want))
-				}
+				matchFileWriter(t, got.Bytes(), schema, comp, recs)
 			})
 		}
 	}
@@ -169,9 +173,7 @@ func TestWritersMatchFileWriter(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if want := fileWriterBytes(t, schema, comp, recs); !bytes.Equal(got.Bytes(), want) {
-				t.Fatalf("%d bytes, ipc.FileWriter writes %d (first difference at %d)", got.Len(), len(want), firstDiff(got.Bytes(), want))
-			}
+			matchFileWriter(t, got.Bytes(), schema, comp, recs)
 		})
 	}
 	// Tensors (Arrow's fixed-shape tensor extension type) through the same writer: read back whole.
@@ -273,8 +275,6 @@ func TestEncoderMemoryZeroedWhereNeeded(t *testing.T) {
 		if err := w.out.Close(nil); err != nil {
 			t.Fatal(err)
 		}
-		if want := fileWriterBytes(t, schema, comp, recs); !bytes.Equal(got.Bytes(), want) {
-			t.Fatalf("%s: %d bytes, ipc.FileWriter writes %d (first difference at %d)", comp, got.Len(), len(want), firstDiff(got.Bytes(), want))
-		}
+		matchFileWriter(t, got.Bytes(), schema, comp, recs)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"sort"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -525,7 +524,7 @@ func (c *dsColumns) extendRun(e *events.Batch, buf *events.Batch, hold *events.H
 		if len(c.t) > 0 || n == 0 {
 			return false // copied already, or nothing to place yet
 		}
-		lo, ok := offsetIn(e, buf)
+		lo, ok := buf.Offset(e)
 		if !ok {
 			return false
 		}
@@ -540,7 +539,7 @@ func (c *dsColumns) extendRun(e *events.Batch, buf *events.Batch, hold *events.H
 	if n == 0 {
 		return true
 	}
-	if lo, ok := offsetIn(e, buf); !ok || lo != c.lo+len(c.t) {
+	if lo, ok := buf.Offset(e); !ok || lo != c.lo+len(c.t) {
 		return false
 	}
 	hi := c.lo + len(c.t) + n
@@ -572,42 +571,6 @@ func (c *dsColumns) endRun() {
 	h := c.hold
 	c.in, c.hold = nil, nil
 	h.Drop()
-}
-
-// offsetIn returns where e's events start in buf's memory, and whether they lie there: every column at
-// the same place within buf's capacity. An empty e lies anywhere.
-func offsetIn(e, buf *events.Batch) (int, bool) {
-	n := len(e.T)
-	if n == 0 {
-		return 0, true
-	}
-	lo, ok := indexIn(e.T, buf.T)
-	if !ok || lo+n > cap(buf.T) || lo+n > cap(buf.X) || lo+n > cap(buf.Y) || lo+n > cap(buf.P) {
-		return 0, false
-	}
-	if &buf.X[:lo+1][lo] != &e.X[0] || &buf.Y[:lo+1][lo] != &e.Y[0] || &buf.P[:lo+1][lo] != &e.P[0] {
-		return 0, false
-	}
-	return lo, true
-}
-
-// indexIn returns the index in within's memory (up to its capacity) where s starts, if it starts there.
-func indexIn[T any](s, within []T) (int, bool) {
-	if cap(within) == 0 || len(s) == 0 {
-		return 0, false
-	}
-	var zero T
-	size := unsafe.Sizeof(zero)
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(within)))
-	at := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
-	if at < base || (at-base)%size != 0 {
-		return 0, false
-	}
-	i := (at - base) / size
-	if i >= uintptr(cap(within)) {
-		return 0, false
-	}
-	return int(i), true
 }
 
 // Samples returns the number of samples written so far.
